@@ -1,0 +1,309 @@
+"""Accounts, their members and their API accounts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.accounts import repository
+from ticaret.accounts.schemas import (
+    AccountOut,
+    ApiAccountOut,
+    ApiAccountWithSecret,
+    MemberOut,
+)
+from ticaret.auth import service as auth_service
+from ticaret.auth.repository import user_by_email
+from ticaret.core.auth import AccountContext
+from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.core.errors import Conflict, Forbidden, NotFound, VersionConflict
+from ticaret.core.events import emit
+from ticaret.core.security import hash_token, new_api_key, new_api_secret
+from ticaret.models import Account, ApiAccount, Membership, Role, User
+from ticaret.settings import Settings
+
+
+def account_out(account: Account, role: Role) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        role=role,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+        entity_version=account.entity_version,
+    )
+
+
+def member_out(membership: Membership, user: User) -> MemberOut:
+    return MemberOut(
+        id=membership.id,
+        account_id=membership.account_id,
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=membership.role,
+        invitation_pending=user.password_hash is None,
+        created_at=membership.created_at,
+        updated_at=membership.updated_at,
+        entity_version=membership.entity_version,
+    )
+
+
+def api_account_out(api_account: ApiAccount) -> ApiAccountOut:
+    return ApiAccountOut(
+        id=api_account.id,
+        account_id=api_account.account_id,
+        name=api_account.name,
+        role=api_account.role,
+        key=api_account.key,
+        secret_last4=api_account.secret_last4,
+        status="revoked" if api_account.revoked_at else "active",
+        last_used_at=api_account.last_used_at,
+        secret_rotated_at=api_account.secret_rotated_at,
+        revoked_at=api_account.revoked_at,
+        created_at=api_account.created_at,
+        updated_at=api_account.updated_at,
+        entity_version=api_account.entity_version,
+    )
+
+
+def _check_version(expected: str | None, entity_version: str) -> None:
+    if expected is not None and expected != entity_version:
+        raise VersionConflict(details={"currentEntityVersion": entity_version})
+
+
+def _check_can_grant(ctx: AccountContext, role: Role) -> None:
+    # Owners manage owners; an admin can hand out anything up to admin.
+    if role == Role.owner and ctx.role != Role.owner:
+        raise Forbidden("Only an owner can grant or remove the owner role.", code="owner_required")
+
+
+# Accounts -------------------------------------------------------------------------------
+
+
+async def list_accounts(
+    session: AsyncSession, ctx_user: User | None, api_account: ApiAccount | None, page: PageParams
+) -> Page[AccountOut]:
+    if api_account is not None:
+        account = await repository.account(session, api_account.account_id)
+        rows = [account_out(account, api_account.role)] if account else []
+        return Page[AccountOut](rows=rows, next_cursor=None, has_more=False)
+    assert ctx_user is not None
+    fetched = await repository.accounts_page(session, ctx_user.id, page.after_id(), page.limit)
+    kept, cursor, more = build_page(fetched, page.limit, lambda r: [r[0].id])
+    return Page[AccountOut](
+        rows=[account_out(a, role) for a, role in kept], next_cursor=cursor, has_more=more
+    )
+
+
+async def create_account(session: AsyncSession, user: User, name: str) -> AccountOut:
+    account = await auth_service.create_account_with_owner(session, user, name)
+    await session.refresh(account)
+    return account_out(account, Role.owner)
+
+
+# Members --------------------------------------------------------------------------------
+
+
+async def list_members(session: AsyncSession, ctx: AccountContext, page: PageParams) -> Page[MemberOut]:
+    fetched = await repository.members_page(session, ctx.account_id, page.after_id(), page.limit)
+    kept, cursor, more = build_page(fetched, page.limit, lambda r: [r[0].id])
+    return Page[MemberOut](rows=[member_out(m, u) for m, u in kept], next_cursor=cursor, has_more=more)
+
+
+async def add_member(
+    session: AsyncSession,
+    settings: Settings,
+    ctx: AccountContext,
+    *,
+    email: str,
+    name: str | None,
+    role: Role,
+) -> MemberOut:
+    _check_can_grant(ctx, role)
+    account = await repository.account(session, ctx.account_id)
+    if account is None:
+        raise NotFound("Account not found.")
+    user = await user_by_email(session, email)
+    invited = user is None
+    if user is None:
+        user = User(email=email, name=name or email.split("@", 1)[0], password_hash=None)
+        session.add(user)
+        await session.flush()
+    elif await repository.member(session, ctx.account_id, user.id) is not None:
+        raise Conflict("This user is already a member of the account.", code="already_member")
+    membership = Membership(account_id=ctx.account_id, user_id=user.id, role=role)
+    session.add(membership)
+    await session.flush()
+    await session.refresh(membership)
+    if invited:
+        inviter = ctx.principal.user.name if ctx.principal.user else "An integration"
+        await auth_service.send_invitation(
+            session, settings, user=user, account=account, inviter=inviter or "A teammate"
+        )
+    emit(
+        session,
+        account_id=ctx.account_id,
+        type="account.user.added",
+        data={"userId": str(user.id), "email": user.email, "role": role.value, "invited": invited},
+        actor=ctx.actor,
+    )
+    return member_out(membership, user)
+
+
+async def _member_or_404(
+    session: AsyncSession, ctx: AccountContext, user_id: uuid.UUID
+) -> tuple[Membership, User]:
+    found = await repository.member(session, ctx.account_id, user_id, for_update=True)
+    if found is None:
+        raise NotFound("User not found in this account.")
+    return found
+
+
+async def _ensure_other_owner_remains(
+    session: AsyncSession, ctx: AccountContext, user_id: uuid.UUID
+) -> None:
+    owners = await repository.lock_owner_ids(session, ctx.account_id)
+    if [o for o in owners if o != user_id] == []:
+        raise Conflict("An account must keep at least one owner.", code="last_owner")
+
+
+async def change_role(
+    session: AsyncSession,
+    ctx: AccountContext,
+    user_id: uuid.UUID,
+    role: Role,
+    entity_version: str | None,
+) -> MemberOut:
+    membership, user = await _member_or_404(session, ctx, user_id)
+    _check_version(entity_version, membership.entity_version)
+    if membership.role == role:
+        return member_out(membership, user)
+    _check_can_grant(ctx, role)
+    _check_can_grant(ctx, membership.role)
+    if membership.role == Role.owner:
+        await _ensure_other_owner_remains(session, ctx, user_id)
+    previous = membership.role
+    membership.role = role
+    await session.flush()
+    await session.refresh(membership)
+    emit(
+        session,
+        account_id=ctx.account_id,
+        type="account.user.role_changed",
+        data={"userId": str(user.id), "previousRole": previous.value, "role": role.value},
+        actor=ctx.actor,
+    )
+    return member_out(membership, user)
+
+
+async def remove_member(session: AsyncSession, ctx: AccountContext, user_id: uuid.UUID) -> None:
+    membership, user = await _member_or_404(session, ctx, user_id)
+    _check_can_grant(ctx, membership.role)
+    if membership.role == Role.owner:
+        await _ensure_other_owner_remains(session, ctx, user_id)
+    await session.delete(membership)
+    await session.flush()
+    emit(
+        session,
+        account_id=ctx.account_id,
+        type="account.user.removed",
+        data={"userId": str(user.id), "role": membership.role.value},
+        actor=ctx.actor,
+    )
+
+
+# API accounts ---------------------------------------------------------------------------
+
+
+async def list_api_accounts(
+    session: AsyncSession, ctx: AccountContext, page: PageParams
+) -> Page[ApiAccountOut]:
+    fetched = await repository.api_accounts_page(session, ctx.account_id, page.after_id(), page.limit)
+    kept, cursor, more = build_page(fetched, page.limit, lambda a: [a.id])
+    return Page[ApiAccountOut](rows=[api_account_out(a) for a in kept], next_cursor=cursor, has_more=more)
+
+
+def _with_secret(api_account: ApiAccount, secret: str) -> ApiAccountWithSecret:
+    return ApiAccountWithSecret(**api_account_out(api_account).model_dump(), secret=secret)
+
+
+async def create_api_account(
+    session: AsyncSession, ctx: AccountContext, *, name: str, role: Role
+) -> ApiAccountWithSecret:
+    # A credential can never hold more power than whoever minted it.
+    if not ctx.role.at_least(role):
+        raise Forbidden("You cannot create an API account above your own role.", code="role_too_high")
+    secret = new_api_secret()
+    api_account = ApiAccount(
+        account_id=ctx.account_id,
+        name=name,
+        role=role,
+        key=new_api_key(),
+        secret_hash=hash_token(secret),
+        secret_last4=secret[-4:],
+        created_by_user_id=ctx.principal.user_id,
+    )
+    session.add(api_account)
+    await session.flush()
+    await session.refresh(api_account)
+    emit(
+        session,
+        account_id=ctx.account_id,
+        type="api_account.created",
+        data={"apiAccountId": str(api_account.id), "name": name, "role": role.value},
+        actor=ctx.actor,
+    )
+    return _with_secret(api_account, secret)
+
+
+async def _api_account_or_404(
+    session: AsyncSession, ctx: AccountContext, api_account_id: uuid.UUID
+) -> ApiAccount:
+    api_account = await repository.api_account(session, ctx.account_id, api_account_id)
+    if api_account is None:
+        raise NotFound("API account not found.")
+    if not ctx.role.at_least(api_account.role):
+        raise Forbidden("This API account has a higher role than yours.", code="role_too_high")
+    return api_account
+
+
+async def rotate_secret(
+    session: AsyncSession, ctx: AccountContext, api_account_id: uuid.UUID
+) -> ApiAccountWithSecret:
+    api_account = await _api_account_or_404(session, ctx, api_account_id)
+    if api_account.revoked_at is not None:
+        raise Conflict("A revoked API account cannot be rotated.", code="api_account_revoked")
+    secret = new_api_secret()
+    # The old hash is replaced in the same transaction: the old secret fails from commit on.
+    api_account.secret_hash = hash_token(secret)
+    api_account.secret_last4 = secret[-4:]
+    api_account.secret_rotated_at = datetime.now(UTC)
+    await session.flush()
+    await session.refresh(api_account)
+    emit(
+        session,
+        account_id=ctx.account_id,
+        type="api_account.secret_rotated",
+        data={"apiAccountId": str(api_account.id)},
+        actor=ctx.actor,
+    )
+    return _with_secret(api_account, secret)
+
+
+async def revoke(session: AsyncSession, ctx: AccountContext, api_account_id: uuid.UUID) -> ApiAccountOut:
+    api_account = await _api_account_or_404(session, ctx, api_account_id)
+    if api_account.revoked_at is None:
+        api_account.revoked_at = datetime.now(UTC)
+        await session.flush()
+        await session.refresh(api_account)
+        emit(
+            session,
+            account_id=ctx.account_id,
+            type="api_account.revoked",
+            data={"apiAccountId": str(api_account.id)},
+            actor=ctx.actor,
+        )
+    return api_account_out(api_account)

@@ -1,0 +1,243 @@
+"""`ticaret` command: dev, serve, worker, migrate, create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ticaret.settings import get_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alembic_config(database_url: str) -> object:
+    from alembic.config import Config
+
+    ini = Path.cwd() / "alembic.ini"
+    if not ini.exists():
+        ini = REPO_ROOT / "alembic.ini"
+    config = Config(str(ini))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def run_migrations(database_url: str) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), "head")  # type: ignore[arg-type]
+
+
+def _start_embedded(data_dir: Path) -> tuple[str, str, object]:
+    """Start embedded Postgres + Redis under `data_dir`; returns URLs and the Redis handle."""
+    from ticaret.core.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    postgres = EmbeddedPostgres(data_dir / "postgres")
+    postgres.start()
+    postgres.ensure_database("ticaret")
+    redis = EmbeddedRedis(data_dir / "redis")
+    redis.start()
+    return postgres.url("ticaret"), redis.url, redis
+
+
+def _database_url_or_embedded() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    from ticaret.core.embedded import EmbeddedPostgres
+
+    postgres = EmbeddedPostgres(Path(settings.data_dir).resolve() / "postgres")
+    postgres.start()
+    postgres.ensure_database("ticaret")
+    return postgres.url("ticaret")
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    run_migrations(_database_url_or_embedded())
+    print("migrations applied")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "ticaret.main:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+        reload=args.reload,
+        reload_dirs=[str(REPO_ROOT / "src")] if args.reload else None,
+    )
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    import uvloop
+
+    from ticaret.worker import run_worker
+
+    uvloop.run(run_worker())
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from ticaret.core.devsecrets import load_or_create
+
+    settings = get_settings()
+    data_dir = Path(settings.data_dir).resolve()
+    env = dict(os.environ)
+    redis_handle = None
+    if settings.database_url and settings.redis_url:
+        database_url, redis_url = settings.database_url, settings.redis_url
+    else:
+        print(f"starting embedded PostgreSQL and Redis (data in {data_dir}) ...", flush=True)
+        database_url, redis_url, redis_handle = _start_embedded(data_dir)
+        if settings.database_url:
+            database_url = settings.database_url
+        if settings.redis_url:
+            redis_url = settings.redis_url
+    run_migrations(database_url)
+    env.update(load_or_create(data_dir))
+    env.update(
+        {
+            "TICARET_DATABASE_URL": database_url,
+            "TICARET_REDIS_URL": redis_url,
+            "TICARET_ENVIRONMENT": env.get("TICARET_ENVIRONMENT", "development"),
+            # Local webhook receivers (127.0.0.1) are the common case in development.
+            "TICARET_WEBHOOKS__ALLOW_PRIVATE_TARGETS": env.get(
+                "TICARET_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true"
+            ),
+            "TICARET_PUBLIC_BASE_URL": env.get(
+                "TICARET_PUBLIC_BASE_URL", f"http://127.0.0.1:{args.port}"
+            ),
+        }
+    )
+    python = sys.executable
+    serve = [python, "-m", "ticaret.cli", "serve", "--host", args.host, "--port", str(args.port)]
+    if not args.no_reload:
+        serve.append("--reload")
+    children = [
+        subprocess.Popen(serve, env=env),  # noqa: S603 - our own interpreter and module
+        subprocess.Popen([python, "-m", "ticaret.cli", "worker"], env=env),  # noqa: S603
+    ]
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"\n  Ticaret is running\n  API      {base}\n  Docs     {base}/docs\n"
+        f"  Console  {base}/console\n  Postgres {database_url}\n  Redis    {redis_url}\n"
+        "  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.3)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis_handle is not None:
+            redis_handle.stop()  # type: ignore[attr-defined]
+        print("stopped", flush=True)
+    # The embedded Postgres stops when this process exits (its atexit handler).
+    return 0
+
+
+async def _create_user(email: str, password: str, name: str, account: str) -> str:
+    from ticaret.auth import service
+    from ticaret.core.db import dispose_engine, init_engine, unit_of_work
+    from ticaret.core.devsecrets import ensure_secrets
+    from ticaret.core.queue import close_redis, init_redis
+
+    settings = get_settings()
+    ensure_secrets(settings)
+    init_engine(settings.database_url)
+    await init_redis(settings.redis_url)
+    try:
+        async with unit_of_work() as session:
+            result = await service.register(
+                session, settings, email=email, password=password, name=name, account_name=account
+            )
+        return f"created {result.user.email} (owner of {result.accounts[0].account_name})"
+    finally:
+        await close_redis()
+        await dispose_engine()
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not settings.database_url or not settings.redis_url:
+        print("set TICARET_DATABASE_URL and TICARET_REDIS_URL (see `ticaret dev` output)", file=sys.stderr)
+        return 2
+    password = args.password or getpass.getpass("password: ")
+    if len(password) < 8:
+        print("the password needs at least 8 characters", file=sys.stderr)
+        return 2
+    print(asyncio.run(_create_user(args.email, password, args.name or args.email, args.account or "My shop")))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ticaret", description="Ticaret backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="embedded Postgres + Redis, migrations, API and worker")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--no-reload", action="store_true")
+    dev.set_defaults(handler=cmd_dev)
+
+    serve = sub.add_parser("serve", help="run the API (uvicorn, uvloop, httptools)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true")
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the arq worker")
+    worker.set_defaults(handler=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="apply Alembic migrations")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    create_user = sub.add_parser("create-user", help="create a user and their account")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--password")
+    create_user.add_argument("--name")
+    create_user.add_argument("--account")
+    create_user.set_defaults(handler=cmd_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The success envelope and cursor pagination shared by every domain."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+from ticaret.core.errors import BadRequest
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+# ISO-8601 UTC with milliseconds, as the contract promises: 2026-01-05T10:15:22.123Z
+Timestamp = Annotated[
+    datetime, PlainSerializer(lambda v: format_timestamp(v), return_type=str, when_used="json")
+]
+
+
+class ApiModel(BaseModel):
+    """Base for every request/response schema: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, from_attributes=True, extra="forbid"
+    )
+
+
+class ResponseModel(ApiModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        from_attributes=True,
+        ser_json_timedelta="float",
+    )
+
+
+class Envelope(BaseModel, Generic[T]):
+    status: bool = True
+    data: T
+
+
+class Page(ResponseModel, Generic[T]):
+    rows: list[T]
+    next_cursor: str | None = Field(default=None)
+    has_more: bool = False
+
+
+def ok(data: T) -> Envelope[T]:
+    return Envelope[T](data=data)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(
+        [v.isoformat() if isinstance(v, datetime) else str(v) for v in values],
+        separators=(",", ":"),
+    ).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
+    if not isinstance(values, list) or len(values) != size or not all(
+        isinstance(v, str) for v in values
+    ):
+        raise BadRequest("The cursor is not valid.", code="invalid_cursor")
+    return values
+
+
+def format_timestamp(value: datetime) -> str:
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class PageParams(BaseModel):
+    cursor: str | None = Field(default=None, description="Opaque cursor from `nextCursor`.")
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+    def after_id(self) -> uuid.UUID | None:
+        """For lists ordered by a time-ordered UUID primary key (newest first)."""
+        if self.cursor is None:
+            return None
+        (value,) = decode_cursor(self.cursor, 1)
+        try:
+            return uuid.UUID(value)
+        except ValueError as exc:
+            raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
+
+
+def build_page(rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]) -> tuple[list[T], str | None, bool]:
+    """`rows` was fetched with `limit + 1`; the extra row only says there is more."""
+    has_more = len(rows) > limit
+    kept = list(rows[:limit])
+    next_cursor = encode_cursor(key(kept[-1])) if has_more and kept else None
+    return kept, next_cursor, has_more

@@ -1,0 +1,89 @@
+"""The FastAPI application: middleware, error handlers, routers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from ticaret.accounts.router import router as accounts_router
+from ticaret.auth.router import router as auth_router
+from ticaret.core.db import dispose_engine, init_engine
+from ticaret.core.devsecrets import ensure_secrets
+from ticaret.core.errors import install_error_handlers
+from ticaret.core.health import router as health_router
+from ticaret.core.http import close_http_client, init_http_client
+from ticaret.core.observability import RequestContextMiddleware, configure_logging
+from ticaret.core.queue import close_redis, init_redis
+from ticaret.settings import Settings, get_settings
+
+DESCRIPTION = """
+**Ticaret** is a conversational-commerce backend: WhatsApp (through Evolution API or WAHA),
+Facebook Page and Instagram inboxes in one place, AI analysis of every customer message,
+a CRM and orders.
+
+* Responses use an envelope: `{"status": true, "data": ...}`; errors
+  `{"status": false, "error": {"code", "message", "details"}}`.
+* Authenticate with `Authorization: Bearer <accessToken>` (from `POST /auth/login`) or the
+  pair `x-api-key` + `x-api-secret`. Domain endpoints act in the account named by `x-account-id`.
+* Lists are cursor-paginated: `cursor`, `limit` (max 200) → `rows`, `nextCursor`, `hasMore`.
+"""
+
+TAGS = [
+    {"name": "Auth", "description": "Registration, login and password resets."},
+    {"name": "Accounts", "description": "Accounts, their users and API accounts."},
+    {"name": "Operations", "description": "Health, readiness and metrics."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ensure_secrets(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not settings.database_url or not settings.redis_url:
+            raise RuntimeError(
+                "TICARET_DATABASE_URL and TICARET_REDIS_URL must be set (`ticaret dev` sets them)"
+            )
+        init_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        await init_redis(settings.redis_url)
+        init_http_client()
+        try:
+            yield
+        finally:
+            await close_http_client()
+            await close_redis()
+            await dispose_engine()
+
+    app = FastAPI(
+        title="Ticaret API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    for router in (health_router, auth_router, accounts_router):
+        app.include_router(router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.json_logs)
+    return create_app(settings)

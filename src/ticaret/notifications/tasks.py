@@ -1,0 +1,99 @@
+"""Jobs: deliver stored emails by SMTP, or log them when SMTP is not configured (dev)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import anyio.to_thread
+from arq import Retry
+from sqlalchemy import select
+
+from ticaret.core.db import unit_of_work
+from ticaret.core.queue import enqueue
+from ticaret.models import OutgoingEmail
+from ticaret.settings import SmtpSettings, get_settings
+
+logger = logging.getLogger("ticaret.email")
+
+MAX_ATTEMPTS = 6
+
+
+def _send_smtp(smtp: SmtpSettings, email: OutgoingEmail) -> None:
+    assert smtp.host
+    message = EmailMessage()
+    message["From"] = smtp.sender
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Message-ID"] = f"<{email.id}@ticaret>"
+    message.set_content(email.body_text)
+    context = ssl.create_default_context()
+    client: smtplib.SMTP
+    if smtp.use_tls:
+        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+    with client:
+        if smtp.starttls and not smtp.use_tls:
+            client.starttls(context=context)
+        if smtp.username and smtp.password:
+            client.login(smtp.username, smtp.password.get_secret_value())
+        client.send_message(message)
+
+
+async def send_email(ctx: dict[str, Any], email_id: str) -> str:
+    settings = get_settings()
+    async with unit_of_work() as session:
+        email = await session.get(OutgoingEmail, uuid.UUID(email_id), with_for_update=True)
+        if email is None or email.status != "pending":
+            return "skipped"
+        if not settings.smtp.host:
+            email.status = "logged"
+            email.sent_at = datetime.now(UTC)
+            if settings.is_production:
+                logger.warning("SMTP is not configured; email %s to %s stored, not sent", email.id, email.to_address)
+            else:
+                # Development: the log is the mailbox (reset links, invitations).
+                logger.info(
+                    "email (SMTP off) to=%s subject=%r\n%s", email.to_address, email.subject, email.body_text
+                )
+            return "logged"
+        email.attempt_count += 1
+        try:
+            await anyio.to_thread.run_sync(_send_smtp, settings.smtp, email)
+        except (OSError, smtplib.SMTPException) as exc:
+            email.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            if email.attempt_count >= MAX_ATTEMPTS:
+                email.status = "failed"
+                logger.error("giving up on email %s after %d attempts", email.id, email.attempt_count)
+                return "failed"
+            logger.warning("email %s attempt %d failed: %s", email.id, email.attempt_count, exc)
+            retry_in = 10 * 2**email.attempt_count
+        else:
+            email.status = "sent"
+            email.sent_at = datetime.now(UTC)
+            email.last_error = None
+            return "sent"
+    # Outside the unit of work so the failed attempt is committed before arq retries.
+    raise Retry(defer=retry_in)
+
+
+async def sweep_pending_emails(ctx: dict[str, Any]) -> int:
+    """Re-queue emails whose job was lost (Redis down at commit time, worker crash)."""
+    cutoff = datetime.now(UTC) - timedelta(minutes=2)
+    async with unit_of_work() as session:
+        ids = (
+            await session.scalars(
+                select(OutgoingEmail.id)
+                .where(OutgoingEmail.status == "pending", OutgoingEmail.updated_at < cutoff)
+                .limit(200)
+            )
+        ).all()
+    for email_id in ids:
+        await enqueue("send_email", str(email_id), job_id=f"email:{email_id}")
+    return len(ids)

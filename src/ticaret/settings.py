@@ -1,0 +1,75 @@
+"""Runtime configuration, read from `TICARET_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AuthSettings(BaseModel):
+    # HS256 signing key for access tokens. Must be set in production; dev/test generate one.
+    jwt_secret: SecretStr = SecretStr("")
+    jwt_issuer: str = "ticaret"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    reset_token_ttl_seconds: int = Field(default=3600, ge=300, le=86_400)
+    # Fernet keys (comma separated, newest first) for third-party secrets at rest.
+    fernet_keys: SecretStr = SecretStr("")
+
+
+class SmtpSettings(BaseModel):
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    use_tls: bool = False
+    sender: str = "Ticaret <no-reply@ticaret.local>"
+    timeout_seconds: float = 10.0
+
+
+class WebhookSettings(BaseModel):
+    # Allow customer webhook URLs that point at private/loopback addresses (SSRF guard off).
+    allow_private_targets: bool = False
+    timeout_seconds: float = 15.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TICARET_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    # Empty means "start the embedded server" (dev and tests only).
+    database_url: str = ""
+    redis_url: str = ""
+    # Where `ticaret dev` keeps embedded Postgres/Redis data between runs.
+    data_dir: str = ".dev-data"
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    log_json: bool | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    cors_origins: list[str] = []
+
+    auth: AuthSettings = AuthSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_production if self.log_json is None else self.log_json
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

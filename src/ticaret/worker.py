@@ -1,0 +1,104 @@
+"""The arq worker: every domain's jobs, the sweepers, metrics per job."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from arq import Retry, cron
+from arq.connections import ArqRedis
+from arq.cron import CronJob
+from arq.worker import Function, Worker, func
+
+from ticaret.core import queue
+from ticaret.core.db import dispose_engine, init_engine
+from ticaret.core.devsecrets import ensure_secrets
+from ticaret.core.http import close_http_client, init_http_client
+from ticaret.core.observability import JOB_LATENCY, JOBS, configure_logging
+from ticaret.core.tasks import sweep_outbox
+from ticaret.notifications.tasks import send_email, sweep_pending_emails
+from ticaret.settings import get_settings
+
+logger = logging.getLogger("ticaret.worker")
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+# Every domain adds its jobs here (ids in, re-read state, idempotent).
+JOBS_FUNCTIONS: list[JobFunction] = [send_email]
+
+
+def instrumented(fn: JobFunction) -> JobFunction:
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            result = await fn(ctx, *args, **kwargs)
+        except Retry:
+            JOBS.labels(name, "retry").inc()
+            raise
+        except Exception:
+            JOBS.labels(name, "failure").inc()
+            raise
+        finally:
+            JOB_LATENCY.labels(name).observe(time.perf_counter() - started)
+        JOBS.labels(name, "success").inc()
+        return result
+
+    return run
+
+
+def job_functions() -> list[Function]:
+    return [func(instrumented(fn), name=fn.__name__, max_tries=8) for fn in JOBS_FUNCTIONS]
+
+
+def cron_jobs() -> list[CronJob]:
+    return [
+        cron(instrumented(sweep_outbox), name="sweep_outbox", second=set(range(0, 60, 10)), unique=True),
+        cron(instrumented(sweep_pending_emails), name="sweep_pending_emails", second={30}, unique=True),
+    ]
+
+
+def build_worker(
+    redis: ArqRedis,
+    *,
+    burst: bool = False,
+    with_cron: bool = True,
+    extra_functions: Sequence[Function] = (),
+    max_jobs: int = 50,
+) -> Worker:
+    """A worker on an existing pool (tests run it in-process in burst mode)."""
+    return Worker(
+        functions=[*job_functions(), *extra_functions],
+        cron_jobs=cron_jobs() if with_cron else None,
+        redis_pool=redis,
+        queue_name=queue.QUEUE_NAME,
+        burst=burst,
+        poll_delay=0.05 if burst else 0.5,
+        handle_signals=not burst,
+        max_jobs=max_jobs,
+        job_timeout=300,
+        keep_result=3600,
+    )
+
+
+async def run_worker() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.json_logs)
+    ensure_secrets(settings)
+    init_engine(settings.database_url, pool_size=settings.db_pool_size)
+    redis = await queue.init_redis(settings.redis_url)
+    init_http_client()
+    worker = build_worker(redis)
+    logger.info("worker started with %d job(s)", len(JOBS_FUNCTIONS))
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+        await close_http_client()
+        await queue.close_redis()
+        await dispose_engine()

@@ -1,0 +1,191 @@
+"""Test harness: real PostgreSQL and Redis, the app over HTTP, jobs run by a real arq worker.
+
+The embedded servers start once per run (or `TICARET_TEST_DATABASE_URL` /
+`TICARET_TEST_REDIS_URL` point at existing ones). The schema is built by the Alembic
+migrations; every test starts from empty tables and an empty Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from cryptography.fernet import Fernet
+
+REPO = Path(__file__).resolve().parents[1]
+
+os.environ.update(
+    {
+        "TICARET_ENVIRONMENT": "test",
+        "TICARET_AUTH__JWT_SECRET": "test-secret-" + "x" * 40,
+        "TICARET_AUTH__FERNET_KEYS": Fernet.generate_key().decode(),
+        "TICARET_WEBHOOKS__ALLOW_PRIVATE_TARGETS": "true",
+        "TICARET_PUBLIC_BASE_URL": "http://testserver",
+        "TICARET_DATA_DIR": str(REPO / ".test-data"),
+        "TICARET_LOG_LEVEL": "WARNING",
+    }
+)
+for key in [k for k in os.environ if k.startswith("TICARET_SMTP__")]:
+    del os.environ[key]
+
+
+@dataclass
+class Servers:
+    database_url: str
+    redis_url: str
+    redis: Any  # EmbeddedRedis | None: tests stop/start it to simulate an outage
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    from ticaret.cli import run_migrations
+    from ticaret.core.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    data = REPO / ".test-data"
+    database_url = os.environ.get("TICARET_TEST_DATABASE_URL", "")
+    if not database_url:
+        postgres = EmbeddedPostgres(data / "postgres")
+        postgres.start()
+        postgres.ensure_database("ticaret_test", recreate=True)
+        database_url = postgres.url("ticaret_test")
+    redis_url = os.environ.get("TICARET_TEST_REDIS_URL", "")
+    redis = None
+    if not redis_url:
+        redis = EmbeddedRedis(data / f"redis-{uuid.uuid4().hex[:8]}")
+        redis.start()
+        redis_url = redis.url
+    run_migrations(database_url)
+    os.environ["TICARET_DATABASE_URL"] = database_url
+    os.environ["TICARET_REDIS_URL"] = redis_url
+    from ticaret.settings import get_settings
+
+    get_settings.cache_clear()
+    yield Servers(database_url, redis_url, redis)
+    if redis is not None:
+        redis.stop()
+        import shutil
+
+        shutil.rmtree(redis.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def app(servers: Servers) -> AsyncIterator[Any]:
+    from ticaret.main import create_app
+    from ticaret.settings import get_settings
+
+    application = create_app(get_settings())
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from sqlalchemy import text
+
+    from ticaret.core.db import get_engine
+    from ticaret.core.queue import get_redis
+    from ticaret.models import Base
+
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with get_engine().begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await get_redis().flushdb()
+    yield
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def run_jobs(app: Any) -> Any:
+    """Run every queued job to completion with a real arq worker (burst mode)."""
+    from ticaret.core.queue import get_redis
+    from ticaret.worker import build_worker
+
+    async def run() -> Any:
+        worker = build_worker(get_redis(), burst=True, with_cron=False)
+        await worker.async_run()
+        return worker
+
+    return run
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Caller:
+    """A registered user with their access token and first account."""
+
+    email: str
+    password: str
+    token: str
+    user_id: str
+    account_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def register(
+    client: httpx.AsyncClient, *, email: str | None = None, password: str = "correct horse 1", name: str = "Test User"
+) -> Caller:
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    response = await client.post(
+        "/auth/register",
+        json={"email": email, "password": password, "name": name, "accountName": f"{name}'s shop"},
+    )
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    return Caller(
+        email=email,
+        password=password,
+        token=data["accessToken"],
+        user_id=data["user"]["id"],
+        account_id=data["accounts"][0]["accountId"],
+    )
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> str:
+    response = await client.post("/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return str(response.json()["data"]["accessToken"])
+
+
+async def add_member(
+    client: httpx.AsyncClient, owner: Caller, role: str, *, password: str = "member password 1"
+) -> Caller:
+    """A user registered on their own, then added to `owner`'s account with `role`."""
+    member = await register(client, password=password, name=f"{role.title()} Member")
+    response = await client.post(
+        f"/accounts/{owner.account_id}/users",
+        json={"email": member.email, "role": role},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    return Caller(member.email, password, member.token, member.user_id, owner.account_id)
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] is False
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return dict(body["error"])
