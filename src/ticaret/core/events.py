@@ -118,7 +118,7 @@ async def relay(events: Sequence[Event]) -> None:
         await session.commit()
 
 
-async def sweep_unrelayed(limit: int = 500) -> int:
+async def sweep_unrelayed(limit: int = 500, grace_seconds: float = SWEEP_GRACE_SECONDS) -> int:
     """Relay what a lost post-commit hook left behind; safe with several workers."""
     async with get_sessionmaker()() as session:
         rows = (
@@ -126,7 +126,7 @@ async def sweep_unrelayed(limit: int = 500) -> int:
                 select(Event)
                 .where(
                     Event.relayed_at.is_(None),
-                    Event.created_at < datetime.now(UTC) - timedelta(seconds=SWEEP_GRACE_SECONDS),
+                    Event.created_at < datetime.now(UTC) - timedelta(seconds=grace_seconds),
                 )
                 .order_by(Event.seq)
                 .limit(limit)

@@ -20,10 +20,11 @@ async def limit_attempts(scope: str, key: str, *, limit: int, window_seconds: in
     try:
         redis = get_redis()
         pipe = redis.pipeline(transaction=True)
+        # SET NX EX starts the window once (EXPIRE NX needs Redis 7; this works on 6.2 too).
+        pipe.set(redis_key, 0, ex=window_seconds, nx=True)
         pipe.incr(redis_key)
-        pipe.expire(redis_key, window_seconds, nx=True)
         pipe.ttl(redis_key)
-        count, _, ttl = await pipe.execute()
+        _, count, ttl = await pipe.execute()
     except (RedisError, OSError, RuntimeError):
         # Fail open: a Redis outage must not lock everyone out of logging in.
         logger.warning("rate limiter unavailable; allowing %s", scope)
