@@ -20,7 +20,9 @@ target_metadata = Base.metadata
 def database_url() -> str:
     url = config.attributes.get("database_url") or get_settings().database_url
     if not url:
-        raise RuntimeError("Set TICARET_DATABASE_URL (or run `ticaret migrate`, which starts the embedded server).")
+        raise RuntimeError(
+            "Set TICARET_DATABASE_URL (or run `ticaret migrate`, which starts the embedded server)."
+        )
     return to_async_url(url)
 
 

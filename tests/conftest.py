@@ -143,7 +143,11 @@ class Caller:
 
 
 async def register(
-    client: httpx.AsyncClient, *, email: str | None = None, password: str = "correct horse 1", name: str = "Test User"
+    client: httpx.AsyncClient,
+    *,
+    email: str | None = None,
+    password: str = "correct horse 1",
+    name: str = "Test User",
 ) -> Caller:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
     response = await client.post(

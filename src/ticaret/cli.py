@@ -192,13 +192,20 @@ async def _create_user(email: str, password: str, name: str, account: str) -> st
 def cmd_create_user(args: argparse.Namespace) -> int:
     settings = get_settings()
     if not settings.database_url or not settings.redis_url:
-        print("set TICARET_DATABASE_URL and TICARET_REDIS_URL (see `ticaret dev` output)", file=sys.stderr)
+        print(
+            "set TICARET_DATABASE_URL and TICARET_REDIS_URL (see `ticaret dev` output)",
+            file=sys.stderr,
+        )
         return 2
     password = args.password or getpass.getpass("password: ")
     if len(password) < 8:
         print("the password needs at least 8 characters", file=sys.stderr)
         return 2
-    print(asyncio.run(_create_user(args.email, password, args.name or args.email, args.account or "My shop")))
+    print(
+        asyncio.run(
+            _create_user(args.email, password, args.name or args.email, args.account or "My shop")
+        )
+    )
     return 0
 
 

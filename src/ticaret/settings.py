@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         env_prefix="TICARET_",
         env_nested_delimiter="__",
         env_file=".env",
+        env_ignore_empty=True,
         extra="ignore",
     )
 
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     cors_origins: list[str] = []
+    # The worker serves its job metrics here (0 turns it off); the API serves /metrics.
+    worker_metrics_port: int = 9101
 
     auth: AuthSettings = AuthSettings()
     smtp: SmtpSettings = SmtpSettings()

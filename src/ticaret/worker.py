@@ -6,11 +6,12 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from arq import Retry, cron
 from arq.connections import ArqRedis
 from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker, func
 
 from ticaret.core import queue
@@ -30,7 +31,7 @@ JobFunction = Callable[..., Awaitable[Any]]
 JOBS_FUNCTIONS: list[JobFunction] = [send_email]
 
 
-def instrumented(fn: JobFunction) -> JobFunction:
+def instrumented(fn: JobFunction) -> WorkerCoroutine:
     name = fn.__name__
 
     @functools.wraps(fn)
@@ -49,7 +50,7 @@ def instrumented(fn: JobFunction) -> JobFunction:
         JOBS.labels(name, "success").inc()
         return result
 
-    return run
+    return cast(WorkerCoroutine, run)
 
 
 def job_functions() -> list[Function]:
@@ -58,8 +59,18 @@ def job_functions() -> list[Function]:
 
 def cron_jobs() -> list[CronJob]:
     return [
-        cron(instrumented(sweep_outbox), name="sweep_outbox", second=set(range(0, 60, 10)), unique=True),
-        cron(instrumented(sweep_pending_emails), name="sweep_pending_emails", second={30}, unique=True),
+        cron(
+            instrumented(sweep_outbox),
+            name="sweep_outbox",
+            second=set(range(0, 60, 10)),
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_pending_emails),
+            name="sweep_pending_emails",
+            second={30},
+            unique=True,
+        ),
     ]
 
 
@@ -93,6 +104,10 @@ async def run_worker() -> None:
     init_engine(settings.database_url, pool_size=settings.db_pool_size)
     redis = await queue.init_redis(settings.redis_url)
     init_http_client()
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     worker = build_worker(redis)
     logger.info("worker started with %d job(s)", len(JOBS_FUNCTIONS))
     try:

@@ -19,10 +19,14 @@ async def test_list_and_create_accounts(client: httpx.AsyncClient) -> None:
     assert created.json()["data"]["role"] == "owner"
     page = (await client.get("/accounts?limit=1", headers=owner.headers)).json()["data"]
     assert page["hasMore"] is True and len(page["rows"]) == 1
-    rest = (await client.get(f"/accounts?limit=1&cursor={page['nextCursor']}", headers=owner.headers)).json()["data"]
+    rest = (
+        await client.get(f"/accounts?limit=1&cursor={page['nextCursor']}", headers=owner.headers)
+    ).json()["data"]
     assert rest["hasMore"] is False and rest["nextCursor"] is None
     assert {page["rows"][0]["name"], rest["rows"][0]["name"]} == {"Second shop", "Test User's shop"}
-    assert_error(await client.get("/accounts?cursor=%%%", headers=owner.headers), 400, "invalid_cursor")
+    assert_error(
+        await client.get("/accounts?cursor=%%%", headers=owner.headers), 400, "invalid_cursor"
+    )
     assert_error(await client.get("/accounts?limit=500", headers=owner.headers), 422)
     assert_error(await client.post("/accounts", json={"name": ""}, headers=owner.headers), 422)
     assert_error(await client.get("/accounts"), 401)
@@ -44,26 +48,37 @@ async def test_members_listing_and_roles(client: httpx.AsyncClient) -> None:
     listing = await client.get(f"/accounts/{owner.account_id}/users", headers=viewer.headers)
     assert listing.status_code == 200
     rows = listing.json()["data"]["rows"]
-    assert {(r["email"], r["role"]) for r in rows} == {(owner.email, "owner"), (viewer.email, "viewer")}
+    assert {(r["email"], r["role"]) for r in rows} == {
+        (owner.email, "owner"),
+        (viewer.email, "viewer"),
+    }
     # Another account's id is 404, never 403: its existence is not revealed.
     stranger = await register(client)
-    assert_error(await client.get(f"/accounts/{owner.account_id}/users", headers=stranger.headers), 404)
+    assert_error(
+        await client.get(f"/accounts/{owner.account_id}/users", headers=stranger.headers), 404
+    )
     assert_error(await client.get(f"/accounts/{FOREIGN}/users", headers=owner.headers), 404)
     assert_error(await client.get("/accounts/not-a-uuid/users", headers=owner.headers), 422)
 
 
-async def test_add_user_links_existing_or_invites_new(client: httpx.AsyncClient, run_jobs: Any) -> None:
+async def test_add_user_links_existing_or_invites_new(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
     owner = await register(client)
     existing = await register(client)
     linked = await client.post(
-        f"/accounts/{owner.account_id}/users", json={"email": existing.email, "role": "agent"}, headers=owner.headers
+        f"/accounts/{owner.account_id}/users",
+        json={"email": existing.email, "role": "agent"},
+        headers=owner.headers,
     )
     assert linked.status_code == 201
     assert linked.json()["data"]["userId"] == existing.user_id
     assert linked.json()["data"]["invitationPending"] is False
     assert_error(
         await client.post(
-            f"/accounts/{owner.account_id}/users", json={"email": existing.email, "role": "agent"}, headers=owner.headers
+            f"/accounts/{owner.account_id}/users",
+            json={"email": existing.email, "role": "agent"},
+            headers=owner.headers,
         ),
         409,
         "already_member",
@@ -78,14 +93,27 @@ async def test_add_user_links_existing_or_invites_new(client: httpx.AsyncClient,
     assert invited.json()["data"]["invitationPending"] is True
     await run_jobs()
     async with get_sessionmaker()() as session:
-        email = (await session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == "invitation"))).one()
+        email = (
+            await session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == "invitation"))
+        ).one()
     assert email.to_address == "new.person@example.com" and email.status == "logged"
     token = email.body_text.split("token=", 1)[1].split()[0]
     # Before choosing a password the invited user cannot log in.
-    assert_error(await client.post("/auth/login", json={"email": "new.person@example.com", "password": "whatever1"}), 401)
-    assert (await client.post("/auth/reset-password", json={"token": token, "password": "my own password"})).status_code == 200
+    assert_error(
+        await client.post(
+            "/auth/login", json={"email": "new.person@example.com", "password": "whatever1"}
+        ),
+        401,
+    )
+    assert (
+        await client.post(
+            "/auth/reset-password", json={"token": token, "password": "my own password"}
+        )
+    ).status_code == 200
     access = await login(client, "new.person@example.com", "my own password")
-    me = await client.get(f"/accounts/{owner.account_id}/users", headers={"Authorization": f"Bearer {access}"})
+    me = await client.get(
+        f"/accounts/{owner.account_id}/users", headers={"Authorization": f"Bearer {access}"}
+    )
     assert me.status_code == 200
 
 
@@ -94,15 +122,38 @@ async def test_add_user_permissions_and_validation(client: httpx.AsyncClient) ->
     admin = await add_member(client, owner, "admin")
     agent = await add_member(client, owner, "agent")
     url = f"/accounts/{owner.account_id}/users"
-    assert_error(await client.post(url, json={"email": "x@example.com", "role": "viewer"}, headers=agent.headers), 403)
     assert_error(
-        await client.post(url, json={"email": "x@example.com", "role": "owner"}, headers=admin.headers), 403, "owner_required"
+        await client.post(
+            url, json={"email": "x@example.com", "role": "viewer"}, headers=agent.headers
+        ),
+        403,
     )
-    assert (await client.post(url, json={"email": "y@example.com", "role": "admin"}, headers=admin.headers)).status_code == 201
-    assert_error(await client.post(url, json={"email": "x@example.com", "role": "emperor"}, headers=owner.headers), 422)
+    assert_error(
+        await client.post(
+            url, json={"email": "x@example.com", "role": "owner"}, headers=admin.headers
+        ),
+        403,
+        "owner_required",
+    )
+    assert (
+        await client.post(
+            url, json={"email": "y@example.com", "role": "admin"}, headers=admin.headers
+        )
+    ).status_code == 201
+    assert_error(
+        await client.post(
+            url, json={"email": "x@example.com", "role": "emperor"}, headers=owner.headers
+        ),
+        422,
+    )
     assert_error(await client.post(url, json={"role": "agent"}, headers=owner.headers), 422)
     stranger = await register(client)
-    assert_error(await client.post(url, json={"email": "z@example.com", "role": "agent"}, headers=stranger.headers), 404)
+    assert_error(
+        await client.post(
+            url, json={"email": "z@example.com", "role": "agent"}, headers=stranger.headers
+        ),
+        404,
+    )
 
 
 async def test_change_role_rules(client: httpx.AsyncClient) -> None:
@@ -111,36 +162,77 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
     agent = await add_member(client, owner, "agent")
     base = f"/accounts/{owner.account_id}/users"
 
-    promoted = await client.patch(f"{base}/{agent.user_id}", json={"role": "admin"}, headers=admin.headers)
+    promoted = await client.patch(
+        f"{base}/{agent.user_id}", json={"role": "admin"}, headers=admin.headers
+    )
     assert promoted.status_code == 200 and promoted.json()["data"]["role"] == "admin"
     version = promoted.json()["data"]["entityVersion"]
 
-    assert_error(await client.patch(f"{base}/{agent.user_id}", json={"role": "owner"}, headers=admin.headers), 403)
-    assert_error(await client.patch(f"{base}/{owner.user_id}", json={"role": "viewer"}, headers=admin.headers), 403)
-    assert_error(await client.patch(f"{base}/{owner.user_id}", json={"role": "admin"}, headers=agent.headers), 403)
+    assert_error(
+        await client.patch(
+            f"{base}/{agent.user_id}", json={"role": "owner"}, headers=admin.headers
+        ),
+        403,
+    )
+    assert_error(
+        await client.patch(
+            f"{base}/{owner.user_id}", json={"role": "viewer"}, headers=admin.headers
+        ),
+        403,
+    )
+    assert_error(
+        await client.patch(
+            f"{base}/{owner.user_id}", json={"role": "admin"}, headers=agent.headers
+        ),
+        403,
+    )
     # The only owner cannot step down.
-    assert_error(await client.patch(f"{base}/{owner.user_id}", json={"role": "admin"}, headers=owner.headers), 409, "last_owner")
+    assert_error(
+        await client.patch(
+            f"{base}/{owner.user_id}", json={"role": "admin"}, headers=owner.headers
+        ),
+        409,
+        "last_owner",
+    )
     # Optimistic concurrency: a stale entityVersion (body or If-Match) is a 409.
     assert_error(
-        await client.patch(f"{base}/{agent.user_id}", json={"role": "viewer", "entityVersion": "999"}, headers=owner.headers),
+        await client.patch(
+            f"{base}/{agent.user_id}",
+            json={"role": "viewer", "entityVersion": "999"},
+            headers=owner.headers,
+        ),
         409,
         "version_conflict",
     )
     assert_error(
-        await client.patch(f"{base}/{agent.user_id}", json={"role": "viewer"}, headers={**owner.headers, "If-Match": '"999"'}),
+        await client.patch(
+            f"{base}/{agent.user_id}",
+            json={"role": "viewer"},
+            headers={**owner.headers, "If-Match": '"999"'},
+        ),
         409,
         "version_conflict",
     )
     ok = await client.patch(
-        f"{base}/{agent.user_id}", json={"role": "viewer", "entityVersion": version}, headers=owner.headers
+        f"{base}/{agent.user_id}",
+        json={"role": "viewer", "entityVersion": version},
+        headers=owner.headers,
     )
     assert ok.status_code == 200 and ok.json()["data"]["entityVersion"] != version
 
     # A second owner lets the first one step down.
-    assert (await client.patch(f"{base}/{admin.user_id}", json={"role": "owner"}, headers=owner.headers)).status_code == 200
-    assert (await client.patch(f"{base}/{owner.user_id}", json={"role": "admin"}, headers=owner.headers)).status_code == 200
-    assert_error(await client.patch(f"{base}/{FOREIGN}", json={"role": "agent"}, headers=admin.headers), 404)
-    assert_error(await client.patch(f"{base}/{agent.user_id}", json={"role": 3}, headers=admin.headers), 422)
+    assert (
+        await client.patch(f"{base}/{admin.user_id}", json={"role": "owner"}, headers=owner.headers)
+    ).status_code == 200
+    assert (
+        await client.patch(f"{base}/{owner.user_id}", json={"role": "admin"}, headers=owner.headers)
+    ).status_code == 200
+    assert_error(
+        await client.patch(f"{base}/{FOREIGN}", json={"role": "agent"}, headers=admin.headers), 404
+    )
+    assert_error(
+        await client.patch(f"{base}/{agent.user_id}", json={"role": 3}, headers=admin.headers), 422
+    )
 
 
 async def test_remove_user_rules(client: httpx.AsyncClient) -> None:
@@ -150,17 +242,28 @@ async def test_remove_user_rules(client: httpx.AsyncClient) -> None:
     base = f"/accounts/{owner.account_id}/users"
     assert_error(await client.delete(f"{base}/{admin.user_id}", headers=agent.headers), 403)
     assert_error(await client.delete(f"{base}/{owner.user_id}", headers=admin.headers), 403)
-    assert_error(await client.delete(f"{base}/{owner.user_id}", headers=owner.headers), 409, "last_owner")
-    assert (await client.delete(f"{base}/{agent.user_id}", headers=admin.headers)).status_code == 200
+    assert_error(
+        await client.delete(f"{base}/{owner.user_id}", headers=owner.headers), 409, "last_owner"
+    )
+    assert (
+        await client.delete(f"{base}/{agent.user_id}", headers=admin.headers)
+    ).status_code == 200
     assert_error(await client.delete(f"{base}/{agent.user_id}", headers=admin.headers), 404)
     other = await register(client)
-    assert_error(await client.delete(f"/accounts/{other.account_id}/users/{other.user_id}", headers=owner.headers), 404)
+    assert_error(
+        await client.delete(
+            f"/accounts/{other.account_id}/users/{other.user_id}", headers=owner.headers
+        ),
+        404,
+    )
 
 
 async def test_api_account_lifecycle(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     base = f"/accounts/{owner.account_id}/api-accounts"
-    created = await client.post(base, json={"name": "ERP sync", "role": "agent"}, headers=owner.headers)
+    created = await client.post(
+        base, json={"name": "ERP sync", "role": "agent"}, headers=owner.headers
+    )
     assert created.status_code == 201
     data = created.json()["data"]
     key, secret = data["key"], data["secret"]
@@ -182,19 +285,27 @@ async def test_api_account_lifecycle(client: httpx.AsyncClient) -> None:
 
     # An agent API key cannot manage API accounts, nor create accounts.
     assert_error(await client.get(base, headers=api), 403, "insufficient_role")
-    assert_error(await client.post("/accounts", json={"name": "x"}, headers=api), 403, "user_required")
+    assert_error(
+        await client.post("/accounts", json={"name": "x"}, headers=api), 403, "user_required"
+    )
 
     rotated = await client.post(f"{base}/{data['id']}/rotate-secret", headers=owner.headers)
     assert rotated.status_code == 200
     new_secret = rotated.json()["data"]["secret"]
     assert new_secret != secret and rotated.json()["data"]["key"] == key
     assert_error(await client.get("/auth/me", headers=api), 401, "invalid_api_credentials")
-    assert (await client.get("/auth/me", headers={"x-api-key": key, "x-api-secret": new_secret})).status_code == 200
+    assert (
+        await client.get("/auth/me", headers={"x-api-key": key, "x-api-secret": new_secret})
+    ).status_code == 200
 
     revoked = await client.post(f"{base}/{data['id']}/revoke", headers=owner.headers)
     assert revoked.status_code == 200 and revoked.json()["data"]["status"] == "revoked"
-    assert_error(await client.get("/auth/me", headers={"x-api-key": key, "x-api-secret": new_secret}), 401)
-    assert_error(await client.post(f"{base}/{data['id']}/rotate-secret", headers=owner.headers), 409)
+    assert_error(
+        await client.get("/auth/me", headers={"x-api-key": key, "x-api-secret": new_secret}), 401
+    )
+    assert_error(
+        await client.post(f"{base}/{data['id']}/rotate-secret", headers=owner.headers), 409
+    )
     assert_error(await client.get("/auth/me", headers={"x-api-key": key}), 401)
 
 
@@ -203,19 +314,35 @@ async def test_api_account_permissions_and_tenancy(client: httpx.AsyncClient) ->
     admin = await add_member(client, owner, "admin")
     agent = await add_member(client, owner, "agent")
     base = f"/accounts/{owner.account_id}/api-accounts"
-    assert_error(await client.post(base, json={"name": "x", "role": "viewer"}, headers=agent.headers), 403)
+    assert_error(
+        await client.post(base, json={"name": "x", "role": "viewer"}, headers=agent.headers), 403
+    )
     assert_error(await client.get(base, headers=agent.headers), 403)
-    assert_error(await client.post(base, json={"name": "x", "role": "owner"}, headers=admin.headers), 403, "role_too_high")
-    assert_error(await client.post(base, json={"name": "", "role": "agent"}, headers=admin.headers), 422)
-    made = (await client.post(base, json={"name": "bot", "role": "admin"}, headers=admin.headers)).json()["data"]
+    assert_error(
+        await client.post(base, json={"name": "x", "role": "owner"}, headers=admin.headers),
+        403,
+        "role_too_high",
+    )
+    assert_error(
+        await client.post(base, json={"name": "", "role": "agent"}, headers=admin.headers), 422
+    )
+    made = (
+        await client.post(base, json={"name": "bot", "role": "admin"}, headers=admin.headers)
+    ).json()["data"]
 
     stranger = await register(client)
     foreign_base = f"/accounts/{stranger.account_id}/api-accounts"
     assert_error(await client.get(foreign_base, headers=owner.headers), 404)
     # An id from another account is not found in this one.
-    theirs = (await client.post(foreign_base, json={"name": "t", "role": "agent"}, headers=stranger.headers)).json()["data"]
+    theirs = (
+        await client.post(
+            foreign_base, json={"name": "t", "role": "agent"}, headers=stranger.headers
+        )
+    ).json()["data"]
     assert_error(await client.post(f"{base}/{theirs['id']}/revoke", headers=owner.headers), 404)
-    assert_error(await client.post(f"{base}/{theirs['id']}/rotate-secret", headers=owner.headers), 404)
+    assert_error(
+        await client.post(f"{base}/{theirs['id']}/rotate-secret", headers=owner.headers), 404
+    )
     assert_error(await client.post(f"{base}/{FOREIGN}/revoke", headers=owner.headers), 404)
     # An admin API key acts in its own account only.
     api = {"x-api-key": made["key"], "x-api-secret": made["secret"]}

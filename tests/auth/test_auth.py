@@ -57,10 +57,17 @@ def token_from(body: str) -> str:
     return match.group(1)
 
 
-async def test_register_returns_a_working_token_and_an_owned_account(client: httpx.AsyncClient) -> None:
+async def test_register_returns_a_working_token_and_an_owned_account(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post(
         "/auth/register",
-        json={"email": "Ayse@Example.com", "password": "s3cret-pass", "name": "Ayşe", "accountName": "Ayşe Butik"},
+        json={
+            "email": "Ayse@Example.com",
+            "password": "s3cret-pass",
+            "name": "Ayşe",
+            "accountName": "Ayşe Butik",
+        },
     )
     assert response.status_code == 201
     data = response.json()["data"]
@@ -73,46 +80,65 @@ async def test_register_returns_a_working_token_and_an_owned_account(client: htt
     assert me.json()["data"]["principalType"] == "user"
     # The domain part of an address is case-insensitive and stored lowercased.
     assert me.json()["data"]["user"]["email"] == "Ayse@example.com"
-    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", me.json()["data"]["user"]["createdAt"])
+    assert re.match(
+        r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", me.json()["data"]["user"]["createdAt"]
+    )
 
 
 async def test_register_rejects_duplicates_and_bad_bodies(client: httpx.AsyncClient) -> None:
     await register(client, email="dup@example.com")
     assert_error(
-        await client.post("/auth/register", json={"email": "DUP@example.com", "password": "another-pass", "name": "X"}),
+        await client.post(
+            "/auth/register",
+            json={"email": "DUP@example.com", "password": "another-pass", "name": "X"},
+        ),
         409,
         "email_taken",
     )
     error = assert_error(
-        await client.post("/auth/register", json={"email": "not-an-email", "password": "short", "name": ""}),
+        await client.post(
+            "/auth/register", json={"email": "not-an-email", "password": "short", "name": ""}
+        ),
         422,
         "validation_error",
     )
     paths = {f["path"] for f in error["details"]["fields"]}
     assert {"email", "password", "name"} <= paths
     assert_error(
-        await client.post("/auth/register", content=b"{not json", headers={"content-type": "application/json"}),
+        await client.post(
+            "/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+        ),
         400,
         "invalid_json",
     )
     assert_error(await client.post("/auth/register", json=["a", "list"]), 422)
 
 
-async def test_login_answers_the_same_for_unknown_email_and_wrong_password(client: httpx.AsyncClient) -> None:
+async def test_login_answers_the_same_for_unknown_email_and_wrong_password(
+    client: httpx.AsyncClient,
+) -> None:
     caller = await register(client)
-    wrong = await client.post("/auth/login", json={"email": caller.email, "password": "wrong password"})
-    unknown = await client.post("/auth/login", json={"email": "nobody@example.com", "password": "wrong password"})
+    wrong = await client.post(
+        "/auth/login", json={"email": caller.email, "password": "wrong password"}
+    )
+    unknown = await client.post(
+        "/auth/login", json={"email": "nobody@example.com", "password": "wrong password"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     token = await login(client, caller.email.upper(), caller.password)
-    assert (await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert (
+        await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 200
 
 
 async def test_login_is_rate_limited_per_email(client: httpx.AsyncClient) -> None:
     caller = await register(client)
     for _ in range(10):
         await client.post("/auth/login", json={"email": caller.email, "password": "wrong password"})
-    response = await client.post("/auth/login", json={"email": caller.email, "password": caller.password})
+    response = await client.post(
+        "/auth/login", json={"email": caller.email, "password": caller.password}
+    )
     assert_error(response, 429, "rate_limited")
     assert int(response.headers["retry-after"]) > 0
 
@@ -135,7 +161,9 @@ async def test_forgot_password_answers_200_whether_or_not_the_email_exists(
     async with get_sessionmaker()() as session:
         emails = (await session.scalars(select(OutgoingEmail))).all()
     # SMTP is off: the email is stored and logged, so `make dev` shows the link.
-    assert [(e.to_address, e.kind, e.status) for e in emails] == [(caller.email, "password_reset", "logged")]
+    assert [(e.to_address, e.kind, e.status) for e in emails] == [
+        (caller.email, "password_reset", "logged")
+    ]
 
 
 async def test_password_reset_over_real_smtp_invalidates_old_tokens(
@@ -143,7 +171,9 @@ async def test_password_reset_over_real_smtp_invalidates_old_tokens(
 ) -> None:
     caller = await register(client)
     old_token = caller.token
-    assert (await client.post("/auth/forgot-password", json={"email": caller.email})).status_code == 200
+    assert (
+        await client.post("/auth/forgot-password", json={"email": caller.email})
+    ).status_code == 200
     await run_jobs()
     assert len(smtp_server.messages) == 1
     assert smtp_server.messages[0]["to"] == [caller.email]
@@ -151,34 +181,57 @@ async def test_password_reset_over_real_smtp_invalidates_old_tokens(
 
     # Tokens are stored hashed, never in clear.
     async with get_sessionmaker()() as session:
-        stored = (await session.execute(text("SELECT token_hash FROM password_tokens"))).scalars().all()
+        stored = (
+            (await session.execute(text("SELECT token_hash FROM password_tokens"))).scalars().all()
+        )
     assert stored and reset_token not in stored
 
-    reset = await client.post("/auth/reset-password", json={"token": reset_token, "password": "brand new pass"})
+    reset = await client.post(
+        "/auth/reset-password", json={"token": reset_token, "password": "brand new pass"}
+    )
     assert reset.status_code == 200, reset.text
-    assert_error(await client.get("/auth/me", headers={"Authorization": f"Bearer {old_token}"}), 401, "invalid_token")
-    assert_error(await client.post("/auth/login", json={"email": caller.email, "password": caller.password}), 401)
+    assert_error(
+        await client.get("/auth/me", headers={"Authorization": f"Bearer {old_token}"}),
+        401,
+        "invalid_token",
+    )
+    assert_error(
+        await client.post("/auth/login", json={"email": caller.email, "password": caller.password}),
+        401,
+    )
     new_token = await login(client, caller.email, "brand new pass")
-    assert (await client.get("/auth/me", headers={"Authorization": f"Bearer {new_token}"})).status_code == 200
+    assert (
+        await client.get("/auth/me", headers={"Authorization": f"Bearer {new_token}"})
+    ).status_code == 200
     # Single use.
-    again = await client.post("/auth/reset-password", json={"token": reset_token, "password": "third pass 123"})
+    again = await client.post(
+        "/auth/reset-password", json={"token": reset_token, "password": "third pass 123"}
+    )
     assert_error(again, 400, "invalid_token")
 
 
-async def test_reset_token_expires_after_an_hour(client: httpx.AsyncClient, smtp_server: Mailbox, run_jobs: Any) -> None:
+async def test_reset_token_expires_after_an_hour(
+    client: httpx.AsyncClient, smtp_server: Mailbox, run_jobs: Any
+) -> None:
     caller = await register(client)
     await client.post("/auth/forgot-password", json={"email": caller.email})
     await run_jobs()
     reset_token = token_from(smtp_server.messages[0]["body"])
     async with get_sessionmaker()() as session:
         ttl = (
-            await session.execute(text("SELECT extract(epoch FROM expires_at - created_at) FROM password_tokens"))
+            await session.execute(
+                text("SELECT extract(epoch FROM expires_at - created_at) FROM password_tokens")
+            )
         ).scalar_one()
         assert 3590 <= float(ttl) <= 3610
         # Age the token past its expiry, as if an hour had gone by.
-        await session.execute(text("UPDATE password_tokens SET expires_at = now() - interval '1 second'"))
+        await session.execute(
+            text("UPDATE password_tokens SET expires_at = now() - interval '1 second'")
+        )
         await session.commit()
-    response = await client.post("/auth/reset-password", json={"token": reset_token, "password": "too late 1234"})
+    response = await client.post(
+        "/auth/reset-password", json={"token": reset_token, "password": "too late 1234"}
+    )
     assert_error(response, 400, "invalid_token")
 
 
@@ -213,29 +266,43 @@ async def test_tampered_expired_and_unsigned_tokens_are_refused(client: httpx.As
     good = jwt.decode(caller.token, options={"verify_signature": False})
     secret = get_settings().auth.jwt_secret.get_secret_value()
 
-    expired = _forge({**good, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}, secret)
+    expired = _forge(
+        {**good, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}, secret
+    )
     wrong_key = _forge(good, "not-the-secret-" + "y" * 40)
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=")
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(
+        b"="
+    )
     payload = base64.urlsafe_b64encode(json.dumps(good).encode()).rstrip(b"=")
     unsigned = f"{header.decode()}.{payload.decode()}."
     no_exp = _forge({k: v for k, v in good.items() if k != "exp"}, secret)
     other_user = _forge({**good, "sub": "00000000-0000-0000-0000-000000000000"}, secret)
 
     for token in (expired, wrong_key, unsigned, no_exp, other_user, "garbage", caller.token + "x"):
-        assert_error(await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
+        assert_error(
+            await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 401
+        )
     assert_error(await client.get("/auth/me", headers={"Authorization": "Basic abc"}), 401)
 
 
-async def test_a_removed_member_keeps_a_token_but_loses_the_account(client: httpx.AsyncClient) -> None:
+async def test_a_removed_member_keeps_a_token_but_loses_the_account(
+    client: httpx.AsyncClient,
+) -> None:
     from tests.conftest import add_member
 
     owner = await register(client)
     agent = await add_member(client, owner, "agent")
     headers = {**agent.headers, "x-account-id": owner.account_id}
-    assert (await client.get(f"/accounts/{owner.account_id}/users", headers=agent.headers)).status_code == 200
-    removed = await client.delete(f"/accounts/{owner.account_id}/users/{agent.user_id}", headers=owner.headers)
+    assert (
+        await client.get(f"/accounts/{owner.account_id}/users", headers=agent.headers)
+    ).status_code == 200
+    removed = await client.delete(
+        f"/accounts/{owner.account_id}/users/{agent.user_id}", headers=owner.headers
+    )
     assert removed.status_code == 200
-    assert_error(await client.get(f"/accounts/{owner.account_id}/users", headers=agent.headers), 404)
+    assert_error(
+        await client.get(f"/accounts/{owner.account_id}/users", headers=agent.headers), 404
+    )
     # Still a valid user (their own account remains), just not in this one.
     assert (await client.get("/auth/me", headers=headers)).status_code == 200
     accounts = (await client.get("/accounts", headers=agent.headers)).json()["data"]["rows"]
@@ -245,6 +312,8 @@ async def test_a_removed_member_keeps_a_token_but_loses_the_account(client: http
 async def test_concurrent_logins_hash_off_the_event_loop(client: httpx.AsyncClient) -> None:
     caller: Caller = await register(client)
     started = time.perf_counter()
-    results = await asyncio.gather(*(login(client, caller.email, caller.password) for _ in range(4)))
+    results = await asyncio.gather(
+        *(login(client, caller.email, caller.password) for _ in range(4))
+    )
     assert len(set(results)) == 4  # distinct jti per token
     assert time.perf_counter() - started < 10

@@ -26,7 +26,10 @@ async def test_request_id_is_echoed_when_sane(client: httpx.AsyncClient) -> None
 async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
     await client.get("/accounts/00000000-0000-0000-0000-000000000000/users")
     body = (await client.get("/metrics")).text
-    assert 'ticaret_http_requests_total{method="GET",route="/accounts/{accountId}/users",status="401"}' in body
+    assert (
+        'ticaret_http_requests_total{method="GET",route="/accounts/{accountId}/users",status="401"}'
+        in body
+    )
     assert "ticaret_http_request_duration_seconds_bucket" in body
 
 

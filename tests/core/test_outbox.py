@@ -30,7 +30,9 @@ async def test_events_are_published_after_commit(client: httpx.AsyncClient) -> N
     await pubsub.subscribe(account_channel(owner.account_id))
     try:
         response = await client.post(
-            f"/accounts/{owner.account_id}/api-accounts", json={"name": "bot", "role": "viewer"}, headers=owner.headers
+            f"/accounts/{owner.account_id}/api-accounts",
+            json={"name": "bot", "role": "viewer"},
+            headers=owner.headers,
         )
         assert response.status_code == 201
         event = await _next_message(pubsub)
@@ -49,7 +51,9 @@ async def test_events_are_published_after_commit(client: httpx.AsyncClient) -> N
 
 async def test_a_failed_request_emits_nothing(client: httpx.AsyncClient) -> None:
     owner = await register(client)
-    response = await client.delete(f"/accounts/{owner.account_id}/users/{owner.user_id}", headers=owner.headers)
+    response = await client.delete(
+        f"/accounts/{owner.account_id}/users/{owner.user_id}", headers=owner.headers
+    )
     assert response.status_code == 409
     async with get_sessionmaker()() as session:
         types = (await session.scalars(select(Event.type))).all()
@@ -65,14 +69,18 @@ async def test_event_committed_while_redis_is_down_is_delivered_by_the_sweeper(
     servers.redis.stop()
     try:
         response = await client.post(
-            f"/accounts/{owner.account_id}/api-accounts", json={"name": "during outage", "role": "agent"}, headers=owner.headers
+            f"/accounts/{owner.account_id}/api-accounts",
+            json={"name": "during outage", "role": "agent"},
+            headers=owner.headers,
         )
         # The change and its event are committed; only the relay failed.
         assert response.status_code == 201
     finally:
         servers.redis.start()
     async with get_sessionmaker()() as session:
-        pending = (await session.scalars(select(Event).where(Event.type == "api_account.created"))).one()
+        pending = (
+            await session.scalars(select(Event).where(Event.type == "api_account.created"))
+        ).one()
         assert pending.relayed_at is None
 
     redis = get_redis()

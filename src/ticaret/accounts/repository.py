@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.models import Account, ApiAccount, Membership, Role, User
 
 
-def _accounts_of_user(user_id: uuid.UUID) -> Select[tuple[Account, Role]]:
+def _accounts_of_user(user_id: uuid.UUID) -> Select[Account, Role]:
     return (
         select(Account, Membership.role)
         .join(Membership, Membership.account_id == Account.id)

@@ -118,7 +118,9 @@ async def remove_user(user_id: UserId, ctx: Admin, session: DbSession) -> Envelo
     response_model=Envelope[Page[ApiAccountOut]],
     responses=error_responses(400, 401, 403, 404),
 )
-async def list_api_accounts(ctx: Admin, session: DbSession, page: Paging) -> Envelope[Page[ApiAccountOut]]:
+async def list_api_accounts(
+    ctx: Admin, session: DbSession, page: Paging
+) -> Envelope[Page[ApiAccountOut]]:
     return ok(await service.list_api_accounts(session, ctx, page))
 
 

@@ -107,10 +107,14 @@ async def create_account(session: AsyncSession, user: User, name: str) -> Accoun
 # Members --------------------------------------------------------------------------------
 
 
-async def list_members(session: AsyncSession, ctx: AccountContext, page: PageParams) -> Page[MemberOut]:
+async def list_members(
+    session: AsyncSession, ctx: AccountContext, page: PageParams
+) -> Page[MemberOut]:
     fetched = await repository.members_page(session, ctx.account_id, page.after_id(), page.limit)
     kept, cursor, more = build_page(fetched, page.limit, lambda r: [r[0].id])
-    return Page[MemberOut](rows=[member_out(m, u) for m, u in kept], next_cursor=cursor, has_more=more)
+    return Page[MemberOut](
+        rows=[member_out(m, u) for m, u in kept], next_cursor=cursor, has_more=more
+    )
 
 
 async def add_member(
@@ -221,9 +225,13 @@ async def remove_member(session: AsyncSession, ctx: AccountContext, user_id: uui
 async def list_api_accounts(
     session: AsyncSession, ctx: AccountContext, page: PageParams
 ) -> Page[ApiAccountOut]:
-    fetched = await repository.api_accounts_page(session, ctx.account_id, page.after_id(), page.limit)
+    fetched = await repository.api_accounts_page(
+        session, ctx.account_id, page.after_id(), page.limit
+    )
     kept, cursor, more = build_page(fetched, page.limit, lambda a: [a.id])
-    return Page[ApiAccountOut](rows=[api_account_out(a) for a in kept], next_cursor=cursor, has_more=more)
+    return Page[ApiAccountOut](
+        rows=[api_account_out(a) for a in kept], next_cursor=cursor, has_more=more
+    )
 
 
 def _with_secret(api_account: ApiAccount, secret: str) -> ApiAccountWithSecret:
@@ -235,7 +243,9 @@ async def create_api_account(
 ) -> ApiAccountWithSecret:
     # A credential can never hold more power than whoever minted it.
     if not ctx.role.at_least(role):
-        raise Forbidden("You cannot create an API account above your own role.", code="role_too_high")
+        raise Forbidden(
+            "You cannot create an API account above your own role.", code="role_too_high"
+        )
     secret = new_api_secret()
     api_account = ApiAccount(
         account_id=ctx.account_id,
@@ -293,7 +303,9 @@ async def rotate_secret(
     return _with_secret(api_account, secret)
 
 
-async def revoke(session: AsyncSession, ctx: AccountContext, api_account_id: uuid.UUID) -> ApiAccountOut:
+async def revoke(
+    session: AsyncSession, ctx: AccountContext, api_account_id: uuid.UUID
+) -> ApiAccountOut:
     api_account = await _api_account_or_404(session, ctx, api_account_id)
     if api_account.revoked_at is None:
         api_account.revoked_at = datetime.now(UTC)

@@ -13,7 +13,9 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 
 
-async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> list[tuple[Account, Membership]]:
+async def memberships_of(
+    session: AsyncSession, user_id: uuid.UUID
+) -> list[tuple[Account, Membership]]:
     rows = await session.execute(
         select(Account, Membership)
         .join(Membership, Membership.account_id == Account.id)

@@ -63,7 +63,9 @@ async def login(
 ) -> Envelope[LoginResponse]:
     # Per email and per address: slows password guessing without locking out the real user
     # from elsewhere.
-    await limit_attempts("login", f"{str(body.email).lower()}|{client_ip(request)}", limit=10, window_seconds=900)
+    await limit_attempts(
+        "login", f"{str(body.email).lower()}|{client_ip(request)}", limit=10, window_seconds=900
+    )
     return ok(await service.login(session, settings, email=str(body.email), password=body.password))
 
 
@@ -129,7 +131,9 @@ async def me(principal: CurrentPrincipal, session: DbSession) -> Envelope[MeResp
             principal_type="api_account",
             api_account=ApiAccountPrincipalOut.model_validate(api_account),
             accounts=[
-                MembershipOut(account_id=account.id, account_name=account.name, role=api_account.role)
+                MembershipOut(
+                    account_id=account.id, account_name=account.name, role=api_account.role
+                )
             ],
         )
     )

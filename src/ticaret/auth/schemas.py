@@ -49,7 +49,7 @@ class MembershipOut(ResponseModel):
 
 class LoginResponse(ResponseModel):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a scheme name, not a secret
     expires_in: int = Field(description="Seconds until the access token expires.")
     user: UserOut
     accounts: list[MembershipOut]

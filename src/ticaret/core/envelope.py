@@ -73,8 +73,10 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
-    if not isinstance(values, list) or len(values) != size or not all(
-        isinstance(v, str) for v in values
+    if (
+        not isinstance(values, list)
+        or len(values) != size
+        or not all(isinstance(v, str) for v in values)
     ):
         raise BadRequest("The cursor is not valid.", code="invalid_cursor")
     return values
@@ -100,7 +102,9 @@ class PageParams(BaseModel):
             raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
 
 
-def build_page(rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]) -> tuple[list[T], str | None, bool]:
+def build_page(
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]
+) -> tuple[list[T], str | None, bool]:
     """`rows` was fetched with `limit + 1`; the extra row only says there is more."""
     has_more = len(rows) > limit
     kept = list(rows[:limit])

@@ -150,7 +150,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # A body that is not JSON at all is a 400, not a field-level 422.
         if any(err.get("type") == "json_invalid" for err in exc.errors()):
             return JSONResponse(
-                error_body("invalid_json", "The request body is not valid JSON.", {"fields": fields}),
+                error_body(
+                    "invalid_json", "The request body is not valid JSON.", {"fields": fields}
+                ),
                 status_code=400,
             )
         return JSONResponse(

@@ -58,7 +58,9 @@ async def health() -> Envelope[Liveness]:
 )
 async def ready() -> Response:
     postgres, redis = await asyncio.gather(_postgres_ok(), _redis_ok())
-    body = Readiness(status="ok" if postgres and redis else "degraded", postgres=postgres, redis=redis)
+    body = Readiness(
+        status="ok" if postgres and redis else "degraded", postgres=postgres, redis=redis
+    )
     return JSONResponse(
         {"status": postgres and redis, "data": body.model_dump(by_alias=True)},
         status_code=200 if postgres and redis else 503,

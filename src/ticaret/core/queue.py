@@ -29,9 +29,7 @@ def redis_settings(url: str) -> RedisSettings:
 
 async def init_redis(url: str) -> ArqRedis:
     global _redis
-    _redis = await create_pool(
-        redis_settings(url), default_queue_name=QUEUE_NAME, retry=0
-    )
+    _redis = await create_pool(redis_settings(url), default_queue_name=QUEUE_NAME, retry=0)
     return _redis
 
 

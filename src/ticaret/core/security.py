@@ -22,7 +22,7 @@ _passwords = CryptContext(schemes=["argon2"], deprecated="auto")
 
 JWT_ALGORITHM = "HS256"
 API_KEY_PREFIX = "tk_"
-API_SECRET_PREFIX = "tks_"
+API_SECRET_PREFIX = "tks_"  # noqa: S105 - a prefix, not a secret
 
 
 async def hash_password(password: str) -> str:
@@ -92,7 +92,9 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
         return None
 
 
-def issue_scoped_token(settings: Settings, subject: dict[str, str], ttl_seconds: int, typ: str) -> str:
+def issue_scoped_token(
+    settings: Settings, subject: dict[str, str], ttl_seconds: int, typ: str
+) -> str:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         **subject,

@@ -6,7 +6,6 @@ import enum
 import uuid
 from datetime import datetime
 
-
 from sqlalchemy import (
     DateTime,
     Enum,
@@ -71,7 +70,9 @@ class Account(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("account_id", "user_id", name="uq_memberships_account_user"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "user_id", name="uq_memberships_account_user"),
+    )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
@@ -110,7 +111,7 @@ class ApiAccount(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 
 class TokenPurpose(enum.StrEnum):
-    password_reset = "password_reset"
+    password_reset = "password_reset"  # noqa: S105 - a purpose name
     invitation = "invitation"
 
 
@@ -136,7 +137,9 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "outgoing_emails"
     __table_args__ = (
-        Index("ix_outgoing_emails_pending", "created_at", postgresql_where=text("status = 'pending'")),
+        Index(
+            "ix_outgoing_emails_pending", "created_at", postgresql_where=text("status = 'pending'")
+        ),
     )
 
     to_address: Mapped[str] = mapped_column(String(320), nullable=False)
@@ -148,5 +151,3 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
     attempt_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-

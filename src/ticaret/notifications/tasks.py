@@ -35,7 +35,9 @@ def _send_smtp(smtp: SmtpSettings, email: OutgoingEmail) -> None:
     context = ssl.create_default_context()
     client: smtplib.SMTP
     if smtp.use_tls:
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context)
+        client = smtplib.SMTP_SSL(
+            smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context
+        )
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
     with client:
@@ -56,11 +58,18 @@ async def send_email(ctx: dict[str, Any], email_id: str) -> str:
             email.status = "logged"
             email.sent_at = datetime.now(UTC)
             if settings.is_production:
-                logger.warning("SMTP is not configured; email %s to %s stored, not sent", email.id, email.to_address)
+                logger.warning(
+                    "SMTP is not configured; email %s to %s stored, not sent",
+                    email.id,
+                    email.to_address,
+                )
             else:
                 # Development: the log is the mailbox (reset links, invitations).
                 logger.info(
-                    "email (SMTP off) to=%s subject=%r\n%s", email.to_address, email.subject, email.body_text
+                    "email (SMTP off) to=%s subject=%r\n%s",
+                    email.to_address,
+                    email.subject,
+                    email.body_text,
                 )
             return "logged"
         email.attempt_count += 1
@@ -70,7 +79,9 @@ async def send_email(ctx: dict[str, Any], email_id: str) -> str:
             email.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             if email.attempt_count >= MAX_ATTEMPTS:
                 email.status = "failed"
-                logger.error("giving up on email %s after %d attempts", email.id, email.attempt_count)
+                logger.error(
+                    "giving up on email %s after %d attempts", email.id, email.attempt_count
+                )
                 return "failed"
             logger.warning("email %s attempt %d failed: %s", email.id, email.attempt_count, exc)
             retry_in = 10 * 2**email.attempt_count
