@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import socket
 import ssl
 import time
@@ -111,12 +112,13 @@ async def send_delivery(
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         error = _describe_error(exc)
     except OSError as exc:
-        error = f"network error: {exc or type(exc).__name__}"
+        error = f"network error: {str(exc) or type(exc).__name__}"
     finally:
         if response is not None:
             # Closing without draining drops the connection, so the rest of a huge body is never
-            # downloaded.
-            await response.aclose()
+            # downloaded. A failure to close a connection we are abandoning changes nothing.
+            with contextlib.suppress(httpx.HTTPError, OSError):
+                await response.aclose()
 
     return AttemptResult(
         request_headers=sent_headers,
