@@ -78,7 +78,7 @@ _HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})
 
 
 # The name is part of the agreed interface, hence no "Error" suffix.
-class UnsafeWebhookUrl(ValueError):  # noqa: N818
+class UnsafeWebhookUrl(ValueError):
     """The URL may not be used as a webhook target; ``str(exc)`` is a reason fit for the user."""
 
 
