@@ -177,9 +177,38 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_webhook_attempts_account_id"), "webhook_attempts", ["account_id"], unique=False
     )
+    op.create_table(
+        "webhook_fanouts",
+        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_webhook_fanouts_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_webhook_fanouts_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_webhook_fanouts")),
+    )
+    op.create_index(
+        op.f("ix_webhook_fanouts_account_id"), "webhook_fanouts", ["account_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_webhook_fanouts_account_id"), table_name="webhook_fanouts")
+    op.drop_table("webhook_fanouts")
     op.drop_index(op.f("ix_webhook_attempts_account_id"), table_name="webhook_attempts")
     op.drop_table("webhook_attempts")
     op.drop_index("ix_webhook_deliveries_webhook_id_id", table_name="webhook_deliveries")

@@ -17,6 +17,7 @@ from ticaret.models.webhook import (
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookFanout,
     WebhookStatus,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "Webhook",
     "WebhookAttempt",
     "WebhookDelivery",
+    "WebhookFanout",
     "WebhookStatus",
 ]

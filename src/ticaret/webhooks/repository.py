@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from ticaret.models import (
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
+    WebhookFanout,
     WebhookStatus,
 )
 
@@ -181,3 +182,41 @@ async def held_delivery_ids(
             .limit(limit)
         )
     )
+
+
+async def mark_fanned_out(session: AsyncSession, event: Event) -> bool:
+    """Record that the event was fanned out; False when an earlier run already did."""
+    stmt = (
+        insert(WebhookFanout)
+        .values(event_id=event.id, account_id=event.account_id)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(WebhookFanout.event_id)
+    )
+    return (await session.scalar(stmt)) is not None
+
+
+async def events_missing_fan_out(
+    session: AsyncSession, *, relayed_before: datetime, since: datetime, limit: int
+) -> list[str]:
+    """Relayed events of accounts with webhooks whose fan-out never ran (Redis lost the job)."""
+    accounts = (
+        select(Webhook.account_id)
+        .where(
+            Webhook.deleted_at.is_(None),
+            Webhook.status.in_((WebhookStatus.active, WebhookStatus.paused)),
+        )
+        .distinct()
+    )
+    done = exists().where(WebhookFanout.event_id == Event.id)
+    rows = await session.scalars(
+        select(Event.id)
+        .where(
+            Event.account_id.in_(accounts),
+            Event.relayed_at < relayed_before,
+            Event.created_at >= since,
+            ~done,
+        )
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(rows)

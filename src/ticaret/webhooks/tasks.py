@@ -35,6 +35,8 @@ RELEASE_JOB = "release_held_deliveries"
 # Overdue by this much, a pending or retrying delivery has lost its job.
 SWEEP_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
+# Fan-out jobs lost by Redis are looked for among events this recent.
+FANOUT_SWEEP_WINDOW = timedelta(hours=6)
 # One release job sends for at most this long, then queues its continuation.
 RELEASE_BUDGET_SECONDS = 240.0
 RELEASE_BATCH = 100
@@ -43,6 +45,8 @@ register_event_consumer(FAN_OUT_JOB)
 
 
 def delivery_targets(hooks: list[Webhook], event: Event) -> list[Webhook]:
+    # A webhook receives what happened after it was created, even when fan-out runs late.
+    hooks = [hook for hook in hooks if hook.created_at <= event.created_at]
     concerned = str(event.data.get("webhookId", "")) if event.type.startswith("webhook.") else ""
     if event.type == "webhook.test":
         # A test goes to the webhook it was sent from, whatever it subscribes to.
@@ -62,6 +66,10 @@ async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
         if event is None:
             return 0
         hooks = await repository.receiving_webhooks(session, event.account_id)
+        if not hooks:
+            return 0
+        if not await repository.mark_fanned_out(session, event):
+            return 0  # an earlier run did it
         targets = delivery_targets(hooks, event)
         created = await repository.insert_deliveries(session, event, targets, datetime.now(UTC))
         for delivery_id, status in created:
@@ -132,9 +140,12 @@ async def _requeue(delivery_id: uuid.UUID, attempt_number: int) -> bool:
 
 
 async def sweep_webhook_deliveries(ctx: dict[str, Any], grace: timedelta = SWEEP_GRACE) -> int:
-    """Re-queue deliveries whose job Redis lost, and releases that never ran."""
+    """Re-queue fan-outs and deliveries whose job Redis lost, and releases that never ran."""
     now = datetime.now(UTC)
     async with unit_of_work() as session:
+        unfanned = await repository.events_missing_fan_out(
+            session, relayed_before=now - grace, since=now - FANOUT_SWEEP_WINDOW, limit=SWEEP_BATCH
+        )
         overdue = (
             await session.execute(
                 select(WebhookDelivery.id, WebhookDelivery.attempt_count)
@@ -160,6 +171,16 @@ async def sweep_webhook_deliveries(ctx: dict[str, Any], grace: timedelta = SWEEP
             )
         ).all()
     requeued = 0
+    redis = get_redis()
+    for event_id in unfanned:
+        job_id = f"{FAN_OUT_JOB}:{event_id}"
+        if await redis.exists(job_key_prefix + job_id):
+            continue
+        if await redis.enqueue_job(FAN_OUT_JOB, event_id, _job_id=job_id) is None:
+            await redis.enqueue_job(
+                FAN_OUT_JOB, event_id, _job_id=f"{job_id}:swept:{int(time.time())}"
+            )
+        requeued += 1
     for delivery_id, attempt_count in overdue:
         requeued += await _requeue(delivery_id, attempt_count + 1)
     for webhook_id in unreleased:
