@@ -245,7 +245,7 @@ async def test_gone_disables_the_webhook_and_emits_webhook_disabled(
     (delivery,) = await deliveries(client, owner, hook["id"])
     assert delivery["status"] == "failed" and delivery["attemptCount"] == 1
     # The other webhook hears about it (and answers 410 too, so it is disabled in turn).
-    disabled_event, watcher_disabled = await event_ids(owner.account_id, "webhook.disabled")
+    disabled_event, _watcher_disabled = await event_ids(owner.account_id, "webhook.disabled")
     (told,) = await deliveries(client, owner, watcher["id"])
     assert told["eventId"] == disabled_event
     notice = next(r.event for r in receiver.requests if r.event["type"] == "webhook.disabled")
