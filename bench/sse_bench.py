@@ -82,8 +82,8 @@ async def emit_one(account_id: uuid.UUID, n: int) -> tuple[str, float]:
     return event.id, started
 
 
-async def wait_all(clients: list[Client], event_id: str, timeout: float) -> bool:
-    deadline = time.perf_counter() + timeout
+async def wait_all(clients: list[Client], event_id: str, within_s: float) -> bool:
+    deadline = time.perf_counter() + within_s
     while time.perf_counter() < deadline:
         if all(event_id in c.received for c in clients):
             return True
