@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Caller, add_member, assert_error, register
-from tests.local_server import serve
+from tests.local_server import LocalServer, serve
 from ticaret.console import router as console_router
 from ticaret.console.broker import get_broker
 from ticaret.core.db import unit_of_work
@@ -330,3 +331,27 @@ async def test_console_page_is_self_contained_with_a_strict_policy(
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
     assert "'unsafe-inline'" not in policy and policy.count("'sha256-") >= 2
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_open_streams_end_when_the_server_shuts_down(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    owner = await register(client)
+    token = await stream_token(client, owner)
+    server = LocalServer(app)
+    await server.start()
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+        http.stream("GET", "/console/events", params={"token": token}) as response,
+    ):
+        stream = SseStream(response)
+        await wait_for_streams(1)
+        started = time.monotonic()
+        stopping = asyncio.create_task(server.stop())
+        with pytest.raises(AssertionError, match="the stream ended"):
+            await stream.next_event(timeout=5)
+        await stopping
+        await stream.close()
+    # Well inside uvicorn's 5 s graceful timeout: the stream did not hold the shutdown.
+    assert time.monotonic() - started < 3
+    await wait_for_streams(0)
