@@ -73,7 +73,13 @@ async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
         targets = delivery_targets(hooks, event)
         created = await repository.insert_deliveries(session, event, targets, datetime.now(UTC))
         pending = [d for d, status in created if status == DeliveryStatus.pending]
-    await asyncio.gather(*(attempt_delivery(delivery_id) for delivery_id in pending))
+    outcomes = await asyncio.gather(
+        *(attempt_delivery(delivery_id) for delivery_id in pending), return_exceptions=True
+    )
+    for delivery_id, outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            # The delivery stays due; the sweeper queues it again.
+            logger.error("first attempt of delivery %s failed", delivery_id, exc_info=outcome)
     return len(created)
 
 
