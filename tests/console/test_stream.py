@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import Caller, Servers, add_member, assert_error, register
 from tests.local_server import LocalServer, serve
 from ticaret.console import router as console_router
-from ticaret.console.broker import QUEUE_SIZE, Subscription, get_broker
+from ticaret.console.broker import QUEUE_SIZE, LiveEvent, Subscription, get_broker
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit
 from ticaret.core.queue import get_redis
@@ -395,10 +395,11 @@ async def test_a_redis_outage_ends_streams_and_resuming_loses_nothing(
 def test_a_reader_that_falls_behind_is_ended_not_skipped() -> None:
     subscription = Subscription("ticaret:events:x")
     for n in range(QUEUE_SIZE + 5):
-        subscription.offer(str(n))
+        subscription.offer(LiveEvent(str(n), {"id": str(n)}))
     assert subscription.ended
     drained: list[str | None] = []
     while not subscription._queue.empty():
-        drained.append(subscription._queue.get_nowait())
+        item = subscription._queue.get_nowait()
+        drained.append(None if item is None else item.id)
     # What was queued is still delivered, then the end marker; nothing after a gap.
     assert drained[:-1] == [str(n) for n in range(QUEUE_SIZE)] and drained[-1] is None

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
@@ -25,15 +28,31 @@ QUEUE_SIZE = 1000
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One published event, parsed once per process and shared by every stream that gets it."""
+
+    raw: str
+    payload: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.payload.get("id", ""))
+
+    @property
+    def type(self) -> str:
+        return str(self.payload.get("type", ""))
+
+
 class Subscription:
     """The live events of one account, for one stream."""
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=QUEUE_SIZE + 1)
+        self._queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(maxsize=QUEUE_SIZE + 1)
         self.ended = False
 
-    def offer(self, message: str) -> None:
+    def offer(self, message: LiveEvent) -> None:
         if self.ended:
             return
         if self._queue.qsize() >= QUEUE_SIZE:
@@ -48,8 +67,8 @@ class Subscription:
             with contextlib.suppress(asyncio.QueueFull):
                 self._queue.put_nowait(None)
 
-    async def next_message(self) -> str | None:
-        """The next event's JSON, or None once the stream must end."""
+    async def next_message(self) -> LiveEvent | None:
+        """The next event, or None once the stream must end."""
         return await self._queue.get()
 
 
@@ -134,9 +153,14 @@ class EventBroker:
                 kind = message["type"]
                 channel = _text(message["channel"])
                 if kind == "message":
-                    data = _text(message["data"])
-                    for subscription in tuple(self._subscribers.get(channel, ())):
-                        subscription.offer(data)
+                    subscribers = tuple(self._subscribers.get(channel, ()))
+                    if not subscribers:
+                        continue
+                    event = _parse(_text(message["data"]))
+                    if event is None:
+                        continue
+                    for subscription in subscribers:
+                        subscription.offer(event)
                 elif kind == "subscribe":
                     pending = self._pending.get(channel)
                     if pending:
@@ -181,6 +205,15 @@ class EventBroker:
             with contextlib.suppress(RedisError, OSError, RuntimeError):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         self._pubsub = None
+
+
+def _parse(raw: str) -> LiveEvent | None:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        logger.warning("ignoring a console message that is not JSON")
+        return None
+    return LiveEvent(raw, payload) if isinstance(payload, dict) else None
 
 
 def _text(value: bytes | str) -> str:

@@ -108,15 +108,13 @@ async def account_events(
                 payload = event_payload(event)
                 yield _sse(event.id, event.type, json.dumps(payload, separators=(",", ":")))
         while True:
-            message = await subscription.next_message()
-            if message is None:
+            live = await subscription.next_message()
+            if live is None:
                 return  # the client reconnects with Last-Event-ID and resumes from the outbox
-            payload = json.loads(message)
-            event_id = str(payload.get("id", ""))
-            if event_id in replayed:
-                replayed.discard(event_id)
+            if live.id in replayed:
+                replayed.discard(live.id)
                 continue
-            if stream_filter.matches(payload):
-                yield _sse(event_id, str(payload.get("type", "")), message)
+            if stream_filter.matches(live.payload):
+                yield _sse(live.id, live.type, live.raw)
     finally:
         broker.unsubscribe(subscription)
