@@ -206,7 +206,8 @@ async def test_sweeper_recovers_jobs_redis_lost(
     await get_redis().flushdb()
     await run_jobs()
     assert receiver.requests == []
-    assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 1
+    # Both lost fan-outs: webhook.created (delivers nothing) and api_account.created.
+    assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 2
     await run_jobs()
     assert [r.event["data"]["name"] for r in receiver.requests] == ["first"]
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import add_member, assert_error, register
 from tests.webhooks.conftest import Receiver, create_webhook
+from ticaret.core.db import get_sessionmaker
+from ticaret.models import Event
 from ticaret.settings import get_settings
 
 FOREIGN = "0190f3a4-0000-7000-8000-000000000000"
@@ -81,6 +84,26 @@ async def test_create_list_get_update_delete(client: httpx.AsyncClient) -> None:
     assert_error(await client.get(f"{base}/{hook['id']}", headers=owner.headers), 404)
     assert (await client.get(base, headers=owner.headers)).json()["data"]["rows"] == []
     assert_error(await client.delete(f"{base}/{hook['id']}", headers=owner.headers), 404)
+
+    # Every change is on the audit trail with who made it; never the URL or the secret.
+    async with get_sessionmaker()() as session:
+        trail = (
+            await session.scalars(
+                select(Event).where(Event.type.startswith("webhook.")).order_by(Event.seq)
+            )
+        ).all()
+    assert [(e.type, e.data.get("changed")) for e in trail] == [
+        ("webhook.created", None),
+        ("webhook.updated", ["url", "events", "description"]),
+        ("webhook.updated", ["secret"]),
+        ("webhook.updated", ["description"]),
+        ("webhook.deleted", None),
+    ]
+    assert {(e.actor_type, e.actor_id) for e in trail} == {("user", owner.user_id)}
+    assert all(e.data["webhookId"] == hook["id"] for e in trail)
+    assert "whsec_" not in str([e.data for e in trail]) and "127.0.0.1" not in str(
+        [e.data for e in trail]
+    )
 
 
 async def test_pagination(client: httpx.AsyncClient) -> None:

@@ -241,7 +241,8 @@ async def _disable(session: AsyncSession, hook: Webhook, reason: str, now: datet
         session,
         account_id=hook.account_id,
         type="webhook.disabled",
-        data={"webhookId": str(hook.id), "url": hook.url, "reason": reason},
+        # No URL: it may carry a token, and viewers watch events in the console.
+        data={"webhookId": str(hook.id), "reason": reason},
         actor=Actor.system(),
     )
     logger.warning("webhook %s disabled: %s", hook.id, reason)

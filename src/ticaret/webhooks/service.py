@@ -102,6 +102,19 @@ async def _webhook_or_404(
     return hook
 
 
+def _record(
+    ctx: AccountContext, session: AsyncSession, hook: Webhook, verb: str, **data: object
+) -> None:
+    """The audit trail: who changed a webhook, as an event (never its URL or secret)."""
+    emit(
+        session,
+        account_id=ctx.account_id,
+        type=f"webhook.{verb}",
+        data={"webhookId": str(hook.id), **data},
+        actor=ctx.actor,
+    )
+
+
 async def _refreshed(session: AsyncSession, hook: Webhook) -> Webhook:
     await session.flush()
     await session.refresh(hook)
@@ -130,7 +143,9 @@ async def create_webhook(
         secret_encrypted=secret_box(settings).encrypt(secret),
     )
     session.add(hook)
-    return _with_secret(await _refreshed(session, hook), secret)
+    hook = await _refreshed(session, hook)
+    _record(ctx, session, hook, "created", events=list(hook.events))
+    return _with_secret(hook, secret)
 
 
 async def get_webhook(
@@ -150,22 +165,28 @@ async def update_webhook(
     hook = await _webhook_or_404(session, ctx, webhook_id, for_update=True)
     if expected_version is not None and expected_version != hook.entity_version:
         raise VersionConflict(details={"currentEntityVersion": hook.entity_version})
+    changed: list[str] = []
     if body.url is not None and body.url != hook.url:
         hook.url = await _checked_url(settings, body.url)
-    if body.events is not None:
+        changed.append("url")
+    if body.events is not None and body.events != hook.events:
         hook.events = body.events
-    if "description" in body.model_fields_set:
+        changed.append("events")
+    if "description" in body.model_fields_set and body.description != hook.description:
         hook.description = body.description
+        changed.append("description")
     secret: str | None = None
     if body.rotate_secret:
+        changed.append("secret")
         secret = generate_secret()
         hook.previous_secret_encrypted = hook.secret_encrypted
         hook.previous_secret_expires_at = datetime.now(UTC) + timedelta(
             seconds=settings.webhooks.rotation_grace_seconds
         )
         hook.secret_encrypted = secret_box(settings).encrypt(secret)
-    if session.is_modified(hook):
+    if changed:
         hook = await _refreshed(session, hook)
+        _record(ctx, session, hook, "updated", changed=changed)
     return _with_secret(hook, secret)
 
 
@@ -177,6 +198,7 @@ async def delete_webhook(session: AsyncSession, ctx: AccountContext, webhook_id:
         session, ctx.account_id, hook.id, "the webhook was deleted", now
     )
     await session.flush()
+    _record(ctx, session, hook, "deleted")
 
 
 async def pause_webhook(
@@ -191,6 +213,7 @@ async def pause_webhook(
     if hook.status == WebhookStatus.active:
         hook.status = WebhookStatus.paused
         hook = await _refreshed(session, hook)
+        _record(ctx, session, hook, "paused")
     return webhook_out(hook)
 
 
@@ -199,6 +222,7 @@ async def activate_webhook(
 ) -> WebhookOut:
     hook = await _webhook_or_404(session, ctx, webhook_id, for_update=True)
     if hook.status != WebhookStatus.active:
+        _record(ctx, session, hook, "activated", previousStatus=hook.status)
         hook.status = WebhookStatus.active
         hook.disabled_reason = None
         hook.disabled_at = None
