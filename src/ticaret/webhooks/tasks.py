@@ -117,11 +117,14 @@ async def release_held_deliveries(ctx: dict[str, Any], webhook_id: str) -> int:
                 )
             if not batch:
                 return sent
+            sent_before = sent
             for delivery_id in batch:
                 if await attempt_delivery(delivery_id, release=True) is not None:
                     sent += 1
                 if time.monotonic() - started >= RELEASE_BUDGET_SECONDS:
                     break
+            if sent == sent_before:
+                return sent  # nothing could be claimed (rows busy): the sweeper comes back later
         # Out of time with work left: continue in a fresh job.
         await enqueue(RELEASE_JOB, webhook_id, job_id=f"{RELEASE_JOB}:{webhook_id}:{token}")
         return sent
