@@ -403,3 +403,19 @@ def test_a_reader_that_falls_behind_is_ended_not_skipped() -> None:
         drained.append(None if item is None else item.id)
     # What was queued is still delivered, then the end marker; nothing after a gap.
     assert drained[:-1] == [str(n) for n in range(QUEUE_SIZE)] and drained[-1] is None
+
+
+async def test_replay_is_capped_to_the_newest_events(
+    client: httpx.AsyncClient, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ticaret.console import stream as console_stream
+
+    monkeypatch.setattr(console_stream, "REPLAY_LIMIT", 2)
+    owner = await register(client)
+    start = await emit_event(owner.account_id, "order.created", {})
+    missed = [await emit_event(owner.account_id, "order.updated", {"n": n}) for n in range(4)]
+    token = await stream_token(client, owner)
+    async with open_stream(base_url, params={"token": token, "lastEventId": start}) as stream:
+        assert [(await stream.next_event())["id"] for _ in range(2)] == missed[2:]
+        await stream.no_event()
+        assert any("replay limited" in c for c in stream.comments)
