@@ -10,6 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
+from ticaret.console.broker import close_broker
+from ticaret.console.router import router as console_router
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
@@ -18,6 +20,7 @@ from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.settings import Settings, get_settings
+from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 **Ticaret** is a conversational-commerce backend: WhatsApp (through Evolution API or WAHA),
@@ -34,6 +37,8 @@ a CRM and orders.
 TAGS = [
     {"name": "Auth", "description": "Registration, login and password resets."},
     {"name": "Accounts", "description": "Accounts, their users and API accounts."},
+    {"name": "Webhooks", "description": "Outgoing webhooks: endpoints, deliveries, tests."},
+    {"name": "Console", "description": "Live event console and its server-sent event stream."},
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await close_broker()
             await close_http_client()
             await close_redis()
             await dispose_engine()
@@ -78,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, accounts_router):
+    for router in (health_router, auth_router, accounts_router, webhooks_router, console_router):
         app.include_router(router)
     return app
 

@@ -22,13 +22,24 @@ from ticaret.core.observability import JOB_LATENCY, JOBS, configure_logging
 from ticaret.core.tasks import sweep_outbox
 from ticaret.notifications.tasks import send_email, sweep_pending_emails
 from ticaret.settings import get_settings
+from ticaret.webhooks.tasks import (
+    deliver_webhook,
+    fan_out_event,
+    release_held_deliveries,
+    sweep_webhook_deliveries,
+)
 
 logger = logging.getLogger("ticaret.worker")
 
 JobFunction = Callable[..., Awaitable[Any]]
 
 # Every domain adds its jobs here (ids in, re-read state, idempotent).
-JOBS_FUNCTIONS: list[JobFunction] = [send_email]
+JOBS_FUNCTIONS: list[JobFunction] = [
+    send_email,
+    fan_out_event,
+    deliver_webhook,
+    release_held_deliveries,
+]
 
 
 def instrumented(fn: JobFunction) -> WorkerCoroutine:
@@ -69,6 +80,12 @@ def cron_jobs() -> list[CronJob]:
             instrumented(sweep_pending_emails),
             name="sweep_pending_emails",
             second={30},
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_webhook_deliveries),
+            name="sweep_webhook_deliveries",
+            second={15, 45},
             unique=True,
         ),
     ]

@@ -12,11 +12,20 @@ from ticaret.models.account import (
 )
 from ticaret.models.base import Base
 from ticaret.models.event import Event
+from ticaret.models.webhook import (
+    DeliveryStatus,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookFanout,
+    WebhookStatus,
+)
 
 __all__ = [
     "Account",
     "ApiAccount",
     "Base",
+    "DeliveryStatus",
     "Event",
     "Membership",
     "OutgoingEmail",
@@ -24,4 +33,9 @@ __all__ = [
     "Role",
     "TokenPurpose",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookFanout",
+    "WebhookStatus",
 ]

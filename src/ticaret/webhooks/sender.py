@@ -1,0 +1,185 @@
+"""One signed webhook delivery attempt over HTTP.
+
+:func:`send_delivery` never raises for HTTP or network trouble: every outcome becomes an
+:class:`AttemptResult` that the caller stores as one row of delivery history (Saleor keeps one row
+per attempt: status, duration, request and response headers) and feeds to the retry policy.
+
+The caller is responsible for calling :func:`ticaret.webhooks.url_guard.resolve_and_check` right
+before each attempt; this module only talks HTTP so it can be tested against a local receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from ticaret.webhooks.signing import build_headers
+
+DEFAULT_TIMEOUT_S = 15.0
+RESPONSE_EXCERPT_BYTES = 4096
+
+# Request headers never written to delivery history even if the caller's client adds them.
+_REDACTED_REQUEST_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-api-secret"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What happened on one attempt, in the shape delivery history stores it."""
+
+    request_headers: dict[str, str]
+    response_status: int | None
+    response_headers: dict[str, str] | None
+    response_body_excerpt: str | None
+    duration_ms: int
+    error: str | None
+    succeeded: bool
+
+
+async def send_delivery(
+    http: httpx.AsyncClient,
+    *,
+    url: str,
+    event_id: str,
+    body: bytes,
+    secrets: Sequence[str],
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    now: Callable[[], datetime] | None = None,
+) -> AttemptResult:
+    """POST ``body`` to ``url`` signed with every secret in ``secrets``.
+
+    ``event_id`` becomes ``webhook-id``; it stays the same on every retry so receivers can drop
+    duplicates. ``timeout_s`` bounds the whole attempt (connect, send, status line and the body
+    excerpt), not each network operation separately, so a receiver that trickles bytes cannot hold
+    a worker longer than that. Redirects are not followed: a redirect could point at an internal
+    address the URL guard never saw, and it is recorded as a non-2xx answer.
+
+    An attempt succeeds only when a 2xx status arrived and the excerpt was read without error.
+    """
+    clock = now or (lambda: datetime.now(UTC))
+    timestamp = int(clock().timestamp())
+    headers = build_headers(event_id, timestamp, body, secrets)
+    # The excerpt is stored as text; asking for an uncompressed body keeps a small read small.
+    headers["accept-encoding"] = "identity"
+
+    started = time.monotonic()
+    try:
+        request = http.build_request(
+            "POST", url, content=body, headers=headers, timeout=httpx.Timeout(timeout_s)
+        )
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        # Malformed URL (InvalidURL is not an HTTPError in httpx): nothing was sent.
+        return AttemptResult(
+            request_headers=headers,
+            response_status=None,
+            response_headers=None,
+            response_body_excerpt=None,
+            duration_ms=_elapsed_ms(started),
+            error=_describe_error(exc),
+            succeeded=False,
+        )
+    sent_headers = {
+        name: ("[redacted]" if name in _REDACTED_REQUEST_HEADERS else value)
+        for name, value in request.headers.items()
+    }
+
+    response: httpx.Response | None = None
+    status: int | None = None
+    response_headers: dict[str, str] | None = None
+    chunks = bytearray()
+    error: str | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await http.send(request, stream=True, follow_redirects=False)
+            status = response.status_code
+            response_headers = dict(response.headers.items())
+            await _read_excerpt(response, chunks)
+    except (TimeoutError, httpx.TimeoutException):
+        # asyncio.timeout raises TimeoutError for the overall budget, httpx its own per operation.
+        error = f"timeout after {timeout_s}s"
+        if status is not None:
+            error += " while reading the response body"
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        error = _describe_error(exc)
+    except OSError as exc:
+        error = f"network error: {str(exc) or type(exc).__name__}"
+    finally:
+        if response is not None:
+            # Closing without draining drops the connection, so the rest of a huge body is never
+            # downloaded. A failure to close a connection we are abandoning changes nothing.
+            with contextlib.suppress(httpx.HTTPError, OSError):
+                await response.aclose()
+
+    return AttemptResult(
+        request_headers=sent_headers,
+        response_status=status,
+        response_headers=response_headers,
+        response_body_excerpt=_decode_excerpt(bytes(chunks), response)
+        if status is not None
+        else None,
+        duration_ms=_elapsed_ms(started),
+        error=error,
+        succeeded=error is None and status is not None and 200 <= status < 300,
+    )
+
+
+async def _read_excerpt(response: httpx.Response, into: bytearray) -> None:
+    """Append at most ``RESPONSE_EXCERPT_BYTES`` of the body to ``into`` and stop reading.
+
+    Filling a caller-owned buffer keeps what arrived before a timeout.
+    """
+    async for chunk in response.aiter_bytes():
+        into.extend(chunk[: RESPONSE_EXCERPT_BYTES - len(into)])
+        if len(into) >= RESPONSE_EXCERPT_BYTES:
+            return
+
+
+def _decode_excerpt(raw: bytes, response: httpx.Response | None) -> str:
+    encoding = (response.charset_encoding if response is not None else None) or "utf-8"
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    except LookupError:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    # final=False: a multi-byte character cut by the 4 KiB limit is dropped, not shown as garbage.
+    return decoder.decode(raw, final=False)
+
+
+def _describe_error(exc: Exception) -> str:
+    """Short, stable text for delivery history; the root cause says more than httpx's wrapper."""
+    causes: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in causes:
+        causes.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    root = causes[-1]
+    detail = str(root) or type(root).__name__
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        refused = next(c for c in causes if isinstance(c, ConnectionRefusedError))
+        return f"connection refused: {refused}"
+    if any(isinstance(c, ssl.SSLError) for c in causes):
+        return f"tls error: {detail}"
+    if isinstance(root, socket.gaierror):
+        return f"dns error: {detail}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"connection error: {detail}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"protocol error: {detail}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"invalid url: {detail}"
+    if isinstance(exc, httpx.NetworkError):
+        return f"network error: {detail}"
+    return f"http error: {detail}"
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
