@@ -18,6 +18,10 @@ from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.settings import Settings, get_settings
+from ticaret.wa.router import router as wa_router
+from ticaret.wa.router_labels import router as wa_labels_router
+from ticaret.wa.router_receiver import router as wa_receiver_router
+from ticaret.wa.router_sessions import router as wa_sessions_router
 
 DESCRIPTION = """
 **Ticaret** is a conversational-commerce backend: WhatsApp (through Evolution API or WAHA),
@@ -34,6 +38,13 @@ a CRM and orders.
 TAGS = [
     {"name": "Auth", "description": "Registration, login and password resets."},
     {"name": "Accounts", "description": "Accounts, their users and API accounts."},
+    {"name": "WhatsApp sessions", "description": "Gateway sessions, pairing and sharing."},
+    {"name": "WhatsApp", "description": "Chats, contacts, messages, actions and media."},
+    {"name": "WhatsApp labels", "description": "Account labels on chats and messages."},
+    {
+        "name": "WhatsApp provider events",
+        "description": "Gateway webhooks in, and the sandbox's inbound injector.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -78,7 +89,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, accounts_router):
+    for router in (
+        health_router,
+        auth_router,
+        accounts_router,
+        wa_sessions_router,
+        wa_router,
+        wa_labels_router,
+        wa_receiver_router,
+    ):
         app.include_router(router)
     return app
 

@@ -22,13 +22,26 @@ from ticaret.core.observability import JOB_LATENCY, JOBS, configure_logging
 from ticaret.core.tasks import sweep_outbox
 from ticaret.notifications.tasks import send_email, sweep_pending_emails
 from ticaret.settings import get_settings
+from ticaret.wa.tasks import (
+    deliver_sandbox_webhook,
+    perform_wa_operation,
+    process_wa_inbox_event,
+    purge_idempotency_keys,
+    sweep_wa_inbox,
+    sweep_wa_operations,
+)
 
 logger = logging.getLogger("ticaret.worker")
 
 JobFunction = Callable[..., Awaitable[Any]]
 
 # Every domain adds its jobs here (ids in, re-read state, idempotent).
-JOBS_FUNCTIONS: list[JobFunction] = [send_email]
+JOBS_FUNCTIONS: list[JobFunction] = [
+    send_email,
+    process_wa_inbox_event,
+    perform_wa_operation,
+    deliver_sandbox_webhook,
+]
 
 
 def instrumented(fn: JobFunction) -> WorkerCoroutine:
@@ -69,6 +82,25 @@ def cron_jobs() -> list[CronJob]:
             instrumented(sweep_pending_emails),
             name="sweep_pending_emails",
             second={30},
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_wa_inbox),
+            name="sweep_wa_inbox",
+            second={15, 45},
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_wa_operations),
+            name="sweep_wa_operations",
+            second={5, 35},
+            unique=True,
+        ),
+        cron(
+            instrumented(purge_idempotency_keys),
+            name="purge_idempotency_keys",
+            minute={7},
+            second={0},
             unique=True,
         ),
     ]

@@ -12,16 +12,42 @@ from ticaret.models.account import (
 )
 from ticaret.models.base import Base
 from ticaret.models.event import Event
+from ticaret.models.wa import (
+    IdempotencyKey,
+    WaChat,
+    WaChatLabel,
+    WaContact,
+    WaInboxEvent,
+    WaLabel,
+    WaLabelHistory,
+    WaMessage,
+    WaMessageLabel,
+    WaMessageOperation,
+    WaSession,
+    WaSessionShare,
+)
 
 __all__ = [
     "Account",
     "ApiAccount",
     "Base",
     "Event",
+    "IdempotencyKey",
     "Membership",
     "OutgoingEmail",
     "PasswordToken",
     "Role",
     "TokenPurpose",
     "User",
+    "WaChat",
+    "WaChatLabel",
+    "WaContact",
+    "WaInboxEvent",
+    "WaLabel",
+    "WaLabelHistory",
+    "WaMessage",
+    "WaMessageLabel",
+    "WaMessageOperation",
+    "WaSession",
+    "WaSessionShare",
 ]

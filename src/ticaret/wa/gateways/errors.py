@@ -27,11 +27,11 @@ class GatewayError(Exception):
 
 
 # The names are the domain contract shared with the callers, hence no "Error" suffix.
-class GatewayUnavailable(GatewayError):  # noqa: N818
+class GatewayUnavailable(GatewayError):
     """Timeout, connection failure or 5xx: worth retrying later."""
 
 
-class GatewayRejected(GatewayError):  # noqa: N818
+class GatewayRejected(GatewayError):
     """4xx: the gateway understood and refused; retrying the same call will not help."""
 
 
@@ -39,7 +39,7 @@ class GatewayNotFound(GatewayRejected):
     """404: the session/instance, chat or message does not exist on the gateway."""
 
 
-class GatewayUnsupported(GatewayError):  # noqa: N818
+class GatewayUnsupported(GatewayError):
     """The gateway has no API for this operation (see `WhatsAppGateway.capabilities`)."""
 
 

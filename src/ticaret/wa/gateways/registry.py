@@ -4,6 +4,7 @@ import httpx
 
 from ticaret.wa.gateways.base import GatewayConfig, WhatsAppGateway
 from ticaret.wa.gateways.evolution import EvolutionGateway
+from ticaret.wa.gateways.sandbox import SandboxGateway
 from ticaret.wa.gateways.waha import WahaGateway
 
 _GATEWAYS: dict[str, type[WhatsAppGateway]] = {}
@@ -31,3 +32,4 @@ def gateway_for(provider: str, http: httpx.AsyncClient, config: GatewayConfig) -
 
 register_gateway(EvolutionGateway.provider, EvolutionGateway)
 register_gateway(WahaGateway.provider, WahaGateway)
+register_gateway(SandboxGateway.provider, SandboxGateway)
