@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0001
-Create Date: 2026-11-22 03:57:28.293637
+Create Date: 2026-11-22 04:05:33.928911
 """
 
 from collections.abc import Sequence
@@ -188,6 +188,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_wa_messages_chat_timeline', 'wa_messages', ['session_id', 'remote_jid', sa.literal_column('source_timestamp DESC'), sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_wa_messages_search', 'wa_messages', ['search'], unique=False, postgresql_using='gin')
+    op.create_index('ix_wa_messages_session_message_id', 'wa_messages', ['session_id', 'message_id'], unique=False)
     op.create_table('wa_session_shares',
     sa.Column('session_id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
@@ -271,6 +272,7 @@ def downgrade() -> None:
     op.drop_table('wa_chat_labels')
     op.drop_index(op.f('ix_wa_session_shares_account_id'), table_name='wa_session_shares')
     op.drop_table('wa_session_shares')
+    op.drop_index('ix_wa_messages_session_message_id', table_name='wa_messages')
     op.drop_index('ix_wa_messages_search', table_name='wa_messages', postgresql_using='gin')
     op.drop_index('ix_wa_messages_chat_timeline', table_name='wa_messages')
     op.drop_table('wa_messages')

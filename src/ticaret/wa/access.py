@@ -95,10 +95,13 @@ ProviderSessionQuery = Annotated[
 def wa_context(min_role: Role = Role.viewer) -> Callable[..., Awaitable[WaContext]]:
     """Dependency for `/wa` routes whose session comes from the query string."""
 
+    role_dependency = account_context(min_role)
+
+    # A default, not an annotation: annotations are strings here and cannot see `min_role`.
     async def dependency(
         session: DbSession,
-        ctx: Annotated[AccountContext, Depends(account_context(min_role))],
         provider_session_id: ProviderSessionQuery = None,
+        ctx: AccountContext = Depends(role_dependency),
     ) -> WaContext:
         return await resolve_wa(session, ctx, provider_session_id)
 
