@@ -32,7 +32,7 @@ CHAT = "905551234567@s.whatsapp.net"
 GROUP = "120363041234567890@g.us"
 
 # `prepareMessage` output Evolution returns from every /message/send* route.
-SENT = {
+SENT: dict[str, object] = {
     "key": {"remoteJid": CHAT, "fromMe": True, "id": "BAE5F3C2A1D0E9F8"},
     "pushName": "",
     "status": "PENDING",
@@ -160,7 +160,7 @@ async def test_send_text_with_reply_and_mentions(
     gateway: EvolutionGateway, evo: respx.MockRouter
 ) -> None:
     route = evo.post("/message/sendText/shop-main").respond(
-        201, json={**SENT, "key": {**SENT["key"], "remoteJid": GROUP}}
+        201, json={**SENT, "key": {"remoteJid": GROUP, "fromMe": True, "id": "BAE5F3C2A1D0E9F8"}}
     )
 
     sent = await gateway.send_text(
