@@ -32,7 +32,7 @@ CHAT = "905551234567@s.whatsapp.net"
 GROUP = "120363041234567890@g.us"
 
 # `prepareMessage` output Evolution returns from every /message/send* route.
-SENT = {
+SENT: dict[str, object] = {
     "key": {"remoteJid": CHAT, "fromMe": True, "id": "BAE5F3C2A1D0E9F8"},
     "pushName": "",
     "status": "PENDING",
@@ -152,14 +152,15 @@ async def test_logout_and_delete_use_delete_routes(
     delete = evo.delete("/instance/delete/shop-main").respond(200, json=ok)
     await gateway.logout()
     await gateway.delete_session()
-    assert logout.called and delete.called
+    assert logout.called
+    assert delete.called
 
 
 async def test_send_text_with_reply_and_mentions(
     gateway: EvolutionGateway, evo: respx.MockRouter
 ) -> None:
     route = evo.post("/message/sendText/shop-main").respond(
-        201, json={**SENT, "key": {**SENT["key"], "remoteJid": GROUP}}
+        201, json={**SENT, "key": {"remoteJid": GROUP, "fromMe": True, "id": "BAE5F3C2A1D0E9F8"}}
     )
 
     sent = await gateway.send_text(
@@ -173,7 +174,8 @@ async def test_send_text_with_reply_and_mentions(
         "mentioned": ["905559998877"],
     }
     assert sent.message_id == "BAE5F3C2A1D0E9F8"
-    assert sent.timestamp is not None and sent.timestamp.timestamp() == 1747218600
+    assert sent.timestamp is not None
+    assert sent.timestamp.timestamp() == 1747218600
 
 
 async def test_send_media_by_url_and_bytes(
@@ -287,7 +289,8 @@ async def test_4xx_carries_gateway_message_without_api_key(
     assert error.status_code == 400
     assert "is not on WhatsApp" in str(error)
     assert API_KEY not in str(error)
-    assert error.body_excerpt is not None and API_KEY not in error.body_excerpt
+    assert error.body_excerpt is not None
+    assert API_KEY not in error.body_excerpt
 
 
 async def test_404_is_not_found(gateway: EvolutionGateway, evo: respx.MockRouter) -> None:
