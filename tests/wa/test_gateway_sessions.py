@@ -34,13 +34,24 @@ async def test_evolution_session_lifecycle_and_inbound(
         )
         webhook = evo.post(path__regex=r"^/webhook/set/.+$").respond(201, json={"webhook": {}})
         connect = evo.get(path__regex=r"^/instance/connect/.+$").respond(
-            200, json={"pairingCode": None, "code": "2@qr-value", "base64": "data:image/png;base64,QUJD", "count": 1}
+            200,
+            json={
+                "pairingCode": None,
+                "code": "2@qr-value",
+                "base64": "data:image/png;base64,QUJD",
+                "count": 1,
+            },
         )
         state = evo.get(path__regex=r"^/instance/connectionState/.+$").respond(
             200, json={"instance": {"instanceName": "x", "state": "open"}}
         )
         logout = evo.delete(path__regex=r"^/instance/logout/.+$").respond(
-            200, json={"status": "SUCCESS", "error": False, "response": {"message": "Instance logged out"}}
+            200,
+            json={
+                "status": "SUCCESS",
+                "error": False,
+                "response": {"message": "Instance logged out"},
+            },
         )
         delete = evo.delete(path__regex=r"^/instance/delete/.+$").respond(
             200, json={"status": "SUCCESS", "error": False}
@@ -232,7 +243,11 @@ async def test_waha_session_hmac_webhook_send_retry_and_media(
 
         waha.get(path__regex=r"^/api/sessions/[^/]+$").respond(
             200,
-            json={"name": psid, "status": "WORKING", "me": {"id": "905321112233@c.us", "pushName": "Ticaret Butik"}},
+            json={
+                "name": psid,
+                "status": "WORKING",
+                "me": {"id": "905321112233@c.us", "pushName": "Ticaret Butik"},
+            },
         )
         detail = await client.get(
             f"/accounts/{owner.account_id}/wa-sessions/{psid}", headers=owner.headers
@@ -251,20 +266,24 @@ async def test_waha_session_hmac_webhook_send_retry_and_media(
         # Media: WAHA's file URL names localhost; we fetch it from the gateway, with Range.
         image = bytes(range(256)) * 4
         files = waha.get(path__regex=r"^/api/files/.+\.jpeg$").mock(
-            side_effect=lambda request: httpx.Response(
-                206,
-                headers={
-                    "content-type": "image/jpeg",
-                    "content-range": "bytes 0-99/1024",
-                    "accept-ranges": "bytes",
-                },
-                content=image[:100],
+            side_effect=lambda request: (
+                httpx.Response(
+                    206,
+                    headers={
+                        "content-type": "image/jpeg",
+                        "content-range": "bytes 0-99/1024",
+                        "accept-ranges": "bytes",
+                    },
+                    content=image[:100],
+                )
+                if request.headers.get("range") == "bytes=0-99"
+                else httpx.Response(200, headers={"content-type": "image/jpeg"}, content=image)
             )
-            if request.headers.get("range") == "bytes=0-99"
-            else httpx.Response(200, headers={"content-type": "image/jpeg"}, content=image)
         )
         media_url = f"/wa/chats/{chat}/messages/{message['messageId']}/media"
-        full = await client.get(media_url, params={"providerSessionId": psid}, headers=headers(owner))
+        full = await client.get(
+            media_url, params={"providerSessionId": psid}, headers=headers(owner)
+        )
         assert full.status_code == 200, full.text
         assert full.content == image
         assert full.headers["content-type"] == "image/jpeg"

@@ -52,11 +52,13 @@ async def test_malformed_events_are_stored_failed_never_lost(
     assert ("presence.update", "ignored") in rows
     by_status = [r for r in await _inbox() if r.raw_body]
     assert {r.raw_body for r in by_status} >= {"<xml>nope</xml>"}
-    failed = [r for r in await _inbox() if r.event_type == "message"][0]
+    failed = next(r for r in await _inbox() if r.event_type == "message")
     assert failed.payload == broken and failed.error
 
     # Nothing reached the chats.
-    chats = await client.get("/wa/chats", params={"providerSessionId": psid}, headers=headers(owner))
+    chats = await client.get(
+        "/wa/chats", params={"providerSessionId": psid}, headers=headers(owner)
+    )
     assert chats.json()["data"]["rows"] == []
 
     unknown_session = await client.post("/wa/provider-events/nope-123", json=broken, headers=auth)
@@ -71,7 +73,9 @@ async def test_same_event_twice_changes_nothing(client: httpx.AsyncClient, run_j
     psid, secret = created["providerSessionId"], created["webhookSecret"]
     from ticaret.wa.gateways.sandbox import inbound_message_payload
 
-    body = inbound_message_payload(psid, from_phone_or_jid="905551112233", text="Tekrar", push_name="Ali")
+    body = inbound_message_payload(
+        psid, from_phone_or_jid="905551112233", text="Tekrar", push_name="Ali"
+    )
     for _ in range(2):
         response = await client.post(
             f"/wa/provider-events/{psid}", json=body, headers={SECRET_HEADER: secret}
@@ -130,20 +134,33 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
     await inject(client, owner, psid)
     await run_jobs()
 
-    assert_error(await client.get("/wa/chats", params={"providerSessionId": psid}, headers=headers(partner)), 404)
+    assert_error(
+        await client.get("/wa/chats", params={"providerSessionId": psid}, headers=headers(partner)),
+        404,
+    )
     base = f"/accounts/{owner.account_id}/wa-sessions/{psid}"
-    share = await client.post(f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers)
+    share = await client.post(
+        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
+    )
     assert share.status_code == 201, share.text
-    again = await client.post(f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers)
+    again = await client.post(
+        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
+    )
     assert_error(again, 409, "already_shared")
-    to_self = await client.post(f"{base}/shares", json={"accountId": owner.account_id}, headers=owner.headers)
+    to_self = await client.post(
+        f"{base}/shares", json={"accountId": owner.account_id}, headers=owner.headers
+    )
     assert_error(to_self, 400, "share_with_self")
     nobody = await client.post(
-        f"{base}/shares", json={"accountId": "00000000-0000-0000-0000-000000000000"}, headers=owner.headers
+        f"{base}/shares",
+        json={"accountId": "00000000-0000-0000-0000-000000000000"},
+        headers=owner.headers,
     )
     assert_error(nobody, 404)
 
-    listed = await client.get(f"/accounts/{partner.account_id}/wa-sessions", headers=partner.headers)
+    listed = await client.get(
+        f"/accounts/{partner.account_id}/wa-sessions", headers=partner.headers
+    )
     [row] = listed.json()["data"]["rows"]
     assert row["access"] == "shared" and row["sharedWith"] == []
     owner_view = await client.get(base, headers=owner.headers)
@@ -151,13 +168,17 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
 
     # The partner sees the same conversation, labels its own way, and can answer.
     assert len((await messages(client, partner, psid))["rows"]) == 1
-    label = await client.post("/wa/labels", json={"name": "Partner", "color": "#123456"}, headers=headers(partner))
+    label = await client.post(
+        "/wa/labels", json={"name": "Partner", "color": "#123456"}, headers=headers(partner)
+    )
     await client.post(
         f"/wa/chats/{CUSTOMER_JID}/labels",
         json={"labelId": label.json()["data"]["id"], "providerSessionId": psid},
         headers=headers(partner),
     )
-    own_chat = await client.get(f"/wa/chats/{CUSTOMER_JID}", params={"providerSessionId": psid}, headers=headers(owner))
+    own_chat = await client.get(
+        f"/wa/chats/{CUSTOMER_JID}", params={"providerSessionId": psid}, headers=headers(owner)
+    )
     assert own_chat.json()["data"]["labels"] == []
     foreign_label = await client.post(
         f"/wa/chats/{CUSTOMER_JID}/labels",
@@ -168,20 +189,33 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
 
     # Only the owner manages the session; the partner can only drop its own access.
     partner_base = f"/accounts/{partner.account_id}/wa-sessions/{psid}"
-    assert_error(await client.post(f"{partner_base}/logout", headers=partner.headers), 403, "not_session_owner")
     assert_error(
-        await client.post(f"{partner_base}/shares", json={"accountId": owner.account_id}, headers=partner.headers),
+        await client.post(f"{partner_base}/logout", headers=partner.headers),
+        403,
+        "not_session_owner",
+    )
+    assert_error(
+        await client.post(
+            f"{partner_base}/shares", json={"accountId": owner.account_id}, headers=partner.headers
+        ),
         403,
     )
     dropped = await client.delete(partner_base, headers=partner.headers)
     assert dropped.json()["data"] == {"removed": True, "scope": "share"}
-    assert_error(await client.get("/wa/chats", params={"providerSessionId": psid}, headers=headers(partner)), 404)
+    assert_error(
+        await client.get("/wa/chats", params={"providerSessionId": psid}, headers=headers(partner)),
+        404,
+    )
     assert (await client.get(base, headers=owner.headers)).status_code == 200
 
-    await client.post(f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers)
+    await client.post(
+        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
+    )
     unshared = await client.delete(f"{base}/shares/{partner.account_id}", headers=owner.headers)
     assert unshared.status_code == 200
-    assert_error(await client.delete(f"{base}/shares/{partner.account_id}", headers=owner.headers), 404)
+    assert_error(
+        await client.delete(f"{base}/shares/{partner.account_id}", headers=owner.headers), 404
+    )
     assert_error(await client.get(partner_base, headers=partner.headers), 404)
 
 
@@ -194,7 +228,9 @@ async def test_foreign_session_is_404_on_every_wa_path(
     injected = await inject(client, owner, psid, with_media=True)
     await run_jobs()
     message_id = injected["messageId"]
-    label = await client.post("/wa/labels", json={"name": "L", "color": "#000000"}, headers=headers(owner))
+    label = await client.post(
+        "/wa/labels", json={"name": "L", "color": "#000000"}, headers=headers(owner)
+    )
     label_id = label.json()["data"]["id"]
     chat = f"/wa/chats/{CUSTOMER_JID}"
     q = {"providerSessionId": psid}
@@ -239,7 +275,8 @@ async def test_foreign_session_is_404_on_every_wa_path(
     # Another account's label is not found either, even on one's own session.
     other_psid = (await create_session(client, stranger))["providerSessionId"]
     assert_error(
-        await client.patch(f"/wa/labels/{label_id}", json={"name": "x"}, headers=headers(stranger)), 404
+        await client.patch(f"/wa/labels/{label_id}", json={"name": "x"}, headers=headers(stranger)),
+        404,
     )
     assert_error(await client.delete(f"/wa/labels/{label_id}", headers=headers(stranger)), 404)
     assert other_psid != psid
@@ -304,9 +341,13 @@ async def test_sessions_list_detail_and_pairing(client: httpx.AsyncClient) -> No
         403,
     )
     # Two sessions: a /wa call must say which one.
-    assert_error(await client.get("/wa/chats", headers=headers(owner)), 400, "provider_session_required")
+    assert_error(
+        await client.get("/wa/chats", headers=headers(owner)), 400, "provider_session_required"
+    )
     named = await client.get(
-        "/wa/chats", params={"providerSessionId": second["providerSessionId"]}, headers=headers(owner)
+        "/wa/chats",
+        params={"providerSessionId": second["providerSessionId"]},
+        headers=headers(owner),
     )
     assert named.status_code == 200
     stored = json.dumps(listed.json())

@@ -303,9 +303,7 @@ async def test_actions_react_edit_delete_forward_and_read(
     async with get_sessionmaker()() as session:
         statuses = (
             await session.execute(
-                select(WaMessageOperation.status, func.count()).group_by(
-                    WaMessageOperation.status
-                )
+                select(WaMessageOperation.status, func.count()).group_by(WaMessageOperation.status)
             )
         ).all()
     assert dict(statuses) == {"sent": 7}
@@ -331,7 +329,9 @@ async def test_idempotency_key_sends_once(client: httpx.AsyncClient, run_jobs: A
     assert texts == ["Tek sefer"]
 
 
-async def test_viewer_reads_but_cannot_send_or_label(client: httpx.AsyncClient, run_jobs: Any) -> None:
+async def test_viewer_reads_but_cannot_send_or_label(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
     owner = await register(client)
     viewer = await add_member(client, owner, "viewer")
     psid = (await create_session(client, owner))["providerSessionId"]
@@ -365,7 +365,9 @@ async def test_invalid_action_bodies(client: httpx.AsyncClient, run_jobs: Any) -
     psid = (await create_session(client, owner))["providerSessionId"]
     url = f"/wa/chats/{CUSTOMER_JID}/messages"
     h = headers(owner)
-    unknown_action = await client.post(url, json={"action": "explode", "providerSessionId": psid}, headers=h)
+    unknown_action = await client.post(
+        url, json={"action": "explode", "providerSessionId": psid}, headers=h
+    )
     assert_error(unknown_action, 422, "validation_error")
     empty = await client.post(
         url, json={"action": "send_text", "text": "", "providerSessionId": psid}, headers=h
@@ -382,7 +384,11 @@ async def test_invalid_action_bodies(client: httpx.AsyncClient, run_jobs: Any) -
         json={
             "action": "send_media",
             "providerSessionId": psid,
-            "media": {"url": "https://cdn.example.com/a.png", "data": "AA==", "mimetype": "image/png"},
+            "media": {
+                "url": "https://cdn.example.com/a.png",
+                "data": "AA==",
+                "mimetype": "image/png",
+            },
         },
         headers=h,
     )
