@@ -22,6 +22,14 @@ from ticaret.core.observability import JOB_LATENCY, JOBS, configure_logging
 from ticaret.core.tasks import sweep_outbox
 from ticaret.notifications.tasks import send_email, sweep_pending_emails
 from ticaret.settings import get_settings
+from ticaret.wa.tasks import (
+    deliver_sandbox_webhook,
+    perform_wa_operation,
+    process_wa_inbox_event,
+    purge_idempotency_keys,
+    sweep_wa_inbox,
+    sweep_wa_operations,
+)
 from ticaret.webhooks.tasks import (
     deliver_webhook,
     fan_out_event,
@@ -39,6 +47,9 @@ JOBS_FUNCTIONS: list[JobFunction] = [
     fan_out_event,
     deliver_webhook,
     release_held_deliveries,
+    process_wa_inbox_event,
+    perform_wa_operation,
+    deliver_sandbox_webhook,
 ]
 
 
@@ -86,6 +97,25 @@ def cron_jobs() -> list[CronJob]:
             instrumented(sweep_webhook_deliveries),
             name="sweep_webhook_deliveries",
             second={15, 45},
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_wa_inbox),
+            name="sweep_wa_inbox",
+            second={15, 45},
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_wa_operations),
+            name="sweep_wa_operations",
+            second={5, 35},
+            unique=True,
+        ),
+        cron(
+            instrumented(purge_idempotency_keys),
+            name="purge_idempotency_keys",
+            minute={7},
+            second={0},
             unique=True,
         ),
     ]
