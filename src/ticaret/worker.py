@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -159,6 +160,9 @@ async def run_worker() -> None:
     logger.info("worker started with %d job(s)", len(JOBS_FUNCTIONS))
     try:
         await worker.async_run()
+    except asyncio.CancelledError:
+        # arq cancels its main task on SIGINT/SIGTERM: that is a normal stop.
+        logger.info("worker stopping")
     finally:
         await worker.close()
         await close_http_client()
