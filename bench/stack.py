@@ -1,79 +1,119 @@
-"""A throwaway Ticaret stack for benchmarks: embedded Postgres + Redis, `ticaret serve`, worker.
-
-Everything listens on 127.0.0.1 and is torn down on exit. Benchmarks are not run by CI.
-"""
+"""Throwaway stacks for benchmarks: embedded PostgreSQL + Redis with the schema applied,
+`ticaret serve` / worker subprocesses, and a wrk runner. Loopback only; not run by CI."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+
 from cryptography.fernet import Fernet
 
 from ticaret.cli import run_migrations
 from ticaret.core.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 
+PYTHON = sys.executable
+
+
+@contextmanager
+def embedded_stack(name: str) -> Iterator[dict[str, str]]:
+    data = Path(tempfile.mkdtemp(prefix=f"ticaret-{name}-"))
+    postgres = EmbeddedPostgres(data / "postgres")
+    postgres.start()
+    postgres.ensure_database("bench", recreate=True)
+    redis = EmbeddedRedis(data / "redis")
+    redis.start()
+    database_url = postgres.url("bench")
+    run_migrations(database_url)
+    env = {
+        "TICARET_ENVIRONMENT": "development",
+        "TICARET_DATABASE_URL": database_url,
+        "TICARET_REDIS_URL": redis.url,
+        "TICARET_AUTH__JWT_SECRET": "bench-" + "x" * 40,
+        "TICARET_AUTH__FERNET_KEYS": Fernet.generate_key().decode(),
+        "TICARET_WEBHOOKS__ALLOW_PRIVATE_TARGETS": "true",
+        "TICARET_LOG_LEVEL": "WARNING",
+        "TICARET_WORKER_METRICS_PORT": "0",
+        "TICARET_DB_POOL_SIZE": "20",
+    }
+    os.environ.update(env)
+    from ticaret.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        yield {**os.environ, **env}
+    finally:
+        redis.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([PYTHON, *args], env=env)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 
 @dataclass
 class Stack:
+    """`embedded_stack` plus a running API (and optionally a worker) on a free port."""
+
     with_worker: bool = False
     api_workers: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
-    _tmp: Path | None = None
-    _redis: EmbeddedRedis | None = None
+    _exit: ExitStack = field(default_factory=ExitStack)
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def __enter__(self) -> Stack:
-        self._tmp = Path(tempfile.mkdtemp(prefix="ticaret-bench-"))
-        postgres = EmbeddedPostgres(self._tmp / "pg")
-        postgres.start()
-        postgres.ensure_database("bench")
-        postgres.psql("ALTER SYSTEM SET synchronous_commit = on; SELECT pg_reload_conf();")
-        self._redis = EmbeddedRedis(self._tmp / "redis")
-        self._redis.start()
-        database_url = postgres.url("bench")
-        run_migrations(database_url)
+        env = self._exit.enter_context(embedded_stack("bench"))
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
-        self.env = {
-            **os.environ,
-            "TICARET_ENVIRONMENT": "development",
-            "TICARET_DATABASE_URL": database_url,
-            "TICARET_REDIS_URL": self._redis.url,
-            "TICARET_AUTH__JWT_SECRET": "bench-" + "k" * 40,
-            "TICARET_AUTH__FERNET_KEYS": Fernet.generate_key().decode(),
-            "TICARET_LOG_LEVEL": "WARNING",
-            "TICARET_WORKER_METRICS_PORT": "0",
-            "TICARET_WEBHOOKS__ALLOW_PRIVATE_TARGETS": "true",
-            "TICARET_PUBLIC_BASE_URL": self.base_url,
-            **self.extra_env,
-        }
-        serve = [
-            sys.executable,
-            "-m",
-            "ticaret.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(self.api_workers),
-        ]
-        self._processes.append(subprocess.Popen(serve, env=self.env))
+        self.env = {**env, "TICARET_PUBLIC_BASE_URL": self.base_url, **self.extra_env}
+        serve = ["-m", "ticaret.cli", "serve", "--port", str(port), "--workers", str(self.api_workers)]
+        self._processes.append(start(serve, self.env))
         if self.with_worker:
-            self._processes.append(
-                subprocess.Popen([sys.executable, "-m", "ticaret.cli", "worker"], env=self.env)
-            )
+            self._processes.append(start(["-m", "ticaret.cli", "worker"], self.env))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -82,26 +122,15 @@ class Stack:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.__exit__(None, None, None)
         raise RuntimeError("the API did not become ready in 30 s")
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         for process in self._processes:
-            process.terminate()
-        for process in self._processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if self._redis is not None:
-            self._redis.stop()
-        # The embedded Postgres stops when this process exits; its files go with the temp dir.
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp / "redis", ignore_errors=True)
+            stop(process)
+        self._exit.close()
 
 
 @dataclass
@@ -123,9 +152,7 @@ def _to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(
-    url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1
-) -> LoadResult:
+def wrk(url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1) -> LoadResult:
     """Load with wrk (Debian package `wrk`) so the load generator costs little CPU."""
     if shutil.which("wrk") is None:
         raise SystemExit("install wrk first: apt-get install -y wrk")
@@ -138,3 +165,6 @@ def wrk(
     p99 = _to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return LoadResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+__all__ = ["Stack", "embedded_stack", "free_port", "rss_mib", "start", "stop", "wait_for_port", "wrk"]

@@ -137,7 +137,9 @@ def build_worker(
         redis_pool=redis,
         queue_name=queue.QUEUE_NAME,
         burst=burst,
-        poll_delay=0.05 if burst else 0.5,
+        # arq starts new jobs only when it polls: at 0.5 s one worker would top out near
+        # max_jobs / 0.5 jobs per second however fast the jobs are (webhooks: two per delivery).
+        poll_delay=0.05,
         handle_signals=not burst,
         max_jobs=max_jobs,
         job_timeout=300,

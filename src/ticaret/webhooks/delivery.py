@@ -47,6 +47,9 @@ DELIVER_JOB = "deliver_webhook"
 DUE_TOLERANCE = timedelta(seconds=2)
 # Beyond the request timeout, room for the DNS check and recording the attempt.
 LEASE_MARGIN = timedelta(seconds=30)
+# lastSuccessAt is refreshed at most this often while healthy: one write per delivery would make
+# every delivery of a busy webhook queue on the same row.
+HEALTH_RESOLUTION = timedelta(seconds=60)
 
 
 def deliver_job_id(delivery_id: uuid.UUID | str, attempt_number: int) -> str:
@@ -219,9 +222,7 @@ def _retry_delay(series_attempt: int) -> timedelta | None:
 
 
 async def _disable(session: AsyncSession, hook: Webhook, reason: str, now: datetime) -> None:
-    if hook.status == WebhookStatus.disabled:
-        return
-    await session.execute(
+    disabled = await session.scalar(
         update(Webhook)
         .where(Webhook.id == hook.id, Webhook.status != WebhookStatus.disabled)
         .values(
@@ -230,8 +231,11 @@ async def _disable(session: AsyncSession, hook: Webhook, reason: str, now: datet
             disabled_at=now,
             version=Webhook.version + 1,
         )
+        .returning(Webhook.id)
         .execution_options(synchronize_session=False)
     )
+    if disabled is None:
+        return  # a concurrent attempt disabled it (and announced it) first
     emit(
         session,
         account_id=hook.account_id,
@@ -247,9 +251,9 @@ async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus 
         delivery = await session.scalar(
             select(WebhookDelivery).where(WebhookDelivery.id == claim.delivery_id).with_for_update()
         )
-        hook = await session.scalar(
-            select(Webhook).where(Webhook.id == claim.webhook_id).with_for_update()
-        )
+        # Read without a lock: every delivery of a busy webhook records here, and the health
+        # updates below are single conditional statements that tolerate a concurrent one.
+        hook = await session.get(Webhook, claim.webhook_id)
         if delivery is None or hook is None:
             return None
         now = datetime.now(UTC)
@@ -264,12 +268,17 @@ async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus 
             delivery.status = DeliveryStatus.succeeded
             delivery.next_attempt_at = None
             delivery.completed_at = now
-            await session.execute(
-                update(Webhook)
-                .where(Webhook.id == hook.id)
-                .values(last_success_at=now, first_failure_at=None)
-                .execution_options(synchronize_session=False)
-            )
+            if (
+                hook.first_failure_at is not None
+                or hook.last_success_at is None
+                or now - hook.last_success_at > HEALTH_RESOLUTION
+            ):
+                await session.execute(
+                    update(Webhook)
+                    .where(Webhook.id == hook.id)
+                    .values(last_success_at=now, first_failure_at=None)
+                    .execution_options(synchronize_session=False)
+                )
         else:
             delay = (
                 _retry_delay(claim.series_attempt)
@@ -289,7 +298,7 @@ async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus 
             if hook.first_failure_at is None:
                 await session.execute(
                     update(Webhook)
-                    .where(Webhook.id == hook.id)
+                    .where(Webhook.id == hook.id, Webhook.first_failure_at.is_(None))
                     .values(first_failure_at=now)
                     .execution_options(synchronize_session=False)
                 )

@@ -195,25 +195,30 @@ async def mark_fanned_out(session: AsyncSession, event: Event) -> bool:
     return (await session.scalar(stmt)) is not None
 
 
+def _first_event_id_at(moment: datetime) -> str:
+    return f"evt_{int(moment.timestamp() * 1000):012x}" + "0" * 20
+
+
 async def events_missing_fan_out(
     session: AsyncSession, *, relayed_before: datetime, since: datetime, limit: int
 ) -> list[str]:
     """Relayed events of accounts with webhooks whose fan-out never ran (Redis lost the job)."""
-    accounts = (
-        select(Webhook.account_id)
-        .where(
-            Webhook.deleted_at.is_(None),
-            Webhook.status.in_((WebhookStatus.active, WebhookStatus.paused)),
-        )
-        .distinct()
+    # Only events some webhook would have received (it existed when the event happened).
+    receivable = exists().where(
+        Webhook.account_id == Event.account_id,
+        Webhook.created_at <= Event.created_at,
+        Webhook.deleted_at.is_(None),
+        Webhook.status.in_((WebhookStatus.active, WebhookStatus.paused)),
     )
     done = exists().where(WebhookFanout.event_id == Event.id)
     rows = await session.scalars(
         select(Event.id)
         .where(
-            Event.account_id.in_(accounts),
+            # Event ids are "evt_" + UUIDv7 hex, time-ordered: a primary-key range scan.
+            Event.id >= _first_event_id_at(since),
             Event.relayed_at < relayed_before,
             Event.created_at >= since,
+            receivable,
             ~done,
         )
         .order_by(Event.seq)
