@@ -329,6 +329,8 @@ class Ingest:
             )
         elif m.participant and not m.from_me:
             await self.contact(m.participant, push_name=m.push_name, phone=m.sender_phone)
+        if m.chat_type == "group":
+            await self.contact(m.chat_id, is_group_contact=True)
         chat_name = m.push_name if m.chat_type == "individual" and not m.from_me else None
         chat = await self.chat_after_message(inserted, chat_name)
         if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
@@ -461,6 +463,8 @@ class Ingest:
             return
         target.reactions = reactions
         await self.session.flush()
+        # The flush expired the server-set `updated_at`; load it back before serializing.
+        await self.session.refresh(target)
         await self._emit("wa.message.updated", message_data(target, self.wa.provider_session_id))
 
 
