@@ -44,6 +44,11 @@ async def test_malformed_events_are_stored_failed_never_lost(
     unknown = {"id": "evt_unknown", "event": "presence.update", "session": psid, "payload": {}}
     assert (await client.post(url, json=unknown, headers=auth)).status_code == 200
     assert (await client.post(url, json=[1, 2, 3], headers=auth)).status_code == 200
+    # Parses fine but cannot be stored (a chat id longer than any JID): the job fails cleanly.
+    from ticaret.wa.gateways.sandbox import inbound_message_payload
+
+    too_long = inbound_message_payload(psid, from_phone_or_jid="9" * 200 + "@c.us", text="x")
+    assert (await client.post(url, json=too_long, headers=auth)).status_code == 200
     await run_jobs()
 
     rows = {(r.event_type, r.status) for r in await _inbox()}
@@ -52,8 +57,13 @@ async def test_malformed_events_are_stored_failed_never_lost(
     assert ("presence.update", "ignored") in rows
     by_status = [r for r in await _inbox() if r.raw_body]
     assert {r.raw_body for r in by_status} >= {"<xml>nope</xml>"}
-    failed = next(r for r in await _inbox() if r.event_type == "message")
-    assert failed.payload == broken and failed.error
+    failed = [r for r in await _inbox() if r.event_type == "message"]
+    assert {r.status for r in failed} == {"failed"}
+    assert broken in [r.payload for r in failed]
+    db_error = next(r for r in failed if r.payload == too_long)
+    assert db_error.error and "value too long" in db_error.error
+    assert "INSERT" not in db_error.error
+    assert db_error.attempts == 1
 
     # Nothing reached the chats.
     chats = await client.get(

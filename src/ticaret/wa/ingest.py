@@ -482,31 +482,43 @@ def _parser(provider: str) -> Any:
 
 async def process_inbox_event(event_id: uuid.UUID) -> str:
     """The job body: apply one stored webhook; failures are recorded on the row, not raised."""
+    try:
+        async with unit_of_work() as session:
+            found = (
+                await session.execute(
+                    select(WaInboxEvent, WaSession)
+                    .join(WaSession, WaSession.id == WaInboxEvent.session_id)
+                    .where(WaInboxEvent.id == event_id)
+                    .with_for_update(of=WaInboxEvent, skip_locked=True)
+                )
+            ).first()
+            if found is None or found[0].status != "received":
+                return "skipped"
+            row, wa = found
+            row.attempts += 1
+            row.processed_at = datetime.now(UTC)
+            if wa.deleted_at is not None:
+                row.status, row.error = "ignored", "session deleted"
+                return row.status
+            events = _parser(wa.provider).parse_webhook(row.payload)
+            outcome = await Ingest(session, wa).apply(events)
+            row.status, row.error = outcome.status, outcome.error
+            return row.status
+    except Exception as exc:
+        # The work rolled back with its events; keep the raw payload and say what went wrong.
+        logger.exception("inbox event %s failed", event_id)
+        # A database error's text carries the whole statement; its first line says enough.
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        await _mark_failed(event_id, f"{type(exc).__name__}: {reason}"[:1000])
+        return "failed"
+
+
+async def _mark_failed(event_id: uuid.UUID, error: str) -> None:
     async with unit_of_work() as session:
         row = await session.scalar(
-            select(WaInboxEvent)
-            .where(WaInboxEvent.id == event_id)
-            .with_for_update(skip_locked=True)
+            select(WaInboxEvent).where(WaInboxEvent.id == event_id).with_for_update()
         )
-        if row is None or row.status != "received":
-            return "skipped"
-        wa = await session.get(WaSession, row.session_id)
-        row.attempts += 1
-        row.processed_at = datetime.now(UTC)
-        if wa is None or wa.deleted_at is not None:
-            row.status, row.error = "ignored", "session deleted"
-            return row.status
-        pending: list[Any] = session.info.setdefault("pending_events", [])
-        emitted_before = len(pending)
-        try:
-            async with session.begin_nested():
-                events = _parser(wa.provider).parse_webhook(row.payload)
-                outcome = await Ingest(session, wa).apply(events)
-        except Exception as exc:
-            # Keep the raw payload, say what went wrong, and drop events of the rolled-back work.
-            logger.exception("inbox event %s failed", event_id)
-            del pending[emitted_before:]
-            row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
-            return row.status
-        row.status, row.error = outcome.status, outcome.error
-        return row.status
+        if row is not None and row.status == "received":
+            row.status, row.error = "failed", error
+            row.attempts += 1
+            row.processed_at = datetime.now(UTC)
