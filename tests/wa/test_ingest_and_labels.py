@@ -261,3 +261,74 @@ async def test_chat_list_filters_and_cursor(client: httpx.AsyncClient, run_jobs:
         404,
         "chat_not_found",
     )
+
+
+async def test_chat_and_message_label_links(client: httpx.AsyncClient, run_jobs: Any) -> None:
+    owner = await register(client)
+    viewer = await add_member(client, owner, "viewer")
+    psid = (await create_session(client, owner))["providerSessionId"]
+    injected = await inject(client, owner, psid)
+    await run_jobs()
+    jid = "905551112233@s.whatsapp.net"
+    q = {"providerSessionId": psid}
+    ids = []
+    for name in ("Acil", "Bekliyor", "Kargo"):
+        created = await client.post(
+            "/wa/labels", json={"name": name, "color": "#101010"}, headers=headers(owner)
+        )
+        ids.append(created.json()["data"]["id"])
+    chat_url = f"/wa/chats/{jid}/labels"
+    put = await client.put(chat_url, json={"labelIds": ids[:2]}, params=q, headers=headers(owner))
+    assert put.status_code == 200, put.text
+    assert [x["name"] for x in put.json()["data"]] == ["Acil", "Bekliyor"]
+    swapped = await client.put(
+        chat_url, json={"labelIds": [ids[1], ids[2]]}, params=q, headers=headers(owner)
+    )
+    assert [x["name"] for x in swapped.json()["data"]] == ["Bekliyor", "Kargo"]
+    listed = await client.get(chat_url, params=q, headers=headers(viewer))
+    assert [x["id"] for x in listed.json()["data"]] == [ids[1], ids[2]]
+    assert_error(
+        await client.put(chat_url, json={"labelIds": ["nope"]}, params=q, headers=headers(owner)),
+        422,
+    )
+    assert_error(
+        await client.post(chat_url, json={"labelId": ids[0]}, params=q, headers=headers(viewer)),
+        403,
+    )
+    assert_error(
+        await client.delete(f"{chat_url}/{ids[0]}", params=q, headers=headers(owner)),
+        404,
+        "label_not_linked",
+    )
+    cleared = await client.put(chat_url, json={"labelIds": []}, params=q, headers=headers(owner))
+    assert cleared.json()["data"] == []
+
+    message_url = f"/wa/chats/{jid}/messages/{injected['messageId']}/labels"
+    added = await client.post(
+        message_url, json={"labelId": ids[0]}, params=q, headers=headers(owner)
+    )
+    assert [x["id"] for x in added.json()["data"]] == [ids[0]]
+    twice = await client.post(
+        message_url, json={"labelId": ids[0]}, params=q, headers=headers(owner)
+    )
+    assert [x["id"] for x in twice.json()["data"]] == [ids[0]]
+    assert [
+        x["id"]
+        for x in (await client.get(message_url, params=q, headers=headers(viewer))).json()["data"]
+    ] == [ids[0]]
+    removed = await client.delete(f"{message_url}/{ids[0]}", params=q, headers=headers(owner))
+    assert removed.status_code == 200 and removed.json()["data"] == []
+    assert_error(
+        await client.get(f"/wa/chats/{jid}/messages/NOPE/labels", params=q, headers=headers(owner)),
+        404,
+        "message_not_found",
+    )
+    history = await client.get("/wa/labels/history", params=q, headers=headers(owner))
+    link_actions = [
+        (h["action"], h["targetType"])
+        for h in history.json()["data"]["rows"]
+        if h["targetType"] != "label"
+    ]
+    # Adding the same label twice is recorded once.
+    assert link_actions.count(("added", "message")) == 1
+    assert link_actions.count(("removed", "chat")) == 3

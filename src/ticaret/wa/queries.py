@@ -73,12 +73,17 @@ def _labelled(
 # Chats --------------------------------------------------------------------------------------
 
 
-async def get_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> ChatOut:
+async def chat_row(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
     chat = await session.scalar(
         select(WaChat).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
     )
     if chat is None:
         raise NotFound("Chat not found.", code="chat_not_found")
+    return chat
+
+
+async def get_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> ChatOut:
+    chat = await chat_row(session, wa_ctx, remote_jid)
     labels = await chat_labels(session, wa_ctx.account_id, [chat.id])
     return chat_out(chat, wa_ctx.wa.provider_session_id, labels.get(chat.id, []))
 
@@ -215,11 +220,7 @@ async def list_messages(
     message_type: str | None,
     labels: LabelFilter | None,
 ) -> Page[MessageOut]:
-    exists = await session.scalar(
-        select(WaChat.id).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
-    )
-    if exists is None:
-        raise NotFound("Chat not found.", code="chat_not_found")
+    await chat_row(session, wa_ctx, remote_jid)
     stmt = messages_query(
         wa_ctx, remote_jid, q=q, message_type=message_type, labels=labels, cursor=page.cursor
     )

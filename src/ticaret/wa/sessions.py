@@ -148,7 +148,17 @@ async def list_sessions(
         stmt = stmt.where(WaSession.id < after)
     rows = (await session.scalars(stmt.order_by(WaSession.id.desc()).limit(page.limit + 1))).all()
     kept, cursor, more = build_page(rows, page.limit, lambda wa: [wa.id])
-    out = [session_out(wa, ctx.account_id, await _shares(session, wa)) for wa in kept]
+    shares: dict[uuid.UUID, list[uuid.UUID]] = {wa.id: [] for wa in kept}
+    owned = [wa.id for wa in kept if wa.account_id == ctx.account_id]
+    if owned:
+        links = await session.execute(
+            select(WaSessionShare.session_id, WaSessionShare.account_id)
+            .where(WaSessionShare.session_id.in_(owned))
+            .order_by(WaSessionShare.id)
+        )
+        for session_id, account_id in links.tuples():
+            shares[session_id].append(account_id)
+    out = [session_out(wa, ctx.account_id, shares[wa.id]) for wa in kept]
     return Page[SessionOut](rows=out, next_cursor=cursor, has_more=more)
 
 
