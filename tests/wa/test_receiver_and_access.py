@@ -55,6 +55,8 @@ async def test_malformed_events_are_stored_failed_never_lost(
     assert (None, "failed") in rows  # not JSON, NUL, and the array (no event name)
     assert ("message", "failed") in rows
     assert ("presence.update", "ignored") in rows
+    array = next(r for r in await _inbox() if r.payload == [1, 2, 3])
+    assert array.status == "failed" and array.error
     by_status = [r for r in await _inbox() if r.raw_body]
     assert {r.raw_body for r in by_status} >= {"<xml>nope</xml>"}
     failed = [r for r in await _inbox() if r.event_type == "message"]
@@ -386,3 +388,46 @@ async def test_sandbox_route_is_off_when_the_sandbox_is(client: httpx.AsyncClien
         assert_error(create, 400, "sandbox_disabled")
     finally:
         settings.wa.sandbox_enabled = None
+
+
+async def test_lost_operations_and_old_idempotency_keys_are_swept(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.core.idempotency import purge_expired
+    from ticaret.core.queue import get_redis
+    from ticaret.models import IdempotencyKey, WaMessageOperation
+    from ticaret.wa.operations import sweep_operations
+
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid)
+    await run_jobs()
+    sent = await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/messages",
+        json={"action": "send_text", "text": "kayıp iş", "providerSessionId": psid},
+        headers={**headers(owner), "Idempotency-Key": "k-1"},
+    )
+    assert sent.status_code == 202
+    # The job is lost and the worker died mid-call: the row says `sending` since long ago.
+    await get_redis().flushdb()
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    async with get_sessionmaker()() as session:
+        await session.execute(
+            update(WaMessageOperation).values(status="sending", updated_at=long_ago)
+        )
+        await session.execute(
+            update(IdempotencyKey).values(created_at=long_ago - timedelta(days=1))
+        )
+        await session.commit()
+    assert await sweep_operations() == 1
+    await run_jobs()
+    async with get_sessionmaker()() as session:
+        [operation] = (await session.scalars(select(WaMessageOperation))).all()
+        assert operation.status == "sent"
+        assert operation.attempts == 1  # the lost job never ran; the sweeper's did
+        assert await purge_expired(session) == 1
+        await session.commit()
+    assert await sweep_operations() == 0
+    page = await messages(client, owner, psid)
+    assert page["rows"][0]["status"] == 3

@@ -101,7 +101,10 @@ class Ingest:
     async def apply(self, events: Sequence[GatewayEvent]) -> Outcome:
         outcome = Outcome()
         for event in events:
-            if isinstance(event, MalformedEvent):
+            # No event name at all means the body is not a webhook of this gateway: malformed.
+            if isinstance(event, MalformedEvent) or (
+                isinstance(event, UnknownEvent) and event.event_type is None
+            ):
                 outcome.malformed.append(f"{event.event_type}: {event.reason}")
             elif isinstance(event, UnknownEvent):
                 outcome.skipped.append(f"{event.event_type}: {event.reason}")
