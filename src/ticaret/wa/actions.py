@@ -23,11 +23,12 @@ from ticaret.core.ids import new_id
 from ticaret.core.queue import enqueue_after_commit
 from ticaret.models import WaMessage, WaMessageOperation
 from ticaret.settings import get_settings
-from ticaret.wa.access import WaContext
+from ticaret.wa.access import WaContext, emit_to_session
 from ticaret.wa.gateway import session_gateway
 from ticaret.wa.gateways._jid import bare_number, chat_type_of
 from ticaret.wa.gateways.base import Capability
 from ticaret.wa.ingest import Ingest
+from ticaret.wa.operations import PERFORM_JOB
 from ticaret.wa.queries import chat_row, get_message
 from ticaret.wa.schemas import (
     ActionResult,
@@ -42,9 +43,8 @@ from ticaret.wa.schemas import (
     SendMedia,
     SendText,
 )
-from ticaret.wa.views import chat_out, message_out, operation_out
+from ticaret.wa.views import chat_data, chat_labels, chat_out, message_out, operation_out
 
-PERFORM_JOB = "perform_wa_operation"
 _JID = re.compile(
     r"^[0-9A-Za-z._:+-]{1,100}@(s\.whatsapp\.net|c\.us|g\.us|lid|broadcast|newsletter)$"
 )
@@ -117,12 +117,10 @@ def _decode_upload(data: str) -> bytes:
 
 
 class _Builder:
-    def __init__(
-        self, session: AsyncSession, wa_ctx: WaContext, remote_jid: str, meta: RequestMeta
-    ) -> None:
-        self.session = session
+    """Outgoing message rows that all name the operation about to be created."""
+
+    def __init__(self, wa_ctx: WaContext, meta: RequestMeta) -> None:
         self.wa_ctx = wa_ctx
-        self.remote_jid = remote_jid
         self.meta = meta
         self.operation_id = new_id()
 
@@ -159,7 +157,7 @@ async def perform(
     meta: RequestMeta,
 ) -> ActionResult:
     remote_jid = normalize_jid(remote_jid)
-    build = _Builder(session, wa_ctx, remote_jid, meta)
+    build = _Builder(wa_ctx, meta)
     request: dict[str, Any] = body.model_dump(
         mode="json", by_alias=True, exclude={"provider_session_id"}
     )
@@ -266,7 +264,7 @@ async def perform(
 
 
 async def mark_read(
-    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, body: MarkRead, meta: RequestMeta
+    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, body: MarkRead
 ) -> ReadResult:
     chat = await chat_row(session, wa_ctx, remote_jid)
     stmt = select(WaMessage).where(
@@ -311,7 +309,16 @@ async def mark_read(
         enqueue_after_commit(
             session, PERFORM_JOB, str(operation.id), job_id=f"wa-op:{operation.id}"
         )
+    psid = wa_ctx.wa.provider_session_id
+    await emit_to_session(
+        session,
+        wa_ctx.wa,
+        type="wa.chat.updated",
+        data=chat_data(chat, psid),
+        actor=wa_ctx.ctx.actor,
+    )
+    labels = await chat_labels(session, wa_ctx.account_id, [chat.id])
     return ReadResult(
-        chat=chat_out(chat, wa_ctx.wa.provider_session_id),
+        chat=chat_out(chat, psid, labels.get(chat.id, [])),
         operation=operation_out(operation) if operation is not None else None,
     )

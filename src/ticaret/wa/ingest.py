@@ -20,11 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
 from ticaret.models import WaChat, WaContact, WaInboxEvent, WaMessage, WaSession
-from ticaret.wa.access import session_account_ids
+from ticaret.wa.access import emit_to_session, session_account_ids
 from ticaret.wa.gateways import GatewayConfig, gateway_for
 from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
 from ticaret.wa.gateways.events import (
@@ -88,15 +88,9 @@ class Ingest:
     async def _emit(self, type: str, data: dict[str, Any]) -> None:
         if self._accounts is None:
             self._accounts = await session_account_ids(self.session, self.wa)
-        for account_id in self._accounts:
-            emit(
-                self.session,
-                account_id=account_id,
-                type=type,
-                data=data,
-                actor=self.actor,
-                provider_session_id=self.wa.provider_session_id,
-            )
+        await emit_to_session(
+            self.session, self.wa, type=type, data=data, actor=self.actor, accounts=self._accounts
+        )
 
     async def apply(self, events: Sequence[GatewayEvent]) -> Outcome:
         outcome = Outcome()

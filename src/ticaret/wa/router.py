@@ -306,14 +306,12 @@ async def mark_read(
     remote_jid: RemoteJid,
     ctx: Agent,
     session: DbSession,
-    request: Request,
     body: Annotated[MarkRead | None, Body()] = None,
     provider_session_id: ProviderSessionQuery = None,
 ) -> Envelope[ReadResult]:
     body = body or MarkRead()
     wa_ctx = await resolve_wa(session, ctx, provider_session_id or body.provider_session_id)
-    meta = actions.RequestMeta(client_ip(request), request.headers.get("user-agent"))
-    return ok(await actions.mark_read(session, wa_ctx, remote_jid, body, meta))
+    return ok(await actions.mark_read(session, wa_ctx, remote_jid, body))
 
 
 @router.get(

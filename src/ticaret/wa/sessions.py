@@ -18,12 +18,12 @@ from ticaret.accounts import repository as accounts_repository
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.core.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamUnavailable
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor
 from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
 from ticaret.models import WaSession, WaSessionShare
 from ticaret.settings import get_settings
-from ticaret.wa.access import accessible_session, session_account_ids
+from ticaret.wa.access import accessible_session, emit_to_session
 from ticaret.wa.gateway import session_gateway, webhook_url
 from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState, SessionStatus
 from ticaret.wa.gateways._jid import phone_of
@@ -117,21 +117,19 @@ async def apply_status(
     wa.status_changed_at = datetime.now(UTC)
     if state.status.value == "working":
         wa.pairing = None
-    for account_id in await session_account_ids(session, wa):
-        emit(
-            session,
-            account_id=account_id,
-            type="wa.session.status_changed",
-            data={
-                "providerSessionId": wa.provider_session_id,
-                "status": wa.status,
-                "previousStatus": previous,
-                "rawStatus": state.raw,
-                "meJid": wa.me_jid,
-            },
-            actor=actor,
-            provider_session_id=wa.provider_session_id,
-        )
+    await emit_to_session(
+        session,
+        wa,
+        type="wa.session.status_changed",
+        data={
+            "providerSessionId": wa.provider_session_id,
+            "status": wa.status,
+            "previousStatus": previous,
+            "rawStatus": state.raw,
+            "meJid": wa.me_jid,
+        },
+        actor=actor,
+    )
     return True
 
 
