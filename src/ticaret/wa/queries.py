@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, literal, or_, select, tuple_
+from sqlalchemy import Select, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page, decode_cursor
@@ -99,7 +99,8 @@ async def list_chats(
     labels: LabelFilter | None,
     archived: bool | None,
 ) -> Page[ChatOut]:
-    last = func.coalesce(WaChat.last_message_at, literal(EPOCH))
+    # Spelled exactly as in the index `ix_wa_chats_session_activity` so the planner uses it.
+    last = literal_column("coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)")
     stmt = select(WaChat).where(WaChat.session_id == wa_ctx.wa.id)
     if q:
         pattern = _like(q)
