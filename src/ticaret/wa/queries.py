@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, literal, literal_column, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page, decode_cursor
@@ -100,7 +100,9 @@ async def list_chats(
     archived: bool | None,
 ) -> Page[ChatOut]:
     # Spelled exactly as in the index `ix_wa_chats_session_activity` so the planner uses it.
-    last = literal_column("coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)")
+    last: ColumnElement[datetime] = literal_column(
+        "coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)"
+    )
     stmt = select(WaChat).where(WaChat.session_id == wa_ctx.wa.id)
     if q:
         pattern = _like(q)
