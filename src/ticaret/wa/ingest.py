@@ -341,21 +341,29 @@ class Ingest:
     ) -> list[WaMessage]:
         if not message_ids:
             return []
-        now = datetime.now(UTC).isoformat()
+        # The status only moves forward (an error only lands on a message not yet on the
+        # server), but each receipt time is recorded once even when acks arrive out of order.
+        forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
         field_name = RECEIPT_FIELDS.get(Ack(ack)) if ack in Ack._value2member_map_ else None
+        changed: Any = forward
         receipt: Any = WaMessage.receipt
         if field_name:
-            receipt = WaMessage.receipt.op("||")(func.jsonb_build_object(field_name, now))
-        # Acks only move forward; an error only lands on a message not yet on the server.
-        forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
+            missing = ~WaMessage.receipt.has_key(field_name)
+            stamp = func.jsonb_build_object(field_name, datetime.now(UTC).isoformat())
+            receipt = case((missing, WaMessage.receipt.op("||")(stamp)), else_=WaMessage.receipt)
+            changed = or_(forward, missing)
         rows = await self.session.scalars(
             update(WaMessage)
             .where(
                 WaMessage.session_id == self.wa.id,
                 WaMessage.message_id.in_(list(message_ids)),
-                forward,
+                changed,
             )
-            .values(status=ack, receipt=receipt, version=WaMessage.version + 1)
+            .values(
+                status=case((forward, ack), else_=WaMessage.status),
+                receipt=receipt,
+                version=WaMessage.version + 1,
+            )
             .returning(WaMessage)
             .execution_options(synchronize_session=False, populate_existing=True)
         )
