@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-22 04:05:33.928911
+Create Date: 2026-11-22 04:25:01.210747
 """
 
 from collections.abc import Sequence
@@ -191,9 +191,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("session_id", "remote_jid", name="uq_wa_chats_session_remote_jid"),
     )
     op.create_index(
-        "ix_wa_chats_session_last_message",
+        "ix_wa_chats_session_activity",
         "wa_chats",
-        ["session_id", "last_message_at", "id"],
+        [
+            "session_id",
+            sa.literal_column("coalesce(last_message_at, 'epoch'::timestamptz) DESC"),
+            sa.literal_column("id DESC"),
+        ],
         unique=False,
     )
     op.create_table(
@@ -227,6 +231,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wa_contacts")),
         sa.UniqueConstraint("session_id", "jid", name="uq_wa_contacts_session_jid"),
+    )
+    op.create_index(
+        "ix_wa_contacts_session_id_desc",
+        "wa_contacts",
+        ["session_id", sa.literal_column("id DESC")],
+        unique=False,
     )
     op.create_table(
         "wa_inbox_events",
@@ -561,8 +571,9 @@ def downgrade() -> None:
         postgresql_where=sa.text("status = 'received'"),
     )
     op.drop_table("wa_inbox_events")
+    op.drop_index("ix_wa_contacts_session_id_desc", table_name="wa_contacts")
     op.drop_table("wa_contacts")
-    op.drop_index("ix_wa_chats_session_last_message", table_name="wa_chats")
+    op.drop_index("ix_wa_chats_session_activity", table_name="wa_chats")
     op.drop_table("wa_chats")
     op.drop_index(op.f("ix_wa_sessions_account_id"), table_name="wa_sessions")
     op.drop_table("wa_sessions")

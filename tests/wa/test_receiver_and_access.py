@@ -44,16 +44,28 @@ async def test_malformed_events_are_stored_failed_never_lost(
     unknown = {"id": "evt_unknown", "event": "presence.update", "session": psid, "payload": {}}
     assert (await client.post(url, json=unknown, headers=auth)).status_code == 200
     assert (await client.post(url, json=[1, 2, 3], headers=auth)).status_code == 200
+    # Parses fine but cannot be stored (a chat id longer than any JID): the job fails cleanly.
+    from ticaret.wa.gateways.sandbox import inbound_message_payload
+
+    too_long = inbound_message_payload(psid, from_phone_or_jid="9" * 200 + "@c.us", text="x")
+    assert (await client.post(url, json=too_long, headers=auth)).status_code == 200
     await run_jobs()
 
     rows = {(r.event_type, r.status) for r in await _inbox()}
     assert (None, "failed") in rows  # not JSON, NUL, and the array (no event name)
     assert ("message", "failed") in rows
     assert ("presence.update", "ignored") in rows
+    array = next(r for r in await _inbox() if r.payload == [1, 2, 3])
+    assert array.status == "failed" and array.error
     by_status = [r for r in await _inbox() if r.raw_body]
     assert {r.raw_body for r in by_status} >= {"<xml>nope</xml>"}
-    failed = next(r for r in await _inbox() if r.event_type == "message")
-    assert failed.payload == broken and failed.error
+    failed = [r for r in await _inbox() if r.event_type == "message"]
+    assert {r.status for r in failed} == {"failed"}
+    assert broken in [r.payload for r in failed]
+    db_error = next(r for r in failed if r.payload == too_long)
+    assert db_error.error and "value too long" in db_error.error
+    assert "INSERT" not in db_error.error
+    assert db_error.attempts == 1
 
     # Nothing reached the chats.
     chats = await client.get(
@@ -376,3 +388,46 @@ async def test_sandbox_route_is_off_when_the_sandbox_is(client: httpx.AsyncClien
         assert_error(create, 400, "sandbox_disabled")
     finally:
         settings.wa.sandbox_enabled = None
+
+
+async def test_lost_operations_and_old_idempotency_keys_are_swept(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.core.idempotency import purge_expired
+    from ticaret.core.queue import get_redis
+    from ticaret.models import IdempotencyKey, WaMessageOperation
+    from ticaret.wa.operations import sweep_operations
+
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid)
+    await run_jobs()
+    sent = await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/messages",
+        json={"action": "send_text", "text": "kayıp iş", "providerSessionId": psid},
+        headers={**headers(owner), "Idempotency-Key": "k-1"},
+    )
+    assert sent.status_code == 202
+    # The job is lost and the worker died mid-call: the row says `sending` since long ago.
+    await get_redis().flushdb()
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    async with get_sessionmaker()() as session:
+        await session.execute(
+            update(WaMessageOperation).values(status="sending", updated_at=long_ago)
+        )
+        await session.execute(
+            update(IdempotencyKey).values(created_at=long_ago - timedelta(days=1))
+        )
+        await session.commit()
+    assert await sweep_operations() == 1
+    await run_jobs()
+    async with get_sessionmaker()() as session:
+        [operation] = (await session.scalars(select(WaMessageOperation))).all()
+        assert operation.status == "sent"
+        assert operation.attempts == 1  # the lost job never ran; the sweeper's did
+        assert await purge_expired(session) == 1
+        await session.commit()
+    assert await sweep_operations() == 0
+    page = await messages(client, owner, psid)
+    assert page["rows"][0]["status"] == 3

@@ -452,3 +452,94 @@ async def test_message_pagination_is_stable(client: httpx.AsyncClient, run_jobs:
         f"/wa/chats/{CUSTOMER_JID}", params={"providerSessionId": psid}, headers=headers(owner)
     )
     assert chat.json()["data"]["unreadCount"] == 7
+
+
+async def test_multipart_upload_and_operation_status(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    from ticaret.settings import get_settings
+
+    owner = await register(client)
+    viewer = await add_member(client, owner, "viewer")
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid)
+    await run_jobs()
+    pdf = b"%PDF-1.4 katalog " * 100
+    upload = await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/messages/upload",
+        data={"caption": "Katalog", "providerSessionId": psid},
+        files={"file": ("katalog.pdf", pdf, "application/pdf")},
+        headers=headers(owner),
+    )
+    assert upload.status_code == 202, upload.text
+    result = upload.json()["data"]
+    assert result["message"]["type"] == "document"
+    assert result["message"]["media"]["filename"] == "katalog.pdf"
+    assert result["message"]["text"] == "Katalog"
+    operation_id = result["operation"]["id"]
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.models import WaMessageOperation
+
+    async with get_sessionmaker()() as session:
+        stored = await session.get(WaMessageOperation, operation_id)
+        assert stored is not None and stored.upload == pdf
+        assert "data" not in stored.request["media"]
+
+    await run_jobs()
+    status = await client.get(
+        f"/wa/operations/{operation_id}",
+        params={"providerSessionId": psid},
+        headers=headers(viewer),
+    )
+    assert status.status_code == 200, status.text
+    assert status.json()["data"]["status"] == "sent"
+    assert status.json()["data"]["result"]["messageId"]
+    async with get_sessionmaker()() as session:
+        stored = await session.get(WaMessageOperation, operation_id)
+        assert stored is not None and stored.upload is None  # not kept once sent
+
+    other = await register(client)
+    assert_error(
+        await client.get(
+            f"/wa/operations/{operation_id}",
+            params={"providerSessionId": psid},
+            headers=headers(other),
+        ),
+        404,
+    )
+    await create_session(client, other)  # its only session: the default, not ours
+    assert_error(
+        await client.get(f"/wa/operations/{operation_id}", headers=headers(other)),
+        404,
+        "operation_not_found",
+    )
+    assert_error(
+        await client.post(
+            f"/wa/chats/{CUSTOMER_JID}/messages/upload",
+            data={"providerSessionId": psid},
+            files={"file": ("a.pdf", pdf, "application/pdf")},
+            headers=headers(viewer),
+        ),
+        403,
+    )
+    assert_error(
+        await client.post(
+            f"/wa/chats/{CUSTOMER_JID}/messages/upload",
+            data={"providerSessionId": psid},
+            headers=headers(owner),
+        ),
+        422,
+    )
+    settings = get_settings()
+    settings.wa.max_upload_bytes = 100
+    try:
+        too_big = await client.post(
+            f"/wa/chats/{CUSTOMER_JID}/messages/upload",
+            data={"providerSessionId": psid},
+            files={"file": ("a.pdf", pdf, "application/pdf")},
+            headers=headers(owner),
+        )
+        assert_error(too_big, 413, "file_too_large")
+    finally:
+        settings.wa.max_upload_bytes = 16 * 1024 * 1024

@@ -111,7 +111,10 @@ class WaInboxEvent(IdMixin, Base):
 
 class WaContact(IdMixin, TimestampMixin, Base):
     __tablename__ = "wa_contacts"
-    __table_args__ = (UniqueConstraint("session_id", "jid", name="uq_wa_contacts_session_jid"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "jid", name="uq_wa_contacts_session_jid"),
+        Index("ix_wa_contacts_session_id_desc", "session_id", text("id DESC")),
+    )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
@@ -129,7 +132,13 @@ class WaChat(IdMixin, TimestampMixin, Base):
     __tablename__ = "wa_chats"
     __table_args__ = (
         UniqueConstraint("session_id", "remote_jid", name="uq_wa_chats_session_remote_jid"),
-        Index("ix_wa_chats_session_last_message", "session_id", "last_message_at", "id"),
+        # The chat list's order (latest activity first, chats without messages last).
+        Index(
+            "ix_wa_chats_session_activity",
+            "session_id",
+            text("coalesce(last_message_at, 'epoch'::timestamptz) DESC"),
+            text("id DESC"),
+        ),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(

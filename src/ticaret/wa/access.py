@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from sqlalchemy import exists, or_, select
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.auth import AccountContext, account_context
 from ticaret.core.db import DbSession
 from ticaret.core.errors import BadRequest, NotFound
+from ticaret.core.events import Actor, emit
 from ticaret.models import Role, WaSession, WaSessionShare
 
 
@@ -83,6 +84,27 @@ async def session_account_ids(session: AsyncSession, wa: WaSession) -> list[uuid
         )
     ).all()
     return [wa.account_id, *shared]
+
+
+async def emit_to_session(
+    session: AsyncSession,
+    wa: WaSession,
+    *,
+    type: str,
+    data: dict[str, Any],
+    actor: Actor,
+    accounts: list[uuid.UUID] | None = None,
+) -> None:
+    """One event per account that sees the session (owner and shares)."""
+    for account_id in accounts if accounts is not None else await session_account_ids(session, wa):
+        emit(
+            session,
+            account_id=account_id,
+            type=type,
+            data=data,
+            actor=actor,
+            provider_session_id=wa.provider_session_id,
+        )
 
 
 ProviderSessionQuery = Annotated[

@@ -21,13 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.errors import BadRequest, NotFound, PayloadTooLarge
 from ticaret.core.ids import new_id
 from ticaret.core.queue import enqueue_after_commit
-from ticaret.models import WaChat, WaMessage, WaMessageOperation
+from ticaret.models import WaMessage, WaMessageOperation
 from ticaret.settings import get_settings
-from ticaret.wa.access import WaContext
+from ticaret.wa.access import WaContext, emit_to_session
 from ticaret.wa.gateway import session_gateway
 from ticaret.wa.gateways._jid import bare_number, chat_type_of
 from ticaret.wa.gateways.base import Capability
 from ticaret.wa.ingest import Ingest
+from ticaret.wa.operations import PERFORM_JOB
+from ticaret.wa.queries import chat_row, get_message
 from ticaret.wa.schemas import (
     ActionResult,
     Delete,
@@ -41,9 +43,8 @@ from ticaret.wa.schemas import (
     SendMedia,
     SendText,
 )
-from ticaret.wa.views import chat_out, message_out, operation_out
+from ticaret.wa.views import chat_data, chat_labels, chat_out, message_out, operation_out
 
-PERFORM_JOB = "perform_wa_operation"
 _JID = re.compile(
     r"^[0-9A-Za-z._:+-]{1,100}@(s\.whatsapp\.net|c\.us|g\.us|lid|broadcast|newsletter)$"
 )
@@ -86,30 +87,6 @@ def _origin(wa_ctx: WaContext, operation_id: uuid.UUID, meta: RequestMeta) -> di
     }
 
 
-async def find_message(
-    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
-) -> WaMessage:
-    message = await session.scalar(
-        select(WaMessage).where(
-            WaMessage.session_id == wa_ctx.wa.id,
-            WaMessage.remote_jid == remote_jid,
-            WaMessage.message_id == message_id,
-        )
-    )
-    if message is None:
-        raise NotFound("Message not found in this chat.", code="message_not_found")
-    return message
-
-
-async def find_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
-    chat = await session.scalar(
-        select(WaChat).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
-    )
-    if chat is None:
-        raise NotFound("Chat not found.", code="chat_not_found")
-    return chat
-
-
 def _require(wa_ctx: WaContext, capability: Capability, action: str) -> None:
     if capability not in session_gateway(wa_ctx.wa).capabilities:
         raise BadRequest(
@@ -140,12 +117,10 @@ def _decode_upload(data: str) -> bytes:
 
 
 class _Builder:
-    def __init__(
-        self, session: AsyncSession, wa_ctx: WaContext, remote_jid: str, meta: RequestMeta
-    ) -> None:
-        self.session = session
+    """Outgoing message rows that all name the operation about to be created."""
+
+    def __init__(self, wa_ctx: WaContext, meta: RequestMeta) -> None:
         self.wa_ctx = wa_ctx
-        self.remote_jid = remote_jid
         self.meta = meta
         self.operation_id = new_id()
 
@@ -182,7 +157,7 @@ async def perform(
     meta: RequestMeta,
 ) -> ActionResult:
     remote_jid = normalize_jid(remote_jid)
-    build = _Builder(session, wa_ctx, remote_jid, meta)
+    build = _Builder(wa_ctx, meta)
     request: dict[str, Any] = body.model_dump(
         mode="json", by_alias=True, exclude={"provider_session_id"}
     )
@@ -193,7 +168,7 @@ async def perform(
     if isinstance(body, SendText):
         message = build.outgoing(remote_jid, "text", text=body.text, mentions=body.mentions)
     elif isinstance(body, Reply):
-        quoted = await find_message(session, wa_ctx, remote_jid, body.quoted_message_id)
+        quoted = await get_message(session, wa_ctx, remote_jid, body.quoted_message_id)
         message = build.outgoing(
             remote_jid,
             "text",
@@ -217,7 +192,7 @@ async def perform(
             request["media"]["size"] = len(upload)
         quoted_message = None
         if body.quoted_message_id:
-            quoted = await find_message(session, wa_ctx, remote_jid, body.quoted_message_id)
+            quoted = await get_message(session, wa_ctx, remote_jid, body.quoted_message_id)
             quoted_message = {"messageId": quoted.message_id, "text": quoted.text}
         message = build.outgoing(
             remote_jid,
@@ -229,22 +204,22 @@ async def perform(
             quoted_message=quoted_message,
         )
     elif isinstance(body, React):
-        target = await find_message(session, wa_ctx, remote_jid, body.message_id)
+        target = await get_message(session, wa_ctx, remote_jid, body.message_id)
         message = build.outgoing(
             remote_jid, "reaction", emoji=body.emoji or None, reaction_target=target.message_id
         )
     elif isinstance(body, Edit):
         _require(wa_ctx, "edit", "edit messages")
-        message = await find_message(session, wa_ctx, remote_jid, body.message_id)
+        message = await get_message(session, wa_ctx, remote_jid, body.message_id)
         if not message.from_me:
             raise BadRequest("Only our own messages can be edited.", code="not_own_message")
         new_message = False
     elif isinstance(body, Delete):
-        message = await find_message(session, wa_ctx, remote_jid, body.message_id)
+        message = await get_message(session, wa_ctx, remote_jid, body.message_id)
         new_message = False
     elif isinstance(body, Forward):
         _require(wa_ctx, "forward", "forward messages")
-        source_message = await find_message(session, wa_ctx, remote_jid, body.message_id)
+        source_message = await get_message(session, wa_ctx, remote_jid, body.message_id)
         destination = normalize_jid(body.to_remote_jid)
         request["toRemoteJid"] = destination
         message = build.outgoing(
@@ -289,9 +264,9 @@ async def perform(
 
 
 async def mark_read(
-    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, body: MarkRead, meta: RequestMeta
+    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, body: MarkRead
 ) -> ReadResult:
-    chat = await find_chat(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     stmt = select(WaMessage).where(
         WaMessage.session_id == wa_ctx.wa.id,
         WaMessage.remote_jid == remote_jid,
@@ -334,7 +309,16 @@ async def mark_read(
         enqueue_after_commit(
             session, PERFORM_JOB, str(operation.id), job_id=f"wa-op:{operation.id}"
         )
+    psid = wa_ctx.wa.provider_session_id
+    await emit_to_session(
+        session,
+        wa_ctx.wa,
+        type="wa.chat.updated",
+        data=chat_data(chat, psid),
+        actor=wa_ctx.ctx.actor,
+    )
+    labels = await chat_labels(session, wa_ctx.account_id, [chat.id])
     return ReadResult(
-        chat=chat_out(chat, wa_ctx.wa.provider_session_id),
+        chat=chat_out(chat, psid, labels.get(chat.id, [])),
         operation=operation_out(operation) if operation is not None else None,
     )

@@ -20,11 +20,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
 from ticaret.models import WaChat, WaContact, WaInboxEvent, WaMessage, WaSession
-from ticaret.wa.access import session_account_ids
+from ticaret.wa.access import emit_to_session, session_account_ids
 from ticaret.wa.gateways import GatewayConfig, gateway_for
 from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
 from ticaret.wa.gateways.events import (
@@ -88,20 +88,17 @@ class Ingest:
     async def _emit(self, type: str, data: dict[str, Any]) -> None:
         if self._accounts is None:
             self._accounts = await session_account_ids(self.session, self.wa)
-        for account_id in self._accounts:
-            emit(
-                self.session,
-                account_id=account_id,
-                type=type,
-                data=data,
-                actor=self.actor,
-                provider_session_id=self.wa.provider_session_id,
-            )
+        await emit_to_session(
+            self.session, self.wa, type=type, data=data, actor=self.actor, accounts=self._accounts
+        )
 
     async def apply(self, events: Sequence[GatewayEvent]) -> Outcome:
         outcome = Outcome()
         for event in events:
-            if isinstance(event, MalformedEvent):
+            # No event name at all means the body is not a webhook of this gateway: malformed.
+            if isinstance(event, MalformedEvent) or (
+                isinstance(event, UnknownEvent) and event.event_type is None
+            ):
                 outcome.malformed.append(f"{event.event_type}: {event.reason}")
             elif isinstance(event, UnknownEvent):
                 outcome.skipped.append(f"{event.event_type}: {event.reason}")
@@ -329,6 +326,8 @@ class Ingest:
             )
         elif m.participant and not m.from_me:
             await self.contact(m.participant, push_name=m.push_name, phone=m.sender_phone)
+        if m.chat_type == "group":
+            await self.contact(m.chat_id, is_group_contact=True)
         chat_name = m.push_name if m.chat_type == "individual" and not m.from_me else None
         chat = await self.chat_after_message(inserted, chat_name)
         if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
@@ -342,21 +341,29 @@ class Ingest:
     ) -> list[WaMessage]:
         if not message_ids:
             return []
-        now = datetime.now(UTC).isoformat()
+        # The status only moves forward (an error only lands on a message not yet on the
+        # server), but each receipt time is recorded once even when acks arrive out of order.
+        forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
         field_name = RECEIPT_FIELDS.get(Ack(ack)) if ack in Ack._value2member_map_ else None
+        changed: Any = forward
         receipt: Any = WaMessage.receipt
         if field_name:
-            receipt = WaMessage.receipt.op("||")(func.jsonb_build_object(field_name, now))
-        # Acks only move forward; an error only lands on a message not yet on the server.
-        forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
+            missing = ~WaMessage.receipt.has_key(field_name)
+            stamp = func.jsonb_build_object(field_name, datetime.now(UTC).isoformat())
+            receipt = case((missing, WaMessage.receipt.op("||")(stamp)), else_=WaMessage.receipt)
+            changed = or_(forward, missing)
         rows = await self.session.scalars(
             update(WaMessage)
             .where(
                 WaMessage.session_id == self.wa.id,
                 WaMessage.message_id.in_(list(message_ids)),
-                forward,
+                changed,
             )
-            .values(status=ack, receipt=receipt, version=WaMessage.version + 1)
+            .values(
+                status=case((forward, ack), else_=WaMessage.status),
+                receipt=receipt,
+                version=WaMessage.version + 1,
+            )
             .returning(WaMessage)
             .execution_options(synchronize_session=False, populate_existing=True)
         )
@@ -461,6 +468,8 @@ class Ingest:
             return
         target.reactions = reactions
         await self.session.flush()
+        # The flush expired the server-set `updated_at`; load it back before serializing.
+        await self.session.refresh(target)
         await self._emit("wa.message.updated", message_data(target, self.wa.provider_session_id))
 
 
@@ -478,31 +487,43 @@ def _parser(provider: str) -> Any:
 
 async def process_inbox_event(event_id: uuid.UUID) -> str:
     """The job body: apply one stored webhook; failures are recorded on the row, not raised."""
+    try:
+        async with unit_of_work() as session:
+            found = (
+                await session.execute(
+                    select(WaInboxEvent, WaSession)
+                    .join(WaSession, WaSession.id == WaInboxEvent.session_id)
+                    .where(WaInboxEvent.id == event_id)
+                    .with_for_update(of=WaInboxEvent, skip_locked=True)
+                )
+            ).first()
+            if found is None or found[0].status != "received":
+                return "skipped"
+            row, wa = found
+            row.attempts += 1
+            row.processed_at = datetime.now(UTC)
+            if wa.deleted_at is not None:
+                row.status, row.error = "ignored", "session deleted"
+                return row.status
+            events = _parser(wa.provider).parse_webhook(row.payload)
+            outcome = await Ingest(session, wa).apply(events)
+            row.status, row.error = outcome.status, outcome.error
+            return row.status
+    except Exception as exc:
+        # The work rolled back with its events; keep the raw payload and say what went wrong.
+        logger.exception("inbox event %s failed", event_id)
+        # A database error's text carries the whole statement; its first line says enough.
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        await _mark_failed(event_id, f"{type(exc).__name__}: {reason}"[:1000])
+        return "failed"
+
+
+async def _mark_failed(event_id: uuid.UUID, error: str) -> None:
     async with unit_of_work() as session:
         row = await session.scalar(
-            select(WaInboxEvent)
-            .where(WaInboxEvent.id == event_id)
-            .with_for_update(skip_locked=True)
+            select(WaInboxEvent).where(WaInboxEvent.id == event_id).with_for_update()
         )
-        if row is None or row.status != "received":
-            return "skipped"
-        wa = await session.get(WaSession, row.session_id)
-        row.attempts += 1
-        row.processed_at = datetime.now(UTC)
-        if wa is None or wa.deleted_at is not None:
-            row.status, row.error = "ignored", "session deleted"
-            return row.status
-        pending: list[Any] = session.info.setdefault("pending_events", [])
-        emitted_before = len(pending)
-        try:
-            async with session.begin_nested():
-                events = _parser(wa.provider).parse_webhook(row.payload)
-                outcome = await Ingest(session, wa).apply(events)
-        except Exception as exc:
-            # Keep the raw payload, say what went wrong, and drop events of the rolled-back work.
-            logger.exception("inbox event %s failed", event_id)
-            del pending[emitted_before:]
-            row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
-            return row.status
-        row.status, row.error = outcome.status, outcome.error
-        return row.status
+        if row is not None and row.status == "received":
+            row.status, row.error = "failed", error
+            row.attempts += 1
+            row.processed_at = datetime.now(UTC)

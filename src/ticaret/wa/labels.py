@@ -17,7 +17,6 @@ from ticaret.core.errors import Conflict, NotFound, VersionConflict
 from ticaret.core.events import emit
 from ticaret.core.ids import new_id
 from ticaret.models import (
-    WaChat,
     WaChatLabel,
     WaLabel,
     WaLabelHistory,
@@ -25,7 +24,7 @@ from ticaret.models import (
     WaMessageLabel,
 )
 from ticaret.wa.access import WaContext
-from ticaret.wa.queries import get_message
+from ticaret.wa.queries import chat_row, get_message
 from ticaret.wa.schemas import LabelCreate, LabelHistoryOut, LabelOut, LabelUpdate
 
 Target = Literal["label", "chat", "message"]
@@ -209,15 +208,6 @@ async def history(
 # Links --------------------------------------------------------------------------------------
 
 
-async def _chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
-    chat = await session.scalar(
-        select(WaChat).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
-    )
-    if chat is None:
-        raise NotFound("Chat not found.", code="chat_not_found")
-    return chat
-
-
 async def _labels_by_id(
     session: AsyncSession, ctx: AccountContext, label_ids: Sequence[uuid.UUID]
 ) -> list[WaLabel]:
@@ -257,7 +247,7 @@ async def _linked(
 async def chat_label_list(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str
 ) -> list[LabelOut]:
-    chat = await _chat(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     return [
         label_out(x)
         for x in await _linked(session, WaChatLabel, "chat_id", wa_ctx.account_id, chat.id)
@@ -339,7 +329,7 @@ async def _unlink(
 async def add_chat_label(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, label_id: uuid.UUID
 ) -> list[LabelOut]:
-    chat = await _chat(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     labels = await _labels_by_id(session, wa_ctx.ctx, [label_id])
     await _link(
         session,
@@ -357,7 +347,7 @@ async def add_chat_label(
 async def set_chat_labels(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, label_ids: Sequence[uuid.UUID]
 ) -> list[LabelOut]:
-    chat = await _chat(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     wanted = await _labels_by_id(session, wa_ctx.ctx, label_ids)
     current = await _linked(session, WaChatLabel, "chat_id", wa_ctx.account_id, chat.id)
     wanted_ids = {x.id for x in wanted}
@@ -388,7 +378,7 @@ async def set_chat_labels(
 async def remove_chat_label(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, label_id: uuid.UUID
 ) -> list[LabelOut]:
-    chat = await _chat(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     labels = await _labels_by_id(session, wa_ctx.ctx, [label_id])
     removed = await _unlink(
         session,

@@ -19,11 +19,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import get_sessionmaker, unit_of_work
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor
 from ticaret.core.queue import enqueue, enqueue_after_commit
 from ticaret.models import WaMessage, WaMessageOperation, WaSession
 from ticaret.settings import get_settings
-from ticaret.wa.access import session_account_ids
+from ticaret.wa.access import emit_to_session
 from ticaret.wa.gateway import session_gateway
 from ticaret.wa.gateways import (
     GatewayError,
@@ -169,15 +169,7 @@ async def _call_gateway(gateway: WhatsAppGateway, call: Call) -> SentMessage | N
 
 
 async def _emit_all(session: AsyncSession, wa: WaSession, type: str, data: dict[str, Any]) -> None:
-    for account_id in await session_account_ids(session, wa):
-        emit(
-            session,
-            account_id=account_id,
-            type=type,
-            data=data,
-            actor=Actor.system(),
-            provider_session_id=wa.provider_session_id,
-        )
+    await emit_to_session(session, wa, type=type, data=data, actor=Actor.system())
 
 
 async def _adopt_provider_id(session: AsyncSession, message: WaMessage, sent: SentMessage) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page, decode_cursor
@@ -73,12 +73,17 @@ def _labelled(
 # Chats --------------------------------------------------------------------------------------
 
 
-async def get_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> ChatOut:
+async def chat_row(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
     chat = await session.scalar(
         select(WaChat).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
     )
     if chat is None:
         raise NotFound("Chat not found.", code="chat_not_found")
+    return chat
+
+
+async def get_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> ChatOut:
+    chat = await chat_row(session, wa_ctx, remote_jid)
     labels = await chat_labels(session, wa_ctx.account_id, [chat.id])
     return chat_out(chat, wa_ctx.wa.provider_session_id, labels.get(chat.id, []))
 
@@ -94,7 +99,10 @@ async def list_chats(
     labels: LabelFilter | None,
     archived: bool | None,
 ) -> Page[ChatOut]:
-    last = func.coalesce(WaChat.last_message_at, literal(EPOCH))
+    # Spelled exactly as in the index `ix_wa_chats_session_activity` so the planner uses it.
+    last: ColumnElement[datetime] = literal_column(
+        "coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)"
+    )
     stmt = select(WaChat).where(WaChat.session_id == wa_ctx.wa.id)
     if q:
         pattern = _like(q)
@@ -215,11 +223,7 @@ async def list_messages(
     message_type: str | None,
     labels: LabelFilter | None,
 ) -> Page[MessageOut]:
-    exists = await session.scalar(
-        select(WaChat.id).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
-    )
-    if exists is None:
-        raise NotFound("Chat not found.", code="chat_not_found")
+    await chat_row(session, wa_ctx, remote_jid)
     stmt = messages_query(
         wa_ctx, remote_jid, q=q, message_type=message_type, labels=labels, cursor=page.cursor
     )

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, status
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
 
 from ticaret.core import idempotency
 from ticaret.core.auth import AccountContext, account_context, client_ip
 from ticaret.core.db import DbSession
 from ticaret.core.envelope import Envelope, Page, PageParams, ok
-from ticaret.core.errors import NotFound, UpstreamUnavailable
+from ticaret.core.errors import BadRequest, NotFound, PayloadTooLarge, UpstreamUnavailable
 from ticaret.core.openapi import error_responses
-from ticaret.models import Role
+from ticaret.models import Role, WaMessageOperation
+from ticaret.settings import get_settings
 from ticaret.wa import actions, queries
 from ticaret.wa.access import ProviderSessionQuery, WaContext, resolve_wa, wa_context
 from ticaret.wa.gateway import session_gateway
@@ -26,10 +41,14 @@ from ticaret.wa.schemas import (
     ChatOut,
     ContactOut,
     MarkRead,
+    MediaSource,
     MessageAction,
     MessageOut,
+    OperationOut,
     ReadResult,
+    SendMedia,
 )
+from ticaret.wa.views import operation_out
 
 router = APIRouter(prefix="/wa", tags=["WhatsApp"])
 
@@ -157,21 +176,14 @@ async def list_messages(
     )
 
 
-@router.post(
-    "/chats/{remoteJid}/messages",
-    summary="Run a message action: send_text, send_media, reply, react, edit, delete, forward",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=Envelope[ActionResult],
-    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
-)
-async def message_action(
-    remote_jid: RemoteJid,
-    body: Annotated[MessageAction, Body()],
-    ctx: Agent,
+async def _run_action(
     session: DbSession,
+    ctx: AccountContext,
     request: Request,
-    provider_session_id: ProviderSessionQuery = None,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+    remote_jid: str,
+    body: MessageAction,
+    provider_session_id: str | None,
+    idempotency_key: str | None,
 ) -> Envelope[ActionResult] | JSONResponse:
     wa_ctx = await resolve_wa(session, ctx, provider_session_id or body.provider_session_id)
     scope = f"wa.messages:{wa_ctx.wa.provider_session_id}"
@@ -197,6 +209,94 @@ async def message_action(
 
 
 @router.post(
+    "/chats/{remoteJid}/messages",
+    summary="Run a message action: send_text, send_media, reply, react, edit, delete, forward",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Envelope[ActionResult],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
+)
+async def message_action(
+    remote_jid: RemoteJid,
+    body: Annotated[MessageAction, Body()],
+    ctx: Agent,
+    session: DbSession,
+    request: Request,
+    provider_session_id: ProviderSessionQuery = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> Envelope[ActionResult] | JSONResponse:
+    return await _run_action(
+        session, ctx, request, remote_jid, body, provider_session_id, idempotency_key
+    )
+
+
+@router.post(
+    "/chats/{remoteJid}/messages/upload",
+    summary="Send an uploaded file (multipart/form-data): send_media with a `file` part",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Envelope[ActionResult],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
+)
+async def upload_media(
+    remote_jid: RemoteJid,
+    file: Annotated[UploadFile, File(description="The file to send")],
+    ctx: Agent,
+    session: DbSession,
+    request: Request,
+    caption: Annotated[str | None, Form(max_length=4096)] = None,
+    quoted_message_id: Annotated[str | None, Form(alias="quotedMessageId", max_length=200)] = None,
+    kind: Annotated[Literal["image", "video", "audio", "document"] | None, Form()] = None,
+    form_session_id: Annotated[str | None, Form(alias="providerSessionId", max_length=100)] = None,
+    provider_session_id: ProviderSessionQuery = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> Envelope[ActionResult] | JSONResponse:
+    limit = get_settings().wa.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The file is larger than {limit} bytes.", code="file_too_large")
+    if not data:
+        raise BadRequest("The file is empty.", code="invalid_media_data")
+    mimetype = file.content_type or "application/octet-stream"
+    body = SendMedia(
+        action="send_media",
+        provider_session_id=form_session_id,
+        media=MediaSource(
+            data=base64.b64encode(data).decode(),
+            mimetype=mimetype if len(mimetype) >= 3 else "application/octet-stream",
+            filename=(file.filename or None),
+            kind=kind,
+        ),
+        caption=caption,
+        quoted_message_id=quoted_message_id,
+    )
+    return await _run_action(
+        session, ctx, request, remote_jid, body, provider_session_id, idempotency_key
+    )
+
+
+@router.get(
+    "/operations/{operationId}",
+    summary="One message operation (the gateway call behind an action) and its status",
+    response_model=Envelope[OperationOut],
+    responses=error_responses(400, 401, 403, 404),
+)
+async def get_operation(
+    operation_id: Annotated[uuid.UUID, Path(alias="operationId")],
+    wa_ctx: Reader,
+    session: DbSession,
+) -> Envelope[OperationOut]:
+    operation = await session.scalar(
+        select(WaMessageOperation).where(
+            WaMessageOperation.id == operation_id,
+            WaMessageOperation.account_id == wa_ctx.account_id,
+            WaMessageOperation.session_id == wa_ctx.wa.id,
+        )
+    )
+    if operation is None:
+        raise NotFound("Operation not found.", code="operation_not_found")
+    return ok(operation_out(operation))
+
+
+@router.post(
     "/chats/{remoteJid}/read",
     summary="Mark a chat's messages read (all unread, or the given messageIds)",
     response_model=Envelope[ReadResult],
@@ -206,14 +306,12 @@ async def mark_read(
     remote_jid: RemoteJid,
     ctx: Agent,
     session: DbSession,
-    request: Request,
     body: Annotated[MarkRead | None, Body()] = None,
     provider_session_id: ProviderSessionQuery = None,
 ) -> Envelope[ReadResult]:
     body = body or MarkRead()
     wa_ctx = await resolve_wa(session, ctx, provider_session_id or body.provider_session_id)
-    meta = actions.RequestMeta(client_ip(request), request.headers.get("user-agent"))
-    return ok(await actions.mark_read(session, wa_ctx, remote_jid, body, meta))
+    return ok(await actions.mark_read(session, wa_ctx, remote_jid, body))
 
 
 @router.get(

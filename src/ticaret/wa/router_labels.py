@@ -14,8 +14,7 @@ from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
 from ticaret.models import Role
 from ticaret.wa import labels as service
-from ticaret.wa.access import ProviderSessionQuery, resolve_wa, wa_context
-from ticaret.wa.access import WaContext as _WaContext
+from ticaret.wa.access import ProviderSessionQuery, WaContext, resolve_wa, wa_context
 from ticaret.wa.schemas import (
     LabelCreate,
     LabelHistoryOut,
@@ -30,7 +29,7 @@ router = APIRouter(prefix="/wa", tags=["WhatsApp labels"])
 
 Viewer = Annotated[AccountContext, Depends(account_context(Role.viewer))]
 Agent = Annotated[AccountContext, Depends(account_context(Role.agent))]
-Reader = Annotated[_WaContext, Depends(wa_context(Role.viewer))]
+Reader = Annotated[WaContext, Depends(wa_context(Role.viewer))]
 Paging = Annotated[PageParams, Query()]
 LabelId = Annotated[uuid.UUID, Path(alias="labelId")]
 RemoteJid = Annotated[str, Path(alias="remoteJid", max_length=128)]

@@ -18,12 +18,12 @@ from ticaret.accounts import repository as accounts_repository
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.core.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamUnavailable
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor
 from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
 from ticaret.models import WaSession, WaSessionShare
 from ticaret.settings import get_settings
-from ticaret.wa.access import accessible_session, session_account_ids
+from ticaret.wa.access import accessible_session, emit_to_session
 from ticaret.wa.gateway import session_gateway, webhook_url
 from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState, SessionStatus
 from ticaret.wa.gateways._jid import phone_of
@@ -117,21 +117,19 @@ async def apply_status(
     wa.status_changed_at = datetime.now(UTC)
     if state.status.value == "working":
         wa.pairing = None
-    for account_id in await session_account_ids(session, wa):
-        emit(
-            session,
-            account_id=account_id,
-            type="wa.session.status_changed",
-            data={
-                "providerSessionId": wa.provider_session_id,
-                "status": wa.status,
-                "previousStatus": previous,
-                "rawStatus": state.raw,
-                "meJid": wa.me_jid,
-            },
-            actor=actor,
-            provider_session_id=wa.provider_session_id,
-        )
+    await emit_to_session(
+        session,
+        wa,
+        type="wa.session.status_changed",
+        data={
+            "providerSessionId": wa.provider_session_id,
+            "status": wa.status,
+            "previousStatus": previous,
+            "rawStatus": state.raw,
+            "meJid": wa.me_jid,
+        },
+        actor=actor,
+    )
     return True
 
 
@@ -148,7 +146,17 @@ async def list_sessions(
         stmt = stmt.where(WaSession.id < after)
     rows = (await session.scalars(stmt.order_by(WaSession.id.desc()).limit(page.limit + 1))).all()
     kept, cursor, more = build_page(rows, page.limit, lambda wa: [wa.id])
-    out = [session_out(wa, ctx.account_id, await _shares(session, wa)) for wa in kept]
+    shares: dict[uuid.UUID, list[uuid.UUID]] = {wa.id: [] for wa in kept}
+    owned = [wa.id for wa in kept if wa.account_id == ctx.account_id]
+    if owned:
+        links = await session.execute(
+            select(WaSessionShare.session_id, WaSessionShare.account_id)
+            .where(WaSessionShare.session_id.in_(owned))
+            .order_by(WaSessionShare.id)
+        )
+        for session_id, account_id in links.tuples():
+            shares[session_id].append(account_id)
+    out = [session_out(wa, ctx.account_id, shares[wa.id]) for wa in kept]
     return Page[SessionOut](rows=out, next_cursor=cursor, has_more=more)
 
 
