@@ -18,7 +18,6 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-
 from cryptography.fernet import Fernet
 
 from ticaret.cli import run_migrations
@@ -92,7 +91,6 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-
 @dataclass
 class Stack:
     """`embedded_stack` plus a running API (and optionally a worker) on a free port."""
@@ -110,7 +108,15 @@ class Stack:
         port = free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         self.env = {**env, "TICARET_PUBLIC_BASE_URL": self.base_url, **self.extra_env}
-        serve = ["-m", "ticaret.cli", "serve", "--port", str(port), "--workers", str(self.api_workers)]
+        serve = [
+            "-m",
+            "ticaret.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.api_workers),
+        ]
         self._processes.append(start(serve, self.env))
         if self.with_worker:
             self._processes.append(start(["-m", "ticaret.cli", "worker"], self.env))
@@ -126,7 +132,10 @@ class Stack:
         raise RuntimeError("the API did not become ready in 30 s")
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         for process in self._processes:
             stop(process)
@@ -152,7 +161,9 @@ def _to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1) -> LoadResult:
+def wrk(
+    url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1
+) -> LoadResult:
     """Load with wrk (Debian package `wrk`) so the load generator costs little CPU."""
     if shutil.which("wrk") is None:
         raise SystemExit("install wrk first: apt-get install -y wrk")
@@ -167,4 +178,13 @@ def wrk(url: str, headers: dict[str, str], *, seconds: int = 10, connections: in
     return LoadResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
 
 
-__all__ = ["Stack", "embedded_stack", "free_port", "rss_mib", "start", "stop", "wait_for_port", "wrk"]
+__all__ = [
+    "Stack",
+    "embedded_stack",
+    "free_port",
+    "rss_mib",
+    "start",
+    "stop",
+    "wait_for_port",
+    "wrk",
+]
