@@ -11,29 +11,43 @@ from typing import Any
 import uvicorn
 
 
-@asynccontextmanager
-async def serve(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        lifespan=lifespan,
-        timeout_graceful_shutdown=5,
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
+class LocalServer:
+    def __init__(self, app: Any, *, lifespan: str = "off") -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan=lifespan,
+            timeout_graceful_shutdown=5,
+            access_log=False,
+        )
+        self.server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.server.serve(sockets=[self._sock]))
         for _ in range(500):
-            if server.started or task.done():
+            if self.server.started or self._task.done():
                 break
             await asyncio.sleep(0.01)
-        assert server.started, "the local server did not start"
-        yield f"http://127.0.0.1:{port}"
+        assert self.server.started, "the local server did not start"
+
+    async def stop(self) -> None:
+        # As on SIGTERM: stop accepting, end open streams, wait for requests in flight.
+        self.server.should_exit = True
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 15)
+        self._sock.close()
+
+
+@asynccontextmanager
+async def serve(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
+    server = LocalServer(app, lifespan=lifespan)
+    await server.start()
+    try:
+        yield server.url
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
-        sock.close()
+        await server.stop()

@@ -176,3 +176,18 @@ def test_inline_script_is_valid_javascript(html: str, tmp_path: Path) -> None:
         [node, "--check", str(script)], capture_output=True, text=True, timeout=30, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_every_event_type_the_server_emits_is_listened_for(html: str) -> None:
+    # The stream names each event by its type (`event:`), and EventSource only delivers named
+    # events to a listener for that exact name: a type missing here never shows in the console.
+    src = Path(ticaret.console.__file__).parents[1]
+    emitted: set[str] = set()
+    for path in src.rglob("*.py"):
+        for call in re.findall(r"emit\((.*?)\n\s*\)", path.read_text(encoding="utf-8"), re.S):
+            emitted.update(re.findall(r'\btype="([a-z0-9_.]+)"', call))
+    assert {"webhook.disabled", "api_account.created"} <= emitted
+    match = re.search(r"const KNOWN_TYPES = \[(.*?)\];", html, re.S)
+    assert match
+    listed = set(re.findall(r'"([a-z0-9_.]+)"', match.group(1)))
+    assert not emitted - listed, sorted(emitted - listed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,12 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Caller, add_member, assert_error, register
-from tests.local_server import serve
+from tests.conftest import Caller, Servers, add_member, assert_error, register
+from tests.local_server import LocalServer, serve
 from ticaret.console import router as console_router
-from ticaret.console.broker import get_broker
+from ticaret.console.broker import QUEUE_SIZE, Subscription, get_broker
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit
+from ticaret.core.queue import get_redis
 from ticaret.core.security import issue_scoped_token
 from ticaret.settings import get_settings
 
@@ -330,3 +332,73 @@ async def test_console_page_is_self_contained_with_a_strict_policy(
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
     assert "'unsafe-inline'" not in policy and policy.count("'sha256-") >= 2
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_open_streams_end_when_the_server_shuts_down(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    owner = await register(client)
+    token = await stream_token(client, owner)
+    server = LocalServer(app)
+    await server.start()
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as http,
+        http.stream("GET", "/console/events", params={"token": token}) as response,
+    ):
+        stream = SseStream(response)
+        await wait_for_streams(1)
+        started = time.monotonic()
+        stopping = asyncio.create_task(server.stop())
+        with pytest.raises(AssertionError, match="the stream ended"):
+            await stream.next_event(timeout=5)
+        await stopping
+        await stream.close()
+    # Well inside uvicorn's 5 s graceful timeout: the stream did not hold the shutdown.
+    assert time.monotonic() - started < 3
+    await wait_for_streams(0)
+
+
+async def test_a_redis_outage_ends_streams_and_resuming_loses_nothing(
+    client: httpx.AsyncClient, base_url: str, servers: Servers
+) -> None:
+    if servers.redis is None:
+        pytest.skip("needs the embedded Redis to stop and start it")
+    owner = await register(client)
+    token = await stream_token(client, owner)
+    async with open_stream(base_url, params={"token": token}) as stream:
+        await wait_for_streams(1)
+        seen = await emit_event(owner.account_id, "order.created", {"n": 1})
+        assert (await stream.next_event())["id"] == seen
+        servers.redis.stop()
+        try:
+            # The stream cannot know what it misses while Redis is away: it ends.
+            with pytest.raises(AssertionError, match="the stream ended"):
+                await stream.next_event(timeout=5)
+            # Committed during the outage; its relay failed.
+            missed = await emit_event(owner.account_id, "order.updated", {"n": 2})
+        finally:
+            servers.redis.start()
+    for _ in range(50):  # the pool reconnects on its next command
+        try:
+            await get_redis().ping()
+            break
+        except Exception:
+            await asyncio.sleep(0.1)
+    await wait_for_streams(0)
+    token = await stream_token(client, owner)
+    async with open_stream(base_url, params={"token": token, "lastEventId": seen}) as stream:
+        assert (await stream.next_event())["id"] == missed
+        after = await emit_event(owner.account_id, "order.deleted", {"n": 3})
+        assert (await stream.next_event())["id"] == after
+
+
+def test_a_reader_that_falls_behind_is_ended_not_skipped() -> None:
+    subscription = Subscription("ticaret:events:x")
+    for n in range(QUEUE_SIZE + 5):
+        subscription.offer(str(n))
+    assert subscription.ended
+    drained: list[str | None] = []
+    while not subscription._queue.empty():
+        drained.append(subscription._queue.get_nowait())
+    # What was queued is still delivered, then the end marker; nothing after a gap.
+    assert drained[:-1] == [str(n) for n in range(QUEUE_SIZE)] and drained[-1] is None

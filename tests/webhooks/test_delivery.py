@@ -177,16 +177,14 @@ async def test_a_retry_that_comes_due_while_paused_is_held(
     await client.post(f"{base}/pause", headers=owner.headers)
     await client.post(f"{base}/activate", headers=owner.headers)
     await make_event(client, owner)
-    # The first attempt fails; pause before the retry runs.
+    # The fan-out's first attempt fails; pause before the retry runs.
     from ticaret.webhooks.tasks import fan_out_event
 
     (event_id,) = await event_ids(owner.account_id, "api_account.created")
     await get_redis().flushdb()
     await fan_out_event({}, event_id)
     (delivery,) = await deliveries(client, owner, hook["id"])
-    from ticaret.webhooks.delivery import attempt_delivery
-
-    await attempt_delivery(delivery["id"])
+    assert delivery["status"] == "retrying" and delivery["attemptCount"] == 1
     await client.post(f"{base}/pause", headers=owner.headers)
     await run_jobs()
     (delivery,) = await deliveries(client, owner, hook["id"])
@@ -212,17 +210,24 @@ async def test_sweeper_recovers_jobs_redis_lost(
     await run_jobs()
     assert [r.event["data"]["name"] for r in receiver.requests] == ["first"]
 
-    # A delivery row whose job was lost: pending and overdue.
+    # A retry whose job was lost: the delivery row is overdue and nothing is queued for it.
+    receiver.fail_first = len(receiver.requests) + 1
     await make_event(client, owner, "second")
     from ticaret.webhooks.tasks import fan_out_event
 
     (_, second_id) = await event_ids(owner.account_id, "api_account.created")
     await get_redis().flushdb()
-    await fan_out_event({}, second_id)
+    await fan_out_event({}, second_id)  # first attempt: 500, retry queued
     await get_redis().flushdb()
+    async with get_sessionmaker()() as session:
+        await session.execute(
+            text("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute'")
+        )
+        await session.commit()
     assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 1
     await run_jobs()
-    assert [r.event["data"]["name"] for r in receiver.requests] == ["first", "second"]
+    assert [r.event["data"]["name"] for r in receiver.requests] == ["first", "second", "second"]
+    assert [r.status for r in receiver.requests] == [200, 500, 200]
     # Nothing left to recover, and nothing was sent twice.
     assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 0
     assert {d["status"] for d in await deliveries(client, owner, hook["id"])} == {"succeeded"}
@@ -397,13 +402,8 @@ async def test_private_target_refused_at_delivery_time(
 
     (event_id,) = await event_ids(owner.account_id, "api_account.created")
     await get_redis().flushdb()
-    await fan_out_event({}, event_id)
+    await fan_out_event({}, event_id)  # makes the first attempt
     await get_redis().flushdb()  # keep the 5 s retry out of the burst worker's way
-    async with get_sessionmaker()() as session:
-        delivery_id = (await session.scalars(select(WebhookDelivery.id))).one()
-    from ticaret.webhooks.delivery import attempt_delivery
-
-    assert (await attempt_delivery(delivery_id)) == "retrying"
     assert receiver.requests == []
     (delivery,) = await deliveries(client, owner, hook["id"])
     attempt = delivery["attempts"][0]

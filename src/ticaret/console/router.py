@@ -91,9 +91,9 @@ async def console_page() -> HTMLResponse:
 @router.post(
     "/token",
     summary="Issue a 60-second token that can only open the event stream",
-    description="EventSource cannot send headers; this token goes in `?token=` instead of a "
-    "credential. It only opens `/console/events` of this account, once checked an open "
-    "stream is not cut when it expires.",
+    description="EventSource cannot send headers, so the page puts this token in `?token=` "
+    "instead of a credential. It can only open `/console/events` of this account, within 60 s; "
+    "a stream it opened is not cut when it expires.",
     response_model=Envelope[StreamTokenOut],
     responses=error_responses(400, 401, 403),
 )

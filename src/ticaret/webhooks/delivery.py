@@ -128,13 +128,23 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
     """
     settings = get_settings()
     async with unit_of_work() as session:
-        delivery = await session.scalar(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id)
-            .with_for_update(skip_locked=True)
-        )
-        if delivery is None:
+        # One round trip: the delivery (locked), its webhook and its event.
+        row = (
+            await session.execute(
+                select(WebhookDelivery, Webhook, Event)
+                .join(
+                    Webhook,
+                    (Webhook.id == WebhookDelivery.webhook_id)
+                    & (Webhook.account_id == WebhookDelivery.account_id),
+                )
+                .join(Event, Event.id == WebhookDelivery.event_id)
+                .where(WebhookDelivery.id == delivery_id)
+                .with_for_update(of=WebhookDelivery, skip_locked=True)
+            )
+        ).first()
+        if row is None:
             return None
+        delivery, hook, event = row.tuple()
         now = datetime.now(UTC)
         if release:
             if delivery.status != DeliveryStatus.held:
@@ -145,12 +155,7 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
             delivery.next_attempt_at is not None and delivery.next_attempt_at > now + DUE_TOLERANCE
         ):
             return None  # not due yet, or another attempt holds the lease
-        hook = await session.scalar(
-            select(Webhook).where(
-                Webhook.id == delivery.webhook_id, Webhook.account_id == delivery.account_id
-            )
-        )
-        if hook is None or hook.deleted_at is not None:
+        if hook.deleted_at is not None:
             _close(delivery, "the webhook was deleted", now)
             return None
         if hook.status == WebhookStatus.disabled:
@@ -160,10 +165,6 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
             # Pause holds deliveries, retries included; activate sends them in event order.
             delivery.status = DeliveryStatus.held
             delivery.next_attempt_at = None
-            return None
-        event = await session.get(Event, delivery.event_id)
-        if event is None:
-            _close(delivery, "the event no longer exists", now)
             return None
         attempt_number = delivery.attempt_count + 1
         series_attempt = attempt_number - delivery.schedule_offset
@@ -248,14 +249,19 @@ async def _disable(session: AsyncSession, hook: Webhook, reason: str, now: datet
 
 async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus | None:
     async with unit_of_work() as session:
-        delivery = await session.scalar(
-            select(WebhookDelivery).where(WebhookDelivery.id == claim.delivery_id).with_for_update()
-        )
-        # Read without a lock: every delivery of a busy webhook records here, and the health
-        # updates below are single conditional statements that tolerate a concurrent one.
-        hook = await session.get(Webhook, claim.webhook_id)
-        if delivery is None or hook is None:
+        # The webhook is read without a lock: every delivery of a busy webhook records here, and
+        # the health updates below are single conditional statements that tolerate each other.
+        row = (
+            await session.execute(
+                select(WebhookDelivery, Webhook)
+                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+                .where(WebhookDelivery.id == claim.delivery_id)
+                .with_for_update(of=WebhookDelivery)
+            )
+        ).first()
+        if row is None:
             return None
+        delivery, hook = row.tuple()
         now = datetime.now(UTC)
         next_at: datetime | None = None
         delivery.attempt_count = max(delivery.attempt_count, claim.attempt_number)

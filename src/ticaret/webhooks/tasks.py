@@ -6,6 +6,7 @@ rows whose job was lost (Redis restarted, a worker died mid-attempt).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -20,12 +21,7 @@ from ticaret.core.events import register_event_consumer
 from ticaret.core.queue import enqueue, get_redis
 from ticaret.models import DeliveryStatus, Event, Webhook, WebhookDelivery, WebhookStatus
 from ticaret.webhooks import repository
-from ticaret.webhooks.delivery import (
-    DELIVER_JOB,
-    attempt_delivery,
-    deliver_job_id,
-    schedule_delivery,
-)
+from ticaret.webhooks.delivery import DELIVER_JOB, attempt_delivery, deliver_job_id
 from ticaret.webhooks.matching import event_matches
 
 logger = logging.getLogger("ticaret.webhooks")
@@ -60,22 +56,31 @@ def delivery_targets(hooks: list[Webhook], event: Event) -> list[Webhook]:
 
 
 async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
-    """One delivery per matching webhook of the event's account; idempotent."""
+    """One delivery per matching webhook of the event's account, then their first attempts.
+
+    Idempotent: a rerun finds the event marked and does nothing. The first attempts run right
+    here, concurrently, after the deliveries are committed (one job per delivery would double
+    the queue traffic); if this job dies first, the sweeper sends them.
+    """
+    pending: list[uuid.UUID] = []
     async with unit_of_work() as session:
         event = await session.get(Event, event_id)
         if event is None:
             return 0
         hooks = await repository.receiving_webhooks(session, event.account_id)
-        if not hooks:
-            return 0
-        if not await repository.mark_fanned_out(session, event):
-            return 0  # an earlier run did it
+        if not hooks or not await repository.mark_fanned_out(session, event):
+            return 0  # no webhooks, or an earlier run did it
         targets = delivery_targets(hooks, event)
         created = await repository.insert_deliveries(session, event, targets, datetime.now(UTC))
-        for delivery_id, status in created:
-            if status == DeliveryStatus.pending:
-                schedule_delivery(session, delivery_id, 1)
-        return len(created)
+        pending = [d for d, status in created if status == DeliveryStatus.pending]
+    outcomes = await asyncio.gather(
+        *(attempt_delivery(delivery_id) for delivery_id in pending), return_exceptions=True
+    )
+    for delivery_id, outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            # The delivery stays due; the sweeper queues it again.
+            logger.error("first attempt of delivery %s failed", delivery_id, exc_info=outcome)
+    return len(created)
 
 
 async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str | None:
