@@ -431,3 +431,26 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
     assert await sweep_operations() == 0
     page = await messages(client, owner, psid)
     assert page["rows"][0]["status"] == 3
+
+
+async def test_nul_characters_are_a_400_not_a_500(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    q = {"providerSessionId": psid}
+    h = headers(owner)
+    calls: list[tuple[str, str, dict[str, Any], Any]] = [
+        ("GET", "/wa/chats/abc%00def/messages", q, None),
+        ("GET", "/wa/contacts/a%00b", q, None),
+        ("GET", "/wa/chats", {**q, "q": "a\u0000b"}, None),
+        ("GET", "/wa/chats", {"providerSessionId": "a\u0000b"}, None),
+        (
+            "POST",
+            f"/wa/chats/{CUSTOMER_JID}/messages",
+            q,
+            {"action": "send_text", "text": "a\u0000b"},
+        ),
+        ("POST", "/wa/labels", q, {"name": "a\u0000b", "color": "#000000"}),
+    ]
+    for method, path, params, body in calls:
+        response = await client.request(method, path, params=params, json=body, headers=h)
+        assert_error(response, 400, "invalid_characters")
