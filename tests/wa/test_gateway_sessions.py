@@ -135,6 +135,19 @@ async def test_evolution_session_lifecycle_and_inbound(
         assert "apikey" not in json.dumps(rows[0].payload)
         assert created["webhookSecret"] not in json.dumps(rows[0].headers)
 
+        # Evolution v2 has no forward endpoint: refused up front, nothing queued.
+        forward = await client.post(
+            "/wa/chats/905551234567@s.whatsapp.net/messages",
+            json={
+                "action": "forward",
+                "messageId": "3A7F0C1D2E3B4A5C6D7E",
+                "toRemoteJid": "905559998877",
+                "providerSessionId": psid,
+            },
+            headers=headers(owner),
+        )
+        assert_error(forward, 400, "unsupported_by_provider")
+
         out = await client.post(
             f"/accounts/{owner.account_id}/wa-sessions/{psid}/logout", headers=owner.headers
         )

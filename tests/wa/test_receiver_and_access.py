@@ -431,3 +431,47 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
     assert await sweep_operations() == 0
     page = await messages(client, owner, psid)
     assert page["rows"][0]["status"] == 3
+
+
+async def test_nul_characters_are_a_400_not_a_500(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    q = {"providerSessionId": psid}
+    h = headers(owner)
+    calls: list[tuple[str, str, dict[str, Any], Any]] = [
+        ("GET", "/wa/chats/abc%00def/messages", q, None),
+        ("GET", "/wa/contacts/a%00b", q, None),
+        ("GET", "/wa/chats", {**q, "q": "a\u0000b"}, None),
+        ("GET", "/wa/chats", {"providerSessionId": "a\u0000b"}, None),
+        (
+            "POST",
+            f"/wa/chats/{CUSTOMER_JID}/messages",
+            q,
+            {"action": "send_text", "text": "a\u0000b"},
+        ),
+        ("POST", "/wa/labels", q, {"name": "a\u0000b", "color": "#000000"}),
+    ]
+    for method, path, params, body in calls:
+        response = await client.request(method, path, params=params, json=body, headers=h)
+        assert_error(response, 400, "invalid_characters")
+
+
+async def test_oversized_events_are_refused(client: httpx.AsyncClient) -> None:
+    from ticaret.settings import get_settings
+
+    owner = await register(client)
+    created = await create_session(client, owner)
+    url = f"/wa/provider-events/{created['providerSessionId']}"
+    auth = {SECRET_HEADER: created["webhookSecret"]}
+    settings = get_settings()
+    settings.wa.max_event_bytes = 1000
+    try:
+        too_big = await client.post(url, json={"event": "message", "pad": "x" * 2000}, headers=auth)
+        assert_error(too_big, 413)
+        fits = await client.post(
+            url, json={"event": "presence.update", "payload": {}}, headers=auth
+        )
+        assert fits.status_code == 200
+    finally:
+        settings.wa.max_event_bytes = 5 * 1024 * 1024
+    assert len(await _inbox()) == 1

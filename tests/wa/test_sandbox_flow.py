@@ -543,3 +543,47 @@ async def test_multipart_upload_and_operation_status(
         assert_error(too_big, 413, "file_too_large")
     finally:
         settings.wa.max_upload_bytes = 16 * 1024 * 1024
+
+
+async def test_api_account_sends_with_api_origin(client: httpx.AsyncClient, run_jobs: Any) -> None:
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid)
+    await run_jobs()
+    created = await client.post(
+        f"/accounts/{owner.account_id}/api-accounts",
+        json={"name": "shop backend", "role": "agent"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.text
+    key, secret = created.json()["data"]["key"], created.json()["data"]["secret"]
+    api = {"x-api-key": key, "x-api-secret": secret}
+    sent = await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/messages",
+        json={"action": "send_text", "text": "Siparişiniz kargoda"},
+        headers=api,  # the API account's account, and its only session: nothing to name
+    )
+    assert sent.status_code == 202, sent.text
+    origin = sent.json()["data"]["message"]["origin"]
+    assert origin["source"] == "api"
+    assert origin["actorType"] == "api_account"
+    assert origin["apiAccountId"] == created.json()["data"]["id"]
+    assert origin["userId"] is None
+    viewer_key = await client.post(
+        f"/accounts/{owner.account_id}/api-accounts",
+        json={"name": "reporting", "role": "viewer"},
+        headers=owner.headers,
+    )
+    read_only = {
+        "x-api-key": viewer_key.json()["data"]["key"],
+        "x-api-secret": viewer_key.json()["data"]["secret"],
+    }
+    assert (await client.get("/wa/chats", headers=read_only)).status_code == 200
+    assert_error(
+        await client.post(
+            f"/wa/chats/{CUSTOMER_JID}/messages",
+            json={"action": "send_text", "text": "x"},
+            headers=read_only,
+        ),
+        403,
+    )

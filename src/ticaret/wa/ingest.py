@@ -315,7 +315,10 @@ class Ingest:
         if inserted is None:
             # Known already (a redelivery, or the echo of our own send): only a newer ack.
             if m.ack is not None:
-                await self._ack_messages(m.chat_id, (m.message_id,), m.ack)
+                for message in await self._ack_messages((m.message_id,), m.ack):
+                    await self._emit(
+                        "wa.message.updated", message_data(message, self.wa.provider_session_id)
+                    )
             return
         if not m.from_me and m.chat_type == "individual" and m.sender_jid:
             await self.contact(
@@ -336,9 +339,8 @@ class Ingest:
         await self._emit(kind, message_data(inserted, self.wa.provider_session_id))
         await self._emit("wa.chat.updated", chat_data(chat, self.wa.provider_session_id))
 
-    async def _ack_messages(
-        self, chat_id: str | None, message_ids: Sequence[str], ack: int
-    ) -> list[WaMessage]:
+    async def _ack_messages(self, message_ids: Sequence[str], ack: int) -> list[WaMessage]:
+        # By key id alone: the chat may be named by its LID in one event, its phone in another.
         if not message_ids:
             return []
         # The status only moves forward (an error only lands on a message not yet on the
@@ -370,7 +372,7 @@ class Ingest:
         return list(rows.all())
 
     async def ack(self, event: MessageAck) -> None:
-        for message in await self._ack_messages(event.chat_id, event.message_ids, event.ack):
+        for message in await self._ack_messages(event.message_ids, event.ack):
             await self._emit(
                 "wa.message.updated", message_data(message, self.wa.provider_session_id)
             )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,7 +21,6 @@ from ticaret.models import (
     WaChatLabel,
     WaLabel,
     WaLabelHistory,
-    WaMessage,
     WaMessageLabel,
 )
 from ticaret.wa.access import WaContext
@@ -224,207 +224,155 @@ async def _labels_by_id(
     return list(labels)
 
 
-async def _linked(
-    session: AsyncSession,
-    table: type[WaChatLabel] | type[WaMessageLabel],
-    column: str,
-    account_id: uuid.UUID,
-    owner_id: uuid.UUID,
-) -> list[WaLabel]:
-    link_column = getattr(table, column)
-    return list(
-        (
-            await session.scalars(
-                select(WaLabel)
-                .join(table, table.label_id == WaLabel.id)
-                .where(table.account_id == account_id, link_column == owner_id)
-                .order_by(WaLabel.name)
+@dataclass(frozen=True)
+class _Labelled:
+    """A chat or a message, as the thing labels are linked to."""
+
+    wa_ctx: WaContext
+    table: type[WaChatLabel] | type[WaMessageLabel]
+    owner_column: Any  # WaChatLabel.chat_id or WaMessageLabel.message_id
+    owner_id: uuid.UUID
+    remote_jid: str
+    message_id: str | None = None
+
+    @property
+    def kind(self) -> Target:
+        return "message" if self.message_id else "chat"
+
+    async def labels(self, session: AsyncSession) -> list[WaLabel]:
+        rows = await session.scalars(
+            select(WaLabel)
+            .join(self.table, self.table.label_id == WaLabel.id)
+            .where(
+                self.table.account_id == self.wa_ctx.account_id, self.owner_column == self.owner_id
             )
-        ).all()
+            .order_by(WaLabel.name)
+        )
+        return list(rows.all())
+
+    def _record(self, session: AsyncSession, label: WaLabel, action: str) -> None:
+        _record(
+            session,
+            self.wa_ctx.ctx,
+            label,
+            action,
+            self.kind,
+            provider_session_id=self.wa_ctx.wa.provider_session_id,
+            remote_jid=self.remote_jid,
+            message_id=self.message_id,
+        )
+
+    async def link(self, session: AsyncSession, labels: Sequence[WaLabel]) -> None:
+        column = self.owner_column.key
+        for label in labels:
+            added = await session.scalar(
+                insert(self.table)
+                .values(
+                    id=new_id(),
+                    account_id=self.wa_ctx.account_id,
+                    label_id=label.id,
+                    **{column: self.owner_id},
+                )
+                .on_conflict_do_nothing()
+                .returning(self.table.id)
+            )
+            if added is not None:
+                self._record(session, label, "added")
+
+    async def unlink(self, session: AsyncSession, labels: Sequence[WaLabel]) -> int:
+        removed = 0
+        for label in labels:
+            gone = await session.scalar(
+                delete(self.table)
+                .where(
+                    self.table.account_id == self.wa_ctx.account_id,
+                    self.table.label_id == label.id,
+                    self.owner_column == self.owner_id,
+                )
+                .returning(self.table.id)
+            )
+            if gone is not None:
+                removed += 1
+                self._record(session, label, "removed")
+        return removed
+
+
+async def _chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> _Labelled:
+    chat = await chat_row(session, wa_ctx, remote_jid)
+    return _Labelled(wa_ctx, WaChatLabel, WaChatLabel.chat_id, chat.id, remote_jid)
+
+
+async def _message(
+    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
+) -> _Labelled:
+    message = await get_message(session, wa_ctx, remote_jid, message_id)
+    return _Labelled(
+        wa_ctx, WaMessageLabel, WaMessageLabel.message_id, message.id, remote_jid, message_id
     )
+
+
+async def _list(session: AsyncSession, target: _Labelled) -> list[LabelOut]:
+    return [label_out(x) for x in await target.labels(session)]
+
+
+async def _add(session: AsyncSession, target: _Labelled, label_id: uuid.UUID) -> list[LabelOut]:
+    await target.link(session, await _labels_by_id(session, target.wa_ctx.ctx, [label_id]))
+    return await _list(session, target)
+
+
+async def _replace(
+    session: AsyncSession, target: _Labelled, label_ids: Sequence[uuid.UUID]
+) -> list[LabelOut]:
+    wanted = await _labels_by_id(session, target.wa_ctx.ctx, label_ids)
+    current = await target.labels(session)
+    wanted_ids, current_ids = {x.id for x in wanted}, {x.id for x in current}
+    await target.unlink(session, [x for x in current if x.id not in wanted_ids])
+    await target.link(session, [x for x in wanted if x.id not in current_ids])
+    return await _list(session, target)
+
+
+async def _remove(session: AsyncSession, target: _Labelled, label_id: uuid.UUID) -> list[LabelOut]:
+    labels = await _labels_by_id(session, target.wa_ctx.ctx, [label_id])
+    if not await target.unlink(session, labels):
+        raise NotFound(f"The {target.kind} does not have this label.", code="label_not_linked")
+    return await _list(session, target)
 
 
 async def chat_label_list(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str
 ) -> list[LabelOut]:
-    chat = await chat_row(session, wa_ctx, remote_jid)
-    return [
-        label_out(x)
-        for x in await _linked(session, WaChatLabel, "chat_id", wa_ctx.account_id, chat.id)
-    ]
-
-
-async def _link(
-    session: AsyncSession,
-    wa_ctx: WaContext,
-    table: type[WaChatLabel] | type[WaMessageLabel],
-    column: str,
-    owner_id: uuid.UUID,
-    labels: Sequence[WaLabel],
-    *,
-    remote_jid: str,
-    message_id: str | None,
-) -> None:
-    target: Target = "message" if message_id else "chat"
-    for label in labels:
-        added = await session.scalar(
-            insert(table)
-            .values(
-                id=new_id(), account_id=wa_ctx.account_id, label_id=label.id, **{column: owner_id}
-            )
-            .on_conflict_do_nothing()
-            .returning(table.id)
-        )
-        if added is not None:
-            _record(
-                session,
-                wa_ctx.ctx,
-                label,
-                "added",
-                target,
-                provider_session_id=wa_ctx.wa.provider_session_id,
-                remote_jid=remote_jid,
-                message_id=message_id,
-            )
-
-
-async def _unlink(
-    session: AsyncSession,
-    wa_ctx: WaContext,
-    table: type[WaChatLabel] | type[WaMessageLabel],
-    column: str,
-    owner_id: uuid.UUID,
-    labels: Sequence[WaLabel],
-    *,
-    remote_jid: str,
-    message_id: str | None,
-) -> int:
-    target: Target = "message" if message_id else "chat"
-    removed = 0
-    for label in labels:
-        gone = await session.scalar(
-            delete(table)
-            .where(
-                table.account_id == wa_ctx.account_id,
-                table.label_id == label.id,
-                getattr(table, column) == owner_id,
-            )
-            .returning(table.id)
-        )
-        if gone is not None:
-            removed += 1
-            _record(
-                session,
-                wa_ctx.ctx,
-                label,
-                "removed",
-                target,
-                provider_session_id=wa_ctx.wa.provider_session_id,
-                remote_jid=remote_jid,
-                message_id=message_id,
-            )
-    return removed
+    return await _list(session, await _chat(session, wa_ctx, remote_jid))
 
 
 async def add_chat_label(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, label_id: uuid.UUID
 ) -> list[LabelOut]:
-    chat = await chat_row(session, wa_ctx, remote_jid)
-    labels = await _labels_by_id(session, wa_ctx.ctx, [label_id])
-    await _link(
-        session,
-        wa_ctx,
-        WaChatLabel,
-        "chat_id",
-        chat.id,
-        labels,
-        remote_jid=remote_jid,
-        message_id=None,
-    )
-    return await chat_label_list(session, wa_ctx, remote_jid)
+    return await _add(session, await _chat(session, wa_ctx, remote_jid), label_id)
 
 
 async def set_chat_labels(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, label_ids: Sequence[uuid.UUID]
 ) -> list[LabelOut]:
-    chat = await chat_row(session, wa_ctx, remote_jid)
-    wanted = await _labels_by_id(session, wa_ctx.ctx, label_ids)
-    current = await _linked(session, WaChatLabel, "chat_id", wa_ctx.account_id, chat.id)
-    wanted_ids = {x.id for x in wanted}
-    current_ids = {x.id for x in current}
-    await _unlink(
-        session,
-        wa_ctx,
-        WaChatLabel,
-        "chat_id",
-        chat.id,
-        [x for x in current if x.id not in wanted_ids],
-        remote_jid=remote_jid,
-        message_id=None,
-    )
-    await _link(
-        session,
-        wa_ctx,
-        WaChatLabel,
-        "chat_id",
-        chat.id,
-        [x for x in wanted if x.id not in current_ids],
-        remote_jid=remote_jid,
-        message_id=None,
-    )
-    return await chat_label_list(session, wa_ctx, remote_jid)
+    return await _replace(session, await _chat(session, wa_ctx, remote_jid), label_ids)
 
 
 async def remove_chat_label(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, label_id: uuid.UUID
 ) -> list[LabelOut]:
-    chat = await chat_row(session, wa_ctx, remote_jid)
-    labels = await _labels_by_id(session, wa_ctx.ctx, [label_id])
-    removed = await _unlink(
-        session,
-        wa_ctx,
-        WaChatLabel,
-        "chat_id",
-        chat.id,
-        labels,
-        remote_jid=remote_jid,
-        message_id=None,
-    )
-    if not removed:
-        raise NotFound("The chat does not have this label.", code="label_not_linked")
-    return await chat_label_list(session, wa_ctx, remote_jid)
+    return await _remove(session, await _chat(session, wa_ctx, remote_jid), label_id)
 
 
 async def message_label_list(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
 ) -> list[LabelOut]:
-    message = await get_message(session, wa_ctx, remote_jid, message_id)
-    return await _message_labels(session, wa_ctx, message)
-
-
-async def _message_labels(
-    session: AsyncSession, wa_ctx: WaContext, message: WaMessage
-) -> list[LabelOut]:
-    linked = await _linked(session, WaMessageLabel, "message_id", wa_ctx.account_id, message.id)
-    return [label_out(x) for x in linked]
+    return await _list(session, await _message(session, wa_ctx, remote_jid, message_id))
 
 
 async def add_message_label(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str, label_id: uuid.UUID
 ) -> list[LabelOut]:
-    message = await get_message(session, wa_ctx, remote_jid, message_id)
-    labels = await _labels_by_id(session, wa_ctx.ctx, [label_id])
-    await _link(
-        session,
-        wa_ctx,
-        WaMessageLabel,
-        "message_id",
-        message.id,
-        labels,
-        remote_jid=remote_jid,
-        message_id=message_id,
-    )
-    return await _message_labels(session, wa_ctx, message)
+    target = await _message(session, wa_ctx, remote_jid, message_id)
+    return await _add(session, target, label_id)
 
 
 async def set_message_labels(
@@ -434,49 +382,12 @@ async def set_message_labels(
     message_id: str,
     label_ids: Sequence[uuid.UUID],
 ) -> list[LabelOut]:
-    message = await get_message(session, wa_ctx, remote_jid, message_id)
-    wanted = await _labels_by_id(session, wa_ctx.ctx, label_ids)
-    current = await _linked(session, WaMessageLabel, "message_id", wa_ctx.account_id, message.id)
-    wanted_ids = {x.id for x in wanted}
-    current_ids = {x.id for x in current}
-    await _unlink(
-        session,
-        wa_ctx,
-        WaMessageLabel,
-        "message_id",
-        message.id,
-        [x for x in current if x.id not in wanted_ids],
-        remote_jid=remote_jid,
-        message_id=message_id,
-    )
-    await _link(
-        session,
-        wa_ctx,
-        WaMessageLabel,
-        "message_id",
-        message.id,
-        [x for x in wanted if x.id not in current_ids],
-        remote_jid=remote_jid,
-        message_id=message_id,
-    )
-    return await _message_labels(session, wa_ctx, message)
+    target = await _message(session, wa_ctx, remote_jid, message_id)
+    return await _replace(session, target, label_ids)
 
 
 async def remove_message_label(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str, label_id: uuid.UUID
 ) -> list[LabelOut]:
-    message = await get_message(session, wa_ctx, remote_jid, message_id)
-    labels = await _labels_by_id(session, wa_ctx.ctx, [label_id])
-    removed = await _unlink(
-        session,
-        wa_ctx,
-        WaMessageLabel,
-        "message_id",
-        message.id,
-        labels,
-        remote_jid=remote_jid,
-        message_id=message_id,
-    )
-    if not removed:
-        raise NotFound("The message does not have this label.", code="label_not_linked")
-    return await _message_labels(session, wa_ctx, message)
+    target = await _message(session, wa_ctx, remote_jid, message_id)
+    return await _remove(session, target, label_id)
