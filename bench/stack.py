@@ -1,8 +1,10 @@
-"""Embedded PostgreSQL + Redis with the schema applied, and the env our subprocesses need."""
+"""Throwaway stacks for benchmarks: embedded PostgreSQL + Redis with the schema applied,
+`ticaret serve` / worker subprocesses, and a wrk runner. Loopback only; not run by CI."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -10,9 +12,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
+import httpx
 from cryptography.fernet import Fernet
 
 from ticaret.cli import run_migrations
@@ -86,4 +91,100 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-__all__ = ["embedded_stack", "free_port", "rss_mib", "start", "stop", "wait_for_port"]
+@dataclass
+class Stack:
+    """`embedded_stack` plus a running API (and optionally a worker) on a free port."""
+
+    with_worker: bool = False
+    api_workers: int = 1
+    extra_env: dict[str, str] = field(default_factory=dict)
+    base_url: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    _exit: ExitStack = field(default_factory=ExitStack)
+    _processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def __enter__(self) -> Stack:
+        env = self._exit.enter_context(embedded_stack("bench"))
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.env = {**env, "TICARET_PUBLIC_BASE_URL": self.base_url, **self.extra_env}
+        serve = [
+            "-m",
+            "ticaret.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.api_workers),
+        ]
+        self._processes.append(start(serve, self.env))
+        if self.with_worker:
+            self._processes.append(start(["-m", "ticaret.cli", "worker"], self.env))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/health/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError("the API did not become ready in 30 s")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for process in self._processes:
+            stop(process)
+        self._exit.close()
+
+
+@dataclass
+class LoadResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<38} {self.requests_per_second:>9.0f} req/s   "
+            f"p50 {self.p50_ms:>7.2f} ms   p99 {self.p99_ms:>7.2f} ms   non-2xx {self.non_2xx}"
+        )
+
+
+def _to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1
+) -> LoadResult:
+    """Load with wrk (Debian package `wrk`) so the load generator costs little CPU."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("install wrk first: apt-get install -y wrk")
+    args = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return LoadResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+__all__ = [
+    "Stack",
+    "embedded_stack",
+    "free_port",
+    "rss_mib",
+    "start",
+    "stop",
+    "wait_for_port",
+    "wrk",
+]

@@ -209,6 +209,55 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _wa_inject(args: argparse.Namespace) -> str:
+    from ticaret.core.db import dispose_engine, init_engine, unit_of_work
+    from ticaret.core.devsecrets import ensure_secrets
+    from ticaret.core.queue import close_redis, init_redis
+    from ticaret.wa.gateways.sandbox import inbound_message_payload
+    from ticaret.wa.inbox import inject, session_by_provider_id
+
+    settings = get_settings()
+    ensure_secrets(settings)
+    init_engine(settings.database_url)
+    await init_redis(settings.redis_url)
+    try:
+        async with unit_of_work() as session:
+            wa = await session_by_provider_id(session, args.session)
+            if wa.provider != "sandbox":
+                return f"{args.session} is a {wa.provider} session, not a sandbox one"
+            payload = inbound_message_payload(
+                wa.provider_session_id,
+                from_phone_or_jid=args.sender,
+                text=args.text,
+                push_name=args.name,
+                with_media=args.media,
+            )
+            result = await inject(session, wa, payload)
+        message = payload["payload"]
+        return f"injected {message['id']} from {message['from']} (inbox event {result.event_id})"
+    finally:
+        await close_redis()
+        await dispose_engine()
+
+
+def cmd_wa_inject(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not settings.database_url or not settings.redis_url:
+        print(
+            "set TICARET_DATABASE_URL and TICARET_REDIS_URL (see `ticaret dev` output)",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.wa_sandbox_enabled:
+        print("the WhatsApp sandbox is turned off (TICARET_WA__SANDBOX_ENABLED)", file=sys.stderr)
+        return 2
+    if not args.text and not args.media:
+        print("give --text, --media or both", file=sys.stderr)
+        return 2
+    print(asyncio.run(_wa_inject(args)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticaret", description="Ticaret backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--name")
     create_user.add_argument("--account")
     create_user.set_defaults(handler=cmd_create_user)
+
+    wa_inject = sub.add_parser(
+        "wa-inject", help="sandbox: deliver a customer's WhatsApp message to a session"
+    )
+    wa_inject.add_argument("--session", required=True, help="providerSessionId")
+    wa_inject.add_argument("--from", dest="sender", required=True, help="phone number or JID")
+    wa_inject.add_argument("--text")
+    wa_inject.add_argument("--name", help="the customer's WhatsApp display name")
+    wa_inject.add_argument("--media", action="store_true", help="attach the sample image")
+    wa_inject.set_defaults(handler=cmd_wa_inject)
     return parser
 
 

@@ -20,6 +20,10 @@ from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.settings import Settings, get_settings
+from ticaret.wa.router import router as wa_router
+from ticaret.wa.router_labels import router as wa_labels_router
+from ticaret.wa.router_receiver import router as wa_receiver_router
+from ticaret.wa.router_sessions import router as wa_sessions_router
 from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -39,6 +43,13 @@ TAGS = [
     {"name": "Accounts", "description": "Accounts, their users and API accounts."},
     {"name": "Webhooks", "description": "Outgoing webhooks: endpoints, deliveries, tests."},
     {"name": "Console", "description": "Live event console and its server-sent event stream."},
+    {"name": "WhatsApp sessions", "description": "Gateway sessions, pairing and sharing."},
+    {"name": "WhatsApp", "description": "Chats, contacts, messages, actions and media."},
+    {"name": "WhatsApp labels", "description": "Account labels on chats and messages."},
+    {
+        "name": "WhatsApp provider events",
+        "description": "Gateway webhooks in, and the sandbox's inbound injector.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -84,7 +95,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, auth_router, accounts_router, webhooks_router, console_router):
+    for router in (
+        health_router,
+        auth_router,
+        accounts_router,
+        webhooks_router,
+        console_router,
+        wa_sessions_router,
+        wa_router,
+        wa_labels_router,
+        wa_receiver_router,
+    ):
         app.include_router(router)
     return app
 

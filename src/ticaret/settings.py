@@ -40,6 +40,21 @@ class WebhookSettings(BaseModel):
     rotation_grace_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400)
 
 
+class WaSettings(BaseModel):
+    # The built-in sandbox gateway (no phone): on by default outside production.
+    sandbox_enabled: bool | None = None
+    # Multiplies the sandbox's simulated ack delays (0 delivers acks at once).
+    sandbox_ack_delay_scale: float = Field(default=1.0, ge=0)
+    # Largest gateway webhook body we store, and largest uploaded file to send.
+    max_event_bytes: int = 5 * 1024 * 1024
+    max_upload_bytes: int = 16 * 1024 * 1024
+    operation_max_attempts: int = Field(default=5, ge=1, le=20)
+    # Backoff between gateway retries: base * 2**(attempt-1) seconds.
+    operation_retry_base_seconds: float = Field(default=2.0, ge=0)
+    # Timeout for gateway calls made inside an API request (status, QR, logout).
+    request_timeout_seconds: float = 10.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TICARET_",
@@ -67,10 +82,17 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     smtp: SmtpSettings = SmtpSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    wa: WaSettings = WaSettings()
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def wa_sandbox_enabled(self) -> bool:
+        if self.wa.sandbox_enabled is None:
+            return not self.is_production
+        return self.wa.sandbox_enabled
 
     @property
     def json_logs(self) -> bool:

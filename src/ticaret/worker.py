@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -22,6 +23,14 @@ from ticaret.core.observability import JOB_LATENCY, JOBS, configure_logging
 from ticaret.core.tasks import sweep_outbox
 from ticaret.notifications.tasks import send_email, sweep_pending_emails
 from ticaret.settings import get_settings
+from ticaret.wa.tasks import (
+    deliver_sandbox_webhook,
+    perform_wa_operation,
+    process_wa_inbox_event,
+    purge_idempotency_keys,
+    sweep_wa_inbox,
+    sweep_wa_operations,
+)
 from ticaret.webhooks.tasks import (
     deliver_webhook,
     fan_out_event,
@@ -39,6 +48,9 @@ JOBS_FUNCTIONS: list[JobFunction] = [
     fan_out_event,
     deliver_webhook,
     release_held_deliveries,
+    process_wa_inbox_event,
+    perform_wa_operation,
+    deliver_sandbox_webhook,
 ]
 
 
@@ -88,6 +100,25 @@ def cron_jobs() -> list[CronJob]:
             second={15, 45},
             unique=True,
         ),
+        cron(
+            instrumented(sweep_wa_inbox),
+            name="sweep_wa_inbox",
+            second={15, 45},
+            unique=True,
+        ),
+        cron(
+            instrumented(sweep_wa_operations),
+            name="sweep_wa_operations",
+            second={5, 35},
+            unique=True,
+        ),
+        cron(
+            instrumented(purge_idempotency_keys),
+            name="purge_idempotency_keys",
+            minute={7},
+            second={0},
+            unique=True,
+        ),
     ]
 
 
@@ -131,6 +162,9 @@ async def run_worker() -> None:
     logger.info("worker started with %d job(s)", len(JOBS_FUNCTIONS))
     try:
         await worker.async_run()
+    except asyncio.CancelledError:
+        # arq cancels its main task on SIGINT/SIGTERM: that is a normal stop.
+        logger.info("worker stopping")
     finally:
         await worker.close()
         await close_http_client()

@@ -348,3 +348,24 @@ async def test_api_account_permissions_and_tenancy(client: httpx.AsyncClient) ->
     api = {"x-api-key": made["key"], "x-api-secret": made["secret"]}
     assert (await client.get(base, headers=api)).status_code == 200
     assert_error(await client.get(foreign_base, headers=api), 404)
+
+
+async def test_concurrent_calls_with_one_api_key_all_succeed(client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    owner = await register(client)
+    made = (
+        await client.post(
+            f"/accounts/{owner.account_id}/api-accounts",
+            json={"name": "busy", "role": "viewer"},
+            headers=owner.headers,
+        )
+    ).json()["data"]
+    api = {"x-api-key": made["key"], "x-api-secret": made["secret"]}
+    responses = await asyncio.gather(*(client.get("/accounts", headers=api) for _ in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    listed = (
+        await client.get(f"/accounts/{owner.account_id}/api-accounts", headers=owner.headers)
+    ).json()["data"]
+    assert listed["rows"][0]["lastUsedAt"] is not None
+    assert listed["rows"][0]["entityVersion"] == made["entityVersion"]

@@ -86,7 +86,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Shrink the 5 s ... 14 h schedule to milliseconds; the real worker still schedules it."""
+    """Shrink the 5 s ... 30 h schedule to milliseconds; the real worker still schedules it."""
     from ticaret.settings import get_settings
 
     monkeypatch.setattr(get_settings().webhooks, "retry_delay_scale", 0.00001)

@@ -27,12 +27,13 @@ EXPECTED = [
     timedelta(hours=10),
     timedelta(hours=10),
     timedelta(hours=14),
+    timedelta(hours=30),
 ]
 
 
 def test_schedule_constants() -> None:
     assert list(RETRY_DELAYS) == EXPECTED
-    assert MAX_ATTEMPTS == 9
+    assert MAX_ATTEMPTS == 10
     assert 0.1 <= JITTER_FRACTION <= 0.2
 
 
@@ -49,7 +50,8 @@ def test_each_delay_within_jitter_bounds(seed: int) -> None:
 
 def test_total_span_of_all_retries() -> None:
     nominal = sum(EXPECTED, timedelta())
-    assert nominal == timedelta(hours=41, minutes=35, seconds=5)
+    # About three days, as the issue asks.
+    assert nominal == timedelta(hours=71, minutes=35, seconds=5)
     for seed in range(200):
         rng = random.Random(seed)
         total = sum(
@@ -58,7 +60,7 @@ def test_total_span_of_all_retries() -> None:
         )
         assert nominal * (1 - JITTER_FRACTION) <= total <= nominal * (1 + JITTER_FRACTION)
         # Long enough to ride out a receiver that is down overnight, short of the disable window.
-        assert timedelta(hours=30) < total < DISABLE_AFTER
+        assert timedelta(hours=55) < total < DISABLE_AFTER
 
 
 def test_jitter_actually_varies_and_is_reproducible() -> None:
@@ -73,9 +75,9 @@ def test_default_rng_works() -> None:
     assert timedelta(seconds=4) <= delay <= timedelta(seconds=6)
 
 
-def test_exhaustion_after_ninth_attempt() -> None:
-    assert next_attempt_delay(8, random.Random(1)) is not None
-    assert next_attempt_delay(9, random.Random(1)) is None
+def test_exhaustion_after_tenth_attempt() -> None:
+    assert next_attempt_delay(9, random.Random(1)) is not None
+    assert next_attempt_delay(10, random.Random(1)) is None
     assert next_attempt_delay(100, random.Random(1)) is None
 
 

@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ticaret.core.db import DbSession
 from ticaret.core.errors import AccountRequired, BadRequest, Forbidden, NotFound, Unauthorized
@@ -91,7 +92,9 @@ async def _api_principal(session: AsyncSession, key: str, secret: str) -> Princi
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-        api_account.last_used_at = now
+        # Reflect it without marking the row dirty: a dirty row would be flushed again with
+        # a version check, and concurrent calls with the same key would conflict.
+        set_committed_value(api_account, "last_used_at", now)
     return Principal(api_account=api_account)
 
 

@@ -36,7 +36,8 @@ def init_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Asy
         to_async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout); dead connections are recycled instead.
+        pool_recycle=1800,
         # Server-side timeouts so a stuck statement cannot hold a connection forever.
         connect_args={
             "server_settings": {"statement_timeout": "30000", "application_name": "ticaret"}

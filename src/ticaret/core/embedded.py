@@ -96,6 +96,9 @@ class EmbeddedRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: a terminal Ctrl-C must not kill Redis before the API and the
+            # worker have drained; `ticaret dev` stops it last.
+            start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

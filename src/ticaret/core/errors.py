@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("ticaret.errors")
@@ -125,6 +126,10 @@ _HTTP_CODES = {
 }
 
 
+# character_not_in_repertoire (NUL in text), untranslatable_character (\u0000 in JSONB).
+_BAD_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
+
+
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
@@ -168,6 +173,17 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Text PostgreSQL cannot store (a NUL byte in a path, query or JSON string) is bad
+        # input, not our failure; every other database error is.
+        if getattr(exc.orig, "sqlstate", None) in _BAD_TEXT_SQLSTATES:
+            return JSONResponse(
+                error_body("invalid_characters", "The request contains a NUL character."),
+                status_code=400,
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

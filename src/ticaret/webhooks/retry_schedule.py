@@ -1,8 +1,10 @@
 """Retry policy for webhook deliveries (pure functions, no I/O).
 
-Shape follows Svix (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) with one more 14 h step, so one
-delivery is tried 9 times over about 41.6 hours; jitter spreads the retries of many deliveries that
-failed together (a receiver outage) so they do not all come back in the same second.
+The issue's example steps (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h) add up to only 41.6 h,
+while it asks for retries over "about 3 days" (as Stripe does); one final 30 h step closes that
+gap, so one delivery is tried 10 times over about 71.6 hours. Jitter spreads the retries of many
+deliveries that failed together (a receiver outage) so they do not all come back in the same
+second.
 
 Every non-2xx answer is retried, like Svix and as the project's issue asks ("non-2xx, timeouts and
 connection errors are retried"): a receiver mid-deploy answers 404 or 502 just as easily as it
@@ -25,6 +27,7 @@ RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(hours=10),
     timedelta(hours=10),
     timedelta(hours=14),
+    timedelta(hours=30),
 )
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Each delay is scaled by a uniform factor in [1 - JITTER_FRACTION, 1 + JITTER_FRACTION].

@@ -1,0 +1,182 @@
+"""Inbound WhatsApp events per second, end to end: receiver (one API process) + job (one worker).
+
+Starts embedded PostgreSQL and Redis, one `ticaret serve` and one `ticaret worker`, creates a
+sandbox session over HTTP, then posts N WAHA-shaped `message` webhooks (from 200 customers)
+to `POST /wa/provider-events/{providerSessionId}` with the session's secret, and waits until
+the worker has turned every one into contacts, chats, messages and events. Loopback only.
+
+    PYTHONPATH=src:. python bench/wa_inbound_bench.py [--events 5000] [--concurrency 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+from bench._servers import bench_servers, percentile
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ticaret.cli", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def wait_ready(base: str) -> None:
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(150):
+            try:
+                if (await client.get(f"{base}/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the API did not start")
+
+
+async def counts() -> tuple[int, int]:
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE status <> 'received'), count(*)"
+                    " FROM wa_inbox_events"
+                )
+            )
+        ).one()
+    return int(row[0]), int(row[1])
+
+
+async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
+    from ticaret.core.db import init_engine
+    from ticaret.core.embedded import free_port
+    from ticaret.wa.gateways.sandbox import inbound_message_payload
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    child_env = {
+        **os.environ,
+        **env,
+        "PYTHONPATH": str(REPO / "src"),
+        "TICARET_PUBLIC_BASE_URL": base,
+    }
+    api = spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], child_env)
+    # --phased: the worker starts only once every event is stored, so the receiver and the
+    # job are measured apart; otherwise both run at once (the end-to-end figure).
+    worker = None if args.phased else spawn(["worker"], child_env)
+    try:
+        await wait_ready(base)
+        init_engine(env["TICARET_DATABASE_URL"])
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            reg = await client.post(
+                "/auth/register",
+                json={
+                    "email": "bench@example.com",
+                    "password": "bench password 1",
+                    "name": "Bench",
+                },
+            )
+            token = reg.json()["data"]["accessToken"]
+            account = reg.json()["data"]["accounts"][0]["accountId"]
+            created = await client.post(
+                f"/accounts/{account}/wa-sessions",
+                json={"name": "Bench", "provider": "sandbox"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            session = created.json()["data"]
+            psid, secret = session["providerSessionId"], session["webhookSecret"]
+            bodies = [
+                inbound_message_payload(
+                    psid,
+                    from_phone_or_jid=f"9055500{n % 200:05d}",
+                    text=f"Merhaba, sipariş {n} ne zaman kargoda?",
+                    push_name=f"Müşteri {n % 200}",
+                )
+                for n in range(args.events)
+            ]
+            url = f"/wa/provider-events/{psid}"
+            headers = {"X-Ticaret-Webhook-Secret": secret}
+            latencies: list[float] = []
+            queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+            for body in bodies:
+                queue.put_nowait(body)
+
+            async def poster() -> None:
+                while not queue.empty():
+                    body = queue.get_nowait()
+                    started = time.perf_counter()
+                    response = await client.post(url, json=body, headers=headers)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.text
+
+            started = time.perf_counter()
+            await asyncio.gather(*(poster() for _ in range(args.concurrency)))
+            posted = time.perf_counter() - started
+            if worker is None:
+                worker = spawn(["worker"], child_env)
+                started = time.perf_counter()
+            deadline = time.monotonic() + args.timeout
+            done = 0
+            while time.monotonic() < deadline:
+                done, _ = await counts()
+                if done >= args.events:
+                    break
+                await asyncio.sleep(0.05)
+            finished = time.perf_counter() - started
+            messages = (
+                await client.get(
+                    "/wa/chats",
+                    params={"providerSessionId": psid, "limit": 200},
+                    headers={"Authorization": f"Bearer {token}", "x-account-id": account},
+                )
+            ).json()["data"]["rows"]
+
+        print(f"events posted            {args.events:,} (concurrency {args.concurrency})")
+        print(
+            f"receiver                 {args.events / posted:8.0f} events/s  "
+            f"(p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms)"
+        )
+        label = "jobs alone (processed)" if args.phased else "end to end (processed)"
+        print(
+            f"{label:<24} {done / finished:8.0f} events/s  ({done:,} processed in {finished:.2f}s)"
+        )
+        print(f"chats created            {len(messages)}")
+    finally:
+        children = [child for child in (api, worker) if child is not None]
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--phased", action="store_true", help="receiver first, then the jobs")
+    args = parser.parse_args()
+    with bench_servers("inbound") as servers:
+        asyncio.run(run(args, servers.env))
+
+
+if __name__ == "__main__":
+    main()

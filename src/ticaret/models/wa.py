@@ -1,0 +1,357 @@
+"""WhatsApp: sessions (and their shares), the provider-event inbox, contacts, chats, messages,
+labels, outgoing message operations and idempotency keys.
+
+Chats, contacts and messages belong to a session: every account the session is shared with
+sees the same conversation. Labels belong to accounts: two accounts sharing a session label
+the same chat independently.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
+
+
+class WaSession(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "wa_sessions"
+
+    # The owner; shares give other accounts access without moving the session.
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    # Public id on every /wa path, and the instance/session name on the gateway.
+    provider_session_id: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    provider: Mapped[str] = mapped_column(String(20), nullable=False)
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Encrypted, not hashed: WAHA signs bodies with it (HMAC), so we need it in clear to verify.
+    webhook_secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="stopped")
+    raw_status: Mapped[str | None] = mapped_column(String(50))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    me_jid: Mapped[str | None] = mapped_column(String(128))
+    me_phone: Mapped[str | None] = mapped_column(String(32))
+    me_name: Mapped[str | None] = mapped_column(String(200))
+    # Latest QR/pairing code pushed by the gateway (Evolution `qrcode.updated`).
+    pairing: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}
+
+
+class WaSessionShare(IdMixin, TimestampMixin, Base):
+    __tablename__ = "wa_session_shares"
+    __table_args__ = (
+        UniqueConstraint("session_id", "account_id", name="uq_wa_session_shares_session_account"),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_by_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_by_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class WaInboxEvent(IdMixin, Base):
+    """One gateway webhook call, stored before anything else happens to it."""
+
+    __tablename__ = "wa_inbox_events"
+    __table_args__ = (
+        UniqueConstraint("session_id", "external_key", name="uq_wa_inbox_events_session_key"),
+        # The sweeper looks only at rows that never got processed.
+        Index(
+            "ix_wa_inbox_events_received",
+            "received_at",
+            postgresql_where=text("status = 'received'"),
+        ),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    external_key: Mapped[str] = mapped_column(String(300), nullable=False)
+    event_type: Mapped[str | None] = mapped_column(String(100))
+    # The JSON body with gateway credentials removed; `raw_body` when it was not JSON.
+    payload: Mapped[Any | None] = mapped_column(JSONB)
+    raw_body: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="received")
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WaContact(IdMixin, TimestampMixin, Base):
+    __tablename__ = "wa_contacts"
+    __table_args__ = (
+        UniqueConstraint("session_id", "jid", name="uq_wa_contacts_session_jid"),
+        Index("ix_wa_contacts_session_id_desc", "session_id", text("id DESC")),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    jid: Mapped[str] = mapped_column(String(128), nullable=False)
+    lid: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    push_name: Mapped[str | None] = mapped_column(String(200))
+    is_group: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    profile_pic_url: Mapped[str | None] = mapped_column(Text)
+
+
+class WaChat(IdMixin, TimestampMixin, Base):
+    __tablename__ = "wa_chats"
+    __table_args__ = (
+        UniqueConstraint("session_id", "remote_jid", name="uq_wa_chats_session_remote_jid"),
+        # The chat list's order (latest activity first, chats without messages last).
+        Index(
+            "ix_wa_chats_session_activity",
+            "session_id",
+            text("coalesce(last_message_at, 'epoch'::timestamptz) DESC"),
+            text("id DESC"),
+        ),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    remote_jid: Mapped[str] = mapped_column(String(128), nullable=False)
+    # The phone JID behind a `@lid` chat, once the gateway tells us.
+    alt_jid: Mapped[str | None] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(200))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_message_preview: Mapped[str | None] = mapped_column(String(300))
+    last_message_from_me: Mapped[bool | None] = mapped_column(Boolean)
+    unread_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class WaMessage(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "wa_messages"
+    __table_args__ = (
+        UniqueConstraint(
+            "session_id", "remote_jid", "message_id", name="uq_wa_messages_session_chat_message"
+        ),
+        # Keyset pagination of one chat, newest first.
+        Index(
+            "ix_wa_messages_chat_timeline",
+            "session_id",
+            "remote_jid",
+            text("source_timestamp DESC"),
+            text("id DESC"),
+        ),
+        # Acks, edits and revokes name a message by its key id alone.
+        Index("ix_wa_messages_session_message_id", "session_id", "message_id"),
+        Index("ix_wa_messages_search", "search", postgresql_using="gin"),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    remote_jid: Mapped[str] = mapped_column(String(128), nullable=False)
+    # The gateway's message key id; `local:<uuid>` until the gateway accepted our send.
+    message_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    from_me: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    participant: Mapped[str | None] = mapped_column(String(128))
+    sender_jid: Mapped[str | None] = mapped_column(String(128))
+    sender_jid_resolved: Mapped[str | None] = mapped_column(String(128))
+    sender_phone: Mapped[str | None] = mapped_column(String(32))
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    push_name: Mapped[str | None] = mapped_column(String(200))
+    chat_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    text: Mapped[str | None] = mapped_column(Text)
+    emoji: Mapped[str | None] = mapped_column(String(32))
+    reaction_target: Mapped[str | None] = mapped_column(String(200))
+    mentions: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    quoted_message: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    has_media: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    mimetype: Mapped[str | None] = mapped_column(String(200))
+    media: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    contacts: Mapped[list[str] | None] = mapped_column(JSONB)
+    # Reactions others put on this message: {senderJid: emoji}.
+    reactions: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Ack on WAHA's scale: -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played.
+    status: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    is_forwarded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    edited: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_for_me: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    deleted_for_everyone: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    origin: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    source_timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('simple', coalesce(text, ''))", persisted=True),
+    )
+
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}
+
+
+class WaLabel(IdMixin, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "wa_labels"
+    __table_args__ = (
+        Index("uq_wa_labels_account_name", "account_id", func.lower(text("name")), unique=True),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    color: Mapped[str] = mapped_column(String(20), nullable=False)
+    description: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
+
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}
+
+
+class WaChatLabel(IdMixin, Base):
+    __tablename__ = "wa_chat_labels"
+    __table_args__ = (UniqueConstraint("label_id", "chat_id", name="uq_wa_chat_labels_label_chat"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    label_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_labels.id", ondelete="CASCADE"), nullable=False
+    )
+    chat_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_chats.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class WaMessageLabel(IdMixin, Base):
+    __tablename__ = "wa_message_labels"
+    __table_args__ = (
+        UniqueConstraint("label_id", "message_id", name="uq_wa_message_labels_label_message"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    label_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_labels.id", ondelete="CASCADE"), nullable=False
+    )
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_messages.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class WaLabelHistory(IdMixin, Base):
+    """Who added or removed which label where; kept after the label itself is deleted."""
+
+    __tablename__ = "wa_label_history"
+    __table_args__ = (Index("ix_wa_label_history_account_id_desc", "account_id", "id"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    label_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    label_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # created | updated | deleted | added | removed
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    # label | chat | message
+    target_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    provider_session_id: Mapped[str | None] = mapped_column(String(100))
+    remote_jid: Mapped[str | None] = mapped_column(String(128))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    actor_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+
+class WaMessageOperation(IdMixin, TimestampMixin, Base):
+    """One gateway call we owe (send, react, edit, ...), performed by a job with retries."""
+
+    __tablename__ = "wa_message_operations"
+    __table_args__ = (
+        Index(
+            "ix_wa_message_operations_pending",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'sending')"),
+        ),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    message_pk: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("wa_messages.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(20), nullable=False)
+    # queued -> sending -> sent | failed (queued again between retries)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # An uploaded file waiting to be sent; cleared once the gateway has it.
+    upload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    actor_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(IdMixin, Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("account_id", "scope", "key", name="uq_idempotency_keys_account_key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    scope: Mapped[str] = mapped_column(String(100), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

@@ -1,0 +1,32 @@
+"""Build the gateway adapter for a stored session (credentials decrypted only here)."""
+
+from __future__ import annotations
+
+from ticaret.core.http import get_http_client
+from ticaret.core.security import secret_box
+from ticaret.models import WaSession
+from ticaret.settings import get_settings
+from ticaret.wa.gateways import GatewayConfig, WhatsAppGateway, gateway_for
+
+
+def webhook_url(provider_session_id: str) -> str:
+    base = get_settings().public_base_url.rstrip("/")
+    return f"{base}/wa/provider-events/{provider_session_id}"
+
+
+def webhook_secret(wa_session: WaSession) -> str:
+    return secret_box(get_settings()).decrypt(wa_session.webhook_secret_encrypted)
+
+
+def session_gateway(wa_session: WaSession, *, timeout: float | None = None) -> WhatsAppGateway:
+    box = secret_box(get_settings())
+    api_key = box.decrypt(wa_session.api_key_encrypted) if wa_session.api_key_encrypted else None
+    config = GatewayConfig(
+        base_url=wa_session.base_url or "sandbox://local",
+        api_key=api_key,
+        instance=wa_session.provider_session_id,
+        webhook_url=webhook_url(wa_session.provider_session_id),
+        webhook_secret=box.decrypt(wa_session.webhook_secret_encrypted),
+        timeout=timeout or 15.0,
+    )
+    return gateway_for(wa_session.provider, get_http_client(), config)

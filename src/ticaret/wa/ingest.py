@@ -1,0 +1,531 @@
+"""Apply normalized gateway events to contacts, chats and messages.
+
+Every write is idempotent: messages are inserted with ON CONFLICT DO NOTHING on their
+(session, chat, key id), acks only move forward, edits and deletes only apply when they
+change something. Counters (unread) move only when a message row is really inserted, so the
+same event processed twice changes nothing and emits nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.db import unit_of_work
+from ticaret.core.events import Actor
+from ticaret.core.http import get_http_client
+from ticaret.core.ids import new_id
+from ticaret.models import WaChat, WaContact, WaInboxEvent, WaMessage, WaSession
+from ticaret.wa.access import emit_to_session, session_account_ids
+from ticaret.wa.gateways import GatewayConfig, gateway_for
+from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
+from ticaret.wa.gateways.events import (
+    Ack,
+    ChatLabelChanged,
+    ChatUpserted,
+    ContactUpserted,
+    GatewayEvent,
+    MalformedEvent,
+    MessageAck,
+    MessageDeletedForMe,
+    MessageEdited,
+    MessageRevoked,
+    MessageUpserted,
+    NormalizedMessage,
+    QrUpdated,
+    ReactionReceived,
+    SessionStatusChanged,
+    UnknownEvent,
+)
+from ticaret.wa.sessions import apply_status
+from ticaret.wa.views import chat_data, message_data, preview_of
+
+logger = logging.getLogger("ticaret.wa.ingest")
+
+RECEIPT_FIELDS = {
+    Ack.SERVER: "serverAt",
+    Ack.DEVICE: "deliveredAt",
+    Ack.READ: "readAt",
+    Ack.PLAYED: "playedAt",
+}
+
+
+@dataclass
+class Outcome:
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.malformed:
+            return "failed"
+        return "processed" if self.applied or not self.skipped else "ignored"
+
+    @property
+    def error(self) -> str | None:
+        reasons = self.malformed or ([] if self.applied else self.skipped)
+        return "; ".join(reasons)[:1000] if reasons else None
+
+
+class Ingest:
+    """One inbox event's worth of changes, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, wa: WaSession) -> None:
+        self.session = session
+        self.wa = wa
+        self.actor = Actor.system()
+        self._accounts: list[uuid.UUID] | None = None
+
+    async def _emit(self, type: str, data: dict[str, Any]) -> None:
+        if self._accounts is None:
+            self._accounts = await session_account_ids(self.session, self.wa)
+        await emit_to_session(
+            self.session, self.wa, type=type, data=data, actor=self.actor, accounts=self._accounts
+        )
+
+    async def apply(self, events: Sequence[GatewayEvent]) -> Outcome:
+        outcome = Outcome()
+        for event in events:
+            # No event name at all means the body is not a webhook of this gateway: malformed.
+            if isinstance(event, MalformedEvent) or (
+                isinstance(event, UnknownEvent) and event.event_type is None
+            ):
+                outcome.malformed.append(f"{event.event_type}: {event.reason}")
+            elif isinstance(event, UnknownEvent):
+                outcome.skipped.append(f"{event.event_type}: {event.reason}")
+            elif isinstance(event, ChatLabelChanged):
+                # Gateway (WhatsApp Business) labels are not our account labels.
+                outcome.skipped.append("chat label change: gateway labels are not synced")
+            else:
+                await self._apply_one(event)
+                outcome.applied += 1
+        return outcome
+
+    async def _apply_one(self, event: GatewayEvent) -> None:
+        if isinstance(event, MessageUpserted):
+            await self.message(event.message)
+        elif isinstance(event, MessageAck):
+            await self.ack(event)
+        elif isinstance(event, MessageEdited):
+            await self.edited(event)
+        elif isinstance(event, MessageRevoked):
+            await self.deleted(event.message_id, for_everyone=event.for_everyone)
+        elif isinstance(event, MessageDeletedForMe):
+            await self.deleted(event.message_id, for_everyone=False)
+        elif isinstance(event, ReactionReceived):
+            await self.reaction(event)
+        elif isinstance(event, SessionStatusChanged):
+            await apply_status(self.session, self.wa, event.state, self.actor)
+        elif isinstance(event, QrUpdated):
+            self.wa.pairing = {
+                "qr": event.qr,
+                "qrImage": event.qr_image,
+                "pairingCode": event.pairing_code,
+                "at": datetime.now(UTC).isoformat(),
+            }
+        elif isinstance(event, ContactUpserted):
+            await self.contact(
+                event.jid,
+                name=event.name,
+                push_name=event.push_name,
+                phone=event.phone,
+                lid=event.lid,
+                is_group_contact=event.is_group,
+                picture=event.profile_pic_url,
+            )
+        elif isinstance(event, ChatUpserted):
+            await self.chat_seen(event)
+
+    # Contacts and chats ---------------------------------------------------------------------
+
+    async def contact(
+        self,
+        jid: str,
+        *,
+        name: str | None = None,
+        push_name: str | None = None,
+        phone: str | None = None,
+        lid: str | None = None,
+        is_group_contact: bool = False,
+        picture: str | None = None,
+    ) -> None:
+        stmt = insert(WaContact).values(
+            id=new_id(),
+            session_id=self.wa.id,
+            jid=jid,
+            lid=lid or (jid if is_lid(jid) else None),
+            phone=phone or phone_of(jid),
+            name=name,
+            push_name=push_name,
+            is_group=is_group_contact or is_group(jid),
+            profile_pic_url=picture,
+        )
+        excluded = stmt.excluded
+        changes = {
+            "lid": func.coalesce(excluded.lid, WaContact.lid),
+            "phone": func.coalesce(excluded.phone, WaContact.phone),
+            "name": func.coalesce(excluded.name, WaContact.name),
+            "push_name": func.coalesce(excluded.push_name, WaContact.push_name),
+            "profile_pic_url": func.coalesce(excluded.profile_pic_url, WaContact.profile_pic_url),
+        }
+        differs = or_(*(getattr(WaContact, k).is_distinct_from(v) for k, v in changes.items()))
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                constraint="uq_wa_contacts_session_jid",
+                set_={**changes, "updated_at": func.now()},
+                where=differs,
+            )
+        )
+
+    async def chat_seen(self, event: ChatUpserted) -> None:
+        stmt = insert(WaChat).values(
+            id=new_id(),
+            session_id=self.wa.id,
+            remote_jid=event.chat_id,
+            type=event.chat_type,
+            name=event.name,
+            unread_count=event.unread_count or 0,
+            archived=False,
+        )
+        excluded = stmt.excluded
+        name = func.coalesce(excluded.name, WaChat.name)
+        unread = excluded.unread_count if event.unread_count is not None else WaChat.unread_count
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                constraint="uq_wa_chats_session_remote_jid",
+                set_={"name": name, "unread_count": unread, "updated_at": func.now()},
+                where=or_(WaChat.name.is_distinct_from(name), WaChat.unread_count != unread),
+            )
+        )
+
+    async def chat_after_message(self, message: WaMessage, name: str | None) -> WaChat:
+        visible = message.type != "reaction"
+        at = message.source_timestamp
+        stmt = insert(WaChat).values(
+            id=new_id(),
+            session_id=self.wa.id,
+            remote_jid=message.remote_jid,
+            type=message.chat_type,
+            name=name,
+            last_message_at=at if visible else None,
+            last_message_preview=preview_of(message.type, message.text) if visible else None,
+            last_message_from_me=message.from_me if visible else None,
+            unread_count=1 if visible and not message.from_me else 0,
+            archived=False,
+        )
+        excluded = stmt.excluded
+        newer = or_(WaChat.last_message_at.is_(None), WaChat.last_message_at <= at)
+        set_: dict[str, Any] = {"updated_at": func.now()}
+        if visible:
+            set_.update(
+                last_message_at=case(
+                    (newer, excluded.last_message_at), else_=WaChat.last_message_at
+                ),
+                last_message_preview=case(
+                    (newer, excluded.last_message_preview), else_=WaChat.last_message_preview
+                ),
+                last_message_from_me=case(
+                    (newer, excluded.last_message_from_me), else_=WaChat.last_message_from_me
+                ),
+                # Our own reply means the customer has been answered.
+                unread_count=(
+                    WaChat.unread_count + 1
+                    if not message.from_me
+                    else case((newer, 0), else_=WaChat.unread_count)
+                ),
+                name=func.coalesce(WaChat.name, excluded.name),
+            )
+        chat = await self.session.scalar(
+            stmt.on_conflict_do_update(constraint="uq_wa_chats_session_remote_jid", set_=set_)
+            .returning(WaChat)
+            .execution_options(populate_existing=True)
+        )
+        assert chat is not None
+        return chat
+
+    # Messages -------------------------------------------------------------------------------
+
+    async def message(self, m: NormalizedMessage) -> None:
+        if m.type == "reaction":
+            return
+        resolved = m.sender_alt_jid or m.sender_jid
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "session_id": self.wa.id,
+            "remote_jid": m.chat_id,
+            "message_id": m.message_id,
+            "provider_message_id": m.provider_message_id,
+            "from_me": m.from_me,
+            "participant": m.participant,
+            "sender_jid": m.sender_jid,
+            "sender_jid_resolved": resolved,
+            "sender_phone": m.sender_phone,
+            "sender_name": None if m.from_me else m.push_name,
+            "push_name": m.push_name,
+            "chat_type": m.chat_type,
+            "type": m.type,
+            "text": m.text,
+            "mentions": list(m.mentions),
+            "quoted_message": (
+                {
+                    "messageId": m.quoted.message_id,
+                    "participant": m.quoted.participant,
+                    "text": m.quoted.text,
+                }
+                if m.quoted
+                else None
+            ),
+            "has_media": m.has_media,
+            "mimetype": m.mimetype,
+            "media": dict(m.media) if m.has_media else None,
+            "location": (
+                {
+                    "latitude": m.location.latitude,
+                    "longitude": m.location.longitude,
+                    "name": m.location.name,
+                    "address": m.location.address,
+                }
+                if m.location
+                else None
+            ),
+            "contacts": list(m.contacts) or None,
+            "reactions": {},
+            "status": m.ack if m.ack is not None else (int(Ack.DEVICE) if not m.from_me else 0),
+            "receipt": {},
+            "is_forwarded": m.is_forwarded,
+            "origin": {"source": m.origin or "gateway"} if m.from_me else None,
+            "source_timestamp": m.timestamp or datetime.now(UTC),
+            "version": 1,
+        }
+        inserted = await self.session.scalar(
+            insert(WaMessage)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
+            .returning(WaMessage)
+        )
+        if inserted is None:
+            # Known already (a redelivery, or the echo of our own send): only a newer ack.
+            if m.ack is not None:
+                for message in await self._ack_messages((m.message_id,), m.ack):
+                    await self._emit(
+                        "wa.message.updated", message_data(message, self.wa.provider_session_id)
+                    )
+            return
+        if not m.from_me and m.chat_type == "individual" and m.sender_jid:
+            await self.contact(
+                m.sender_jid,
+                push_name=m.push_name,
+                phone=m.sender_phone,
+                lid=m.sender_jid if is_lid(m.sender_jid) else None,
+            )
+        elif m.participant and not m.from_me:
+            await self.contact(m.participant, push_name=m.push_name, phone=m.sender_phone)
+        if m.chat_type == "group":
+            await self.contact(m.chat_id, is_group_contact=True)
+        chat_name = m.push_name if m.chat_type == "individual" and not m.from_me else None
+        chat = await self.chat_after_message(inserted, chat_name)
+        if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
+            chat.alt_jid = m.chat_alt_jid
+        kind = "wa.message.sent" if m.from_me else "wa.message.received"
+        await self._emit(kind, message_data(inserted, self.wa.provider_session_id))
+        await self._emit("wa.chat.updated", chat_data(chat, self.wa.provider_session_id))
+
+    async def _ack_messages(self, message_ids: Sequence[str], ack: int) -> list[WaMessage]:
+        # By key id alone: the chat may be named by its LID in one event, its phone in another.
+        if not message_ids:
+            return []
+        # The status only moves forward (an error only lands on a message not yet on the
+        # server), but each receipt time is recorded once even when acks arrive out of order.
+        forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
+        field_name = RECEIPT_FIELDS.get(Ack(ack)) if ack in Ack._value2member_map_ else None
+        changed: Any = forward
+        receipt: Any = WaMessage.receipt
+        if field_name:
+            missing = ~WaMessage.receipt.has_key(field_name)
+            stamp = func.jsonb_build_object(field_name, datetime.now(UTC).isoformat())
+            receipt = case((missing, WaMessage.receipt.op("||")(stamp)), else_=WaMessage.receipt)
+            changed = or_(forward, missing)
+        rows = await self.session.scalars(
+            update(WaMessage)
+            .where(
+                WaMessage.session_id == self.wa.id,
+                WaMessage.message_id.in_(list(message_ids)),
+                changed,
+            )
+            .values(
+                status=case((forward, ack), else_=WaMessage.status),
+                receipt=receipt,
+                version=WaMessage.version + 1,
+            )
+            .returning(WaMessage)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        return list(rows.all())
+
+    async def ack(self, event: MessageAck) -> None:
+        for message in await self._ack_messages(event.message_ids, event.ack):
+            await self._emit(
+                "wa.message.updated", message_data(message, self.wa.provider_session_id)
+            )
+
+    async def edited(self, event: MessageEdited) -> None:
+        rows = await self.session.scalars(
+            update(WaMessage)
+            .where(
+                WaMessage.session_id == self.wa.id,
+                WaMessage.message_id == event.message_id,
+                WaMessage.text.is_distinct_from(event.new_text),
+            )
+            .values(
+                text=event.new_text,
+                edited=True,
+                edited_at=event.edited_at or datetime.now(UTC),
+                version=WaMessage.version + 1,
+            )
+            .returning(WaMessage)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        for message in rows.all():
+            await self._emit(
+                "wa.message.updated", message_data(message, self.wa.provider_session_id)
+            )
+
+    async def deleted(self, message_id: str, *, for_everyone: bool) -> None:
+        column = WaMessage.deleted_for_everyone if for_everyone else WaMessage.deleted_for_me
+        values = {column.key: True, "version": WaMessage.version + 1}
+        rows = await self.session.scalars(
+            update(WaMessage)
+            .where(
+                WaMessage.session_id == self.wa.id,
+                WaMessage.message_id == message_id,
+                column.is_(False),
+            )
+            .values(**values)
+            .returning(WaMessage)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        for message in rows.all():
+            data = message_data(message, self.wa.provider_session_id)
+            data["scope"] = "everyone" if for_everyone else "me"
+            await self._emit("wa.message.deleted", data)
+
+    async def reaction(self, event: ReactionReceived) -> None:
+        sender = event.sender_alt_jid or event.sender_jid or ("me" if event.from_me else "unknown")
+        reaction_id = event.reaction_message_id or f"reaction:{event.target_message_id}:{sender}"
+        at = event.timestamp or datetime.now(UTC)
+        # The reaction itself is a message row (type reaction) so it shows in the timeline.
+        stmt = insert(WaMessage).values(
+            id=new_id(),
+            session_id=self.wa.id,
+            remote_jid=event.chat_id,
+            message_id=reaction_id,
+            from_me=event.from_me,
+            sender_jid=event.sender_jid,
+            sender_jid_resolved=sender,
+            sender_phone=phone_of(event.sender_alt_jid or event.sender_jid),
+            chat_type="group" if is_group(event.chat_id) else "individual",
+            type="reaction",
+            emoji=event.emoji or None,
+            reaction_target=event.target_message_id,
+            mentions=[],
+            reactions={},
+            receipt={},
+            status=int(Ack.DEVICE),
+            source_timestamp=at,
+            version=1,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                constraint="uq_wa_messages_session_chat_message",
+                set_={"emoji": stmt.excluded.emoji, "version": WaMessage.version + 1},
+                where=WaMessage.emoji.is_distinct_from(stmt.excluded.emoji),
+            )
+        )
+        target = await self.session.scalar(
+            select(WaMessage)
+            .where(
+                WaMessage.session_id == self.wa.id,
+                WaMessage.remote_jid == event.chat_id,
+                WaMessage.message_id == event.target_message_id,
+            )
+            .with_for_update()
+        )
+        if target is None:
+            return
+        reactions = dict(target.reactions)
+        if event.emoji:
+            reactions[sender] = event.emoji
+        else:
+            reactions.pop(sender, None)
+        if reactions == target.reactions:
+            return
+        target.reactions = reactions
+        await self.session.flush()
+        # The flush expired the server-set `updated_at`; load it back before serializing.
+        await self.session.refresh(target)
+        await self._emit("wa.message.updated", message_data(target, self.wa.provider_session_id))
+
+
+def _parser(provider: str) -> Any:
+    # Parsing needs no credentials; a config with none keeps secrets out of this path.
+    config = GatewayConfig(
+        base_url="http://parser.invalid",
+        api_key=None,
+        instance="",
+        webhook_url="",
+        webhook_secret="",
+    )
+    return gateway_for(provider, get_http_client(), config)
+
+
+async def process_inbox_event(event_id: uuid.UUID) -> str:
+    """The job body: apply one stored webhook; failures are recorded on the row, not raised."""
+    try:
+        async with unit_of_work() as session:
+            found = (
+                await session.execute(
+                    select(WaInboxEvent, WaSession)
+                    .join(WaSession, WaSession.id == WaInboxEvent.session_id)
+                    .where(WaInboxEvent.id == event_id)
+                    .with_for_update(of=WaInboxEvent, skip_locked=True)
+                )
+            ).first()
+            if found is None or found[0].status != "received":
+                return "skipped"
+            row, wa = found
+            row.attempts += 1
+            row.processed_at = datetime.now(UTC)
+            if wa.deleted_at is not None:
+                row.status, row.error = "ignored", "session deleted"
+                return row.status
+            events = _parser(wa.provider).parse_webhook(row.payload)
+            outcome = await Ingest(session, wa).apply(events)
+            row.status, row.error = outcome.status, outcome.error
+            return row.status
+    except Exception as exc:
+        # The work rolled back with its events; keep the raw payload and say what went wrong.
+        logger.exception("inbox event %s failed", event_id)
+        # A database error's text carries the whole statement; its first line says enough.
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        await _mark_failed(event_id, f"{type(exc).__name__}: {reason}"[:1000])
+        return "failed"
+
+
+async def _mark_failed(event_id: uuid.UUID, error: str) -> None:
+    async with unit_of_work() as session:
+        row = await session.scalar(
+            select(WaInboxEvent).where(WaInboxEvent.id == event_id).with_for_update()
+        )
+        if row is not None and row.status == "received":
+            row.status, row.error = "failed", error
+            row.attempts += 1
+            row.processed_at = datetime.now(UTC)

@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
+
+Provider = Literal["evolution", "waha", "sandbox"]
+ProviderSessionField = Annotated[
+    str | None,
+    Field(default=None, max_length=100, description="Session; may also be a query parameter."),
+]
+
+# Sessions ----------------------------------------------------------------------------------
+
+
+class SessionConfig(ApiModel):
+    base_url: str | None = Field(
+        default=None, max_length=500, description="The gateway's base URL (Evolution/WAHA)."
+    )
+    api_key: str | None = Field(default=None, max_length=500, description="Stored encrypted.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/") if value else value
+
+
+class SessionCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=200)
+    provider: Provider
+    config: SessionConfig | None = None
+
+
+class SessionOut(ResponseModel):
+    id: uuid.UUID
+    provider_session_id: str
+    account_id: uuid.UUID = Field(description="The owner account.")
+    access: Literal["owner", "shared"]
+    name: str
+    provider: str
+    base_url: str | None
+    has_api_key: bool
+    status: str = Field(description="stopped | starting | scan_qr | working | failed")
+    raw_status: str | None
+    status_changed_at: Timestamp | None
+    status_error: str | None = Field(
+        default=None, description="Set when the live status could not be read from the gateway."
+    )
+    me_jid: str | None
+    me_phone: str | None
+    me_name: str | None
+    webhook_url: str
+    shared_with: list[uuid.UUID] = Field(description="Accounts it is shared with (owner only).")
+    created_at: Timestamp
+    updated_at: Timestamp
+    entity_version: str
+
+
+class SessionCreated(SessionOut):
+    webhook_secret: str = Field(
+        description="Shown once: gateways you configure by hand must send it in "
+        "X-Ticaret-Webhook-Secret (WAHA may sign with it instead)."
+    )
+
+
+class PairingOut(ResponseModel):
+    provider_session_id: str
+    status: str
+    connected: bool
+    qr: str | None = Field(description="The raw string encoded in the QR code.")
+    qr_image: str | None = Field(description="data:image/png;base64,...")
+    pairing_code: str | None
+
+
+class ShareCreate(ApiModel):
+    account_id: uuid.UUID
+
+
+class ShareOut(ResponseModel):
+    provider_session_id: str
+    account_id: uuid.UUID
+    created_at: Timestamp
+
+
+class Removed(ResponseModel):
+    removed: bool
+    scope: Literal["session", "share"] | None = None
+
+
+# Contacts and chats -------------------------------------------------------------------------
+
+
+class LabelBrief(ResponseModel):
+    id: uuid.UUID
+    name: str
+    color: str
+
+
+class ContactOut(ResponseModel):
+    id: uuid.UUID
+    provider_session_id: str
+    jid: str
+    lid: str | None
+    phone: str | None
+    name: str | None
+    push_name: str | None
+    is_group: bool
+    profile_pic_url: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ChatOut(ResponseModel):
+    id: uuid.UUID
+    provider_session_id: str
+    remote_jid: str
+    alt_jid: str | None
+    type: str
+    name: str | None
+    last_message_at: Timestamp | None
+    last_message_preview: str | None
+    last_message_from_me: bool | None
+    unread_count: int
+    archived: bool
+    labels: list[LabelBrief]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+# Messages -----------------------------------------------------------------------------------
+
+
+class MessageOut(ResponseModel):
+    id: uuid.UUID
+    provider_session_id: str
+    remote_jid: str
+    message_id: str
+    from_me: bool
+    participant: str | None
+    sender_jid_resolved: str | None
+    sender_phone: str | None
+    sender_name: str | None
+    push_name: str | None
+    chat_type: str
+    type: str
+    text: str | None
+    emoji: str | None
+    reaction_target: str | None
+    mentions: list[str]
+    quoted_message: dict[str, Any] | None
+    has_media: bool
+    mime_type: str | None
+    media: dict[str, Any] | None
+    location: dict[str, Any] | None
+    contacts: list[str] | None
+    reactions: dict[str, str]
+    status: int = Field(
+        description="Ack: -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played"
+    )
+    receipt: dict[str, Any]
+    is_forwarded: bool
+    edited: bool
+    edited_at: Timestamp | None
+    deleted_for_me: bool
+    deleted_for_everyone: bool
+    origin: dict[str, Any] | None
+    labels: list[LabelBrief]
+    assignment: dict[str, Any] | None = None
+    source_timestamp: Timestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+    entity_version: str
+
+
+class OperationOut(ResponseModel):
+    id: uuid.UUID
+    action: str
+    status: str = Field(description="queued | sending | sent | failed")
+    attempts: int
+    last_error: str | None
+    result: dict[str, Any] | None
+    next_attempt_at: Timestamp | None
+    completed_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ActionResult(ResponseModel):
+    message: MessageOut | None
+    operation: OperationOut
+
+
+class MediaSource(ApiModel):
+    url: str | None = Field(default=None, max_length=2000, description="Public http(s) URL.")
+    data: str | None = Field(default=None, description="The file itself, base64 encoded.")
+    mimetype: str = Field(min_length=3, max_length=200)
+    filename: str | None = Field(default=None, max_length=255)
+    kind: Literal["image", "video", "audio", "document"] | None = None
+
+
+class _Action(ApiModel):
+    provider_session_id: ProviderSessionField
+
+
+class SendText(_Action):
+    action: Literal["send_text"]
+    text: str = Field(min_length=1, max_length=65536)
+    mentions: list[str] = Field(default_factory=list, max_length=100)
+
+
+class SendMedia(_Action):
+    action: Literal["send_media"]
+    media: MediaSource
+    caption: str | None = Field(default=None, max_length=4096)
+    quoted_message_id: str | None = Field(default=None, max_length=200)
+
+
+class Reply(_Action):
+    action: Literal["reply"]
+    quoted_message_id: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=65536)
+    mentions: list[str] = Field(default_factory=list, max_length=100)
+
+
+class React(_Action):
+    action: Literal["react"]
+    message_id: str = Field(min_length=1, max_length=200)
+    emoji: str = Field(max_length=32, description="Empty string removes our reaction.")
+
+
+class Edit(_Action):
+    action: Literal["edit"]
+    message_id: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=65536)
+
+
+class Delete(_Action):
+    action: Literal["delete"]
+    message_id: str = Field(min_length=1, max_length=200)
+
+
+class Forward(_Action):
+    action: Literal["forward"]
+    message_id: str = Field(min_length=1, max_length=200)
+    to_remote_jid: str = Field(min_length=3, max_length=128)
+
+
+MessageAction = Annotated[
+    SendText | SendMedia | Reply | React | Edit | Delete | Forward,
+    Field(discriminator="action"),
+]
+
+
+class MarkRead(ApiModel):
+    provider_session_id: ProviderSessionField
+    message_ids: list[str] | None = Field(default=None, max_length=500)
+
+
+class ReadResult(ResponseModel):
+    chat: ChatOut
+    operation: OperationOut | None
+
+
+# Labels -------------------------------------------------------------------------------------
+
+Color = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="#RRGGBB")]
+
+
+class LabelCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=100)
+    color: Color
+    description: str | None = Field(default=None, max_length=500)
+
+
+class LabelUpdate(ApiModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    color: Color | None = None
+    description: str | None = Field(default=None, max_length=500)
+    status: Literal["active", "archived"] | None = None
+    entity_version: str | None = None
+
+
+class LabelOut(ResponseModel):
+    id: uuid.UUID
+    account_id: uuid.UUID
+    name: str
+    color: str
+    description: str | None
+    status: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    entity_version: str
+
+
+class LabelLink(ApiModel):
+    provider_session_id: ProviderSessionField
+    label_id: uuid.UUID
+
+
+class LabelSet(ApiModel):
+    provider_session_id: ProviderSessionField
+    label_ids: list[uuid.UUID] = Field(max_length=100)
+
+
+class LabelHistoryOut(ResponseModel):
+    id: uuid.UUID
+    label_id: uuid.UUID
+    label_name: str
+    action: str = Field(description="created | updated | deleted | added | removed")
+    target_type: str = Field(description="label | chat | message")
+    provider_session_id: str | None
+    remote_jid: str | None
+    message_id: str | None
+    actor_type: str
+    actor_id: str | None
+    created_at: Timestamp
+
+
+# Provider events and the sandbox -------------------------------------------------------------
+
+
+class ReceiverResult(ResponseModel):
+    received: bool
+    duplicate: bool
+    event_id: uuid.UUID | None
+
+
+class SandboxInbound(ApiModel):
+    from_: str = Field(alias="from", min_length=3, max_length=128, description="Phone or JID.")
+    text: str | None = Field(default=None, max_length=65536)
+    push_name: str | None = Field(default=None, max_length=200)
+    with_media: bool = False
+    reply_to: str | None = Field(default=None, max_length=200)
+    message_id: str | None = Field(default=None, max_length=200)
+
+
+class SandboxInboundResult(ResponseModel):
+    event_id: uuid.UUID | None
+    duplicate: bool
+    remote_jid: str
+    message_id: str
