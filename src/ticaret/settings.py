@@ -34,7 +34,7 @@ class WebhookSettings(BaseModel):
     # Allow customer webhook URLs that point at private/loopback addresses (SSRF guard off).
     allow_private_targets: bool = False
     timeout_seconds: float = 15.0
-    # Multiplies every retry delay; tests and staging shrink the ~2-day schedule to seconds.
+    # Multiplies every retry delay; tests and staging shrink the ~3-day schedule to seconds.
     retry_delay_scale: float = Field(default=1.0, ge=0.0, le=10.0)
     # How long a rotated-out secret keeps signing next to the new one.
     rotation_grace_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400)
