@@ -18,6 +18,7 @@ from ticaret.core.errors import install_error_handlers
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
+from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.settings import Settings, get_settings
 from ticaret.wa.router import router as wa_router
@@ -85,7 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs without a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
