@@ -7,15 +7,20 @@ migrations; every test starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 
@@ -122,6 +127,54 @@ def run_jobs(app: Any) -> Any:
         return worker
 
     return run
+
+
+class Mailbox:
+    """What a real SMTP server on 127.0.0.1 received; `delay_s` makes it slow to accept."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.delay_s = 0.0
+        self.receiving = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.receiving.set()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        body = parsed.get_body(("plain",))
+        assert body is not None
+        self.messages.append(
+            {"to": envelope.rcpt_tos, "subject": parsed["subject"], "body": body.get_content()}
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["to"] == [address]]
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1, with the app configured to use it."""
+    from ticaret.core.embedded import free_port
+    from ticaret.settings import get_settings
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp = get_settings().smtp
+    monkeypatch.setattr(smtp, "host", "127.0.0.1")
+    monkeypatch.setattr(smtp, "port", port)
+    monkeypatch.setattr(smtp, "starttls", False)
+    yield mailbox
+    controller.stop()
+
+
+def token_from(body: str) -> str:
+    match = re.search(r"token=([A-Za-z0-9_\-]+)", body)
+    assert match, body
+    return match.group(1)
 
 
 # Helpers ---------------------------------------------------------------------------------

@@ -5,56 +5,18 @@ import base64
 import json
 import re
 import time
-from collections.abc import Iterator
-from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
-from tests.conftest import Caller, assert_error, login, register
+from tests.conftest import Caller, Mailbox, assert_error, login, register, token_from
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.embedded import free_port
 from ticaret.models import OutgoingEmail
 from ticaret.settings import get_settings
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        body = parsed.get_body(("plain",))
-        assert body is not None
-        self.messages.append(
-            {"to": envelope.rcpt_tos, "subject": parsed["subject"], "body": body.get_content()}
-        )
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    """A real SMTP server on 127.0.0.1, with the app configured to use it."""
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    smtp = get_settings().smtp
-    monkeypatch.setattr(smtp, "host", "127.0.0.1")
-    monkeypatch.setattr(smtp, "port", port)
-    monkeypatch.setattr(smtp, "starttls", False)
-    yield mailbox
-    controller.stop()
-
-
-def token_from(body: str) -> str:
-    match = re.search(r"token=([A-Za-z0-9_\-]+)", body)
-    assert match, body
-    return match.group(1)
 
 
 async def test_register_returns_a_working_token_and_an_owned_account(
