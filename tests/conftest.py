@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
+import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -177,7 +181,90 @@ def token_from(body: str) -> str:
     return match.group(1)
 
 
+class ScriptedDns:
+    """The event loop's name service, scripted for some names (rebinding, public answers).
+
+    Each scripted name has a list of answers, one per lookup; the last one repeats.
+    """
+
+    def __init__(self, real: Any, script: dict[str, list[list[str]]]) -> None:
+        self._real = real
+        self._script = script
+        self.lookups: list[str] = []
+
+    async def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in self._script:
+            return list(await self._real(host, port, *args, **kwargs))
+        self.lookups.append(name)
+        answers = self._script[name]
+        ips = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (ip, port, 0, 0))
+            if ":" in ip
+            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
+            for ip in ips
+        ]
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def install(script: dict[str, list[list[str]]]) -> ScriptedDns:
+        loop = asyncio.get_running_loop()
+        scripted = ScriptedDns(loop.getaddrinfo, script)
+        monkeypatch.setattr(loop, "getaddrinfo", scripted.getaddrinfo)
+        return scripted
+
+    return install
+
+
 # Helpers ---------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def api_process(servers: Servers, **env: str) -> AsyncIterator[str]:
+    """`ticaret serve` as a real process on a free port (uvicorn options as in production)."""
+    from ticaret.core.embedded import free_port
+
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ticaret.cli",
+            "serve",
+            "--port",
+            str(port),
+            env={
+                **os.environ,
+                "TICARET_DATABASE_URL": servers.database_url,
+                "TICARET_REDIS_URL": servers.redis_url,
+                **env,
+            },
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as probe:
+                for _ in range(600):
+                    assert process.returncode is None, "the API process exited"
+                    try:
+                        if (await probe.get("/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the API process did not start")
+            yield base
+        except BaseException:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
 
 
 @dataclass

@@ -194,6 +194,7 @@ async def register(
         user.password_hash = password_hash
         user.name = name
         await session.flush()
+        await session.refresh(user)
         await send_verification(session, settings, user)
     await create_account_with_owner(session, user, account_name or f"{name}'s account")
     return await _login_response(session, settings, user)
