@@ -53,6 +53,10 @@ class UserOut(ResponseModel):
     id: uuid.UUID
     email: str
     name: str
+    email_verified_at: Timestamp | None = Field(
+        description="When the address was confirmed with a mailed token; accepting invitations "
+        "needs it."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     entity_version: str
@@ -77,10 +81,6 @@ class TokenPair(ResponseModel):
 class LoginResponse(TokenPair):
     user: UserOut
     accounts: list[MembershipOut]
-    email_verified: bool = Field(
-        description="False until the address is confirmed with a mailed token; accepting "
-        "invitations needs it."
-    )
 
 
 class InvitationOut(ResponseModel):

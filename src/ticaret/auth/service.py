@@ -100,7 +100,6 @@ async def _login_response(session: AsyncSession, settings: Settings, user: User)
         **pair.model_dump(),
         user=user_out(user),
         accounts=await memberships_out(session, user),
-        email_verified=user.email_verified_at is not None,
     )
 
 
