@@ -58,9 +58,16 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
     from ticaret.models import WebhookDelivery as Delivery
     from ticaret.settings import get_settings
     from ticaret.webhooks.signing import generate_secret
-    from ticaret.worker import JOBS_FUNCTIONS  # registers the event consumers, as the API does
+    from ticaret import wiring
+    from ticaret.core.events import EventPayload, event_type
 
-    assert JOBS_FUNCTIONS
+    class BenchOrder(EventPayload):
+        n: int
+        total: str
+        currency: str
+
+    wiring.load()  # the event consumers, as the API registers them
+    order_created = event_type("bench.order.created", "Emitted by this benchmark.", BenchOrder)
 
     settings = get_settings()
     init_engine(settings.database_url, pool_size=10)
@@ -89,9 +96,9 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
                 for n in range(first, min(first + batch, events)):
                     emit(
                         session,
+                        order_created,
+                        BenchOrder(n=n, total="19.90", currency="TRY"),
                         account_id=account_id,
-                        type="bench.order.created",
-                        data={"n": n, "total": "19.90", "currency": "TRY"},
                         actor=Actor.system(),
                     )
         emitted = time.perf_counter() - started

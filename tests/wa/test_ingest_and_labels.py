@@ -138,11 +138,11 @@ async def test_evolution_events_update_messages_chats_contacts(
     from sqlalchemy import select
 
     from ticaret.core.db import get_sessionmaker
-    from ticaret.models import WaInboxEvent
+    from ticaret.models import InboxItem
 
     async with get_sessionmaker()() as session:
         statuses = {
-            r.event_type: r.status for r in (await session.scalars(select(WaInboxEvent))).all()
+            r.event_type: r.status for r in (await session.scalars(select(InboxItem))).all()
         }
     assert statuses["labels.association"] == "ignored"
     assert statuses["messages.upsert"] == "processed"

@@ -8,6 +8,29 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.accounts import repository
+from ticaret.accounts.errors import (
+    AccountNotFound,
+    AlreadyMember,
+    ApiAccountNotFound,
+    ApiAccountRevoked,
+    LastOwner,
+    MemberNotFound,
+    OwnerRequired,
+    RoleTooHigh,
+)
+from ticaret.accounts.events import (
+    API_ACCOUNT_CREATED,
+    API_ACCOUNT_REVOKED,
+    API_ACCOUNT_SECRET_ROTATED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    MEMBER_ROLE_CHANGED,
+    ApiAccountCreated,
+    ApiAccountRef,
+    MemberAdded,
+    MemberRemoved,
+    MemberRoleChanged,
+)
 from ticaret.accounts.schemas import (
     AccountOut,
     ApiAccountOut,
@@ -18,9 +41,9 @@ from ticaret.auth import service as auth_service
 from ticaret.auth.repository import user_by_email
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page
-from ticaret.core.errors import Conflict, Forbidden, NotFound, VersionConflict
 from ticaret.core.events import emit
 from ticaret.core.security import hash_token, new_api_key, new_api_secret
+from ticaret.core.versioning import check_version
 from ticaret.models import Account, ApiAccount, Membership, Role, User
 from ticaret.settings import Settings
 
@@ -69,15 +92,10 @@ def api_account_out(api_account: ApiAccount) -> ApiAccountOut:
     )
 
 
-def _check_version(expected: str | None, entity_version: str) -> None:
-    if expected is not None and expected != entity_version:
-        raise VersionConflict(details={"currentEntityVersion": entity_version})
-
-
 def _check_can_grant(ctx: AccountContext, role: Role) -> None:
     # Owners manage owners; an admin can hand out anything up to admin.
     if role == Role.owner and ctx.role != Role.owner:
-        raise Forbidden("Only an owner can grant or remove the owner role.", code="owner_required")
+        raise OwnerRequired()
 
 
 # Accounts -------------------------------------------------------------------------------
@@ -100,7 +118,6 @@ async def list_accounts(
 
 async def create_account(session: AsyncSession, user: User, name: str) -> AccountOut:
     account = await auth_service.create_account_with_owner(session, user, name)
-    await session.refresh(account)
     return account_out(account, Role.owner)
 
 
@@ -129,7 +146,7 @@ async def add_member(
     _check_can_grant(ctx, role)
     account = await repository.account(session, ctx.account_id)
     if account is None:
-        raise NotFound("Account not found.")
+        raise AccountNotFound()
     user = await user_by_email(session, email)
     invited = user is None
     if user is None:
@@ -137,11 +154,10 @@ async def add_member(
         session.add(user)
         await session.flush()
     elif await repository.member(session, ctx.account_id, user.id) is not None:
-        raise Conflict("This user is already a member of the account.", code="already_member")
+        raise AlreadyMember()
     membership = Membership(account_id=ctx.account_id, user_id=user.id, role=role)
     session.add(membership)
     await session.flush()
-    await session.refresh(membership)
     if invited:
         inviter = ctx.principal.user.name if ctx.principal.user else "An integration"
         await auth_service.send_invitation(
@@ -149,9 +165,9 @@ async def add_member(
         )
     emit(
         session,
+        MEMBER_ADDED,
+        MemberAdded(user_id=user.id, email=user.email, role=role, invited=invited),
         account_id=ctx.account_id,
-        type="account.user.added",
-        data={"userId": str(user.id), "email": user.email, "role": role.value, "invited": invited},
         actor=ctx.actor,
     )
     return member_out(membership, user)
@@ -162,7 +178,7 @@ async def _member_or_404(
 ) -> tuple[Membership, User]:
     found = await repository.member(session, ctx.account_id, user_id, for_update=True)
     if found is None:
-        raise NotFound("User not found in this account.")
+        raise MemberNotFound()
     return found
 
 
@@ -171,7 +187,7 @@ async def _ensure_other_owner_remains(
 ) -> None:
     owners = await repository.lock_owner_ids(session, ctx.account_id)
     if [o for o in owners if o != user_id] == []:
-        raise Conflict("An account must keep at least one owner.", code="last_owner")
+        raise LastOwner()
 
 
 async def change_role(
@@ -182,7 +198,7 @@ async def change_role(
     entity_version: str | None,
 ) -> MemberOut:
     membership, user = await _member_or_404(session, ctx, user_id)
-    _check_version(entity_version, membership.entity_version)
+    check_version(membership, entity_version)
     if membership.role == role:
         return member_out(membership, user)
     _check_can_grant(ctx, role)
@@ -192,12 +208,11 @@ async def change_role(
     previous = membership.role
     membership.role = role
     await session.flush()
-    await session.refresh(membership)
     emit(
         session,
+        MEMBER_ROLE_CHANGED,
+        MemberRoleChanged(user_id=user.id, previous_role=previous, role=role),
         account_id=ctx.account_id,
-        type="account.user.role_changed",
-        data={"userId": str(user.id), "previousRole": previous.value, "role": role.value},
         actor=ctx.actor,
     )
     return member_out(membership, user)
@@ -212,9 +227,9 @@ async def remove_member(session: AsyncSession, ctx: AccountContext, user_id: uui
     await session.flush()
     emit(
         session,
+        MEMBER_REMOVED,
+        MemberRemoved(user_id=user.id, role=membership.role),
         account_id=ctx.account_id,
-        type="account.user.removed",
-        data={"userId": str(user.id), "role": membership.role.value},
         actor=ctx.actor,
     )
 
@@ -243,9 +258,7 @@ async def create_api_account(
 ) -> ApiAccountWithSecret:
     # A credential can never hold more power than whoever minted it.
     if not ctx.role.at_least(role):
-        raise Forbidden(
-            "You cannot create an API account above your own role.", code="role_too_high"
-        )
+        raise RoleTooHigh("You cannot create an API account above your own role.")
     secret = new_api_secret()
     api_account = ApiAccount(
         account_id=ctx.account_id,
@@ -258,12 +271,11 @@ async def create_api_account(
     )
     session.add(api_account)
     await session.flush()
-    await session.refresh(api_account)
     emit(
         session,
+        API_ACCOUNT_CREATED,
+        ApiAccountCreated(api_account_id=api_account.id, name=name, role=role),
         account_id=ctx.account_id,
-        type="api_account.created",
-        data={"apiAccountId": str(api_account.id), "name": name, "role": role.value},
         actor=ctx.actor,
     )
     return _with_secret(api_account, secret)
@@ -274,9 +286,9 @@ async def _api_account_or_404(
 ) -> ApiAccount:
     api_account = await repository.api_account(session, ctx.account_id, api_account_id)
     if api_account is None:
-        raise NotFound("API account not found.")
+        raise ApiAccountNotFound()
     if not ctx.role.at_least(api_account.role):
-        raise Forbidden("This API account has a higher role than yours.", code="role_too_high")
+        raise RoleTooHigh("This API account has a higher role than yours.")
     return api_account
 
 
@@ -285,19 +297,18 @@ async def rotate_secret(
 ) -> ApiAccountWithSecret:
     api_account = await _api_account_or_404(session, ctx, api_account_id)
     if api_account.revoked_at is not None:
-        raise Conflict("A revoked API account cannot be rotated.", code="api_account_revoked")
+        raise ApiAccountRevoked()
     secret = new_api_secret()
     # The old hash is replaced in the same transaction: the old secret fails from commit on.
     api_account.secret_hash = hash_token(secret)
     api_account.secret_last4 = secret[-4:]
     api_account.secret_rotated_at = datetime.now(UTC)
     await session.flush()
-    await session.refresh(api_account)
     emit(
         session,
+        API_ACCOUNT_SECRET_ROTATED,
+        ApiAccountRef(api_account_id=api_account.id),
         account_id=ctx.account_id,
-        type="api_account.secret_rotated",
-        data={"apiAccountId": str(api_account.id)},
         actor=ctx.actor,
     )
     return _with_secret(api_account, secret)
@@ -310,12 +321,11 @@ async def revoke(
     if api_account.revoked_at is None:
         api_account.revoked_at = datetime.now(UTC)
         await session.flush()
-        await session.refresh(api_account)
         emit(
             session,
+            API_ACCOUNT_REVOKED,
+            ApiAccountRef(api_account_id=api_account.id),
             account_id=ctx.account_id,
-            type="api_account.revoked",
-            data={"apiAccountId": str(api_account.id)},
             actor=ctx.actor,
         )
     return api_account_out(api_account)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.accounts.events import ACCOUNT_CREATED, AccountCreated
 from ticaret.auth import repository
+from ticaret.auth.errors import EmailTaken, InvalidCredentials, InvalidPasswordToken
 from ticaret.auth.schemas import LoginResponse, MembershipOut, UserOut
-from ticaret.core.errors import BadRequest, Conflict, Unauthorized
 from ticaret.core.events import Actor, emit
 from ticaret.core.ids import random_token
 from ticaret.core.security import hash_password, hash_token, issue_access_token, verify_password
@@ -51,9 +52,9 @@ async def create_account_with_owner(session: AsyncSession, user: User, name: str
     await session.flush()
     emit(
         session,
+        ACCOUNT_CREATED,
+        AccountCreated(account_id=account.id, name=account.name),
         account_id=account.id,
-        type="account.created",
-        data={"accountId": str(account.id), "name": account.name},
         actor=Actor("user", str(user.id)),
     )
     return account
@@ -69,7 +70,7 @@ async def register(
     account_name: str | None,
 ) -> LoginResponse:
     if await repository.user_by_email(session, email) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken")
+        raise EmailTaken()
     user = User(email=email, name=name, password_hash=await hash_password(password))
     session.add(user)
     await session.flush()
@@ -83,7 +84,7 @@ async def login(
     user = await repository.user_by_email(session, email)
     # One answer for an unknown email, a user without a password yet, and a wrong password.
     if not await verify_password(password, user.password_hash if user else None) or user is None:
-        raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
+        raise InvalidCredentials()
     await repository.touch_last_login(session, user.id, datetime.now(UTC))
     return await _login_response(session, settings, user)
 
@@ -158,10 +159,10 @@ async def reset_password(session: AsyncSession, *, token: str, password: str) ->
     now = datetime.now(UTC)
     stored = await repository.usable_token(session, hash_token(token), now)
     if stored is None:
-        raise BadRequest("The token is invalid, expired or already used.", code="invalid_token")
+        raise InvalidPasswordToken()
     user = await session.get(User, stored.user_id, with_for_update=True)
     if user is None:
-        raise BadRequest("The token is invalid, expired or already used.", code="invalid_token")
+        raise InvalidPasswordToken()
     user.password_hash = await hash_password(password)
     # Every access token issued before the reset carries the old version and stops working.
     user.token_version += 1

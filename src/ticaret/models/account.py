@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
+from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, one_of
 
 
 class Role(enum.StrEnum):
@@ -56,16 +56,12 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
 
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
-
 
 class Account(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "accounts"
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
 
 
 class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -84,8 +80,6 @@ class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
     account: Mapped[Account] = relationship(lazy="raise")
-
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
 
 
 class ApiAccount(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -106,8 +100,6 @@ class ApiAccount(IdMixin, TimestampMixin, VersionedMixin, Base):
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
 
 
 class TokenPurpose(enum.StrEnum):
@@ -132,6 +124,13 @@ class PasswordToken(IdMixin, Base):
     )
 
 
+class EmailStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"  # SMTP accepted it
+    logged = "logged"  # no SMTP configured: written to the worker's log instead
+    failed = "failed"  # gave up after the last attempt
+
+
 class OutgoingEmail(IdMixin, TimestampMixin, Base):
     """Every email is stored first, then sent by a job (SMTP) or logged when SMTP is off."""
 
@@ -140,14 +139,14 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
         Index(
             "ix_outgoing_emails_pending", "created_at", postgresql_where=text("status = 'pending'")
         ),
+        one_of("status", EmailStatus),
     )
 
     to_address: Mapped[str] = mapped_column(String(320), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
-    # pending -> sent (SMTP accepted) | logged (no SMTP configured) | failed (gave up)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=EmailStatus.pending)
     attempt_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

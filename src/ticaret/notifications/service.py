@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.queue import enqueue_after_commit
 from ticaret.models import OutgoingEmail
+from ticaret.notifications.tasks import email_job_id, send_email
 
 
 async def queue_email(
@@ -14,5 +14,5 @@ async def queue_email(
     email = OutgoingEmail(to_address=to, subject=subject, body_text=body, kind=kind)
     session.add(email)
     await session.flush()
-    enqueue_after_commit(session, "send_email", str(email.id), job_id=f"email:{email.id}")
+    send_email.options(job_id=email_job_id(email.id)).after_commit(session, str(email.id))
     return email

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from ticaret.wa.gateways import WEBHOOK_SECRET_HEADER, GatewayConfig, SessionStatus
-from ticaret.wa.gateways.events import (
+from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
     ChatUpserted,
     ContactUpserted,

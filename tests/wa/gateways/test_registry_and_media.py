@@ -17,7 +17,7 @@ from ticaret.wa.gateways import (
     register_gateway,
     registry,
 )
-from ticaret.wa.gateways.events import GatewayEvent, SessionState, SessionStatus
+from ticaret.wa.gateways.normalized import GatewayEvent, SessionState, SessionStatus
 from ticaret.wa.gateways.evolution import EvolutionGateway
 from ticaret.wa.gateways.waha import WahaGateway
 
