@@ -50,16 +50,15 @@ def run_receiver(port: int, delay_s: float) -> None:
 async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str, float]:
     from sqlalchemy import func, select
 
+    from ticaret import wiring
     from ticaret.core.db import dispose_engine, get_sessionmaker, init_engine, unit_of_work
-    from ticaret.core.events import Actor, emit
+    from ticaret.core.events import Actor, EventPayload, emit, event_type
     from ticaret.core.queue import close_redis, init_redis
     from ticaret.core.security import secret_box
     from ticaret.models import Account, DeliveryStatus, Event, Webhook, WebhookAttempt
     from ticaret.models import WebhookDelivery as Delivery
     from ticaret.settings import get_settings
     from ticaret.webhooks.signing import generate_secret
-    from ticaret import wiring
-    from ticaret.core.events import EventPayload, event_type
 
     class BenchOrder(EventPayload):
         n: int

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import Servers, register
-from ticaret.core.db import get_sessionmaker
 from ticaret.core import events
+from ticaret.core.db import get_sessionmaker
 from ticaret.core.events import account_channel, sweep_outbox
 from ticaret.core.queue import get_redis
 from ticaret.models import Event
