@@ -101,6 +101,26 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await get_redis().flushdb()
     yield
+    await check_emitted_events()
+
+
+async def check_emitted_events() -> None:
+    """Every event a test made the code emit has a declared type and fits its payload model.
+
+    Cheap, and it catches a payload that drifted from what `GET /events/types` documents.
+    """
+    from sqlalchemy import select
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.core.events import declared_event_type
+    from ticaret.models import Event
+
+    async with get_sessionmaker()() as session:
+        rows = (await session.execute(select(Event.type, Event.data))).tuples().all()
+    for event_type, data in rows:
+        declared = declared_event_type(event_type)
+        assert declared is not None, f"{event_type} was emitted but is not a declared type"
+        declared.payload.model_validate(data)
 
 
 @pytest.fixture

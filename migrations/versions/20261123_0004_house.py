@@ -157,7 +157,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table, column, _, _ in reversed(CHECKS):
-        op.drop_constraint(f"ck_{table}_{column}", table, type_="check")
+        op.drop_constraint(op.f(f"ck_{table}_{column}"), table, type_="check")
     op.create_table(
         "wa_inbox_events",
         sa.Column("session_id", sa.Uuid(), nullable=False),

@@ -195,7 +195,7 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
         "last_owner",
     )
     # Optimistic concurrency: a stale entityVersion (body or If-Match) is a 409.
-    assert_error(
+    conflict = assert_error(
         await client.patch(
             f"{base}/{agent.user_id}",
             json={"role": "viewer", "entityVersion": "999"},
@@ -204,6 +204,7 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
         409,
         "version_conflict",
     )
+    assert set(conflict["details"]) == {"currentEntityVersion"}
     assert_error(
         await client.patch(
             f"{base}/{agent.user_id}",

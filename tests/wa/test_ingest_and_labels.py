@@ -186,7 +186,9 @@ async def test_label_crud_rules(client: httpx.AsyncClient) -> None:
         json={"color": "#000000"},
         headers={**headers(agent), "If-Match": label["entityVersion"]},
     )
-    assert_error(stale, 409, "version_conflict")
+    conflict = assert_error(stale, 409, "version_conflict")
+    # Every conflict names the version to reload, under the same key.
+    assert conflict["details"] == {"currentEntityVersion": renamed.json()["data"]["entityVersion"]}
     assert_error(
         await client.patch(
             f"/wa/labels/{label['id']}", json={"name": "x"}, headers=headers(viewer)

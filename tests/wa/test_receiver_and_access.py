@@ -481,3 +481,25 @@ async def test_oversized_events_are_refused(client: httpx.AsyncClient) -> None:
     finally:
         settings.wa.max_event_bytes = 5 * 1024 * 1024
     assert len(await _inbox()) == 1
+
+
+async def test_deeply_nested_bodies_are_stored_failed_not_lost(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    created = await create_session(client, owner)
+    url = f"/wa/provider-events/{created['providerSessionId']}"
+    auth = {SECRET_HEADER: created["webhookSecret"]}
+    # Deeper than Python's JSON parser recurses, and deep enough to parse but not to keep.
+    too_deep = b'{"event": "message", "payload": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    deep = b'{"event": "message", "payload": ' + b"[" * 200 + b"]" * 200 + b"}"
+    for body in (too_deep, deep):
+        response = await client.post(url, content=body, headers=auth)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["duplicate"] is False
+    await run_jobs()
+    rows = await _inbox()
+    assert [r.status for r in rows] == ["failed", "failed"]
+    assert {r.raw_body for r in rows} == {too_deep.decode(), deep.decode()}
+    assert "too deeply" in rows[0].error and "deeper than 64 levels" in rows[1].error
+    assert all(r.payload is None for r in rows)

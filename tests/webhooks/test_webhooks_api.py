@@ -58,7 +58,8 @@ async def test_create_list_get_update_delete(client: httpx.AsyncClient) -> None:
         json={"description": "x", "entityVersion": hook["entityVersion"]},
         headers=owner.headers,
     )
-    assert_error(stale, 409, "version_conflict")
+    conflict = assert_error(stale, 409, "version_conflict")
+    assert conflict["details"] == {"currentEntityVersion": data["entityVersion"]}
     stale_header = await client.patch(
         f"{base}/{hook['id']}",
         json={"description": "x"},

@@ -40,7 +40,7 @@ from ticaret.accounts.schemas import (
 from ticaret.auth import service as auth_service
 from ticaret.auth.repository import user_by_email
 from ticaret.core.auth import AccountContext
-from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import emit
 from ticaret.core.security import hash_token, new_api_key, new_api_secret
 from ticaret.core.versioning import check_version
@@ -49,14 +49,7 @@ from ticaret.settings import Settings
 
 
 def account_out(account: Account, role: Role) -> AccountOut:
-    return AccountOut(
-        id=account.id,
-        name=account.name,
-        role=role,
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-        entity_version=account.entity_version,
-    )
+    return from_row(AccountOut, account, role=role)
 
 
 def member_out(membership: Membership, user: User) -> MemberOut:
@@ -75,21 +68,8 @@ def member_out(membership: Membership, user: User) -> MemberOut:
 
 
 def api_account_out(api_account: ApiAccount) -> ApiAccountOut:
-    return ApiAccountOut(
-        id=api_account.id,
-        account_id=api_account.account_id,
-        name=api_account.name,
-        role=api_account.role,
-        key=api_account.key,
-        secret_last4=api_account.secret_last4,
-        status="revoked" if api_account.revoked_at else "active",
-        last_used_at=api_account.last_used_at,
-        secret_rotated_at=api_account.secret_rotated_at,
-        revoked_at=api_account.revoked_at,
-        created_at=api_account.created_at,
-        updated_at=api_account.updated_at,
-        entity_version=api_account.entity_version,
-    )
+    status = "revoked" if api_account.revoked_at else "active"
+    return from_row(ApiAccountOut, api_account, status=status)
 
 
 def _check_can_grant(ctx: AccountContext, role: Role) -> None:
@@ -250,7 +230,8 @@ async def list_api_accounts(
 
 
 def _with_secret(api_account: ApiAccount, secret: str) -> ApiAccountWithSecret:
-    return ApiAccountWithSecret(**api_account_out(api_account).model_dump(), secret=secret)
+    status = "revoked" if api_account.revoked_at else "active"
+    return from_row(ApiAccountWithSecret, api_account, status=status, secret=secret)
 
 
 async def create_api_account(
