@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import socket
-import sys
-import tempfile
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +20,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
+
+from tests.helpers import Mailbox, ScriptedDns
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -110,6 +105,26 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await get_redis().flushdb()
     yield
+    await check_emitted_events()
+
+
+async def check_emitted_events() -> None:
+    """Every event a test made the code emit has a declared type and fits its payload model.
+
+    Cheap, and it catches a payload that drifted from what `GET /events/types` documents.
+    """
+    from sqlalchemy import select
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.core.events import declared_event_type
+    from ticaret.models import Event
+
+    async with get_sessionmaker()() as session:
+        rows = (await session.execute(select(Event.type, Event.data))).tuples().all()
+    for event_type, data in rows:
+        declared = declared_event_type(event_type)
+        assert declared is not None, f"{event_type} was emitted but is not a declared type"
+        declared.payload.model_validate(data)
 
 
 @pytest.fixture
@@ -133,30 +148,6 @@ def run_jobs(app: Any) -> Any:
     return run
 
 
-class Mailbox:
-    """What a real SMTP server on 127.0.0.1 received; `delay_s` makes it slow to accept."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.delay_s = 0.0
-        self.receiving = threading.Event()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.receiving.set()
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        body = parsed.get_body(("plain",))
-        assert body is not None
-        self.messages.append(
-            {"to": envelope.rcpt_tos, "subject": parsed["subject"], "body": body.get_content()}
-        )
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["to"] == [address]]
-
-
 @pytest.fixture
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     """A real SMTP server on 127.0.0.1, with the app configured to use it."""
@@ -175,38 +166,6 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     controller.stop()
 
 
-def token_from(body: str) -> str:
-    match = re.search(r"token=([A-Za-z0-9_\-]+)", body)
-    assert match, body
-    return match.group(1)
-
-
-class ScriptedDns:
-    """The event loop's name service, scripted for some names (rebinding, public answers).
-
-    Each scripted name has a list of answers, one per lookup; the last one repeats.
-    """
-
-    def __init__(self, real: Any, script: dict[str, list[list[str]]]) -> None:
-        self._real = real
-        self._script = script
-        self.lookups: list[str] = []
-
-    async def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        if name not in self._script:
-            return list(await self._real(host, port, *args, **kwargs))
-        self.lookups.append(name)
-        answers = self._script[name]
-        ips = answers.pop(0) if len(answers) > 1 else answers[0]
-        return [
-            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (ip, port, 0, 0))
-            if ":" in ip
-            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
-            for ip in ips
-        ]
-
-
 @pytest.fixture
 def dns(monkeypatch: pytest.MonkeyPatch) -> Any:
     def install(script: dict[str, list[list[str]]]) -> ScriptedDns:
@@ -219,52 +178,6 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 # Helpers ---------------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def api_process(servers: Servers, **env: str) -> AsyncIterator[str]:
-    """`ticaret serve` as a real process on a free port (uvicorn options as in production)."""
-    from ticaret.core.embedded import free_port
-
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "ticaret.cli",
-            "serve",
-            "--port",
-            str(port),
-            env={
-                **os.environ,
-                "TICARET_DATABASE_URL": servers.database_url,
-                "TICARET_REDIS_URL": servers.redis_url,
-                **env,
-            },
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient(base_url=base, timeout=10) as probe:
-                for _ in range(600):
-                    assert process.returncode is None, "the API process exited"
-                    try:
-                        if (await probe.get("/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.1)
-                else:
-                    raise AssertionError("the API process did not start")
-            yield base
-        except BaseException:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace"))
-            raise
-        finally:
-            if process.returncode is None:
-                process.terminate()
-                await process.wait()
 
 
 @dataclass

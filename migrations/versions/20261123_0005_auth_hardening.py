@@ -2,7 +2,7 @@
 tokens out of stored email bodies
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,6 +33,11 @@ def upgrade() -> None:
         "WHERE users.id = memberships.user_id AND users.password_hash IS NULL"
     )
 
+    op.create_check_constraint(
+        op.f("ck_password_tokens_purpose"),
+        "password_tokens",
+        "purpose IN ('password_reset', 'invitation', 'email_verification')",
+    )
     op.add_column("password_tokens", sa.Column("membership_id", sa.Uuid(), nullable=True))
     op.create_foreign_key(
         op.f("fk_password_tokens_membership_id_memberships"),
@@ -68,6 +73,10 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_reason", sa.String(length=32), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.CheckConstraint(
+            "revoked_reason IN ('logout', 'reuse', 'password_reset')",
+            name=op.f("ck_auth_sessions_revoked_reason"),
+        ),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -109,6 +118,7 @@ def downgrade() -> None:
     op.drop_table("auth_sessions")
     op.drop_column("outgoing_emails", "secret_encrypted")
     op.drop_index(op.f("ix_password_tokens_membership_id"), table_name="password_tokens")
+    op.drop_constraint(op.f("ck_password_tokens_purpose"), "password_tokens", type_="check")
     op.drop_constraint(
         op.f("fk_password_tokens_membership_id_memberships"), "password_tokens", type_="foreignkey"
     )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
 from ticaret.console.broker import close_broker
@@ -20,6 +21,8 @@ from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.queue import close_redis, init_redis
+from ticaret.events.router import document_event_types
+from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
 from ticaret.wa.router import router as wa_router
 from ticaret.wa.router_labels import router as wa_labels_router
@@ -47,6 +50,10 @@ TAGS = [
     },
     {"name": "Accounts", "description": "Accounts, their users and API accounts."},
     {"name": "Webhooks", "description": "Outgoing webhooks: endpoints, deliveries, tests."},
+    {
+        "name": "Events",
+        "description": "The event type catalogue; the `webhooks` section shows each payload.",
+    },
     {"name": "Console", "description": "Live event console and its server-sent event stream."},
     {"name": "WhatsApp sessions", "description": "Gateway sessions, pairing and sharing."},
     {"name": "WhatsApp", "description": "Chats, contacts, messages, actions and media."},
@@ -73,6 +80,8 @@ declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     ensure_secrets(settings)
+    # The same jobs, event types and outbox consumers as the worker.
+    wiring.load()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -118,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         accounts_router,
         webhooks_router,
+        events_router,
         console_router,
         wa_sessions_router,
         wa_router,
@@ -125,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wa_receiver_router,
     ):
         app.include_router(router)
+    document_event_types(app)
     return app
 
 

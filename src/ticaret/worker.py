@@ -1,126 +1,25 @@
-"""The arq worker: every domain's jobs, the sweepers, metrics per job."""
+"""The arq worker: every declared job and sweeper (`ticaret.wiring` loads them), metrics per job."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from collections.abc import Sequence
 
-from arq import Retry, cron
 from arq.connections import ArqRedis
-from arq.cron import CronJob
-from arq.typing import WorkerCoroutine
-from arq.worker import Function, Worker, func
+from arq.worker import Function, Worker
 
+from ticaret import wiring
 from ticaret.core import queue
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.http import close_http_client, init_http_client
-from ticaret.core.observability import JOB_LATENCY, JOBS, configure_logging
-from ticaret.core.tasks import sweep_outbox
-from ticaret.notifications.tasks import send_email, sweep_pending_emails
+from ticaret.core.jobs import registered_jobs, registered_sweepers
+from ticaret.core.observability import configure_logging
 from ticaret.settings import get_settings
-from ticaret.wa.tasks import (
-    deliver_sandbox_webhook,
-    perform_wa_operation,
-    process_wa_inbox_event,
-    purge_idempotency_keys,
-    sweep_wa_inbox,
-    sweep_wa_operations,
-)
-from ticaret.webhooks.tasks import (
-    deliver_webhook,
-    fan_out_event,
-    release_held_deliveries,
-    sweep_webhook_deliveries,
-)
 
 logger = logging.getLogger("ticaret.worker")
-
-JobFunction = Callable[..., Awaitable[Any]]
-
-# Every domain adds its jobs here (ids in, re-read state, idempotent).
-JOBS_FUNCTIONS: list[JobFunction] = [
-    send_email,
-    fan_out_event,
-    deliver_webhook,
-    release_held_deliveries,
-    process_wa_inbox_event,
-    perform_wa_operation,
-    deliver_sandbox_webhook,
-]
-
-
-def instrumented(fn: JobFunction) -> WorkerCoroutine:
-    name = fn.__name__
-
-    @functools.wraps(fn)
-    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            result = await fn(ctx, *args, **kwargs)
-        except Retry:
-            JOBS.labels(name, "retry").inc()
-            raise
-        except Exception:
-            JOBS.labels(name, "failure").inc()
-            raise
-        finally:
-            JOB_LATENCY.labels(name).observe(time.perf_counter() - started)
-        JOBS.labels(name, "success").inc()
-        return result
-
-    return cast(WorkerCoroutine, run)
-
-
-def job_functions() -> list[Function]:
-    return [func(instrumented(fn), name=fn.__name__, max_tries=8) for fn in JOBS_FUNCTIONS]
-
-
-def cron_jobs() -> list[CronJob]:
-    return [
-        cron(
-            instrumented(sweep_outbox),
-            name="sweep_outbox",
-            second=set(range(0, 60, 10)),
-            unique=True,
-        ),
-        cron(
-            instrumented(sweep_pending_emails),
-            name="sweep_pending_emails",
-            second={30},
-            unique=True,
-        ),
-        cron(
-            instrumented(sweep_webhook_deliveries),
-            name="sweep_webhook_deliveries",
-            second={15, 45},
-            unique=True,
-        ),
-        cron(
-            instrumented(sweep_wa_inbox),
-            name="sweep_wa_inbox",
-            second={15, 45},
-            unique=True,
-        ),
-        cron(
-            instrumented(sweep_wa_operations),
-            name="sweep_wa_operations",
-            second={5, 35},
-            unique=True,
-        ),
-        cron(
-            instrumented(purge_idempotency_keys),
-            name="purge_idempotency_keys",
-            minute={7},
-            second={0},
-            unique=True,
-        ),
-    ]
 
 
 def build_worker(
@@ -139,9 +38,10 @@ def build_worker(
     Cutting a job short on the signal instead could leave its side effect done but unrecorded
     (a mail sent, its row still pending, sent again later).
     """
+    wiring.load()
     return Worker(
-        functions=[*job_functions(), *extra_functions],
-        cron_jobs=cron_jobs() if with_cron else None,
+        functions=[*(declared.arq_function() for declared in registered_jobs()), *extra_functions],
+        cron_jobs=[sweeper.arq_cron() for sweeper in registered_sweepers()] if with_cron else None,
         redis_pool=redis,
         queue_name=queue.QUEUE_NAME,
         burst=burst,
@@ -168,7 +68,7 @@ async def run_worker() -> None:
 
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     worker = build_worker(redis, shutdown_grace_seconds=settings.worker_shutdown_grace_seconds)
-    logger.info("worker started with %d job(s)", len(JOBS_FUNCTIONS))
+    logger.info("worker started with %d job(s)", len(registered_jobs()))
     try:
         await worker.async_run()
     except asyncio.CancelledError:

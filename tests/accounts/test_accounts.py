@@ -4,7 +4,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Mailbox, add_member, assert_error, login, register, token_from
+from tests.conftest import add_member, assert_error, login, register
+from tests.helpers import Mailbox, token_from
 
 FOREIGN = "0190f3a4-0000-7000-8000-000000000000"
 
@@ -188,7 +189,7 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
         "last_owner",
     )
     # Optimistic concurrency: a stale entityVersion (body or If-Match) is a 409.
-    assert_error(
+    conflict = assert_error(
         await client.patch(
             f"{base}/{agent.user_id}",
             json={"role": "viewer", "entityVersion": "999"},
@@ -197,6 +198,7 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
         409,
         "version_conflict",
     )
+    assert set(conflict["details"]) == {"currentEntityVersion"}
     assert_error(
         await client.patch(
             f"{base}/{agent.user_id}",

@@ -13,7 +13,8 @@ import jwt
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import Caller, Mailbox, assert_error, login, register, token_from
+from tests.conftest import Caller, assert_error, login, register
+from tests.helpers import Mailbox, token_from
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.embedded import free_port
 from ticaret.models import OutgoingEmail

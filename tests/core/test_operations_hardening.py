@@ -9,7 +9,8 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import Servers, api_process, assert_error, register
+from tests.conftest import Servers, assert_error, register
+from tests.helpers import api_process
 from ticaret.core.embedded import free_port
 from ticaret.settings import get_settings
 

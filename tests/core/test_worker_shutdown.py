@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Mailbox, Servers, register
+from tests.conftest import Servers, register
+from tests.helpers import Mailbox
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import OutgoingEmail
 from ticaret.settings import get_settings

@@ -127,10 +127,10 @@ async def test_evolution_session_lifecycle_and_inbound(
         from sqlalchemy import select
 
         from ticaret.core.db import get_sessionmaker
-        from ticaret.models import WaInboxEvent
+        from ticaret.models import InboxItem
 
         async with get_sessionmaker()() as session:
-            rows = (await session.scalars(select(WaInboxEvent))).all()
+            rows = (await session.scalars(select(InboxItem))).all()
         assert [r.status for r in rows] == ["processed"]
         assert "apikey" not in json.dumps(rows[0].payload)
         assert created["webhookSecret"] not in json.dumps(rows[0].headers)

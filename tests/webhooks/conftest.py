@@ -85,6 +85,18 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
+def no_sweep_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sweepers treat anything not done as lost at once (no waiting for the grace period)."""
+    from datetime import timedelta
+
+    from ticaret.core import events
+    from ticaret.webhooks import tasks
+
+    monkeypatch.setattr(tasks, "SWEEP_GRACE", timedelta(0))
+    monkeypatch.setattr(events, "SWEEP_GRACE", timedelta(0))
+
+
+@pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shrink the 5 s ... 30 h schedule to milliseconds; the real worker still schedules it."""
     from ticaret.settings import get_settings

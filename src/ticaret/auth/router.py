@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import JSONResponse
 
 from ticaret.auth import service
+from ticaret.auth.errors import RefreshTokenReused
 from ticaret.auth.schemas import (
     Acknowledged,
     ApiAccountPrincipalOut,
@@ -94,11 +95,8 @@ async def refresh(
     if pair is None:
         # Answered, not raised: the revocation of the session must be committed.
         return JSONResponse(
-            error_body(
-                "refresh_token_reused",
-                "This refresh token was already used; the session has been ended. Log in again.",
-            ),
-            status_code=401,
+            error_body(RefreshTokenReused.code, RefreshTokenReused.default_message),
+            status_code=RefreshTokenReused.status_code,
         )
     return ok(pair)
 

@@ -9,7 +9,23 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.accounts.events import (
+    ACCOUNT_CREATED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    AccountCreated,
+    MemberAdded,
+    MemberRemoved,
+)
 from ticaret.auth import repository
+from ticaret.auth.errors import (
+    EmailTaken,
+    EmailUnverified,
+    InvalidCredentials,
+    InvalidPasswordToken,
+    InvalidRefreshToken,
+    InvitationNotFound,
+)
 from ticaret.auth.schemas import (
     InvitationOut,
     LoginResponse,
@@ -17,7 +33,6 @@ from ticaret.auth.schemas import (
     TokenPair,
     UserOut,
 )
-from ticaret.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from ticaret.core.events import Actor, emit
 from ticaret.core.ids import random_token
 from ticaret.core.ratelimit import clear_attempts, progressive_attempt
@@ -30,6 +45,7 @@ from ticaret.models import (
     PasswordToken,
     RefreshToken,
     Role,
+    SessionEndReason,
     TokenPurpose,
     User,
 )
@@ -112,13 +128,13 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Toke
     now = datetime.now(UTC)
     found = await repository.refresh_token_with_session(session, hash_token(token))
     if found is None:
-        raise Unauthorized("The refresh token is invalid.", code="invalid_refresh_token")
+        raise InvalidRefreshToken()
     stored, auth_session = found
     if auth_session.revoked_at is not None:
-        raise Unauthorized("The session has ended; log in again.", code="invalid_refresh_token")
+        raise InvalidRefreshToken("The session has ended; log in again.")
     if stored.used_at is not None:
         auth_session.revoked_at = now
-        auth_session.revoked_reason = "reuse"
+        auth_session.revoked_reason = SessionEndReason.reuse
         logger.warning(
             "refresh token reused: session %s of user %s revoked",
             auth_session.id,
@@ -126,10 +142,10 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Toke
         )
         return None
     if stored.expires_at <= now or auth_session.expires_at <= now:
-        raise Unauthorized("The refresh token has expired.", code="invalid_refresh_token")
+        raise InvalidRefreshToken("The refresh token has expired; log in again.")
     user = await session.get(User, auth_session.user_id)
     if user is None:
-        raise Unauthorized("The refresh token is invalid.", code="invalid_refresh_token")
+        raise InvalidRefreshToken()
     stored.used_at = now
     auth_session.refreshed_at = now
     return await _token_pair(session, settings, user, auth_session)
@@ -146,7 +162,7 @@ async def logout(
             ended.add(found[1].id)
     if ended:
         await repository.revoke_sessions(
-            session, user.id, datetime.now(UTC), "logout", session_ids=ended
+            session, user.id, datetime.now(UTC), SessionEndReason.logout, session_ids=ended
         )
 
 
@@ -161,9 +177,9 @@ async def create_account_with_owner(session: AsyncSession, user: User, name: str
     await session.flush()
     emit(
         session,
+        ACCOUNT_CREATED,
+        AccountCreated(account_id=account.id, name=account.name),
         account_id=account.id,
-        type="account.created",
-        data={"accountId": str(account.id), "name": account.name},
         actor=Actor("user", str(user.id)),
     )
     return account
@@ -180,7 +196,7 @@ async def register(
 ) -> LoginResponse:
     user = await repository.user_by_email(session, email, for_update=True)
     if user is not None and user.password_hash is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken")
+        raise EmailTaken()
     password_hash = await hash_password(password)
     if user is None:
         user = User(email=email, name=name, password_hash=password_hash)
@@ -193,7 +209,6 @@ async def register(
         user.password_hash = password_hash
         user.name = name
         await session.flush()
-        await session.refresh(user)
         await send_verification(session, settings, user)
     await create_account_with_owner(session, user, account_name or f"{name}'s account")
     return await _login_response(session, settings, user)
@@ -216,7 +231,7 @@ async def login(
     user = await repository.user_by_email(session, email)
     # One answer for an unknown email, a user without a password yet, and a wrong password.
     if not await verify_password(password, user.password_hash if user else None) or user is None:
-        raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
+        raise InvalidCredentials()
     await clear_attempts(LOGIN_SCOPE, email.lower())
     await repository.touch_last_login(session, user.id, datetime.now(UTC))
     return await _login_response(session, settings, user)
@@ -333,28 +348,17 @@ async def send_verification(session: AsyncSession, settings: Settings, user: Use
     )
 
 
-def _invalid_token() -> BadRequest:
-    return BadRequest("The token is invalid, expired or already used.", code="invalid_token")
-
-
 async def _accept(
     session: AsyncSession, user: User, account_id: uuid.UUID, membership: Membership
 ) -> None:
     membership.status = MembershipStatus.active
     await session.flush()
-    # The member list gains an active user: the same event as a direct add, marked as accepted
-    # (consumers already know `account.user.added`; the catalogue needs no new type).
+    # The member list gains an active user: the same event as a direct add, by the user.
     emit(
         session,
+        MEMBER_ADDED,
+        MemberAdded(user_id=user.id, email=user.email, role=membership.role, invited=False),
         account_id=account_id,
-        type="account.user.added",
-        data={
-            "userId": str(user.id),
-            "email": user.email,
-            "role": membership.role.value,
-            "invited": False,
-            "acceptedInvitation": True,
-        },
         actor=Actor("user", str(user.id)),
     )
 
@@ -365,10 +369,10 @@ async def reset_password(
     now = datetime.now(UTC)
     stored = await repository.usable_token(session, hash_token(token), PASSWORD_TOKENS, now)
     if stored is None:
-        raise _invalid_token()
+        raise InvalidPasswordToken()
     user = await session.get(User, stored.user_id, with_for_update=True)
     if user is None:
-        raise _invalid_token()
+        raise InvalidPasswordToken()
     user.password_hash = await hash_password(password)
     # The token came to this mailbox, so the address is theirs.
     user.email_verified_at = user.email_verified_at or now
@@ -376,7 +380,7 @@ async def reset_password(
     # and every login session (refresh tokens) ends.
     user.token_version += 1
     await repository.spend_open_tokens(session, user.id, now, PASSWORD_TOKENS)
-    await repository.revoke_sessions(session, user.id, now, "password_reset")
+    await repository.revoke_sessions(session, user.id, now, SessionEndReason.password_reset)
     if stored.purpose == TokenPurpose.invitation and stored.membership_id is not None:
         found = await repository.invitation(session, user.id, stored.membership_id)
         if found is not None:
@@ -391,10 +395,10 @@ async def verify_email(session: AsyncSession, *, token: str) -> None:
         session, hash_token(token), (TokenPurpose.email_verification.value,), now
     )
     if stored is None:
-        raise _invalid_token()
+        raise InvalidPasswordToken()
     user = await session.get(User, stored.user_id, with_for_update=True)
     if user is None:
-        raise _invalid_token()
+        raise InvalidPasswordToken()
     stored.used_at = now
     user.email_verified_at = user.email_verified_at or now
 
@@ -420,7 +424,7 @@ async def _invitation_or_404(
 ) -> tuple[Account, Membership]:
     found = await repository.invitation(session, user.id, invitation_id)
     if found is None:
-        raise NotFound("Invitation not found.")
+        raise InvitationNotFound()
     return found
 
 
@@ -429,11 +433,7 @@ async def accept_invitation(
 ) -> MembershipOut:
     account, membership = await _invitation_or_404(session, user, invitation_id)
     if user.email_verified_at is None:
-        raise Forbidden(
-            "Confirm your email address first (the link mailed at registration, or a password "
-            "reset), then accept the invitation.",
-            code="email_unverified",
-        )
+        raise EmailUnverified()
     await _accept(session, user, account.id, membership)
     return MembershipOut(account_id=account.id, account_name=account.name, role=membership.role)
 
@@ -443,10 +443,11 @@ async def decline_invitation(session: AsyncSession, user: User, invitation_id: u
     role = membership.role
     await session.delete(membership)
     await session.flush()
+    # The pending member leaves the member list, by their own hand.
     emit(
         session,
+        MEMBER_REMOVED,
+        MemberRemoved(user_id=user.id, role=role),
         account_id=account.id,
-        type="account.user.removed",
-        data={"userId": str(user.id), "role": role.value, "declinedInvitation": True},
         actor=Actor("user", str(user.id)),
     )

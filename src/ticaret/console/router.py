@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sse_starlette import EventSourceResponse
 
 from ticaret.console.broker import get_broker
+from ticaret.console.errors import InvalidAccountHeader, InvalidStreamToken
 from ticaret.console.stream import StreamFilter, account_events
 from ticaret.core.auth import AccountContext, account_context, get_principal, resolve_account
 from ticaret.core.db import unit_of_work
 from ticaret.core.envelope import Envelope, ResponseModel, ok
-from ticaret.core.errors import BadRequest, Unauthorized
 from ticaret.core.openapi import error_responses
 from ticaret.core.security import decode_scoped_token, issue_scoped_token
 from ticaret.models import ApiAccount, Membership, Role, User
@@ -119,18 +119,15 @@ async def issue_stream_token(ctx: Viewer) -> Envelope[StreamTokenOut]:
     )
 
 
-_REFUSED = "The stream token is invalid or expired; request a new one."
-
-
 async def _account_from_stream_token(token: str) -> uuid.UUID:
     claims = decode_scoped_token(get_settings(), token, STREAM_TOKEN_TYPE)
     if claims is None:
-        raise Unauthorized(_REFUSED, code="invalid_stream_token")
+        raise InvalidStreamToken()
     try:
         account_id = uuid.UUID(str(claims["acc"]))
         subject_id = uuid.UUID(str(claims["sub"]))
     except (KeyError, ValueError) as exc:
-        raise Unauthorized(_REFUSED, code="invalid_stream_token") from exc
+        raise InvalidStreamToken() from exc
     # Still allowed? A revoked key or a removed member loses access at the next (re)connect.
     async with unit_of_work() as session:
         if claims.get("pty") == "api_account":
@@ -153,7 +150,7 @@ async def _account_from_stream_token(token: str) -> uuid.UUID:
                 and role is not None
             )
     if not allowed:
-        raise Unauthorized(_REFUSED, code="invalid_stream_token")
+        raise InvalidStreamToken()
     return account_id
 
 
@@ -164,7 +161,7 @@ def _account_header(request: Request) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError as exc:
-        raise BadRequest("x-account-id must be an account id.", code="invalid_account_id") from exc
+        raise InvalidAccountHeader() from exc
 
 
 async def _account_from_headers(request: Request) -> uuid.UUID:

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
-    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
+from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, one_of
 
 
 class Role(enum.StrEnum):
@@ -60,16 +59,12 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
 
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
-
 
 class Account(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "accounts"
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
 
 
 class MembershipStatus(enum.StrEnum):
@@ -83,7 +78,7 @@ class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("account_id", "user_id", name="uq_memberships_account_user"),
-        CheckConstraint("status IN ('active', 'invited')", name="status"),
+        one_of("status", MembershipStatus),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -99,8 +94,6 @@ class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
     account: Mapped[Account] = relationship(lazy="raise")
-
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
 
 
 class ApiAccount(IdMixin, TimestampMixin, VersionedMixin, Base):
@@ -122,8 +115,6 @@ class ApiAccount(IdMixin, TimestampMixin, VersionedMixin, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
-
 
 class TokenPurpose(enum.StrEnum):
     password_reset = "password_reset"  # noqa: S105 - a purpose name
@@ -135,6 +126,7 @@ class PasswordToken(IdMixin, Base):
     """Single-use reset/invitation tokens; only their hash is stored."""
 
     __tablename__ = "password_tokens"
+    __table_args__ = (one_of("purpose", TokenPurpose),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
@@ -152,6 +144,13 @@ class PasswordToken(IdMixin, Base):
     )
 
 
+class EmailStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"  # SMTP accepted it
+    logged = "logged"  # no SMTP configured: written to the worker's log instead
+    failed = "failed"  # gave up after the last attempt
+
+
 class OutgoingEmail(IdMixin, TimestampMixin, Base):
     """Every email is stored first, then sent by a job (SMTP) or logged when SMTP is off."""
 
@@ -160,6 +159,7 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
         Index(
             "ix_outgoing_emails_pending", "created_at", postgresql_where=text("status = 'pending'")
         ),
+        one_of("status", EmailStatus),
     )
 
     to_address: Mapped[str] = mapped_column(String(320), nullable=False)
@@ -169,17 +169,23 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
     secret_encrypted: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
-    # pending -> sent (SMTP accepted) | logged (no SMTP configured) | failed (gave up)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=EmailStatus.pending)
     attempt_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionEndReason(enum.StrEnum):
+    logout = "logout"
+    reuse = "reuse"  # an already used refresh token came back: the family leaked
+    password_reset = "password_reset"  # noqa: S105 - a reason name
 
 
 class AuthSession(IdMixin, Base):
     """One login: the family of its rotating refresh tokens; revoking it ends them all."""
 
     __tablename__ = "auth_sessions"
+    __table_args__ = (one_of("revoked_reason", SessionEndReason),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
@@ -191,7 +197,6 @@ class AuthSession(IdMixin, Base):
     # The absolute end of the session, however often it is refreshed.
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # logout | reuse (an already used refresh token came back) | password_reset
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.queue import enqueue_after_commit
 from ticaret.core.security import secret_box
 from ticaret.models import OutgoingEmail
+from ticaret.notifications.tasks import SECRET_PLACEHOLDER, email_job_id, send_email
 from ticaret.settings import get_settings
 
-# Where a mail's secret (a reset, invitation or verification token) goes in the stored body.
-SECRET_PLACEHOLDER = "{{secret}}"  # noqa: S105 - a marker, not a secret
+__all__ = ["SECRET_PLACEHOLDER", "queue_email"]
 
 
 async def queue_email(
@@ -39,5 +38,5 @@ async def queue_email(
     )
     session.add(email)
     await session.flush()
-    enqueue_after_commit(session, "send_email", str(email.id), job_id=f"email:{email.id}")
+    send_email.options(job_id=email_job_id(email.id)).after_commit(session, str(email.id))
     return email

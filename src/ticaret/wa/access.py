@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Query
 from sqlalchemy import exists, or_, select
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.auth import AccountContext, account_context
 from ticaret.core.db import DbSession
-from ticaret.core.errors import BadRequest, NotFound
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor, D, EventType, emit
 from ticaret.models import Role, WaSession, WaSessionShare
+from ticaret.wa.errors import ProviderSessionRequired, SessionNotFound
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ async def resolve_wa(
     if provider_session_id:
         wa = await accessible_session(session, ctx.account_id, provider_session_id)
         if wa is None:
-            raise NotFound("WhatsApp session not found.", code="session_not_found")
+            raise SessionNotFound()
         return WaContext(ctx, wa)
     candidates = (
         await session.scalars(
@@ -69,10 +69,7 @@ async def resolve_wa(
         )
     ).all()
     if len(candidates) != 1:
-        raise BadRequest(
-            "Name the WhatsApp session with providerSessionId.",
-            code="provider_session_required",
-        )
+        raise ProviderSessionRequired()
     return WaContext(ctx, candidates[0])
 
 
@@ -89,9 +86,9 @@ async def session_account_ids(session: AsyncSession, wa: WaSession) -> list[uuid
 async def emit_to_session(
     session: AsyncSession,
     wa: WaSession,
+    type: EventType[D],
+    data: D,
     *,
-    type: str,
-    data: dict[str, Any],
     actor: Actor,
     accounts: list[uuid.UUID] | None = None,
 ) -> None:
@@ -99,9 +96,9 @@ async def emit_to_session(
     for account_id in accounts if accounts is not None else await session_account_ids(session, wa):
         emit(
             session,
+            type,
+            data,
             account_id=account_id,
-            type=type,
-            data=data,
             actor=actor,
             provider_session_id=wa.provider_session_id,
         )

@@ -18,31 +18,47 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.errors import BadRequest, NotFound, PayloadTooLarge
 from ticaret.core.ids import new_id
-from ticaret.core.queue import enqueue_after_commit
-from ticaret.models import WaMessage, WaMessageOperation
+from ticaret.models import (
+    MessageAction as Action,
+)
+from ticaret.models import (
+    MessageType,
+    OperationStatus,
+    WaMessage,
+    WaMessageOperation,
+)
 from ticaret.settings import get_settings
 from ticaret.wa.access import WaContext, emit_to_session
-from ticaret.wa.gateway import session_gateway
+from ticaret.wa.errors import (
+    FileTooLarge,
+    InvalidJid,
+    InvalidMedia,
+    InvalidMediaData,
+    MessageNotFound,
+    NotOwnMessage,
+    UnsupportedByProvider,
+)
+from ticaret.wa.events import CHAT_UPDATED
 from ticaret.wa.gateways._jid import bare_number, chat_type_of
 from ticaret.wa.gateways.base import Capability
+from ticaret.wa.gateways.factory import session_gateway
 from ticaret.wa.ingest import Ingest
-from ticaret.wa.operations import PERFORM_JOB
 from ticaret.wa.queries import chat_row, get_message
 from ticaret.wa.schemas import (
+    ActionRequest,
     ActionResult,
     Delete,
     Edit,
     Forward,
     MarkRead,
-    MessageAction,
     React,
     ReadResult,
     Reply,
     SendMedia,
     SendText,
 )
+from ticaret.wa.tasks import queue_operation
 from ticaret.wa.views import chat_data, chat_labels, chat_out, message_out, operation_out
 
 _JID = re.compile(
@@ -63,12 +79,10 @@ def normalize_jid(value: str) -> str:
     if "@" not in value:
         digits = bare_number(value)
         if not 6 <= len(digits) <= 15:
-            raise BadRequest(
-                "remoteJid must be a WhatsApp JID or a phone number.", code="invalid_jid"
-            )
+            raise InvalidJid()
         return f"{digits}@s.whatsapp.net"
     if not _JID.match(value):
-        raise BadRequest("remoteJid must be a WhatsApp JID or a phone number.", code="invalid_jid")
+        raise InvalidJid()
     return value
 
 
@@ -89,9 +103,7 @@ def _origin(wa_ctx: WaContext, operation_id: uuid.UUID, meta: RequestMeta) -> di
 
 def _require(wa_ctx: WaContext, capability: Capability, action: str) -> None:
     if capability not in session_gateway(wa_ctx.wa).capabilities:
-        raise BadRequest(
-            f"The {wa_ctx.wa.provider} gateway cannot {action}.", code="unsupported_by_provider"
-        )
+        raise UnsupportedByProvider(f"The {wa_ctx.wa.provider} gateway cannot {action}.")
 
 
 def _media_type(media_kind: str | None, mimetype: str) -> str:
@@ -106,13 +118,13 @@ def _media_type(media_kind: str | None, mimetype: str) -> str:
 def _decode_upload(data: str) -> bytes:
     limit = get_settings().wa.max_upload_bytes
     if len(data) > limit * 4 // 3 + 8:
-        raise PayloadTooLarge(f"The file is larger than {limit} bytes.", code="file_too_large")
+        raise FileTooLarge(f"The file is larger than {limit} bytes.")
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise BadRequest("media.data must be base64.", code="invalid_media_data") from exc
+        raise InvalidMediaData() from exc
     if not raw:
-        raise BadRequest("media.data is empty.", code="invalid_media_data")
+        raise InvalidMediaData("media.data is empty.")
     return raw
 
 
@@ -153,7 +165,7 @@ async def perform(
     session: AsyncSession,
     wa_ctx: WaContext,
     remote_jid: str,
-    body: MessageAction,
+    body: ActionRequest,
     meta: RequestMeta,
 ) -> ActionResult:
     remote_jid = normalize_jid(remote_jid)
@@ -183,9 +195,9 @@ async def perform(
     elif isinstance(body, SendMedia):
         source = body.media
         if (source.url is None) == (source.data is None):
-            raise BadRequest("Give exactly one of media.url and media.data.", code="invalid_media")
+            raise InvalidMedia()
         if source.url is not None and not source.url.startswith(("http://", "https://")):
-            raise BadRequest("media.url must be an http(s) URL.", code="invalid_media")
+            raise InvalidMedia("media.url must be an http(s) URL.")
         if source.data is not None:
             upload = _decode_upload(source.data)
             request["media"].pop("data", None)
@@ -212,7 +224,7 @@ async def perform(
         _require(wa_ctx, "edit", "edit messages")
         message = await get_message(session, wa_ctx, remote_jid, body.message_id)
         if not message.from_me:
-            raise BadRequest("Only our own messages can be edited.", code="not_own_message")
+            raise NotOwnMessage()
         new_message = False
     elif isinstance(body, Delete):
         message = await get_message(session, wa_ctx, remote_jid, body.message_id)
@@ -245,7 +257,7 @@ async def perform(
         session_id=wa_ctx.wa.id,
         message_pk=message.id,
         action=body.action,
-        status="queued",
+        status=OperationStatus.queued,
         attempts=0,
         request={**request, "remoteJid": remote_jid},
         upload=upload,
@@ -254,9 +266,7 @@ async def perform(
     )
     session.add(operation)
     await session.flush()
-    await session.refresh(operation)
-    await session.refresh(message)
-    enqueue_after_commit(session, PERFORM_JOB, str(operation.id), job_id=f"wa-op:{operation.id}")
+    queue_operation(session, operation.id)
     return ActionResult(
         message=message_out(message, wa_ctx.wa.provider_session_id),
         operation=operation_out(operation),
@@ -271,7 +281,7 @@ async def mark_read(
         WaMessage.session_id == wa_ctx.wa.id,
         WaMessage.remote_jid == remote_jid,
         WaMessage.from_me.is_(False),
-        WaMessage.type != "reaction",
+        WaMessage.type != MessageType.reaction,
     )
     if body.message_ids:
         stmt = stmt.where(WaMessage.message_id.in_(body.message_ids))
@@ -280,7 +290,7 @@ async def mark_read(
         stmt = stmt.order_by(WaMessage.source_timestamp.desc()).limit(max(chat.unread_count, 1))
     messages = (await session.scalars(stmt)).all()
     if body.message_ids and len(messages) != len(set(body.message_ids)):
-        raise NotFound("Some of messageIds are not in this chat.", code="message_not_found")
+        raise MessageNotFound("Some of messageIds are not in this chat.")
     chat.unread_count = 0
     operation = None
     if messages:
@@ -288,8 +298,8 @@ async def mark_read(
             id=new_id(),
             account_id=wa_ctx.account_id,
             session_id=wa_ctx.wa.id,
-            action="read",
-            status="queued",
+            action=Action.read,
+            status=OperationStatus.queued,
             attempts=0,
             request={
                 "remoteJid": remote_jid,
@@ -303,19 +313,11 @@ async def mark_read(
         )
         session.add(operation)
     await session.flush()
-    await session.refresh(chat)
     if operation is not None:
-        await session.refresh(operation)
-        enqueue_after_commit(
-            session, PERFORM_JOB, str(operation.id), job_id=f"wa-op:{operation.id}"
-        )
+        queue_operation(session, operation.id)
     psid = wa_ctx.wa.provider_session_id
     await emit_to_session(
-        session,
-        wa_ctx.wa,
-        type="wa.chat.updated",
-        data=chat_data(chat, psid),
-        actor=wa_ctx.ctx.actor,
+        session, wa_ctx.wa, CHAT_UPDATED, chat_data(chat, psid), actor=wa_ctx.ctx.actor
     )
     labels = await chat_labels(session, wa_ctx.account_id, [chat.id])
     return ReadResult(

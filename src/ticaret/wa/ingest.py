@@ -19,16 +19,32 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor
+from ticaret.core.events import Actor, D, EventType
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
-from ticaret.models import WaChat, WaContact, WaInboxEvent, WaMessage, WaSession
+from ticaret.core.inbox import Outcome
+from ticaret.models import (
+    Ack,
+    ChatType,
+    InboxItem,
+    MessageType,
+    WaChat,
+    WaContact,
+    WaMessage,
+    WaSession,
+)
 from ticaret.wa.access import emit_to_session, session_account_ids
+from ticaret.wa.events import (
+    CHAT_UPDATED,
+    MESSAGE_DELETED,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    MESSAGE_UPDATED,
+    MessageDeleted,
+)
 from ticaret.wa.gateways import GatewayConfig, gateway_for
 from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
-from ticaret.wa.gateways.events import (
-    Ack,
+from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
     ChatUpserted,
     ContactUpserted,
@@ -59,21 +75,20 @@ RECEIPT_FIELDS = {
 
 
 @dataclass
-class Outcome:
+class Applied:
+    """What one gateway call's events did: applied, skipped as unused, or malformed."""
+
     applied: int = 0
     skipped: list[str] = field(default_factory=list)
     malformed: list[str] = field(default_factory=list)
 
     @property
-    def status(self) -> str:
+    def outcome(self) -> Outcome:
         if self.malformed:
-            return "failed"
-        return "processed" if self.applied or not self.skipped else "ignored"
-
-    @property
-    def error(self) -> str | None:
-        reasons = self.malformed or ([] if self.applied else self.skipped)
-        return "; ".join(reasons)[:1000] if reasons else None
+            return Outcome.failed("; ".join(self.malformed))
+        if self.applied or not self.skipped:
+            return Outcome.processed()
+        return Outcome.ignored("; ".join(self.skipped))
 
 
 class Ingest:
@@ -85,15 +100,15 @@ class Ingest:
         self.actor = Actor.system()
         self._accounts: list[uuid.UUID] | None = None
 
-    async def _emit(self, type: str, data: dict[str, Any]) -> None:
+    async def _emit(self, type: EventType[D], data: D) -> None:
         if self._accounts is None:
             self._accounts = await session_account_ids(self.session, self.wa)
         await emit_to_session(
-            self.session, self.wa, type=type, data=data, actor=self.actor, accounts=self._accounts
+            self.session, self.wa, type, data, actor=self.actor, accounts=self._accounts
         )
 
-    async def apply(self, events: Sequence[GatewayEvent]) -> Outcome:
-        outcome = Outcome()
+    async def apply(self, events: Sequence[GatewayEvent]) -> Applied:
+        outcome = Applied()
         for event in events:
             # No event name at all means the body is not a webhook of this gateway: malformed.
             if isinstance(event, MalformedEvent) or (
@@ -208,7 +223,7 @@ class Ingest:
         )
 
     async def chat_after_message(self, message: WaMessage, name: str | None) -> WaChat:
-        visible = message.type != "reaction"
+        visible = message.type != MessageType.reaction
         at = message.source_timestamp
         stmt = insert(WaChat).values(
             id=new_id(),
@@ -255,7 +270,7 @@ class Ingest:
     # Messages -------------------------------------------------------------------------------
 
     async def message(self, m: NormalizedMessage) -> None:
-        if m.type == "reaction":
+        if m.type == MessageType.reaction:
             return
         resolved = m.sender_alt_jid or m.sender_jid
         values: dict[str, Any] = {
@@ -317,10 +332,10 @@ class Ingest:
             if m.ack is not None:
                 for message in await self._ack_messages((m.message_id,), m.ack):
                     await self._emit(
-                        "wa.message.updated", message_data(message, self.wa.provider_session_id)
+                        MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id)
                     )
             return
-        if not m.from_me and m.chat_type == "individual" and m.sender_jid:
+        if not m.from_me and m.chat_type == ChatType.individual and m.sender_jid:
             await self.contact(
                 m.sender_jid,
                 push_name=m.push_name,
@@ -329,15 +344,15 @@ class Ingest:
             )
         elif m.participant and not m.from_me:
             await self.contact(m.participant, push_name=m.push_name, phone=m.sender_phone)
-        if m.chat_type == "group":
+        if m.chat_type == ChatType.group:
             await self.contact(m.chat_id, is_group_contact=True)
-        chat_name = m.push_name if m.chat_type == "individual" and not m.from_me else None
+        chat_name = m.push_name if m.chat_type == ChatType.individual and not m.from_me else None
         chat = await self.chat_after_message(inserted, chat_name)
         if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
             chat.alt_jid = m.chat_alt_jid
-        kind = "wa.message.sent" if m.from_me else "wa.message.received"
+        kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
         await self._emit(kind, message_data(inserted, self.wa.provider_session_id))
-        await self._emit("wa.chat.updated", chat_data(chat, self.wa.provider_session_id))
+        await self._emit(CHAT_UPDATED, chat_data(chat, self.wa.provider_session_id))
 
     async def _ack_messages(self, message_ids: Sequence[str], ack: int) -> list[WaMessage]:
         # By key id alone: the chat may be named by its LID in one event, its phone in another.
@@ -373,9 +388,7 @@ class Ingest:
 
     async def ack(self, event: MessageAck) -> None:
         for message in await self._ack_messages(event.message_ids, event.ack):
-            await self._emit(
-                "wa.message.updated", message_data(message, self.wa.provider_session_id)
-            )
+            await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
 
     async def edited(self, event: MessageEdited) -> None:
         rows = await self.session.scalars(
@@ -395,9 +408,7 @@ class Ingest:
             .execution_options(synchronize_session=False, populate_existing=True)
         )
         for message in rows.all():
-            await self._emit(
-                "wa.message.updated", message_data(message, self.wa.provider_session_id)
-            )
+            await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
 
     async def deleted(self, message_id: str, *, for_everyone: bool) -> None:
         column = WaMessage.deleted_for_everyone if for_everyone else WaMessage.deleted_for_me
@@ -415,8 +426,8 @@ class Ingest:
         )
         for message in rows.all():
             data = message_data(message, self.wa.provider_session_id)
-            data["scope"] = "everyone" if for_everyone else "me"
-            await self._emit("wa.message.deleted", data)
+            scope = "everyone" if for_everyone else "me"
+            await self._emit(MESSAGE_DELETED, MessageDeleted(**data.model_dump(), scope=scope))
 
     async def reaction(self, event: ReactionReceived) -> None:
         sender = event.sender_alt_jid or event.sender_jid or ("me" if event.from_me else "unknown")
@@ -432,8 +443,8 @@ class Ingest:
             sender_jid=event.sender_jid,
             sender_jid_resolved=sender,
             sender_phone=phone_of(event.sender_alt_jid or event.sender_jid),
-            chat_type="group" if is_group(event.chat_id) else "individual",
-            type="reaction",
+            chat_type=ChatType.group if is_group(event.chat_id) else ChatType.individual,
+            type=MessageType.reaction,
             emoji=event.emoji or None,
             reaction_target=event.target_message_id,
             mentions=[],
@@ -470,9 +481,7 @@ class Ingest:
             return
         target.reactions = reactions
         await self.session.flush()
-        # The flush expired the server-set `updated_at`; load it back before serializing.
-        await self.session.refresh(target)
-        await self._emit("wa.message.updated", message_data(target, self.wa.provider_session_id))
+        await self._emit(MESSAGE_UPDATED, message_data(target, self.wa.provider_session_id))
 
 
 def _parser(provider: str) -> Any:
@@ -487,45 +496,10 @@ def _parser(provider: str) -> Any:
     return gateway_for(provider, get_http_client(), config)
 
 
-async def process_inbox_event(event_id: uuid.UUID) -> str:
-    """The job body: apply one stored webhook; failures are recorded on the row, not raised."""
-    try:
-        async with unit_of_work() as session:
-            found = (
-                await session.execute(
-                    select(WaInboxEvent, WaSession)
-                    .join(WaSession, WaSession.id == WaInboxEvent.session_id)
-                    .where(WaInboxEvent.id == event_id)
-                    .with_for_update(of=WaInboxEvent, skip_locked=True)
-                )
-            ).first()
-            if found is None or found[0].status != "received":
-                return "skipped"
-            row, wa = found
-            row.attempts += 1
-            row.processed_at = datetime.now(UTC)
-            if wa.deleted_at is not None:
-                row.status, row.error = "ignored", "session deleted"
-                return row.status
-            events = _parser(wa.provider).parse_webhook(row.payload)
-            outcome = await Ingest(session, wa).apply(events)
-            row.status, row.error = outcome.status, outcome.error
-            return row.status
-    except Exception as exc:
-        # The work rolled back with its events; keep the raw payload and say what went wrong.
-        logger.exception("inbox event %s failed", event_id)
-        # A database error's text carries the whole statement; its first line says enough.
-        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
-        await _mark_failed(event_id, f"{type(exc).__name__}: {reason}"[:1000])
-        return "failed"
-
-
-async def _mark_failed(event_id: uuid.UUID, error: str) -> None:
-    async with unit_of_work() as session:
-        row = await session.scalar(
-            select(WaInboxEvent).where(WaInboxEvent.id == event_id).with_for_update()
-        )
-        if row is not None and row.status == "received":
-            row.status, row.error = "failed", error
-            row.attempts += 1
-            row.processed_at = datetime.now(UTC)
+async def apply_gateway_event(session: AsyncSession, item: InboxItem) -> Outcome:
+    """The inbox handler of source "wa": one stored gateway call, applied in one transaction."""
+    wa = await session.get(WaSession, uuid.UUID(item.scope))
+    if wa is None or wa.deleted_at is not None:
+        return Outcome.ignored("session deleted")
+    events = _parser(wa.provider).parse_webhook(item.payload)
+    return (await Ingest(session, wa).apply(events)).outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -14,42 +14,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page
-from ticaret.core.errors import Conflict, NotFound, VersionConflict
 from ticaret.core.events import emit
 from ticaret.core.ids import new_id
+from ticaret.core.versioning import check_version
 from ticaret.models import (
+    LabelChange,
+    LabelStatus,
+    LabelTarget,
     WaChatLabel,
     WaLabel,
     WaLabelHistory,
     WaMessageLabel,
 )
 from ticaret.wa.access import WaContext
+from ticaret.wa.errors import LabelNameTaken, LabelNotFound, LabelNotLinked
+from ticaret.wa.events import LABEL_CHANGED, LabelChanged, LabelRef
 from ticaret.wa.queries import chat_row, get_message
 from ticaret.wa.schemas import LabelCreate, LabelHistoryOut, LabelOut, LabelUpdate
 
-Target = Literal["label", "chat", "message"]
-
 
 def label_out(label: WaLabel) -> LabelOut:
-    return LabelOut(
-        id=label.id,
-        account_id=label.account_id,
-        name=label.name,
-        color=label.color,
-        description=label.description,
-        status=label.status,
-        created_at=label.created_at,
-        updated_at=label.updated_at,
-        entity_version=label.entity_version,
-    )
+    return LabelOut.model_validate(label)
 
 
 def _record(
     session: AsyncSession,
     ctx: AccountContext,
     label: WaLabel,
-    action: str,
-    target: Target,
+    action: LabelChange,
+    target: LabelTarget,
     *,
     provider_session_id: str | None = None,
     remote_jid: str | None = None,
@@ -72,16 +65,16 @@ def _record(
     )
     emit(
         session,
+        LABEL_CHANGED,
+        LabelChanged(
+            action=action,
+            target_type=target,
+            label=LabelRef.model_validate(label),
+            provider_session_id=provider_session_id,
+            remote_jid=remote_jid,
+            message_id=message_id,
+        ),
         account_id=ctx.account_id,
-        type="wa.label.changed",
-        data={
-            "action": action,
-            "targetType": target,
-            "label": {"id": str(label.id), "name": label.name, "color": label.color},
-            "providerSessionId": provider_session_id,
-            "remoteJid": remote_jid,
-            "messageId": message_id,
-        },
         actor=ctx.actor,
         provider_session_id=provider_session_id,
     )
@@ -91,7 +84,7 @@ def _record(
 
 
 async def list_labels(
-    session: AsyncSession, ctx: AccountContext, page: PageParams, status: str | None
+    session: AsyncSession, ctx: AccountContext, page: PageParams, status: LabelStatus | None
 ) -> Page[LabelOut]:
     stmt = select(WaLabel).where(WaLabel.account_id == ctx.account_id)
     if status:
@@ -112,7 +105,7 @@ async def _label_or_404(
         stmt = stmt.with_for_update()
     label = await session.scalar(stmt)
     if label is None:
-        raise NotFound("Label not found.", code="label_not_found")
+        raise LabelNotFound()
     return label
 
 
@@ -121,7 +114,7 @@ async def _flush_unique(session: AsyncSession) -> None:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict("A label with this name exists already.", code="label_name_taken") from exc
+        raise LabelNameTaken() from exc
 
 
 async def create_label(session: AsyncSession, ctx: AccountContext, body: LabelCreate) -> LabelOut:
@@ -130,12 +123,11 @@ async def create_label(session: AsyncSession, ctx: AccountContext, body: LabelCr
         name=body.name.strip(),
         color=body.color.lower(),
         description=body.description,
-        status="active",
+        status=LabelStatus.active,
     )
     session.add(label)
     await _flush_unique(session)
-    await session.refresh(label)
-    _record(session, ctx, label, "created", "label")
+    _record(session, ctx, label, LabelChange.created, LabelTarget.label)
     return label_out(label)
 
 
@@ -147,8 +139,7 @@ async def update_label(
     expected: str | None,
 ) -> LabelOut:
     label = await _label_or_404(session, ctx, label_id, lock=True)
-    if expected is not None and expected != label.entity_version:
-        raise VersionConflict(details={"entityVersion": label.entity_version})
+    check_version(label, expected)
     changes = body.model_dump(exclude_unset=True, exclude={"entity_version"})
     if changes.get("name"):
         label.name = changes["name"].strip()
@@ -159,15 +150,14 @@ async def update_label(
     if changes.get("status"):
         label.status = changes["status"]
     await _flush_unique(session)
-    await session.refresh(label)
-    _record(session, ctx, label, "updated", "label")
+    _record(session, ctx, label, LabelChange.updated, LabelTarget.label)
     return label_out(label)
 
 
 async def delete_label(session: AsyncSession, ctx: AccountContext, label_id: uuid.UUID) -> None:
     label = await _label_or_404(session, ctx, label_id, lock=True)
     # Links go with the label (FK cascade); the history keeps its name.
-    _record(session, ctx, label, "deleted", "label")
+    _record(session, ctx, label, LabelChange.deleted, LabelTarget.label)
     await session.execute(
         delete(WaChatLabel).where(
             WaChatLabel.label_id == label.id, WaChatLabel.account_id == ctx.account_id
@@ -220,7 +210,7 @@ async def _labels_by_id(
         )
     ).all()
     if len(labels) != len(unique):
-        raise NotFound("Label not found.", code="label_not_found")
+        raise LabelNotFound()
     return list(labels)
 
 
@@ -236,8 +226,8 @@ class _Labelled:
     message_id: str | None = None
 
     @property
-    def kind(self) -> Target:
-        return "message" if self.message_id else "chat"
+    def kind(self) -> LabelTarget:
+        return LabelTarget.message if self.message_id else LabelTarget.chat
 
     async def labels(self, session: AsyncSession) -> list[WaLabel]:
         rows = await session.scalars(
@@ -250,7 +240,7 @@ class _Labelled:
         )
         return list(rows.all())
 
-    def _record(self, session: AsyncSession, label: WaLabel, action: str) -> None:
+    def _record(self, session: AsyncSession, label: WaLabel, action: LabelChange) -> None:
         _record(
             session,
             self.wa_ctx.ctx,
@@ -277,7 +267,7 @@ class _Labelled:
                 .returning(self.table.id)
             )
             if added is not None:
-                self._record(session, label, "added")
+                self._record(session, label, LabelChange.added)
 
     async def unlink(self, session: AsyncSession, labels: Sequence[WaLabel]) -> int:
         removed = 0
@@ -293,7 +283,7 @@ class _Labelled:
             )
             if gone is not None:
                 removed += 1
-                self._record(session, label, "removed")
+                self._record(session, label, LabelChange.removed)
         return removed
 
 
@@ -334,7 +324,7 @@ async def _replace(
 async def _remove(session: AsyncSession, target: _Labelled, label_id: uuid.UUID) -> list[LabelOut]:
     labels = await _labels_by_id(session, target.wa_ctx.ctx, [label_id])
     if not await target.unlink(session, labels):
-        raise NotFound(f"The {target.kind} does not have this label.", code="label_not_linked")
+        raise LabelNotLinked(f"The {target.kind} does not have this label.")
     return await _list(session, target)
 
 

@@ -18,13 +18,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import get_sessionmaker, unit_of_work
-from ticaret.core.events import Actor
-from ticaret.core.queue import enqueue, enqueue_after_commit
-from ticaret.models import WaMessage, WaMessageOperation, WaSession
+from ticaret.core.db import unit_of_work
+from ticaret.core.events import Actor, D, EventType
+from ticaret.models import Ack, OperationStatus, WaMessage, WaMessageOperation, WaSession
 from ticaret.settings import get_settings
 from ticaret.wa.access import emit_to_session
-from ticaret.wa.gateway import session_gateway
+from ticaret.wa.events import MESSAGE_DELETED, MESSAGE_SENT, MESSAGE_UPDATED, MessageDeleted
 from ticaret.wa.gateways import (
     GatewayError,
     GatewayUnavailable,
@@ -34,14 +33,12 @@ from ticaret.wa.gateways import (
     WhatsAppGateway,
 )
 from ticaret.wa.gateways.base import MediaKind
-from ticaret.wa.gateways.events import Ack
-from ticaret.wa.gateways.sandbox import SandboxGateway
+from ticaret.wa.gateways.factory import session_gateway
+from ticaret.wa.gateways.sandbox import PendingWebhook, SandboxGateway
 from ticaret.wa.views import message_data
 
 logger = logging.getLogger("ticaret.wa.operations")
 
-PERFORM_JOB = "perform_wa_operation"
-SANDBOX_DELIVERY_JOB = "deliver_sandbox_webhook"
 STUCK_SENDING = timedelta(minutes=5)
 STUCK_QUEUED = timedelta(minutes=2)
 
@@ -78,17 +75,21 @@ async def _claim(operation_id: uuid.UUID) -> Call | None:
     async with unit_of_work() as session:
         operation = await session.scalar(
             select(WaMessageOperation)
-            .where(WaMessageOperation.id == operation_id, WaMessageOperation.status == "queued")
+            .where(
+                WaMessageOperation.id == operation_id,
+                WaMessageOperation.status == OperationStatus.queued,
+            )
             .with_for_update(skip_locked=True)
         )
         if operation is None:
             return None
         wa = await session.get(WaSession, operation.session_id)
         if wa is None or wa.deleted_at is not None:
-            operation.status, operation.last_error = "failed", "the session was removed"
+            operation.status = OperationStatus.failed
+            operation.last_error = "the session was removed"
             operation.completed_at = datetime.now(UTC)
             return None
-        operation.status = "sending"
+        operation.status = OperationStatus.sending
         operation.attempts += 1
         operation.next_attempt_at = None
         message = (
@@ -168,8 +169,8 @@ async def _call_gateway(gateway: WhatsAppGateway, call: Call) -> SentMessage | N
     raise GatewayError(f"unknown action {call.action}")
 
 
-async def _emit_all(session: AsyncSession, wa: WaSession, type: str, data: dict[str, Any]) -> None:
-    await emit_to_session(session, wa, type=type, data=data, actor=Actor.system())
+async def _emit_all(session: AsyncSession, wa: WaSession, type: EventType[D], data: D) -> None:
+    await emit_to_session(session, wa, type, data, actor=Actor.system())
 
 
 async def _adopt_provider_id(session: AsyncSession, message: WaMessage, sent: SentMessage) -> None:
@@ -198,7 +199,7 @@ async def _succeed(call: Call, operation_id: uuid.UUID, sent: SentMessage | None
         if operation is None:
             return
         wa = call.wa
-        operation.status = "sent"
+        operation.status = OperationStatus.sent
         operation.last_error = None
         operation.upload = None
         operation.completed_at = datetime.now(UTC)
@@ -211,7 +212,6 @@ async def _succeed(call: Call, operation_id: uuid.UUID, sent: SentMessage | None
         target = None
         if call.target is not None:
             target = await session.get(WaMessage, call.target.id, with_for_update=True)
-        event = "wa.message.sent"
         if call.action == "react" and target is not None:
             reactions = dict(target.reactions)
             emoji = call.request.get("emoji") or ""
@@ -226,42 +226,53 @@ async def _succeed(call: Call, operation_id: uuid.UUID, sent: SentMessage | None
             target.text = call.request["text"]
             target.edited = True
             target.edited_at = datetime.now(UTC)
-            event = "wa.message.updated"
         elif call.action == "delete" and target is not None:
             target.deleted_for_everyone = True
-            event = "wa.message.deleted"
         await session.flush()
-        shown = target if call.action in ("edit", "delete") else message
-        if call.action != "read" and shown is not None:
-            await session.refresh(shown)
-            await _emit_all(session, wa, event, message_data(shown, wa.provider_session_id))
+        psid = wa.provider_session_id
+        if call.action in ("edit", "delete"):
+            if target is not None and call.action == "edit":
+                await _emit_all(session, wa, MESSAGE_UPDATED, message_data(target, psid))
+            elif target is not None:
+                deleted = MessageDeleted(
+                    **message_data(target, psid).model_dump(), scope="everyone"
+                )
+                await _emit_all(session, wa, MESSAGE_DELETED, deleted)
+        elif call.action != "read" and message is not None:
+            await _emit_all(session, wa, MESSAGE_SENT, message_data(message, psid))
         if call.action == "react" and target is not None:
-            await session.refresh(target)
-            await _emit_all(
-                session, wa, "wa.message.updated", message_data(target, wa.provider_session_id)
-            )
+            await _emit_all(session, wa, MESSAGE_UPDATED, message_data(target, psid))
 
 
-async def _fail(call: Call, operation_id: uuid.UUID, error: GatewayError, retry: bool) -> None:
+@dataclass(frozen=True)
+class Performed:
+    """How a run ended, and the work it leaves for the job to queue."""
+
+    status: str
+    # The next try after a gateway outage: (attempts so far, delay).
+    retry: tuple[int, timedelta] | None = None
+    # What the sandbox "gateway" would post back to our receiver (acks), with their delays.
+    follow_ups: tuple[PendingWebhook, ...] = ()
+    provider_session_id: str = ""
+
+
+async def _fail(
+    call: Call, operation_id: uuid.UUID, error: GatewayError, retry: bool
+) -> tuple[int, timedelta] | None:
     settings = get_settings().wa
     async with unit_of_work() as session:
         operation = await session.get(WaMessageOperation, operation_id, with_for_update=True)
         if operation is None:
-            return
+            return None
         operation.last_error = error.message[:1000]
         if retry and operation.attempts < settings.operation_max_attempts:
-            delay = settings.operation_retry_base_seconds * 2 ** (operation.attempts - 1)
-            operation.status = "queued"
-            operation.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
-            enqueue_after_commit(
-                session,
-                PERFORM_JOB,
-                str(operation_id),
-                job_id=f"wa-op:{operation_id}:{operation.attempts}",
-                defer_by=timedelta(seconds=delay),
+            delay = timedelta(
+                seconds=settings.operation_retry_base_seconds * 2 ** (operation.attempts - 1)
             )
-            return
-        operation.status = "failed"
+            operation.status = OperationStatus.queued
+            operation.next_attempt_at = datetime.now(UTC) + delay
+            return operation.attempts, delay
+        operation.status = OperationStatus.failed
         operation.completed_at = datetime.now(UTC)
         if call.action in ("send_text", "send_media", "reply", "forward", "react"):
             message = (
@@ -270,80 +281,70 @@ async def _fail(call: Call, operation_id: uuid.UUID, error: GatewayError, retry:
             if message is not None:
                 message.status = int(Ack.ERROR)
                 await session.flush()
-                await session.refresh(message)
                 await _emit_all(
                     session,
                     call.wa,
-                    "wa.message.updated",
+                    MESSAGE_UPDATED,
                     message_data(message, call.wa.provider_session_id),
                 )
+    return None
 
 
-async def perform_operation(operation_id: uuid.UUID) -> str:
+async def perform_operation(operation_id: uuid.UUID) -> Performed:
     call = await _claim(operation_id)
     if call is None:
-        return "skipped"
+        return Performed("skipped")
     gateway = session_gateway(call.wa)
     try:
         sent = await _call_gateway(gateway, call)
     except GatewayUnavailable as exc:
-        await _fail(call, operation_id, exc, retry=True)
-        return "retry"
+        retry = await _fail(call, operation_id, exc, retry=True)
+        return Performed("retry" if retry else "failed", retry=retry)
     except GatewayError as exc:
         await _fail(call, operation_id, exc, retry=False)
-        return "failed"
+        return Performed("failed")
     await _succeed(call, operation_id, sent)
     if isinstance(gateway, SandboxGateway):
-        scale = get_settings().wa.sandbox_ack_delay_scale
-        for pending in gateway.pending_webhooks:
-            delay = pending.delay * scale
-            await enqueue(
-                SANDBOX_DELIVERY_JOB,
-                call.wa.provider_session_id,
-                pending.payload,
-                defer_by=timedelta(seconds=delay) if delay > 0 else None,
-            )
-    return "sent"
+        return Performed(
+            "sent",
+            follow_ups=tuple(gateway.pending_webhooks),
+            provider_session_id=call.wa.provider_session_id,
+        )
+    return Performed("sent")
 
 
-async def sweep_operations(limit: int = 200) -> int:
-    """Re-queue operations whose job was lost, or that died while sending."""
+async def lost_operations(session: AsyncSession, limit: int = 200) -> list[tuple[uuid.UUID, int]]:
+    """Operations whose job was lost, or that died while sending, put back in the queue:
+    (id, attempts so far)."""
     now = datetime.now(UTC)
-    async with get_sessionmaker()() as session:
-        ids = (
-            await session.scalars(
-                update(WaMessageOperation)
-                .where(
-                    WaMessageOperation.id.in_(
-                        select(WaMessageOperation.id)
-                        .where(
-                            (
-                                (WaMessageOperation.status == "sending")
-                                & (WaMessageOperation.updated_at < now - STUCK_SENDING)
-                            )
-                            | (
-                                (WaMessageOperation.status == "queued")
-                                & (
-                                    func.coalesce(
-                                        WaMessageOperation.next_attempt_at,
-                                        WaMessageOperation.updated_at,
-                                    )
-                                    < now - STUCK_QUEUED
+    rows = (
+        await session.execute(
+            update(WaMessageOperation)
+            .where(
+                WaMessageOperation.id.in_(
+                    select(WaMessageOperation.id)
+                    .where(
+                        (
+                            (WaMessageOperation.status == OperationStatus.sending)
+                            & (WaMessageOperation.updated_at < now - STUCK_SENDING)
+                        )
+                        | (
+                            (WaMessageOperation.status == OperationStatus.queued)
+                            & (
+                                func.coalesce(
+                                    WaMessageOperation.next_attempt_at,
+                                    WaMessageOperation.updated_at,
                                 )
+                                < now - STUCK_QUEUED
                             )
                         )
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
                     )
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
                 )
-                .values(status="queued", updated_at=now)
-                .returning(WaMessageOperation.id)
             )
-        ).all()
-        await session.commit()
-    stamp = int(now.timestamp())
-    for operation_id in ids:
-        await enqueue(PERFORM_JOB, str(operation_id), job_id=f"wa-op:{operation_id}:sweep:{stamp}")
-    if ids:
-        logger.info("re-queued %d WhatsApp operation(s)", len(ids))
-    return len(ids)
+            .values(status=OperationStatus.queued, updated_at=now)
+            .returning(WaMessageOperation.id, WaMessageOperation.attempts)
+        )
+    ).all()
+    return [(operation_id, attempts) for operation_id, attempts in rows]

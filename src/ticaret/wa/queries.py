@@ -11,9 +11,10 @@ from sqlalchemy import ColumnElement, Select, func, literal, literal_column, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page, decode_cursor
-from ticaret.core.errors import BadRequest, NotFound
+from ticaret.core.errors import InvalidCursor
 from ticaret.models import WaChat, WaChatLabel, WaContact, WaMessage, WaMessageLabel
 from ticaret.wa.access import WaContext
+from ticaret.wa.errors import ChatNotFound, ContactNotFound, InvalidLabelIds, MessageNotFound
 from ticaret.wa.schemas import ChatOut, ContactOut, MessageOut
 from ticaret.wa.views import chat_labels, chat_out, contact_out, message_labels, message_out
 
@@ -37,9 +38,7 @@ class LabelFilter:
                     try:
                         ids.append(uuid.UUID(part.strip()))
                     except ValueError as exc:
-                        raise BadRequest(
-                            "labelIds must be label ids.", code="invalid_label_ids"
-                        ) from exc
+                        raise InvalidLabelIds() from exc
         unique = list(dict.fromkeys(ids))
         return cls(unique, mode) if unique else None
 
@@ -54,7 +53,7 @@ def _cursor_time_id(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         return datetime.fromisoformat(raw_time), uuid.UUID(raw_id)
     except ValueError as exc:
-        raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
+        raise InvalidCursor() from exc
 
 
 def _labelled(
@@ -78,7 +77,7 @@ async def chat_row(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) ->
         select(WaChat).where(WaChat.session_id == wa_ctx.wa.id, WaChat.remote_jid == remote_jid)
     )
     if chat is None:
-        raise NotFound("Chat not found.", code="chat_not_found")
+        raise ChatNotFound()
     return chat
 
 
@@ -144,7 +143,7 @@ async def get_contact(session: AsyncSession, wa_ctx: WaContext, jid: str) -> Con
         )
     )
     if contact is None:
-        raise NotFound("Contact not found.", code="contact_not_found")
+        raise ContactNotFound()
     return contact_out(contact, wa_ctx.wa.provider_session_id)
 
 
@@ -249,5 +248,5 @@ async def get_message(
         )
     )
     if message is None:
-        raise NotFound("Message not found in this chat.", code="message_not_found")
+        raise MessageNotFound()
     return message

@@ -23,26 +23,32 @@ from fastapi import (
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 
-from ticaret.core import idempotency
 from ticaret.core.auth import AccountContext, account_context, client_ip
 from ticaret.core.db import DbSession
 from ticaret.core.envelope import Envelope, Page, PageParams, ok
-from ticaret.core.errors import BadRequest, NotFound, PayloadTooLarge, UpstreamUnavailable
+from ticaret.core.idempotency import Idempotency, Idempotent
 from ticaret.core.openapi import error_responses
-from ticaret.models import Role, WaMessageOperation
+from ticaret.models import ChatType, MessageType, Role, WaMessageOperation
 from ticaret.settings import get_settings
 from ticaret.wa import actions, queries
 from ticaret.wa.access import ProviderSessionQuery, WaContext, resolve_wa, wa_context
-from ticaret.wa.gateway import session_gateway
+from ticaret.wa.errors import (
+    FileTooLarge,
+    GatewayUnreachable,
+    InvalidMediaData,
+    MediaNotFound,
+    OperationNotFound,
+)
 from ticaret.wa.gateways import GatewayError, GatewayNotFound
+from ticaret.wa.gateways.factory import session_gateway
 from ticaret.wa.queries import LabelFilter
 from ticaret.wa.schemas import (
+    ActionRequest,
     ActionResult,
     ChatOut,
     ContactOut,
     MarkRead,
     MediaSource,
-    MessageAction,
     MessageOut,
     OperationOut,
     ReadResult,
@@ -63,21 +69,6 @@ LabelIdsQuery = Annotated[
     Query(alias="labelIds", description="Repeat the parameter or separate ids with commas."),
 ]
 LabelModeQuery = Annotated[Literal["any", "all"], Query(alias="labelMode")]
-ChatType = Literal["individual", "group", "broadcast", "newsletter"]
-MessageType = Literal[
-    "text",
-    "image",
-    "video",
-    "audio",
-    "voice",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "reaction",
-    "poll",
-    "unknown",
-]
 
 
 @router.get(
@@ -181,31 +172,25 @@ async def _run_action(
     ctx: AccountContext,
     request: Request,
     remote_jid: str,
-    body: MessageAction,
+    body: ActionRequest,
     provider_session_id: str | None,
-    idempotency_key: str | None,
+    idempotency: Idempotency,
 ) -> Envelope[ActionResult] | JSONResponse:
     wa_ctx = await resolve_wa(session, ctx, provider_session_id or body.provider_session_id)
-    scope = f"wa.messages:{wa_ctx.wa.provider_session_id}"
-    if idempotency_key:
-        fingerprint = idempotency.request_hash(remote_jid, body.model_dump(mode="json"))
-        replay = await idempotency.claim(
-            session, ctx.account_id, scope, idempotency_key, fingerprint
-        )
-        if replay is not None:
-            return JSONResponse(replay.body, status_code=replay.status_code)
     meta = actions.RequestMeta(client_ip(request), request.headers.get("user-agent"))
-    result = ok(await actions.perform(session, wa_ctx, remote_jid, body, meta))
-    if idempotency_key:
-        await idempotency.remember(
-            session,
-            ctx.account_id,
-            scope,
-            idempotency_key,
-            status.HTTP_202_ACCEPTED,
-            result.model_dump(mode="json", by_alias=True),
-        )
-    return result
+
+    async def perform() -> Envelope[ActionResult]:
+        return ok(await actions.perform(session, wa_ctx, remote_jid, body, meta))
+
+    # One scope for the JSON and the upload route: a key names one send, whichever route.
+    return await idempotency.run(
+        session,
+        ctx.account_id,
+        perform,
+        status_code=status.HTTP_202_ACCEPTED,
+        scope=f"wa.messages:{wa_ctx.wa.provider_session_id}",
+        fingerprint=(remote_jid, body.model_dump(mode="json")),
+    )
 
 
 @router.post(
@@ -217,15 +202,15 @@ async def _run_action(
 )
 async def message_action(
     remote_jid: RemoteJid,
-    body: Annotated[MessageAction, Body()],
+    body: Annotated[ActionRequest, Body()],
     ctx: Agent,
     session: DbSession,
     request: Request,
+    idempotency: Idempotent,
     provider_session_id: ProviderSessionQuery = None,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Envelope[ActionResult] | JSONResponse:
     return await _run_action(
-        session, ctx, request, remote_jid, body, provider_session_id, idempotency_key
+        session, ctx, request, remote_jid, body, provider_session_id, idempotency
     )
 
 
@@ -242,19 +227,19 @@ async def upload_media(
     ctx: Agent,
     session: DbSession,
     request: Request,
+    idempotency: Idempotent,
     caption: Annotated[str | None, Form(max_length=4096)] = None,
     quoted_message_id: Annotated[str | None, Form(alias="quotedMessageId", max_length=200)] = None,
     kind: Annotated[Literal["image", "video", "audio", "document"] | None, Form()] = None,
     form_session_id: Annotated[str | None, Form(alias="providerSessionId", max_length=100)] = None,
     provider_session_id: ProviderSessionQuery = None,
-    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Envelope[ActionResult] | JSONResponse:
     limit = get_settings().wa.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"The file is larger than {limit} bytes.", code="file_too_large")
+        raise FileTooLarge(f"The file is larger than {limit} bytes.")
     if not data:
-        raise BadRequest("The file is empty.", code="invalid_media_data")
+        raise InvalidMediaData("The file is empty.")
     mimetype = file.content_type or "application/octet-stream"
     body = SendMedia(
         action="send_media",
@@ -269,7 +254,7 @@ async def upload_media(
         quoted_message_id=quoted_message_id,
     )
     return await _run_action(
-        session, ctx, request, remote_jid, body, provider_session_id, idempotency_key
+        session, ctx, request, remote_jid, body, provider_session_id, idempotency
     )
 
 
@@ -292,7 +277,7 @@ async def get_operation(
         )
     )
     if operation is None:
-        raise NotFound("Operation not found.", code="operation_not_found")
+        raise OperationNotFound()
     return ok(operation_out(operation))
 
 
@@ -333,7 +318,7 @@ async def stream_media(
 ) -> StreamingResponse:
     message = await queries.get_message(session, wa_ctx, remote_jid, message_id)
     if not message.has_media or message.deleted_for_everyone:
-        raise NotFound("This message has no media.", code="media_not_found")
+        raise MediaNotFound()
     gateway = session_gateway(wa_ctx.wa)
     try:
         stream = await gateway.open_media(
@@ -343,11 +328,9 @@ async def stream_media(
             range_header,
         )
     except GatewayNotFound:
-        raise NotFound("The gateway no longer has this file.", code="media_not_found") from None
+        raise MediaNotFound("The gateway no longer has this file.") from None
     except GatewayError as exc:
-        raise UpstreamUnavailable(
-            f"The gateway could not serve the file: {exc.message}", code="gateway_unavailable"
-        ) from None
+        raise GatewayUnreachable(f"The gateway could not serve the file: {exc.message}") from None
 
     headers: dict[str, str] = {"Cache-Control": "private, max-age=300"}
     if stream.content_length is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
 
@@ -12,7 +12,7 @@ from ticaret.core.db import DbSession
 from ticaret.core.envelope import Envelope, Page, PageParams, ok
 from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
-from ticaret.models import Role
+from ticaret.models import LabelStatus, Role
 from ticaret.wa import labels as service
 from ticaret.wa.access import ProviderSessionQuery, WaContext, resolve_wa, wa_context
 from ticaret.wa.schemas import (
@@ -55,7 +55,7 @@ async def list_labels(
     ctx: Viewer,
     session: DbSession,
     page: Paging,
-    label_status: Annotated[Literal["active", "archived"] | None, Query(alias="status")] = None,
+    label_status: Annotated[LabelStatus | None, Query(alias="status")] = None,
     provider_session_id: ProviderSessionQuery = None,
 ) -> Envelope[Page[LabelOut]]:
     await _session_if_named(session, ctx, provider_session_id)

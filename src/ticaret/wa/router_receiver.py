@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from ticaret.core.auth import AccountContext, account_context
 from ticaret.core.db import DbSession
 from ticaret.core.envelope import Envelope, ok
-from ticaret.core.errors import BadRequest, NotFound, PayloadTooLarge
 from ticaret.core.openapi import error_responses
 from ticaret.models import Role
 from ticaret.settings import get_settings
 from ticaret.wa import inbox
 from ticaret.wa.access import resolve_wa
+from ticaret.wa.errors import EmptyMessage, EventTooLarge, NotASandboxSession, SandboxRouteOff
 from ticaret.wa.gateways.sandbox import inbound_message_payload
 from ticaret.wa.schemas import ReceiverResult, SandboxInbound, SandboxInboundResult
 
@@ -28,13 +28,13 @@ async def _body(request: Request) -> bytes:
     limit = get_settings().wa.max_event_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Events larger than {limit} bytes are refused.")
+        raise EventTooLarge(f"Events larger than {limit} bytes are refused.")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"Events larger than {limit} bytes are refused.")
+            raise EventTooLarge(f"Events larger than {limit} bytes are refused.")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -65,12 +65,12 @@ async def sandbox_inbound(
     session: DbSession,
 ) -> Envelope[SandboxInboundResult]:
     if not get_settings().wa_sandbox_enabled:
-        raise NotFound("Not found.")
+        raise SandboxRouteOff()
     wa_ctx = await resolve_wa(session, ctx, provider_session_id)
     if wa_ctx.wa.provider != "sandbox":
-        raise BadRequest("This is not a sandbox session.", code="not_a_sandbox_session")
+        raise NotASandboxSession()
     if not body.text and not body.with_media:
-        raise BadRequest("Send text, media or both.", code="empty_message")
+        raise EmptyMessage()
     payload = inbound_message_payload(
         wa_ctx.wa.provider_session_id,
         from_phone_or_jid=body.from_,

@@ -6,6 +6,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
+from ticaret.core.events import EventPayload
+from ticaret.models import (
+    ChatType,
+    LabelChange,
+    LabelStatus,
+    LabelTarget,
+    MessageAction,
+    MessageType,
+    OperationStatus,
+    SessionStatus,
+)
 
 Provider = Literal["evolution", "waha", "sandbox"]
 ProviderSessionField = Annotated[
@@ -45,7 +56,7 @@ class SessionOut(ResponseModel):
     provider: str
     base_url: str | None
     has_api_key: bool
-    status: str = Field(description="stopped | starting | scan_qr | working | failed")
+    status: SessionStatus
     raw_status: str | None
     status_changed_at: Timestamp | None
     status_error: str | None = Field(
@@ -70,7 +81,7 @@ class SessionCreated(SessionOut):
 
 class PairingOut(ResponseModel):
     provider_session_id: str
-    status: str
+    status: SessionStatus
     connected: bool
     qr: str | None = Field(description="The raw string encoded in the QR code.")
     qr_image: str | None = Field(description="data:image/png;base64,...")
@@ -115,27 +126,34 @@ class ContactOut(ResponseModel):
     updated_at: Timestamp
 
 
-class ChatOut(ResponseModel):
+class ChatData(EventPayload):
+    """A chat as every account that sees its session sees it (events carry this)."""
+
     id: uuid.UUID
     provider_session_id: str
     remote_jid: str
     alt_jid: str | None
-    type: str
+    type: ChatType
     name: str | None
     last_message_at: Timestamp | None
     last_message_preview: str | None
     last_message_from_me: bool | None
     unread_count: int
     archived: bool
-    labels: list[LabelBrief]
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class ChatOut(ChatData):
+    labels: list[LabelBrief] = Field(description="This account's labels on the chat.")
 
 
 # Messages -----------------------------------------------------------------------------------
 
 
-class MessageOut(ResponseModel):
+class MessageData(EventPayload):
+    """A message as every account that sees its session sees it (events carry this)."""
+
     id: uuid.UUID
     provider_session_id: str
     remote_jid: str
@@ -146,9 +164,9 @@ class MessageOut(ResponseModel):
     sender_phone: str | None
     sender_name: str | None
     push_name: str | None
-    chat_type: str
-    type: str
-    text: str | None
+    chat_type: ChatType
+    type: MessageType
+    text: str | None = Field(description="Null once deleted for everyone.")
     emoji: str | None
     reaction_target: str | None
     mentions: list[str]
@@ -169,7 +187,6 @@ class MessageOut(ResponseModel):
     deleted_for_me: bool
     deleted_for_everyone: bool
     origin: dict[str, Any] | None
-    labels: list[LabelBrief]
     assignment: dict[str, Any] | None = None
     source_timestamp: Timestamp
     created_at: Timestamp
@@ -177,10 +194,14 @@ class MessageOut(ResponseModel):
     entity_version: str
 
 
+class MessageOut(MessageData):
+    labels: list[LabelBrief] = Field(description="This account's labels on the message.")
+
+
 class OperationOut(ResponseModel):
     id: uuid.UUID
-    action: str
-    status: str = Field(description="queued | sending | sent | failed")
+    action: MessageAction
+    status: OperationStatus
     attempts: int
     last_error: str | None
     result: dict[str, Any] | None
@@ -250,7 +271,7 @@ class Forward(_Action):
     to_remote_jid: str = Field(min_length=3, max_length=128)
 
 
-MessageAction = Annotated[
+ActionRequest = Annotated[
     SendText | SendMedia | Reply | React | Edit | Delete | Forward,
     Field(discriminator="action"),
 ]
@@ -281,7 +302,7 @@ class LabelUpdate(ApiModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     color: Color | None = None
     description: str | None = Field(default=None, max_length=500)
-    status: Literal["active", "archived"] | None = None
+    status: LabelStatus | None = None
     entity_version: str | None = None
 
 
@@ -291,7 +312,7 @@ class LabelOut(ResponseModel):
     name: str
     color: str
     description: str | None
-    status: str
+    status: LabelStatus
     created_at: Timestamp
     updated_at: Timestamp
     entity_version: str
@@ -311,8 +332,8 @@ class LabelHistoryOut(ResponseModel):
     id: uuid.UUID
     label_id: uuid.UUID
     label_name: str
-    action: str = Field(description="created | updated | deleted | added | removed")
-    target_type: str = Field(description="label | chat | message")
+    action: LabelChange
+    target_type: LabelTarget
     provider_session_id: str | None
     remote_jid: str | None
     message_id: str | None

@@ -16,17 +16,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.accounts import repository as accounts_repository
 from ticaret.core.auth import AccountContext
-from ticaret.core.envelope import Page, PageParams, build_page
-from ticaret.core.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamUnavailable
+from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import Actor
 from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
-from ticaret.models import WaSession, WaSessionShare
+from ticaret.models import SessionStatus, WaSession, WaSessionShare
 from ticaret.settings import get_settings
 from ticaret.wa.access import accessible_session, emit_to_session
-from ticaret.wa.gateway import session_gateway, webhook_url
-from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState, SessionStatus
+from ticaret.wa.errors import (
+    AlreadyShared,
+    BaseUrlRequired,
+    GatewayRefused,
+    GatewayUnreachable,
+    NotSessionOwner,
+    SandboxDisabled,
+    SessionNotFound,
+    ShareNotFound,
+    ShareTargetNotFound,
+    ShareWithSelf,
+)
+from ticaret.wa.events import SESSION_STATUS_CHANGED, SessionStatusChanged
+from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState
 from ticaret.wa.gateways._jid import phone_of
+from ticaret.wa.gateways.factory import session_gateway, webhook_url
 from ticaret.wa.schemas import (
     PairingOut,
     Removed,
@@ -49,26 +61,14 @@ def new_provider_session_id(name: str) -> str:
 
 def session_out(wa: WaSession, account_id: uuid.UUID, shared_with: list[uuid.UUID]) -> SessionOut:
     owner = wa.account_id == account_id
-    return SessionOut(
-        id=wa.id,
-        provider_session_id=wa.provider_session_id,
-        account_id=wa.account_id,
+    return from_row(
+        SessionOut,
+        wa,
         access="owner" if owner else "shared",
-        name=wa.name,
-        provider=wa.provider,
-        base_url=wa.base_url,
         has_api_key=wa.api_key_encrypted is not None,
-        status=wa.status,
-        raw_status=wa.raw_status,
-        status_changed_at=wa.status_changed_at,
-        me_jid=wa.me_jid,
-        me_phone=wa.me_phone,
-        me_name=wa.me_name,
         webhook_url=webhook_url(wa.provider_session_id),
         shared_with=shared_with if owner else [],
-        created_at=wa.created_at,
-        updated_at=wa.updated_at,
-        entity_version=wa.entity_version,
+        status_error=None,
     )
 
 
@@ -90,20 +90,16 @@ async def gateway_errors(action: str) -> AsyncIterator[None]:
     try:
         yield
     except GatewayRejected as exc:
-        raise UpstreamUnavailable(
-            f"The gateway refused to {action}: {exc.message}", code="gateway_rejected"
-        ) from None
+        raise GatewayRefused(f"The gateway refused to {action}: {exc.message}") from None
     except GatewayError as exc:
-        raise UpstreamUnavailable(
-            f"The gateway did not answer ({action}): {exc.message}", code="gateway_unavailable"
-        ) from None
+        raise GatewayUnreachable(f"The gateway did not answer ({action}): {exc.message}") from None
 
 
 async def apply_status(
     session: AsyncSession, wa: WaSession, state: SessionState, actor: Actor
 ) -> bool:
     """Store a status the gateway reported; emits `wa.session.status_changed` on a change."""
-    changed = wa.status != state.status.value
+    changed = wa.status != state.status
     wa.raw_status = state.raw
     if state.me_jid:
         wa.me_jid = state.me_jid
@@ -112,22 +108,22 @@ async def apply_status(
         wa.me_name = state.me_name
     if not changed:
         return False
-    previous = wa.status
-    wa.status = state.status.value
+    previous = SessionStatus(wa.status)
+    wa.status = state.status
     wa.status_changed_at = datetime.now(UTC)
-    if state.status.value == "working":
+    if state.status == SessionStatus.WORKING:
         wa.pairing = None
     await emit_to_session(
         session,
         wa,
-        type="wa.session.status_changed",
-        data={
-            "providerSessionId": wa.provider_session_id,
-            "status": wa.status,
-            "previousStatus": previous,
-            "rawStatus": state.raw,
-            "meJid": wa.me_jid,
-        },
+        SESSION_STATUS_CHANGED,
+        SessionStatusChanged(
+            provider_session_id=wa.provider_session_id,
+            status=state.status,
+            previous_status=previous,
+            raw_status=state.raw,
+            me_jid=wa.me_jid,
+        ),
         actor=actor,
     )
     return True
@@ -167,13 +163,12 @@ async def create_session(
     config = body.config
     if body.provider == "sandbox":
         if not settings.wa_sandbox_enabled:
-            raise BadRequest("The sandbox gateway is turned off here.", code="sandbox_disabled")
+            raise SandboxDisabled()
         base_url, api_key = None, None
     else:
         if config is None or not config.base_url:
-            raise BadRequest(
-                f"A {body.provider} session needs config.baseUrl (the gateway's address).",
-                code="base_url_required",
+            raise BaseUrlRequired(
+                f"A {body.provider} session needs config.baseUrl (the gateway's address)."
             )
         base_url, api_key = config.base_url, config.api_key
     box = secret_box(settings)
@@ -186,7 +181,7 @@ async def create_session(
         base_url=base_url,
         api_key_encrypted=box.encrypt(api_key) if api_key else None,
         webhook_secret_encrypted=box.encrypt(secret),
-        status="stopped",
+        status=SessionStatus.STOPPED,
     )
     session.add(wa)
     await session.flush()
@@ -196,7 +191,6 @@ async def create_session(
         await gateway.start_session()
     await apply_status(session, wa, state, ctx.actor)
     await session.flush()
-    await session.refresh(wa)
     out = session_out(wa, ctx.account_id, [])
     return SessionCreated(**out.model_dump(), webhook_secret=secret)
 
@@ -206,15 +200,13 @@ async def _session_or_404(
 ) -> WaSession:
     wa = await accessible_session(session, ctx.account_id, provider_session_id)
     if wa is None:
-        raise NotFound("WhatsApp session not found.", code="session_not_found")
+        raise SessionNotFound()
     return wa
 
 
 def _require_owner(ctx: AccountContext, wa: WaSession) -> None:
     if wa.account_id != ctx.account_id:
-        raise Forbidden(
-            "Only the account that owns this session can do this.", code="not_session_owner"
-        )
+        raise NotSessionOwner()
 
 
 async def get_session(
@@ -231,7 +223,6 @@ async def get_session(
     else:
         if await apply_status(session, wa, state, Actor.system()):
             await session.flush()
-            await session.refresh(wa)
     out = session_out(wa, ctx.account_id, await _shares(session, wa))
     out.status_error = status_error
     return out
@@ -267,7 +258,6 @@ async def logout(
         session, wa, SessionState(status=SessionStatus.STOPPED, raw="LOGOUT"), ctx.actor
     )
     await session.flush()
-    await session.refresh(wa)
     return session_out(wa, ctx.account_id, await _shares(session, wa))
 
 
@@ -300,9 +290,9 @@ async def share(
     wa = await _session_or_404(session, ctx, provider_session_id)
     _require_owner(ctx, wa)
     if target == ctx.account_id:
-        raise BadRequest("The session already belongs to this account.", code="share_with_self")
+        raise ShareWithSelf()
     if await accounts_repository.account(session, target) is None:
-        raise NotFound("Account not found.", code="account_not_found")
+        raise ShareTargetNotFound()
     row = await session.scalar(
         insert(WaSessionShare)
         .values(
@@ -316,7 +306,7 @@ async def share(
         .returning(WaSessionShare.created_at)
     )
     if row is None:
-        raise Conflict("The session is already shared with that account.", code="already_shared")
+        raise AlreadyShared()
     return ShareOut(provider_session_id=wa.provider_session_id, account_id=target, created_at=row)
 
 
@@ -331,5 +321,5 @@ async def unshare(
         .returning(WaSessionShare.id)
     )
     if result.first() is None:
-        raise NotFound("The session is not shared with that account.", code="share_not_found")
+        raise ShareNotFound()
     return Removed(removed=True, scope="share")

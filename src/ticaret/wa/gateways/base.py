@@ -18,8 +18,8 @@ from ticaret.wa.gateways.errors import (
     body_excerpt,
     gateway_message,
 )
-from ticaret.wa.gateways.events import GatewayEvent, SessionState
 from ticaret.wa.gateways.media import MediaStream
+from ticaret.wa.gateways.normalized import GatewayEvent, SessionState
 
 # The header our receiver checks on every gateway call (Evolution `webhook.headers`,
 # WAHA `customHeaders`); WAHA additionally signs the body with the same secret.

@@ -28,8 +28,8 @@ from ticaret.wa.gateways.base import (
     WhatsAppGateway,
     secret_header_matches,
 )
-from ticaret.wa.gateways.events import Ack, GatewayEvent, SessionState, SessionStatus
 from ticaret.wa.gateways.media import MediaStream
+from ticaret.wa.gateways.normalized import Ack, GatewayEvent, SessionState, SessionStatus
 
 SANDBOX_ME_JID = "900000000000@s.whatsapp.net"
 SANDBOX_ME_NAME = "Sandbox Shop"

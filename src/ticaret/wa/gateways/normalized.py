@@ -12,43 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum, StrEnum
-from typing import Any, Literal
+from typing import Any
 
-ChatType = Literal["individual", "group", "broadcast", "newsletter"]
-MessageType = Literal[
-    "text",
-    "image",
-    "video",
-    "audio",
-    "voice",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "reaction",
-    "poll",
-    "unknown",
-]
-
-
-class Ack(IntEnum):
-    """WAHA's delivery scale, used for both gateways."""
-
-    ERROR = -1
-    PENDING = 0
-    SERVER = 1
-    DEVICE = 2
-    READ = 3
-    PLAYED = 4
-
-
-class SessionStatus(StrEnum):
-    STOPPED = "stopped"
-    STARTING = "starting"
-    SCAN_QR = "scan_qr"
-    WORKING = "working"
-    FAILED = "failed"
+# The catalogues live with the columns that store them; the adapters import them from here.
+from ticaret.models.wa import Ack as Ack
+from ticaret.models.wa import ChatType as ChatType
+from ticaret.models.wa import MessageType as MessageType
+from ticaret.models.wa import SessionStatus as SessionStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticaret.webhooks.matching import event_matches, validate_subscription
+from ticaret.core.event_patterns import event_matches, validate_subscription
 
 
 @pytest.mark.parametrize(

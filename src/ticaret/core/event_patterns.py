@@ -1,4 +1,4 @@
-"""Which webhook subscriptions receive an event type.
+"""Event type patterns: which subscriptions (webhooks, outbox consumers) receive an event type.
 
 A subscription pattern is one of:
 
@@ -47,7 +47,7 @@ def validate_subscription(pattern: str) -> None:
     )
 
 
-def _matches(pattern: str, event_type: str) -> bool:
+def pattern_matches(pattern: str, event_type: str) -> bool:
     if pattern == "*":
         return True
     if pattern.endswith(".*"):
@@ -58,4 +58,4 @@ def _matches(pattern: str, event_type: str) -> bool:
 
 def event_matches(subscriptions: Sequence[str], event_type: str) -> bool:
     """True when any pattern in ``subscriptions`` covers ``event_type``."""
-    return any(_matches(pattern, event_type) for pattern in subscriptions)
+    return any(pattern_matches(pattern, event_type) for pattern in subscriptions)
