@@ -24,6 +24,7 @@ from ticaret.core.queue import close_redis, init_redis
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
+from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
 from ticaret.wa.router_labels import router as wa_labels_router
 from ticaret.wa.router_receiver import router as wa_receiver_router
@@ -62,6 +63,16 @@ TAGS = [
         "name": "WhatsApp provider events",
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
     },
+    {
+        "name": "Meta (Facebook Pages)",
+        "description": "Page onboarding, Messenger threads, posts, comments and the signed "
+        "webhook receiver.",
+    },
+    {
+        "name": "Instagram",
+        "description": "Instagram professional accounts (Instagram Login): DMs, media "
+        "publishing, comments and the signed webhook receiver.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -75,6 +86,9 @@ declare_body_limit(
     "/wa/chats/{remoteJid}/messages", lambda s: s.wa.max_upload_bytes * 4 // 3 + _FORM_OVERHEAD
 )
 declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
+# Meta batches up to 1,000 changes in one webhook POST.
+declare_body_limit("/meta/webhook", lambda s: s.meta.webhook_max_bytes)
+declare_body_limit("/instagram/webhook", lambda s: s.meta.webhook_max_bytes)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -133,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wa_router,
         wa_labels_router,
         wa_receiver_router,
+        meta_router,
+        instagram_router,
     ):
         app.include_router(router)
     document_event_types(app)
