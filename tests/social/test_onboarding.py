@@ -13,7 +13,6 @@ import respx
 from tests.conftest import add_member, assert_error, register
 from tests.social.helpers import (
     GRAPH,
-
     IG_ID,
     IG_ROOT,
     IG_TOKEN,
@@ -451,5 +450,3 @@ async def sql_age_token(asset_id: str, *, expires_in: timedelta, age: timedelta)
             ),
             {"e": moment + expires_in, "r": moment - age, "id": asset_id},
         )
-
-

@@ -53,7 +53,11 @@ async def test_the_verification_challenge_is_echoed_for_our_token(
         assert response.headers["content-type"].startswith("text/plain")
         for params in (
             {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"},
-            {"hub.mode": "unsubscribe", "hub.verify_token": "meta-verify-token", "hub.challenge": "1"},
+            {
+                "hub.mode": "unsubscribe",
+                "hub.verify_token": "meta-verify-token",
+                "hub.challenge": "1",
+            },
             {"hub.mode": "subscribe", "hub.challenge": "1"},
         ):
             refused = await client.get(f"/{platform}/webhook", params=params)
@@ -184,7 +188,12 @@ async def test_reads_reactions_and_postbacks(
         "sender": {"id": PSID},
         "recipient": {"id": PAGE_ID},
         "timestamp": now_ms(),
-        "reaction": {"reaction": "love", "emoji": "\u2764\ufe0f", "action": "react", "mid": "m_welcome"},
+        "reaction": {
+            "reaction": "love",
+            "emoji": "\u2764\ufe0f",
+            "action": "react",
+            "mid": "m_welcome",
+        },
     }
     postback = {
         "sender": {"id": PSID},
@@ -272,7 +281,9 @@ async def test_instagram_messages_comments_mentions_reads_and_reactions(
 ) -> None:
     owner = await register(client)
     account = await connect_instagram(client, owner, graph)
-    dm = customer_message("Bu ürün hâlâ satışta mı?", mid="aWdfZG1pZDox", sender=IGSID, recipient=IG_ID)
+    dm = customer_message(
+        "Bu ürün hâlâ satışta mı?", mid="aWdfZG1pZDox", sender=IGSID, recipient=IG_ID
+    )
     ours = echo("Evet!", mid="aWdfZG1pZDoy", page=IG_ID, person=IGSID)
     await deliver(client, instagram_body(dm, ours), platform="instagram")
     # Instagram signs with its own app's secret: the Meta one is refused here.
@@ -300,7 +311,10 @@ async def test_instagram_messages_comments_mentions_reads_and_reactions(
                 "changes": [
                     {
                         "field": "mentions",
-                        "value": {"media_id": "17918195224117851", "comment_id": "17894227972186120"},
+                        "value": {
+                            "media_id": "17918195224117851",
+                            "comment_id": "17894227972186120",
+                        },
                     }
                 ],
             }
@@ -394,9 +408,7 @@ async def test_a_page_connected_by_two_accounts_reaches_both(
         [message] = await messages(client, caller, asset, thread["id"])
         assert message["mid"] == "m_both"
     received = await events_of("meta.message.received")
-    assert sorted(e["accountId"] for e in received) == sorted(
-        [first.account_id, second.account_id]
-    )
+    assert sorted(e["accountId"] for e in received) == sorted([first.account_id, second.account_id])
 
 
 async def test_items_nobody_uses_are_kept_and_ignored(

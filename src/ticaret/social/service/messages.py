@@ -185,6 +185,8 @@ async def send_message(
         deleted=False,
         source_timestamp=moment,
     )
+    # No ORM relationship orders the two inserts: the operation's foreign key needs the message.
+    await session.flush()
     operation = operations_repository.add_operation(
         session,
         id=operation_id,

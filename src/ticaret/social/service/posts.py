@@ -87,6 +87,8 @@ async def _publish(
         status=PostStatus.publishing,
         **post_values,
     )
+    # No ORM relationship orders the two inserts: the operation's foreign key needs the post.
+    await session.flush()
     operation = operations_repository.add_operation(
         session,
         account_id=ctx.account_id,
@@ -258,6 +260,7 @@ async def reply_to_comment(
         status=CommentStatus.pending,
         source_timestamp=now(),
     )
+    await session.flush()  # the operation's foreign key needs the comment
     operation = operations_repository.add_operation(
         session,
         account_id=ctx.account_id,
