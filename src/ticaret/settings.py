@@ -80,11 +80,13 @@ class MetaSettings(BaseModel):
     app_secret: SecretStr | None = None
     # What Meta echoes back when it verifies the webhook URL (`hub.verify_token`).
     verify_token: SecretStr | None = None
-    # Graph API base with the pinned version; tests, proxies and air-gapped fakes point it elsewhere.
+    # Graph API base with the pinned version (tests, proxies and air-gapped fakes point it
+    # elsewhere).
     graph_base_url: str = f"https://graph.facebook.com/{GRAPH_VERSION}"
     # Where the Login dialog lives (`{base}/{version}/dialog/oauth`).
     dialog_base_url: str = "https://www.facebook.com"
-    # The OAuth redirect_uri registered with the app; default: {public_base_url}/meta/oauth/callback.
+    # The OAuth redirect_uri registered with the app (default: the public base URL +
+    # /meta/oauth/callback).
     oauth_redirect_uri: str | None = None
     # Origins (scheme://host[:port]) the browser may be sent back to after onboarding; a relative
     # path is always allowed. Anything else is refused: no open redirect.
@@ -118,7 +120,7 @@ class InstagramSettings(BaseModel):
     verify_token: SecretStr | None = None
     graph_base_url: str = f"https://graph.instagram.com/{GRAPH_VERSION}"
     authorize_url: str = "https://www.instagram.com/oauth/authorize"
-    token_url: str = "https://api.instagram.com/oauth/access_token"
+    token_url: str = "https://api.instagram.com/oauth/access_token"  # noqa: S105 - a URL
     oauth_redirect_uri: str | None = None
     # Long-lived tokens last 60 days; the refresh job renews them this many days before expiry.
     token_refresh_days_before: int = Field(default=10, ge=1, le=59)

@@ -160,6 +160,7 @@ async def test_an_echo_from_the_page_inbox_is_our_message(
     await run_jobs()
     [thread] = await threads(client, owner, asset)
     answer, question = await messages(client, owner, asset, thread["id"])
+    assert question["mid"] == "m_q"
     assert answer["fromMe"] is True
     assert answer["status"] == "sent"
     assert answer["senderId"] == PAGE_ID
