@@ -48,6 +48,11 @@ from ticaret.social.views import preview_of
 logger = logging.getLogger("ticaret.social.sync")
 
 
+# A sync handed back to the queue this many times for rate-limit holds gives up: the usage
+# headers keep saying the limit is near, and nothing may wait forever.
+MAX_DEFERRALS = 20
+
+
 class Deferred(Exception):
     """The usage headers asked for a longer pause than a job should sleep."""
 
@@ -355,7 +360,11 @@ async def _claim(operation_id: uuid.UUID) -> Sync | None:
             "graphCalls": 0,
             "throttled": 0,
             "waitedSeconds": 0,
-            **{k: v for k, v in operation.progress.items() if k in ("throttled", "waitedSeconds")},
+            **{
+                k: v
+                for k, v in operation.progress.items()
+                if k in ("throttled", "waitedSeconds", "deferrals")
+            },
             "phase": "starting",
         }
         operation.progress = progress
@@ -413,6 +422,16 @@ async def run_sync(operation_id: uuid.UUID) -> Performed:
     try:
         await _backfill(sync)
     except Deferred as held:
+        deferrals = int(sync.progress.get("deferrals", 0)) + 1
+        sync.progress["deferrals"] = deferrals
+        if deferrals > MAX_DEFERRALS:
+            sync.progress["phase"] = "failed"
+            await _finish(
+                sync,
+                MetaOperationStatus.failed,
+                f"gave up after {MAX_DEFERRALS} rate-limit holds",
+            )
+            return Performed("failed")
         sync.progress["phase"] = "waiting for the rate limit"
         again = await _finish(
             sync,
