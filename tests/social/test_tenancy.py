@@ -104,11 +104,11 @@ async def test_another_accounts_objects_are_not_found_on_every_path(
     owner = await register(client)
     intruder = await register(client)
     world = await _world(client, graph, run_jobs, owner)
-    for platform, ids in world.items():
+    for ids in world.values():
         for method, path, body in _calls(ids):
             response = await client.request(method, path, json=body, headers=headers(intruder))
             assert response.status_code == 404, (method, path, response.text)
-        # Nested ids of the owner under an asset of the intruder's own are 404 as well.
+    # The owner's ids under an asset of the intruder's own are 404 as well.
     own_page = await connect_page(client, intruder, graph)
     ids = world["meta"]
     mixed_root = f"/meta/assets/{own_page['id']}"
