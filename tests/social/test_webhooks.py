@@ -255,14 +255,14 @@ async def test_page_comments_become_comments_on_their_post(
     listed = await client.get(
         f"/meta/assets/{asset['id']}/posts/{post['id']}/comments", headers=headers(owner)
     )
-    reply, top = listed.json()["data"]["rows"]
-    assert top["externalId"] == "900000000000001_111"
+    by_id = {c["externalId"]: c for c in listed.json()["data"]["rows"]}
+    top, reply = by_id["900000000000001_111"], by_id["900000000000001_222"]
     assert top["parentExternalId"] is None
     assert top["fromName"] == "Deniz Yılmaz"
     assert top["text"] == "Fiyatı nedir?"
     assert reply["parentExternalId"] == "900000000000001_111"
     received = await events_of("meta.comment.received")
-    assert [e["data"]["externalId"] for e in received] == [
+    assert sorted(e["data"]["externalId"] for e in received) == [
         "900000000000001_111",
         "900000000000001_222",
     ]
@@ -274,7 +274,8 @@ async def test_page_comments_become_comments_on_their_post(
     listed = await client.get(
         f"/meta/assets/{asset['id']}/posts/{post['id']}/comments", headers=headers(owner)
     )
-    assert listed.json()["data"]["rows"][0]["status"] == "deleted"
+    statuses = {c["externalId"]: c["status"] for c in listed.json()["data"]["rows"]}
+    assert statuses == {"900000000000001_111": "received", "900000000000001_222": "deleted"}
 
 
 async def test_instagram_messages_comments_mentions_reads_and_reactions(
@@ -283,7 +284,11 @@ async def test_instagram_messages_comments_mentions_reads_and_reactions(
     owner = await register(client)
     account = await connect_instagram(client, owner, graph)
     dm = customer_message(
-        "Bu ürün hâlâ satışta mı?", mid="aWdfZG1pZDox", sender=IGSID, recipient=IG_ID
+        "Bu ürün hâlâ satışta mı?",
+        mid="aWdfZG1pZDox",
+        sender=IGSID,
+        recipient=IG_ID,
+        timestamp=now_ms() - 2000,
     )
     ours = echo("Evet!", mid="aWdfZG1pZDoy", page=IG_ID, person=IGSID)
     await deliver(client, instagram_body(dm, ours), platform="instagram")

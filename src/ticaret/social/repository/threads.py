@@ -86,6 +86,17 @@ async def thread_for(
     return found
 
 
+async def thread_with(
+    session: AsyncSession, asset_id: uuid.UUID, participant_id: str
+) -> MetaThread | None:
+    """The asset's thread with this person, if there is one (reads and deliveries create none)."""
+    return await session.scalar(
+        select(MetaThread).where(
+            MetaThread.asset_id == asset_id, MetaThread.participant_id == participant_id
+        )
+    )
+
+
 async def messages_page(
     session: AsyncSession,
     thread_id: uuid.UUID,

@@ -321,7 +321,9 @@ class Applier:
             self._emit(self.events.message_updated, message_out(message, participant_id))
 
     async def read(self, event: ReadEvent) -> None:
-        thread = await self._thread(event.sender_id)
+        thread = await repository.thread_with(self.session, self.asset.id, event.sender_id)
+        if thread is None:
+            return  # a read of messages from before we were connected
         watermark: datetime | None = event.watermark
         if watermark is None and event.mid is not None:
             # Instagram names the last message read; everything of ours up to it is read too.
@@ -335,7 +337,9 @@ class Applier:
         await self._emit_updates(changed, thread.participant_id)
 
     async def delivered(self, event: DeliveryEvent) -> None:
-        thread = await self._thread(event.sender_id)
+        thread = await repository.thread_with(self.session, self.asset.id, event.sender_id)
+        if thread is None:
+            return
         changed = await repository.ours_delivered_up_to(
             self.session, thread.id, event.watermark, event.watermark
         )

@@ -21,6 +21,7 @@ from ticaret.core.errors import InvalidCursor
 from ticaret.core.ids import new_id
 from ticaret.models import (
     AssetFeature,
+    AssetStatus,
     MetaAsset,
     MetaOperationKind,
     MetaOperationStatus,
@@ -233,8 +234,9 @@ async def mark_read(
     operation = None
     if (
         had_unread
+        and asset.status == AssetStatus.active
         and asset.token_encrypted is not None
-        and AssetFeature.messaging.value in (asset.features)
+        and AssetFeature.messaging.value in asset.features
     ):
         operation = operations_repository.add_operation(
             session,

@@ -89,6 +89,12 @@ async def _claim(operation_id: uuid.UUID) -> Call | None:
         if asset is None or asset.token_encrypted is None:
             _close(operation, MetaOperationStatus.failed, "the asset was removed")
             return None
+        try:
+            token = token_of(asset)
+        except ValueError:
+            # Encrypted with a Fernet key no longer configured: only a new onboarding helps.
+            _close(operation, MetaOperationStatus.failed, "the stored token cannot be decrypted")
+            return None
         operation.status = MetaOperationStatus.running
         operation.attempts += 1
         operation.next_attempt_at = None
@@ -99,7 +105,7 @@ async def _claim(operation_id: uuid.UUID) -> Call | None:
             progress=dict(operation.progress),
             attempt=operation.attempts,
             asset=asset,
-            token=token_of(asset),
+            token=token,
             message_id=operation.message_id,
             post_id=operation.post_id,
             comment_id=operation.comment_id,

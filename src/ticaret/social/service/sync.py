@@ -349,6 +349,13 @@ async def _claim(operation_id: uuid.UUID) -> Sync | None:
             operation.last_error = "the asset was removed or needs a new onboarding"
             operation.completed_at = now()
             return None
+        try:
+            token = token_of(asset)
+        except ValueError:
+            operation.status = MetaOperationStatus.failed
+            operation.last_error = "the stored token cannot be decrypted"
+            operation.completed_at = now()
+            return None
         operation.status = MetaOperationStatus.running
         operation.attempts += 1
         operation.next_attempt_at = None
@@ -371,7 +378,7 @@ async def _claim(operation_id: uuid.UUID) -> Sync | None:
         return Sync(
             operation.id,
             asset,
-            token_of(asset),
+            token,
             graph_for(asset.platform, get_settings()),
             dict(progress),
         )
