@@ -24,9 +24,6 @@ from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
 from ticaret.wa.router import router as wa_router
-from ticaret.wa.router_labels import router as wa_labels_router
-from ticaret.wa.router_receiver import router as wa_receiver_router
-from ticaret.wa.router_sessions import router as wa_sessions_router
 from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -111,10 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         events_router,
         console_router,
-        wa_sessions_router,
         wa_router,
-        wa_labels_router,
-        wa_receiver_router,
     ):
         app.include_router(router)
     document_event_types(app)

@@ -58,7 +58,7 @@ async def test_the_worker_runs_every_declared_job_and_sweeper(app: Any) -> None:
         "relay_event",
         "process_wa_inbox_event",
         "perform_wa_operation",
-        "deliver_sandbox_webhook",
+        "deliver_gateway_follow_up",
     }
     assert set(worker.functions) >= declared
     sweepers = {sweeper.name for sweeper in registered_sweepers()}

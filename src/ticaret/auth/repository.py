@@ -9,6 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.models import Account, Membership, PasswordToken, User
 
 
+async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    return await session.get(Account, account_id)
+
+
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
-from ticaret.auth import service
+from ticaret.auth import repository, service
 from ticaret.auth.schemas import (
     Acknowledged,
     ApiAccountPrincipalOut,
@@ -21,7 +21,6 @@ from ticaret.core.db import DbSession
 from ticaret.core.envelope import Envelope, ok
 from ticaret.core.openapi import error_responses
 from ticaret.core.ratelimit import limit_attempts
-from ticaret.models import Account
 from ticaret.settings import Settings, get_settings
 
 router = APIRouter(prefix="/auth", tags=["Auth"])
@@ -124,7 +123,7 @@ async def me(principal: CurrentPrincipal, session: DbSession) -> Envelope[MeResp
         )
     api_account = principal.api_account
     assert api_account is not None
-    account = await session.get(Account, api_account.account_id)
+    account = await repository.account_by_id(session, api_account.account_id)
     assert account is not None
     return ok(
         MeResponse(
