@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.conftest import add_member, assert_error, login, register
+from tests.helpers import add_member, assert_error, login, register
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import OutgoingEmail
 

@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 
-from tests.conftest import Caller, assert_error, login, register
+from tests.helpers import Caller, assert_error, login, register
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.embedded import free_port
 from ticaret.models import OutgoingEmail
@@ -289,7 +289,7 @@ async def test_tampered_expired_and_unsigned_tokens_are_refused(client: httpx.As
 async def test_a_removed_member_keeps_a_token_but_loses_the_account(
     client: httpx.AsyncClient,
 ) -> None:
-    from tests.conftest import add_member
+    from tests.helpers import add_member
 
     owner = await register(client)
     agent = await add_member(client, owner, "agent")

@@ -10,7 +10,7 @@ import pytest
 from arq.constants import job_key_prefix
 from sqlalchemy import select
 
-from tests.conftest import register
+from tests.helpers import register
 from ticaret.core.db import get_sessionmaker, unit_of_work
 from ticaret.core.jobs import registered_jobs, registered_sweepers
 from ticaret.core.queue import get_redis

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import respx
 
-from tests.conftest import assert_error, register
-from tests.wa.conftest import create_session, headers
+from tests.helpers import assert_error, register
+from tests.wa.helpers import create_session, headers
 
 PAYLOADS = Path(__file__).parent / "gateways" / "payloads"
 EVO = "https://evo.example.com"

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from tests.conftest import add_member, assert_error, register
-from tests.wa.conftest import CUSTOMER_JID, create_session, headers, inject, messages
+from tests.helpers import add_member, assert_error, register
+from tests.wa.helpers import CUSTOMER_JID, create_session, headers, inject, messages
 
 
 async def _event_types(account_id: str) -> list[str]:
