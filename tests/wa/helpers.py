@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers import Caller
+from tests.helpers import Caller, register
 
 CUSTOMER = "905551112233"
 CUSTOMER_JID = f"{CUSTOMER}@s.whatsapp.net"
@@ -54,3 +54,17 @@ async def messages(
     )
     assert response.status_code == 200, response.text
     return dict(response.json()["data"])
+
+
+async def customer_wrote(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> tuple[Caller, str, dict[str, Any]]:
+    """A new owner with a sandbox session in which the customer wrote once (processed).
+
+    Returns the owner, the session's providerSessionId and the customer's message."""
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid)
+    await run_jobs()
+    [inbound] = (await messages(client, owner, psid))["rows"]
+    return owner, psid, inbound
