@@ -7,6 +7,7 @@ migrations; every test starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,10 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 
-from tests.helpers import REPO, Servers
+from tests.helpers import REPO, Mailbox, ScriptedDns, Servers
 
 os.environ.update(
     {
@@ -133,3 +135,32 @@ def run_jobs(app: Any) -> Any:
         return worker
 
     return run
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1, with the app configured to use it."""
+    from ticaret.core.embedded import free_port
+    from ticaret.settings import get_settings
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp = get_settings().smtp
+    monkeypatch.setattr(smtp, "host", "127.0.0.1")
+    monkeypatch.setattr(smtp, "port", port)
+    monkeypatch.setattr(smtp, "starttls", False)
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def install(script: dict[str, list[list[str]]]) -> ScriptedDns:
+        loop = asyncio.get_running_loop()
+        scripted = ScriptedDns(loop.getaddrinfo, script)
+        monkeypatch.setattr(loop, "getaddrinfo", scripted.getaddrinfo)
+        return scripted
+
+    return install

@@ -67,6 +67,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    settings = get_settings()
     uvicorn.run(
         "ticaret.main:app_factory",
         factory=True,
@@ -75,11 +76,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        proxy_headers=True,
         log_config=None,
         access_log=False,
         reload=args.reload,
         reload_dirs=[str(REPO_ROOT / "src")] if args.reload else None,
+        # X-Forwarded-* only from the proxies the operator listed. uvicorn's own default
+        # trusts 127.0.0.1, wrong in both common setups: without a proxy a local caller could
+        # choose its address; behind one, the proxy is rarely 127.0.0.1.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     return 0
 

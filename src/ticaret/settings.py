@@ -14,7 +14,22 @@ class AuthSettings(BaseModel):
     jwt_secret: SecretStr = SecretStr("")
     jwt_issuer: str = "ticaret"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # A refresh token is single use: each refresh returns a new one valid this long (idle limit).
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300, le=365 * 86_400)
+    # However often it is refreshed, a login session ends this long after the login.
+    session_max_age_seconds: int = Field(default=90 * 86_400, ge=300, le=730 * 86_400)
     reset_token_ttl_seconds: int = Field(default=3600, ge=300, le=86_400)
+    # Link mailed to confirm an address (registration of an invited email).
+    verification_token_ttl_seconds: int = Field(default=7 * 86_400, ge=300, le=30 * 86_400)
+    # Login guessing, per email whatever the caller's address: the first `login_free_attempts`
+    # attempts are free, then each one waits base * 2**n seconds (at most `login_delay_max`).
+    # A success or a password reset clears it; an hour without attempts forgets it.
+    login_free_attempts: int = Field(default=5, ge=1, le=100)
+    login_delay_base_seconds: float = Field(default=1.0, gt=0, le=60)
+    login_delay_max_seconds: int = Field(default=900, ge=1, le=86_400)
+    login_attempt_window_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # Invitations (emails sent to addresses without an account) per account per hour.
+    invitations_per_hour: int = Field(default=20, ge=1, le=10_000)
     # Fernet keys (comma separated, newest first) for third-party secrets at rest.
     fernet_keys: SecretStr = SecretStr("")
 
@@ -76,8 +91,20 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     cors_origins: list[str] = []
-    # The worker serves its job metrics here (0 turns it off); the API serves /metrics.
+    # The worker serves its job metrics here on 127.0.0.1 (0 turns it off); the API serves /metrics.
     worker_metrics_port: int = 9101
+    # On SIGTERM/SIGINT the worker stops taking jobs and lets running ones finish this long; jobs
+    # still running then are cancelled and queued again (they are idempotent).
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
+    # The API's /metrics: with a token it needs `Authorization: Bearer <token>`. Without one it is
+    # open outside production and off (404) in production unless `metrics_enabled` says otherwise.
+    metrics_token: SecretStr | None = None
+    metrics_enabled: bool | None = None
+    # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For / -Proto headers
+    # are believed. Empty (the default) trusts none: the client address is the TCP peer.
+    trusted_proxies: list[str] = []
+    # Largest request body of ordinary routes (JSON); routes that take files declare their own.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     auth: AuthSettings = AuthSettings()
     smtp: SmtpSettings = SmtpSettings()
@@ -87,6 +114,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def metrics_open(self) -> bool:
+        if self.metrics_enabled is not None:
+            return self.metrics_enabled
+        return not self.is_production or self.metrics_token is not None
 
     @property
     def wa_sandbox_enabled(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 
 from arq.connections import ArqRedis
@@ -28,8 +29,15 @@ def build_worker(
     with_cron: bool = True,
     extra_functions: Sequence[Function] = (),
     max_jobs: int = 50,
+    shutdown_grace_seconds: float = 0,
 ) -> Worker:
-    """A worker on an existing pool (tests run it in-process in burst mode)."""
+    """A worker on an existing pool (tests run it in-process in burst mode).
+
+    On SIGTERM/SIGINT it stops taking jobs and waits up to `shutdown_grace_seconds` for the
+    running ones; whatever still runs then is cancelled and queued again (jobs are idempotent).
+    Cutting a job short on the signal instead could leave its side effect done but unrecorded
+    (a mail sent, its row still pending, sent again later).
+    """
     wiring.load()
     return Worker(
         functions=[*(declared.arq_function() for declared in registered_jobs()), *extra_functions],
@@ -41,6 +49,7 @@ def build_worker(
         # max_jobs / 0.5 jobs per second however fast the jobs are (webhooks: two per delivery).
         poll_delay=0.05,
         handle_signals=not burst,
+        job_completion_wait=math.ceil(shutdown_grace_seconds),
         max_jobs=max_jobs,
         job_timeout=300,
         keep_result=3600,
@@ -58,13 +67,18 @@ async def run_worker() -> None:
         from prometheus_client import start_http_server
 
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
-    worker = build_worker(redis)
+    worker = build_worker(redis, shutdown_grace_seconds=settings.worker_shutdown_grace_seconds)
     logger.info("worker started with %d job(s)", len(registered_jobs()))
     try:
         await worker.async_run()
     except asyncio.CancelledError:
-        # arq cancels its main task on SIGINT/SIGTERM: that is a normal stop.
-        logger.info("worker stopping")
+        # arq cancels its main task once the running jobs are done (or the grace period is
+        # over) after SIGINT/SIGTERM: that is a normal stop.
+        logger.info(
+            "worker stopped: %d job(s) done, %d retried or handed back",
+            worker.jobs_complete,
+            worker.jobs_retried,
+        )
     finally:
         await worker.close()
         await close_http_client()

@@ -414,6 +414,35 @@ async def test_private_target_refused_at_delivery_time(
     assert attempt["responseStatus"] is None and delivery["status"] == "retrying"
 
 
+async def test_a_webhook_name_rebound_to_loopback_after_saving_is_refused_when_connecting(
+    client: httpx.AsyncClient, receiver: Receiver, dns: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings().webhooks, "allow_private_targets", False)
+    monkeypatch.setattr(get_settings().webhooks, "retry_delay_scale", 1.0)
+    port = receiver.url.split(":")[2].split("/")[0]
+    # Public when the webhook is saved, loopback (where the receiver listens) ever after.
+    dns({"hooks.rebind.test": [["93.184.215.14"], ["127.0.0.1"]]})
+    owner = await register(client)
+    receiver.url = f"http://hooks.rebind.test:{port}/hooks"
+    hook = await create_webhook(client, owner, receiver)
+    await make_event(client, owner)
+    from ticaret.webhooks.tasks import fan_out_event
+
+    (event_id,) = await event_ids(owner.account_id, "api_account.created")
+    await get_redis().flushdb()
+    await fan_out_event({}, event_id)  # makes the first attempt
+    await get_redis().flushdb()  # keep the retry out of the way
+    assert receiver.requests == []
+    deliveries = await client.get(
+        f"/accounts/{owner.account_id}/webhooks/{hook['id']}/deliveries", headers=owner.headers
+    )
+    (attempt,) = deliveries.json()["data"]["rows"][0]["attempts"]
+    assert attempt["error"] == (
+        "refused target: hooks.rebind.test resolves to 127.0.0.1 is a loopback address"
+    )
+    assert attempt["responseStatus"] is None and attempt["responseBodyExcerpt"] is None
+
+
 async def test_deleting_a_webhook_closes_its_open_deliveries(
     client: httpx.AsyncClient, receiver: Receiver, run_jobs: Any
 ) -> None:

@@ -70,9 +70,13 @@ async def list_users(ctx: Viewer, session: DbSession, page: Paging) -> Envelope[
 @router.post(
     "/{accountId}/users",
     summary="Add a user by email (links an existing user or invites a new one)",
+    description="Account'a kullanıcı ekler veya bağlar. A user who has signed in before is "
+    "linked at once; any other address gets an invitation email and a pending membership "
+    "(`invitationPending`) that grants nothing until accepted. Invitations are limited per "
+    "account per hour (429).",
     status_code=status.HTTP_201_CREATED,
     response_model=Envelope[MemberOut],
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 429),
 )
 async def add_user(
     body: MemberAdd,

@@ -42,9 +42,10 @@ from ticaret.auth.repository import user_by_email
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import emit
+from ticaret.core.ratelimit import limit_attempts
 from ticaret.core.security import hash_token, new_api_key, new_api_secret
 from ticaret.core.versioning import check_version
-from ticaret.models import Account, ApiAccount, Membership, Role, User
+from ticaret.models import Account, ApiAccount, Membership, MembershipStatus, Role, User
 from ticaret.settings import Settings
 
 
@@ -60,7 +61,7 @@ def member_out(membership: Membership, user: User) -> MemberOut:
         email=user.email,
         name=user.name,
         role=membership.role,
-        invitation_pending=user.password_hash is None,
+        invitation_pending=membership.status == MembershipStatus.invited,
         created_at=membership.created_at,
         updated_at=membership.updated_at,
         entity_version=membership.entity_version,
@@ -128,20 +129,40 @@ async def add_member(
     if account is None:
         raise AccountNotFound()
     user = await user_by_email(session, email)
-    invited = user is None
+    if user is not None and await repository.member(session, ctx.account_id, user.id) is not None:
+        raise AlreadyMember()
+    # Someone who has signed in is linked at once; an address nobody has signed in with gets an
+    # invitation email (and a membership that grants nothing until it is accepted).
+    invited = user is None or user.password_hash is None
+    if invited:
+        # Each invitation mails a stranger: an account must not become a mail cannon.
+        await limit_attempts(
+            "invitations",
+            str(ctx.account_id),
+            limit=settings.auth.invitations_per_hour,
+            window_seconds=3600,
+        )
     if user is None:
         user = User(email=email, name=name or email.split("@", 1)[0], password_hash=None)
         session.add(user)
         await session.flush()
-    elif await repository.member(session, ctx.account_id, user.id) is not None:
-        raise AlreadyMember()
-    membership = Membership(account_id=ctx.account_id, user_id=user.id, role=role)
+    membership = Membership(
+        account_id=ctx.account_id,
+        user_id=user.id,
+        role=role,
+        status=MembershipStatus.invited if invited else MembershipStatus.active,
+    )
     session.add(membership)
     await session.flush()
     if invited:
         inviter = ctx.principal.user.name if ctx.principal.user else "An integration"
         await auth_service.send_invitation(
-            session, settings, user=user, account=account, inviter=inviter or "A teammate"
+            session,
+            settings,
+            user=user,
+            account=account,
+            membership=membership,
+            inviter=inviter or "A teammate",
         )
     emit(
         session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticaret.core.errors import BadRequest, Conflict, Unauthorized
+from ticaret.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 
 class EmailTaken(Conflict):
@@ -18,3 +18,29 @@ class InvalidCredentials(Unauthorized):
 class InvalidPasswordToken(BadRequest):
     code = "invalid_token"
     default_message = "The token is invalid, expired or already used."
+
+
+class InvalidRefreshToken(Unauthorized):
+    code = "invalid_refresh_token"
+    default_message = "The refresh token is invalid, expired, or its session has ended."
+
+
+class RefreshTokenReused(Unauthorized):
+    """Answered (not raised) by the route: the session's revocation must be committed."""
+
+    code = "refresh_token_reused"
+    default_message = (
+        "This refresh token was already used; the session has been ended. Log in again."
+    )
+
+
+class InvitationNotFound(NotFound):
+    default_message = "Invitation not found."
+
+
+class EmailUnverified(Forbidden):
+    code = "email_unverified"
+    default_message = (
+        "Confirm your email address first (the link mailed at registration, or a password "
+        "reset), then accept the invitation."
+    )

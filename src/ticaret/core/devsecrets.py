@@ -27,17 +27,27 @@ def load_or_create(data_dir: Path) -> dict[str, str]:
     return values
 
 
+# HS256 with a key shorter than its 256-bit output can be brute-forced offline from one token.
+MIN_JWT_SECRET_BYTES = 32
+
+
 def ensure_secrets(settings: Settings) -> None:
     """Production must configure its secrets; elsewhere fill the gaps from the data folder."""
-    missing = not settings.auth.jwt_secret.get_secret_value() or not (
-        settings.auth.fernet_keys.get_secret_value()
-    )
+    jwt_secret = settings.auth.jwt_secret.get_secret_value()
+    missing = not jwt_secret or not settings.auth.fernet_keys.get_secret_value()
+    if settings.is_production:
+        if missing:
+            raise RuntimeError(
+                "TICARET_AUTH__JWT_SECRET and TICARET_AUTH__FERNET_KEYS must be set in production"
+            )
+        if len(jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise RuntimeError(
+                f"TICARET_AUTH__JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes in "
+                'production (python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return
     if not missing:
         return
-    if settings.is_production:
-        raise RuntimeError(
-            "TICARET_AUTH__JWT_SECRET and TICARET_AUTH__FERNET_KEYS must be set in production"
-        )
     values = load_or_create(Path(settings.data_dir).resolve())
     if not settings.auth.jwt_secret.get_secret_value():
         settings.auth.jwt_secret = SecretStr(values["TICARET_AUTH__JWT_SECRET"])

@@ -53,6 +53,9 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Part of every access token; a password reset bumps it so older tokens fail.
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the user proved they read this address (a mailed token); accepting an invitation
+    # needs it, since anyone can register any address.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
 
@@ -64,10 +67,18 @@ class Account(IdMixin, TimestampMixin, VersionedMixin, Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class MembershipStatus(enum.StrEnum):
+    active = "active"
+    # An invitation: it grants nothing until the user accepts it (or sets a password with the
+    # invitation's mailed token).
+    invited = "invited"
+
+
 class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("account_id", "user_id", name="uq_memberships_account_user"),
+        one_of("status", MembershipStatus),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -77,6 +88,9 @@ class Membership(IdMixin, TimestampMixin, VersionedMixin, Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
     )
     role: Mapped[Role] = mapped_column(role_enum, nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=MembershipStatus.active, server_default="active"
+    )
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
     account: Mapped[Account] = relationship(lazy="raise")
@@ -105,17 +119,23 @@ class ApiAccount(IdMixin, TimestampMixin, VersionedMixin, Base):
 class TokenPurpose(enum.StrEnum):
     password_reset = "password_reset"  # noqa: S105 - a purpose name
     invitation = "invitation"
+    email_verification = "email_verification"
 
 
 class PasswordToken(IdMixin, Base):
     """Single-use reset/invitation tokens; only their hash is stored."""
 
     __tablename__ = "password_tokens"
+    __table_args__ = (one_of("purpose", TokenPurpose),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
     )
     purpose: Mapped[str] = mapped_column(String(32), nullable=False)
+    # The membership an invitation token offers (setting a password with it accepts that one).
+    membership_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -144,9 +164,53 @@ class OutgoingEmail(IdMixin, TimestampMixin, Base):
 
     to_address: Mapped[str] = mapped_column(String(320), nullable=False)
     subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    # Never holds a token: a secret (reset, invitation, verification token) is stored encrypted in
+    # `secret_encrypted`, put in place of SECRET_PLACEHOLDER when the mail is sent, then erased.
     body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=EmailStatus.pending)
     attempt_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SessionEndReason(enum.StrEnum):
+    logout = "logout"
+    reuse = "reuse"  # an already used refresh token came back: the family leaked
+    password_reset = "password_reset"  # noqa: S105 - a reason name
+
+
+class AuthSession(IdMixin, Base):
+    """One login: the family of its rotating refresh tokens; revoking it ends them all."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (one_of("revoked_reason", SessionEndReason),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The absolute end of the session, however often it is refreshed.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RefreshToken(IdMixin, Base):
+    """A single-use refresh token; only its hash is stored."""
+
+    __tablename__ = "refresh_tokens"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

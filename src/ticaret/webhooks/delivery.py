@@ -5,7 +5,8 @@
    leaves it alone while the request is in flight. A worker that dies mid-request loses the lease
    and the sweeper sends the delivery again: delivery is at-least-once, receivers dedupe on
    `webhook-id`.
-2. `send_claimed`: the SSRF re-check and the signed POST (`sender.send_delivery`, never raises).
+2. `send_claimed`: the signed POST (`sender.send_delivery`, never raises) through the SSRF-guarded
+   client, which checks the address of every connection it opens.
 3. `record_attempt`: one `webhook_attempts` row, the delivery's new state, the next attempt
    scheduled per `retry_schedule`, and the webhook's health (410 Gone or five days of failures
    disable it and emit `webhook.disabled`).
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit, event_payload
-from ticaret.core.http import get_http_client
+from ticaret.core.http import guarded_client
 from ticaret.core.security import secret_box
 from ticaret.models import (
     AttemptTrigger,
@@ -38,7 +39,7 @@ from ticaret.settings import Settings, get_settings
 from ticaret.webhooks import repository, retry_schedule
 from ticaret.webhooks.events import WEBHOOK_DISABLED, WebhookDisabled
 from ticaret.webhooks.sender import AttemptResult, send_delivery
-from ticaret.webhooks.url_guard import UnsafeWebhookUrl, resolve_and_check
+from ticaret.webhooks.url_guard import webhook_policy
 
 logger = logging.getLogger("ticaret.webhooks")
 
@@ -146,28 +147,16 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
 
 
 async def send_claimed(claim: Claim) -> AttemptResult:
-    settings = get_settings().webhooks
-    if not settings.allow_private_targets:
-        # Again before every attempt: the name may resolve elsewhere than when it was saved.
-        try:
-            await resolve_and_check(claim.url, False)
-        except UnsafeWebhookUrl as exc:
-            return AttemptResult(
-                request_headers={},
-                response_status=None,
-                response_headers=None,
-                response_body_excerpt=None,
-                duration_ms=0,
-                error=f"refused target: {exc}",
-                succeeded=False,
-            )
+    settings = get_settings()
+    # The guard runs at connect time, on the address actually connected to: the name may resolve
+    # elsewhere than when the URL was saved (DNS rebinding), and there is no second lookup.
     return await send_delivery(
-        get_http_client(),
+        guarded_client(webhook_policy(settings)),
         url=claim.url,
         event_id=claim.event_id,
         body=claim.body,
         secrets=claim.secrets,
-        timeout_s=settings.timeout_seconds,
+        timeout_s=settings.webhooks.timeout_seconds,
     )
 
 
