@@ -20,13 +20,13 @@ import base64
 import binascii
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.events import Actor
+from ticaret.core.events import Actor, EventType
 from ticaret.core.ids import new_id
 from ticaret.models import (
     Ack,
@@ -58,7 +58,16 @@ from ticaret.wa.gateways._jid import bare_number, chat_type_of
 from ticaret.wa.gateways.base import Capability, MediaKind
 from ticaret.wa.repository import chats as chat_repository
 from ticaret.wa.repository import messages as message_repository
-from ticaret.wa.schemas import Delete, Edit, Forward, React, Reply, SendMedia, SendText
+from ticaret.wa.schemas import (
+    Delete,
+    Edit,
+    Forward,
+    MessageData,
+    React,
+    Reply,
+    SendMedia,
+    SendText,
+)
 from ticaret.wa.service.access import WaContext, emit_to_session
 from ticaret.wa.service.views import message_data, message_deleted, preview_of
 
@@ -198,7 +207,6 @@ class Rows:
     wa: WaSession
     message: WaMessage | None
     target: WaMessage | None
-    changed: list[WaMessage] = field(default_factory=list)
 
 
 def ref(message: WaMessage) -> str:
@@ -229,7 +237,7 @@ class ActionUnit(abc.ABC, Generic[B]):
         await _emit(rows, MESSAGE_SENT, rows.message)
 
 
-async def _emit(rows: Rows, type: Any, message: WaMessage) -> None:
+async def _emit(rows: Rows, type: EventType[MessageData], message: WaMessage) -> None:
     await rows.session.flush()
     await emit_to_session(
         rows.session,
