@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadF
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from ticaret.core.auth import AccountContext, client_ip
+from ticaret.core.body_limit import declare_body_limit
 from ticaret.core.db import DbSession
 from ticaret.core.deps import Agent, Paging
 from ticaret.core.envelope import Envelope, Page, ok
@@ -41,6 +42,16 @@ from ticaret.wa.service.access import resolve_wa
 from ticaret.wa.service.actions import RequestMeta
 
 router = APIRouter(prefix="/wa", tags=["WhatsApp"])
+
+# These routes take files: more than the ordinary JSON limit. Multipart framing and base64
+# (JSON media) add to the file's own size, which the routes check exactly.
+_FORM_OVERHEAD = 64 * 1024
+declare_body_limit(
+    "/wa/chats/{remoteJid}/messages/upload", lambda s: s.wa.max_upload_bytes + _FORM_OVERHEAD
+)
+declare_body_limit(
+    "/wa/chats/{remoteJid}/messages", lambda s: s.wa.max_upload_bytes * 4 // 3 + _FORM_OVERHEAD
+)
 
 
 @router.get(

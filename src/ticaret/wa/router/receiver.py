@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ticaret.core.body_limit import declare_body_limit
 from ticaret.core.db import DbSession
 from ticaret.core.deps import Agent
 from ticaret.core.envelope import Envelope, ok
@@ -15,6 +16,9 @@ from ticaret.wa.schemas import ReceiverResult, SandboxInbound, SandboxInboundRes
 from ticaret.wa.service import receiver as service
 
 router = APIRouter(prefix="/wa", tags=["WhatsApp provider events"])
+
+# Gateway events can be large (a media message's thumbnail); `_body` checks the same limit.
+declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
 
 
 async def _body(request: Request) -> bytes:
