@@ -13,7 +13,7 @@ from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
-from ticaret.core.body_limit import BodyLimitMiddleware, declare_body_limit
+from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
@@ -26,9 +26,6 @@ from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
 from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
-from ticaret.wa.router_labels import router as wa_labels_router
-from ticaret.wa.router_receiver import router as wa_receiver_router
-from ticaret.wa.router_sessions import router as wa_sessions_router
 from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -75,20 +72,6 @@ TAGS = [
     },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
-
-# Routes that take files or gateway events read more than the ordinary JSON limit. Multipart
-# framing and base64 (JSON media) add to the file's own size, which the routes check exactly.
-_FORM_OVERHEAD = 64 * 1024
-declare_body_limit(
-    "/wa/chats/{remoteJid}/messages/upload", lambda s: s.wa.max_upload_bytes + _FORM_OVERHEAD
-)
-declare_body_limit(
-    "/wa/chats/{remoteJid}/messages", lambda s: s.wa.max_upload_bytes * 4 // 3 + _FORM_OVERHEAD
-)
-declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
-# Meta batches up to 1,000 changes in one webhook POST.
-declare_body_limit("/meta/webhook", lambda s: s.meta.webhook_max_bytes)
-declare_body_limit("/instagram/webhook", lambda s: s.meta.webhook_max_bytes)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -143,10 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         events_router,
         console_router,
-        wa_sessions_router,
         wa_router,
-        wa_labels_router,
-        wa_receiver_router,
         meta_router,
         instagram_router,
     ):

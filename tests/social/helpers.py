@@ -15,7 +15,7 @@ import httpx
 import respx
 from sqlalchemy import text
 
-from tests.conftest import Caller
+from tests.helpers import Caller
 
 GRAPH = "https://graph.facebook.com/v25.0"
 IG_GRAPH = "https://graph.instagram.com/v25.0"

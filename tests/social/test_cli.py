@@ -10,8 +10,7 @@ from typing import Any
 import anyio
 import httpx
 
-from tests.conftest import REPO, Servers, register
-from tests.helpers import api_process
+from tests.helpers import REPO, Servers, api_process, register
 from tests.social.helpers import headers, sql
 
 

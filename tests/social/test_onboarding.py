@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from tests.conftest import add_member, assert_error, register
+from tests.helpers import add_member, assert_error, register
 from tests.social.helpers import (
     GRAPH,
     IG_ID,

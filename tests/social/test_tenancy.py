@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import respx
 
-from tests.conftest import add_member, assert_error, register
+from tests.helpers import add_member, assert_error, register
 from tests.social.helpers import (
     GRAPH,
     IG_ID,

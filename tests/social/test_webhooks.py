@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import respx
 
-from tests.conftest import assert_error, register
+from tests.helpers import assert_error, register
 from tests.social.helpers import (
     IG_ID,
     IG_SECRET,

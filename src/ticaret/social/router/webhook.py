@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from ticaret.core.body_limit import declare_body_limit
 from ticaret.core.db import DbSession
 from ticaret.core.envelope import Envelope, ok
 from ticaret.core.openapi import error_responses
@@ -16,7 +17,10 @@ from ticaret.social.service import ingest
 from ticaret.social.service.verification import verify_subscription
 
 AppSettings = Annotated[Settings, Depends(get_settings)]
-HubParam = Annotated[str | None, Query(max_length=500)]
+
+# Meta batches up to 1,000 changes in one webhook POST.
+declare_body_limit("/meta/webhook", lambda s: s.meta.webhook_max_bytes)
+declare_body_limit("/instagram/webhook", lambda s: s.meta.webhook_max_bytes)
 
 
 def add_routes(router: APIRouter, f: Flavor) -> None:
