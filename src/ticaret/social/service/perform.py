@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit
 from ticaret.models import (
     CommentStatus,
     MetaAsset,
+    MetaMessage,
     MetaOperation,
     MetaOperationKind,
     MetaOperationStatus,
@@ -253,7 +256,7 @@ async def _succeed(call: Call, result: dict[str, Any], progress: dict[str, Any])
                 )
 
 
-async def _adopt_mid(session: Any, message: Any, mid: str) -> None:
+async def _adopt_mid(session: AsyncSession, message: MetaMessage, mid: str) -> None:
     """Give our row Meta's id; if the echo webhook already stored it as a row, drop that one."""
     if message.mid == mid:
         if message.status == SocialMessageStatus.pending:
@@ -263,7 +266,9 @@ async def _adopt_mid(session: Any, message: Any, mid: str) -> None:
         session, message.thread_id, mid, for_update=True
     )
     if echo is not None and echo.id != message.id:
-        message.status = echo.status if echo.status != SocialMessageStatus.pending else "sent"
+        message.status = (
+            echo.status if echo.status != SocialMessageStatus.pending else SocialMessageStatus.sent
+        )
         message.read_at = message.read_at or echo.read_at
         message.delivered_at = message.delivered_at or echo.delivered_at
         await threads_repository.delete_message(session, echo.id)
