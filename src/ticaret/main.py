@@ -20,6 +20,7 @@ from ticaret.core.errors import install_error_handlers
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
+from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
@@ -107,7 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs without a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     # Innermost of the three: its 413 still gets CORS headers and a request id.
     app.add_middleware(BodyLimitMiddleware)
