@@ -66,17 +66,30 @@ async def connect(port: int, token: str) -> Client:
     return client
 
 
+def _bench_type() -> Any:
+    from ticaret.core.events import EventPayload, declared_event_type, event_type
+
+    class BenchMessage(EventPayload):
+        text: str
+        provider_session_id: str
+
+    return declared_event_type("bench.message.received") or event_type(
+        "bench.message.received", "Emitted by this benchmark.", BenchMessage
+    )
+
+
 async def emit_one(account_id: uuid.UUID, n: int) -> tuple[str, float]:
     from ticaret.core.db import unit_of_work
     from ticaret.core.events import Actor, emit
 
+    message = _bench_type()
     started = time.perf_counter()
     async with unit_of_work() as session:
         event = emit(
             session,
+            message,
+            message.payload(text=f"bench {n}", provider_session_id="bench"),
             account_id=account_id,
-            type="wa.message.received",
-            data={"text": f"bench {n}", "providerSessionId": "bench"},
             actor=Actor.system(),
         )
     return event.id, started

@@ -50,17 +50,23 @@ def run_receiver(port: int, delay_s: float) -> None:
 async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str, float]:
     from sqlalchemy import func, select
 
+    from ticaret import wiring
     from ticaret.core.db import dispose_engine, get_sessionmaker, init_engine, unit_of_work
-    from ticaret.core.events import Actor, emit
+    from ticaret.core.events import Actor, EventPayload, emit, event_type
     from ticaret.core.queue import close_redis, init_redis
     from ticaret.core.security import secret_box
     from ticaret.models import Account, DeliveryStatus, Event, Webhook, WebhookAttempt
     from ticaret.models import WebhookDelivery as Delivery
     from ticaret.settings import get_settings
     from ticaret.webhooks.signing import generate_secret
-    from ticaret.worker import JOBS_FUNCTIONS  # registers the event consumers, as the API does
 
-    assert JOBS_FUNCTIONS
+    class BenchOrder(EventPayload):
+        n: int
+        total: str
+        currency: str
+
+    wiring.load()  # the event consumers, as the API registers them
+    order_created = event_type("bench.order.created", "Emitted by this benchmark.", BenchOrder)
 
     settings = get_settings()
     init_engine(settings.database_url, pool_size=10)
@@ -89,9 +95,9 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
                 for n in range(first, min(first + batch, events)):
                     emit(
                         session,
+                        order_created,
+                        BenchOrder(n=n, total="19.90", currency="TRY"),
                         account_id=account_id,
-                        type="bench.order.created",
-                        data={"n": n, "total": "19.90", "currency": "TRY"},
                         actor=Actor.system(),
                     )
         emitted = time.perf_counter() - started

@@ -7,19 +7,19 @@ migrations; every test starts from empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO, Mailbox, ScriptedDns, Servers
 
 os.environ.update(
     {
@@ -34,13 +34,6 @@ os.environ.update(
 )
 for key in [k for k in os.environ if k.startswith("TICARET_SMTP__")]:
     del os.environ[key]
-
-
-@dataclass
-class Servers:
-    database_url: str
-    redis_url: str
-    redis: Any  # EmbeddedRedis | None: tests stop/start it to simulate an outage
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +94,26 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await get_redis().flushdb()
     yield
+    await check_emitted_events()
+
+
+async def check_emitted_events() -> None:
+    """Every event a test made the code emit has a declared type and fits its payload model.
+
+    Cheap, and it catches a payload that drifted from what `GET /events/types` documents.
+    """
+    from sqlalchemy import select
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.core.events import declared_event_type
+    from ticaret.models import Event
+
+    async with get_sessionmaker()() as session:
+        rows = (await session.execute(select(Event.type, Event.data))).tuples().all()
+    for event_type, data in rows:
+        declared = declared_event_type(event_type)
+        assert declared is not None, f"{event_type} was emitted but is not a declared type"
+        declared.payload.model_validate(data)
 
 
 @pytest.fixture
@@ -124,72 +137,30 @@ def run_jobs(app: Any) -> Any:
     return run
 
 
-# Helpers ---------------------------------------------------------------------------------
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1, with the app configured to use it."""
+    from ticaret.core.embedded import free_port
+    from ticaret.settings import get_settings
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    smtp = get_settings().smtp
+    monkeypatch.setattr(smtp, "host", "127.0.0.1")
+    monkeypatch.setattr(smtp, "port", port)
+    monkeypatch.setattr(smtp, "starttls", False)
+    yield mailbox
+    controller.stop()
 
 
-@dataclass
-class Caller:
-    """A registered user with their access token and first account."""
+@pytest.fixture
+def dns(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def install(script: dict[str, list[list[str]]]) -> ScriptedDns:
+        loop = asyncio.get_running_loop()
+        scripted = ScriptedDns(loop.getaddrinfo, script)
+        monkeypatch.setattr(loop, "getaddrinfo", scripted.getaddrinfo)
+        return scripted
 
-    email: str
-    password: str
-    token: str
-    user_id: str
-    account_id: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-async def register(
-    client: httpx.AsyncClient,
-    *,
-    email: str | None = None,
-    password: str = "correct horse 1",
-    name: str = "Test User",
-) -> Caller:
-    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-    response = await client.post(
-        "/auth/register",
-        json={"email": email, "password": password, "name": name, "accountName": f"{name}'s shop"},
-    )
-    assert response.status_code == 201, response.text
-    data = response.json()["data"]
-    return Caller(
-        email=email,
-        password=password,
-        token=data["accessToken"],
-        user_id=data["user"]["id"],
-        account_id=data["accounts"][0]["accountId"],
-    )
-
-
-async def login(client: httpx.AsyncClient, email: str, password: str) -> str:
-    response = await client.post("/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return str(response.json()["data"]["accessToken"])
-
-
-async def add_member(
-    client: httpx.AsyncClient, owner: Caller, role: str, *, password: str = "member password 1"
-) -> Caller:
-    """A user registered on their own, then added to `owner`'s account with `role`."""
-    member = await register(client, password=password, name=f"{role.title()} Member")
-    response = await client.post(
-        f"/accounts/{owner.account_id}/users",
-        json={"email": member.email, "role": role},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
-    return Caller(member.email, password, member.token, member.user_id, owner.account_id)
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] is False
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    if code is not None:
-        assert body["error"]["code"] == code, body
-    return dict(body["error"])
+    return install

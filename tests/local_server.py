@@ -12,11 +12,14 @@ import uvicorn
 
 
 class LocalServer:
-    def __init__(self, app: Any, *, lifespan: str = "off") -> None:
+    def __init__(
+        self, app: Any, *, lifespan: str = "off", host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._sock.bind((host, port))
+        self.port = int(self._sock.getsockname()[1])
+        self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -44,8 +47,10 @@ class LocalServer:
 
 
 @asynccontextmanager
-async def serve(app: Any, *, lifespan: str = "off") -> AsyncIterator[str]:
-    server = LocalServer(app, lifespan=lifespan)
+async def serve(
+    app: Any, *, lifespan: str = "off", host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    server = LocalServer(app, lifespan=lifespan, host=host, port=port)
     await server.start()
     try:
         yield server.url

@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
+from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
@@ -20,11 +22,11 @@ from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
+from ticaret.events.router import document_event_types
+from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
+from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
-from ticaret.wa.router_labels import router as wa_labels_router
-from ticaret.wa.router_receiver import router as wa_receiver_router
-from ticaret.wa.router_sessions import router as wa_sessions_router
 from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -40,9 +42,17 @@ a CRM and orders.
 """
 
 TAGS = [
-    {"name": "Auth", "description": "Registration, login and password resets."},
+    {
+        "name": "Auth",
+        "description": "Registration, login sessions (refresh tokens), password resets, "
+        "email confirmation and invitations.",
+    },
     {"name": "Accounts", "description": "Accounts, their users and API accounts."},
     {"name": "Webhooks", "description": "Outgoing webhooks: endpoints, deliveries, tests."},
+    {
+        "name": "Events",
+        "description": "The event type catalogue; the `webhooks` section shows each payload.",
+    },
     {"name": "Console", "description": "Live event console and its server-sent event stream."},
     {"name": "WhatsApp sessions", "description": "Gateway sessions, pairing and sharing."},
     {"name": "WhatsApp", "description": "Chats, contacts, messages, actions and media."},
@@ -51,6 +61,16 @@ TAGS = [
         "name": "WhatsApp provider events",
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
     },
+    {
+        "name": "Meta (Facebook Pages)",
+        "description": "Page onboarding, Messenger threads, posts, comments and the signed "
+        "webhook receiver.",
+    },
+    {
+        "name": "Instagram",
+        "description": "Instagram professional accounts (Instagram Login): DMs, media "
+        "publishing, comments and the signed webhook receiver.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -58,6 +78,8 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     ensure_secrets(settings)
+    # The same jobs, event types and outbox consumers as the worker.
+    wiring.load()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -91,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_docs(app)
     install_error_handlers(app)
+    # Innermost of the three: its 413 still gets CORS headers and a request id.
+    app.add_middleware(BodyLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -104,13 +128,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         accounts_router,
         webhooks_router,
+        events_router,
         console_router,
-        wa_sessions_router,
         wa_router,
-        wa_labels_router,
-        wa_receiver_router,
+        meta_router,
+        instagram_router,
     ):
         app.include_router(router)
+    document_event_types(app)
     return app
 
 

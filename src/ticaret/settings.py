@@ -14,7 +14,22 @@ class AuthSettings(BaseModel):
     jwt_secret: SecretStr = SecretStr("")
     jwt_issuer: str = "ticaret"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # A refresh token is single use: each refresh returns a new one valid this long (idle limit).
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300, le=365 * 86_400)
+    # However often it is refreshed, a login session ends this long after the login.
+    session_max_age_seconds: int = Field(default=90 * 86_400, ge=300, le=730 * 86_400)
     reset_token_ttl_seconds: int = Field(default=3600, ge=300, le=86_400)
+    # Link mailed to confirm an address (registration of an invited email).
+    verification_token_ttl_seconds: int = Field(default=7 * 86_400, ge=300, le=30 * 86_400)
+    # Login guessing, per email whatever the caller's address: the first `login_free_attempts`
+    # attempts are free, then each one waits base * 2**n seconds (at most `login_delay_max`).
+    # A success or a password reset clears it; an hour without attempts forgets it.
+    login_free_attempts: int = Field(default=5, ge=1, le=100)
+    login_delay_base_seconds: float = Field(default=1.0, gt=0, le=60)
+    login_delay_max_seconds: int = Field(default=900, ge=1, le=86_400)
+    login_attempt_window_seconds: int = Field(default=3600, ge=60, le=86_400)
+    # Invitations (emails sent to addresses without an account) per account per hour.
+    invitations_per_hour: int = Field(default=20, ge=1, le=10_000)
     # Fernet keys (comma separated, newest first) for third-party secrets at rest.
     fernet_keys: SecretStr = SecretStr("")
 
@@ -55,6 +70,62 @@ class WaSettings(BaseModel):
     request_timeout_seconds: float = 10.0
 
 
+GRAPH_VERSION = "v25.0"
+
+
+class MetaSettings(BaseModel):
+    """The Facebook app behind Page onboarding, Messenger and Page webhooks."""
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    # What Meta echoes back when it verifies the webhook URL (`hub.verify_token`).
+    verify_token: SecretStr | None = None
+    # Graph API base with the pinned version (tests, proxies and air-gapped fakes point it
+    # elsewhere).
+    graph_base_url: str = f"https://graph.facebook.com/{GRAPH_VERSION}"
+    # Where the Login dialog lives (`{base}/{version}/dialog/oauth`).
+    dialog_base_url: str = "https://www.facebook.com"
+    # The OAuth redirect_uri registered with the app (default: the public base URL +
+    # /meta/oauth/callback).
+    oauth_redirect_uri: str | None = None
+    # Origins (scheme://host[:port]) the browser may be sent back to after onboarding; a relative
+    # path is always allowed. Anything else is refused: no open redirect.
+    redirect_origins: list[str] = []
+    oauth_state_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # Meta batches up to 1,000 changes in one POST.
+    webhook_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    request_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Above this share (percent) of any rate limit the usage headers report, sync jobs wait before
+    # their next call: Meta's own `estimated_time_to_regain_access`, or up to the max below.
+    usage_backoff_threshold: int = Field(default=80, ge=1, le=100)
+    usage_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # A sync waits this long in place; a longer backoff re-queues the job for later.
+    sync_max_inline_wait_seconds: float = Field(default=60.0, ge=0)
+    # Graph pages read per list (conversations, messages of one conversation, posts, comments).
+    sync_max_pages: int = Field(default=20, ge=1, le=1000)
+    # Sends, replies and publishing: tries on 5xx / rate limits, backoff base * 2**(try-1).
+    operation_max_attempts: int = Field(default=5, ge=1, le=20)
+    operation_retry_base_seconds: float = Field(default=2.0, ge=0)
+    # Instagram containers: seconds between status checks, and how many before giving up.
+    publish_poll_seconds: float = Field(default=10.0, ge=0)
+    publish_max_polls: int = Field(default=30, ge=1, le=500)
+
+
+class InstagramSettings(BaseModel):
+    """The Instagram app (Instagram API with Instagram Login); id, secret and verify token fall
+    back to the Meta app's when unset."""
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+    graph_base_url: str = f"https://graph.instagram.com/{GRAPH_VERSION}"
+    authorize_url: str = "https://www.instagram.com/oauth/authorize"
+    token_url: str = "https://api.instagram.com/oauth/access_token"  # noqa: S105 - a URL
+    oauth_redirect_uri: str | None = None
+    # Long-lived tokens last 60 days; the refresh job renews them this many days before expiry.
+    token_refresh_days_before: int = Field(default=10, ge=1, le=59)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TICARET_",
@@ -76,17 +147,37 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     cors_origins: list[str] = []
-    # The worker serves its job metrics here (0 turns it off); the API serves /metrics.
+    # The worker serves its job metrics here on 127.0.0.1 (0 turns it off); the API serves /metrics.
     worker_metrics_port: int = 9101
+    # On SIGTERM/SIGINT the worker stops taking jobs and lets running ones finish this long; jobs
+    # still running then are cancelled and queued again (they are idempotent).
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
+    # The API's /metrics: with a token it needs `Authorization: Bearer <token>`. Without one it is
+    # open outside production and off (404) in production unless `metrics_enabled` says otherwise.
+    metrics_token: SecretStr | None = None
+    metrics_enabled: bool | None = None
+    # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For / -Proto headers
+    # are believed. Empty (the default) trusts none: the client address is the TCP peer.
+    trusted_proxies: list[str] = []
+    # Largest request body of ordinary routes (JSON); routes that take files declare their own.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     auth: AuthSettings = AuthSettings()
     smtp: SmtpSettings = SmtpSettings()
     webhooks: WebhookSettings = WebhookSettings()
     wa: WaSettings = WaSettings()
+    meta: MetaSettings = MetaSettings()
+    instagram: InstagramSettings = InstagramSettings()
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def metrics_open(self) -> bool:
+        if self.metrics_enabled is not None:
+            return self.metrics_enabled
+        return not self.is_production or self.metrics_token is not None
 
     @property
     def wa_sandbox_enabled(self) -> bool:

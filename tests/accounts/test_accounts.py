@@ -3,11 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from tests.conftest import add_member, assert_error, login, register
-from ticaret.core.db import get_sessionmaker
-from ticaret.models import OutgoingEmail
+from tests.helpers import Mailbox, add_member, assert_error, login, register, token_from
 
 FOREIGN = "0190f3a4-0000-7000-8000-000000000000"
 
@@ -62,7 +59,7 @@ async def test_members_listing_and_roles(client: httpx.AsyncClient) -> None:
 
 
 async def test_add_user_links_existing_or_invites_new(
-    client: httpx.AsyncClient, run_jobs: Any
+    client: httpx.AsyncClient, run_jobs: Any, smtp_server: Mailbox
 ) -> None:
     owner = await register(client)
     existing = await register(client)
@@ -92,12 +89,8 @@ async def test_add_user_links_existing_or_invites_new(
     assert invited.status_code == 201
     assert invited.json()["data"]["invitationPending"] is True
     await run_jobs()
-    async with get_sessionmaker()() as session:
-        email = (
-            await session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == "invitation"))
-        ).one()
-    assert email.to_address == "new.person@example.com" and email.status == "logged"
-    token = email.body_text.split("token=", 1)[1].split()[0]
+    (mail,) = smtp_server.to("new.person@example.com")
+    token = token_from(mail["body"])
     # Before choosing a password the invited user cannot log in.
     assert_error(
         await client.post(
@@ -195,7 +188,7 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
         "last_owner",
     )
     # Optimistic concurrency: a stale entityVersion (body or If-Match) is a 409.
-    assert_error(
+    conflict = assert_error(
         await client.patch(
             f"{base}/{agent.user_id}",
             json={"role": "viewer", "entityVersion": "999"},
@@ -204,6 +197,7 @@ async def test_change_role_rules(client: httpx.AsyncClient) -> None:
         409,
         "version_conflict",
     )
+    assert set(conflict["details"]) == {"currentEntityVersion"}
     assert_error(
         await client.patch(
             f"{base}/{agent.user_id}",

@@ -13,13 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ConfigDict
 
-from tests.conftest import Caller, Servers, add_member, assert_error, register
+from tests.helpers import Caller, Servers, add_member, assert_error, register
 from tests.local_server import LocalServer, serve
 from ticaret.console import router as console_router
 from ticaret.console.broker import QUEUE_SIZE, LiveEvent, Subscription, get_broker
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor, EventPayload, emit, event_type
 from ticaret.core.queue import get_redis
 from ticaret.core.security import issue_scoped_token
 from ticaret.settings import get_settings
@@ -105,6 +106,27 @@ async def stream_token(client: httpx.AsyncClient, caller: Caller) -> str:
     return str(data["token"])
 
 
+class Anything(EventPayload):
+    """The console streams whatever it is given; these tests only look at types and ids."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# Types of a `testing` domain: the stream's filters see the same dotted names as real ones.
+TESTING_TYPES = {
+    name: event_type(name, "Emitted by the console tests only.", Anything)
+    for name in (
+        "testing.order.created",
+        "testing.order.updated",
+        "testing.order.deleted",
+        "testing.wa.message.sent",
+        "testing.wa.message.received",
+        "testing.wa.chat.updated",
+        "testing.crm.customer.created",
+    )
+}
+
+
 async def emit_event(
     account_id: str, type_: str, data: dict[str, Any], provider_session_id: str | None = None
 ) -> str:
@@ -112,9 +134,9 @@ async def emit_event(
     async with unit_of_work() as session:
         event = emit(
             session,
+            TESTING_TYPES[type_],
+            Anything(**data),
             account_id=uuid.UUID(account_id),
-            type=type_,
-            data=data,
             actor=Actor.system(),
             provider_session_id=provider_session_id,
         )
@@ -140,14 +162,16 @@ async def test_live_events_arrive_with_id_type_and_json(
     ):
         await wait_for_streams(2)
         event_id = await emit_event(
-            owner.account_id, "wa.message.received", {"text": "merhaba", "providerSessionId": "s1"}
+            owner.account_id,
+            "testing.wa.message.received",
+            {"text": "merhaba", "providerSessionId": "s1"},
         )
         for stream in (first, second):
             received = await stream.next_event()
             assert received["id"] == event_id
-            assert received["event"] == "wa.message.received"
+            assert received["event"] == "testing.wa.message.received"
             payload = json.loads(received["data"])
-            assert payload["id"] == event_id and payload["type"] == "wa.message.received"
+            assert payload["id"] == event_id and payload["type"] == "testing.wa.message.received"
             assert payload["accountId"] == owner.account_id
             assert payload["data"] == {"text": "merhaba", "providerSessionId": "s1"}
             assert payload["actor"] == {"type": "system", "id": None}
@@ -168,13 +192,13 @@ async def test_last_event_id_replays_what_was_missed_then_goes_live(
     client: httpx.AsyncClient, base_url: str
 ) -> None:
     owner = await register(client)
-    seen = [await emit_event(owner.account_id, "order.created", {"n": n}) for n in range(4)]
+    seen = [await emit_event(owner.account_id, "testing.order.created", {"n": n}) for n in range(4)]
     token = await stream_token(client, owner)
     async with open_stream(
         base_url, params={"token": token}, headers={"Last-Event-ID": seen[1]}
     ) as stream:
         assert [(await stream.next_event())["id"] for _ in range(2)] == seen[2:]
-        live = await emit_event(owner.account_id, "order.updated", {"n": 4})
+        live = await emit_event(owner.account_id, "testing.order.updated", {"n": 4})
         assert (await stream.next_event())["id"] == live
         await stream.no_event()  # no duplicate of the replayed or live ones
 
@@ -194,7 +218,7 @@ async def test_last_event_id_replays_what_was_missed_then_goes_live(
         base_url, params={"token": token, "lastEventId": "evt_unknown"}
     ) as stream:
         await stream.no_event()
-        fresh = await emit_event(owner.account_id, "order.deleted", {})
+        fresh = await emit_event(owner.account_id, "testing.order.deleted", {})
         assert (await stream.next_event())["id"] == fresh
 
 
@@ -203,13 +227,13 @@ async def test_another_accounts_events_never_appear(
 ) -> None:
     owner = await register(client)
     stranger = await register(client)
-    theirs = await emit_event(stranger.account_id, "order.created", {"secret": "theirs"})
+    theirs = await emit_event(stranger.account_id, "testing.order.created", {"secret": "theirs"})
     token = await stream_token(client, owner)
     # Not even as a replay: their event id is unknown in this account.
     async with open_stream(base_url, params={"token": token, "lastEventId": theirs}) as stream:
         await wait_for_streams(1)
-        await emit_event(stranger.account_id, "order.created", {"secret": "theirs"})
-        mine = await emit_event(owner.account_id, "order.created", {"n": 1})
+        await emit_event(stranger.account_id, "testing.order.created", {"secret": "theirs"})
+        mine = await emit_event(owner.account_id, "testing.order.created", {"n": 1})
         received = await stream.next_event()
         assert received["id"] == mine
         await stream.no_event()
@@ -219,18 +243,26 @@ async def test_filters_by_type_prefix_and_provider_session(
     client: httpx.AsyncClient, base_url: str
 ) -> None:
     owner = await register(client)
-    start = await emit_event(owner.account_id, "order.created", {})
+    start = await emit_event(owner.account_id, "testing.order.created", {})
     token = await stream_token(client, owner)
-    params = {"token": token, "types": "wa.message.*,crm.", "providerSessionId": "s1"}
+    params = {
+        "token": token,
+        "types": "testing.wa.message.*,testing.crm.",
+        "providerSessionId": "s1",
+    }
     async with open_stream(base_url, params={**params, "lastEventId": start}) as stream:
         await wait_for_streams(1)
         wanted = [
-            await emit_event(owner.account_id, "wa.message.sent", {"providerSessionId": "s1"}),
-            await emit_event(owner.account_id, "crm.customer.created", {"providerSessionId": "s1"}),
+            await emit_event(
+                owner.account_id, "testing.wa.message.sent", {"providerSessionId": "s1"}
+            ),
+            await emit_event(
+                owner.account_id, "testing.crm.customer.created", {"providerSessionId": "s1"}
+            ),
         ]
-        await emit_event(owner.account_id, "wa.message.sent", {"providerSessionId": "s2"})
-        await emit_event(owner.account_id, "order.created", {"providerSessionId": "s1"})
-        await emit_event(owner.account_id, "wa.chat.updated", {"providerSessionId": "s1"})
+        await emit_event(owner.account_id, "testing.wa.message.sent", {"providerSessionId": "s2"})
+        await emit_event(owner.account_id, "testing.order.created", {"providerSessionId": "s1"})
+        await emit_event(owner.account_id, "testing.wa.chat.updated", {"providerSessionId": "s1"})
         assert [(await stream.next_event())["id"] for _ in range(2)] == wanted
         await stream.no_event()
     # The same filters apply to the replay.
@@ -294,7 +326,7 @@ async def test_viewer_and_api_key_may_watch(client: httpx.AsyncClient, base_url:
         open_stream(base_url, headers=owner.headers) as by_bearer,
     ):
         await wait_for_streams(4)
-        event_id = await emit_event(owner.account_id, "order.created", {})
+        event_id = await emit_event(owner.account_id, "testing.order.created", {})
         for stream in (by_viewer, by_key_token, by_key_headers, by_bearer):
             assert (await stream.next_event())["id"] == event_id
     # Another account in x-account-id is refused for the token too.
@@ -367,7 +399,7 @@ async def test_a_redis_outage_ends_streams_and_resuming_loses_nothing(
     token = await stream_token(client, owner)
     async with open_stream(base_url, params={"token": token}) as stream:
         await wait_for_streams(1)
-        seen = await emit_event(owner.account_id, "order.created", {"n": 1})
+        seen = await emit_event(owner.account_id, "testing.order.created", {"n": 1})
         assert (await stream.next_event())["id"] == seen
         servers.redis.stop()
         try:
@@ -375,7 +407,7 @@ async def test_a_redis_outage_ends_streams_and_resuming_loses_nothing(
             with pytest.raises(AssertionError, match="the stream ended"):
                 await stream.next_event(timeout=5)
             # Committed during the outage; its relay failed.
-            missed = await emit_event(owner.account_id, "order.updated", {"n": 2})
+            missed = await emit_event(owner.account_id, "testing.order.updated", {"n": 2})
         finally:
             servers.redis.start()
     for _ in range(50):  # the pool reconnects on its next command
@@ -388,7 +420,7 @@ async def test_a_redis_outage_ends_streams_and_resuming_loses_nothing(
     token = await stream_token(client, owner)
     async with open_stream(base_url, params={"token": token, "lastEventId": seen}) as stream:
         assert (await stream.next_event())["id"] == missed
-        after = await emit_event(owner.account_id, "order.deleted", {"n": 3})
+        after = await emit_event(owner.account_id, "testing.order.deleted", {"n": 3})
         assert (await stream.next_event())["id"] == after
 
 
@@ -412,8 +444,10 @@ async def test_replay_is_capped_to_the_newest_events(
 
     monkeypatch.setattr(console_stream, "REPLAY_LIMIT", 2)
     owner = await register(client)
-    start = await emit_event(owner.account_id, "order.created", {})
-    missed = [await emit_event(owner.account_id, "order.updated", {"n": n}) for n in range(4)]
+    start = await emit_event(owner.account_id, "testing.order.created", {})
+    missed = [
+        await emit_event(owner.account_id, "testing.order.updated", {"n": n}) for n in range(4)
+    ]
     token = await stream_token(client, owner)
     async with open_stream(base_url, params={"token": token, "lastEventId": start}) as stream:
         assert [(await stream.next_event())["id"] for _ in range(2)] == missed[2:]

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import respx
 
-from tests.conftest import add_member, assert_error, register
-from tests.wa.conftest import create_session, headers, inject
+from tests.helpers import add_member, assert_error, register
+from tests.wa.helpers import create_session, headers, inject
 
 PAYLOADS = Path(__file__).parent / "gateways" / "payloads"
 EVO = "https://evo.example.com"
@@ -138,11 +138,11 @@ async def test_evolution_events_update_messages_chats_contacts(
     from sqlalchemy import select
 
     from ticaret.core.db import get_sessionmaker
-    from ticaret.models import WaInboxEvent
+    from ticaret.models import InboxItem
 
     async with get_sessionmaker()() as session:
         statuses = {
-            r.event_type: r.status for r in (await session.scalars(select(WaInboxEvent))).all()
+            r.event_type: r.status for r in (await session.scalars(select(InboxItem))).all()
         }
     assert statuses["labels.association"] == "ignored"
     assert statuses["messages.upsert"] == "processed"
@@ -186,7 +186,9 @@ async def test_label_crud_rules(client: httpx.AsyncClient) -> None:
         json={"color": "#000000"},
         headers={**headers(agent), "If-Match": label["entityVersion"]},
     )
-    assert_error(stale, 409, "version_conflict")
+    conflict = assert_error(stale, 409, "version_conflict")
+    # Every conflict names the version to reload, under the same key.
+    assert conflict["details"] == {"currentEntityVersion": renamed.json()["data"]["entityVersion"]}
     assert_error(
         await client.patch(
             f"/wa/labels/{label['id']}", json={"name": "x"}, headers=headers(viewer)

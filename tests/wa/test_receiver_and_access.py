@@ -9,19 +9,25 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from tests.conftest import add_member, assert_error, register
-from tests.wa.conftest import CUSTOMER_JID, create_session, headers, inject, messages
+from tests.helpers import add_member, assert_error, register
+from tests.wa.helpers import CUSTOMER_JID, create_session, headers, inject, messages
 
 SECRET_HEADER = "X-Ticaret-Webhook-Secret"
 
 
 async def _inbox() -> list[Any]:
     from ticaret.core.db import get_sessionmaker
-    from ticaret.models import WaInboxEvent
+    from ticaret.models import InboxItem
 
     async with get_sessionmaker()() as session:
         return list(
-            (await session.scalars(select(WaInboxEvent).order_by(WaInboxEvent.received_at))).all()
+            (
+                await session.scalars(
+                    select(InboxItem)
+                    .where(InboxItem.source == "wa")
+                    .order_by(InboxItem.received_at)
+                )
+            ).all()
         )
 
 
@@ -118,9 +124,9 @@ async def test_same_event_twice_changes_nothing(client: httpx.AsyncClient, run_j
 
 async def test_stuck_inbox_rows_are_swept(client: httpx.AsyncClient, run_jobs: Any) -> None:
     from ticaret.core.db import get_sessionmaker
+    from ticaret.core.inbox import sweep_inbox
     from ticaret.core.queue import get_redis
-    from ticaret.models import WaInboxEvent
-    from ticaret.wa.inbox import sweep_stuck
+    from ticaret.models import InboxItem
 
     owner = await register(client)
     psid = (await create_session(client, owner))["providerSessionId"]
@@ -129,14 +135,14 @@ async def test_stuck_inbox_rows_are_swept(client: httpx.AsyncClient, run_jobs: A
     await get_redis().flushdb()
     async with get_sessionmaker()() as session:
         await session.execute(
-            update(WaInboxEvent).values(received_at=datetime.now(UTC) - timedelta(minutes=5))
+            update(InboxItem).values(received_at=datetime.now(UTC) - timedelta(minutes=5))
         )
         await session.commit()
-    assert await sweep_stuck() == 1
+    assert await sweep_inbox() == 1
     await run_jobs()
     assert [r.status for r in await _inbox()] == ["processed"]
     assert len((await messages(client, owner, psid))["rows"]) == 1
-    assert await sweep_stuck() == 0
+    assert await sweep_inbox() == 0
 
 
 async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_jobs: Any) -> None:
@@ -397,7 +403,7 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
     from ticaret.core.idempotency import purge_expired
     from ticaret.core.queue import get_redis
     from ticaret.models import IdempotencyKey, WaMessageOperation
-    from ticaret.wa.operations import sweep_operations
+    from ticaret.wa.tasks import sweep_wa_operations
 
     owner = await register(client)
     psid = (await create_session(client, owner))["providerSessionId"]
@@ -420,7 +426,7 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
             update(IdempotencyKey).values(created_at=long_ago - timedelta(days=1))
         )
         await session.commit()
-    assert await sweep_operations() == 1
+    assert await sweep_wa_operations() == 1
     await run_jobs()
     async with get_sessionmaker()() as session:
         [operation] = (await session.scalars(select(WaMessageOperation))).all()
@@ -428,7 +434,7 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
         assert operation.attempts == 1  # the lost job never ran; the sweeper's did
         assert await purge_expired(session) == 1
         await session.commit()
-    assert await sweep_operations() == 0
+    assert await sweep_wa_operations() == 0
     page = await messages(client, owner, psid)
     assert page["rows"][0]["status"] == 3
 
@@ -475,3 +481,25 @@ async def test_oversized_events_are_refused(client: httpx.AsyncClient) -> None:
     finally:
         settings.wa.max_event_bytes = 5 * 1024 * 1024
     assert len(await _inbox()) == 1
+
+
+async def test_deeply_nested_bodies_are_stored_failed_not_lost(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    created = await create_session(client, owner)
+    url = f"/wa/provider-events/{created['providerSessionId']}"
+    auth = {SECRET_HEADER: created["webhookSecret"]}
+    # Deeper than Python's JSON parser recurses, and deep enough to parse but not to keep.
+    too_deep = b'{"event": "message", "payload": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    deep = b'{"event": "message", "payload": ' + b"[" * 200 + b"]" * 200 + b"}"
+    for body in (too_deep, deep):
+        response = await client.post(url, content=body, headers=auth)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["duplicate"] is False
+    await run_jobs()
+    rows = await _inbox()
+    assert [r.status for r in rows] == ["failed", "failed"]
+    assert {r.raw_body for r in rows} == {too_deep.decode(), deep.decode()}
+    assert "too deeply" in rows[0].error and "deeper than 64 levels" in rows[1].error
+    assert all(r.payload is None for r in rows)

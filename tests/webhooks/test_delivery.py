@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.conftest import Caller, assert_error, register
-from tests.webhooks.conftest import Receiver, create_webhook, make_event
+from tests.helpers import Caller, assert_error, register
+from tests.webhooks.helpers import Receiver, create_webhook, make_event
 from ticaret.core.db import get_sessionmaker
-from ticaret.core.events import sweep_unrelayed
+from ticaret.core.events import sweep_outbox
 from ticaret.core.queue import get_redis
 from ticaret.models import Event, Webhook, WebhookDelivery
 from ticaret.settings import get_settings
@@ -124,7 +124,7 @@ async def test_only_subscribed_events_and_own_account(
 ) -> None:
     owner = await register(client)
     other = await register(client)
-    hook = await create_webhook(client, owner, receiver, events=["order.*"])
+    hook = await create_webhook(client, owner, receiver, events=["wa.*"])
     wildcard = await create_webhook(client, owner, receiver, events=["*"])
     await make_event(client, owner)  # api_account.created: only the "*" webhook
     await make_event(client, other)  # another account: nobody here
@@ -196,6 +196,7 @@ async def test_a_retry_that_comes_due_while_paused_is_held(
     assert [r.status for r in receiver.requests] == [500, 200]
 
 
+@pytest.mark.usefixtures("no_sweep_grace")
 async def test_sweeper_recovers_jobs_redis_lost(
     client: httpx.AsyncClient, receiver: Receiver, run_jobs: Any
 ) -> None:
@@ -207,7 +208,7 @@ async def test_sweeper_recovers_jobs_redis_lost(
     await run_jobs()
     assert receiver.requests == []
     # Both lost fan-outs: webhook.created (delivers nothing) and api_account.created.
-    assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 2
+    assert await sweep_webhook_deliveries() == 2
     await run_jobs()
     assert [r.event["data"]["name"] for r in receiver.requests] == ["first"]
 
@@ -225,15 +226,15 @@ async def test_sweeper_recovers_jobs_redis_lost(
             text("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute'")
         )
         await session.commit()
-    assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 1
+    assert await sweep_webhook_deliveries() == 1
     await run_jobs()
     assert [r.event["data"]["name"] for r in receiver.requests] == ["first", "second", "second"]
     assert [r.status for r in receiver.requests] == [200, 500, 200]
     # Nothing left to recover, and nothing was sent twice.
-    assert await sweep_webhook_deliveries({}, grace=timedelta(0)) == 0
+    assert await sweep_webhook_deliveries() == 0
     assert {d["status"] for d in await deliveries(client, owner, hook["id"])} == {"succeeded"}
     # Unrelayed events go through the outbox sweeper first, then fan out as usual.
-    assert await sweep_unrelayed(grace_seconds=0) == 0
+    assert await sweep_outbox() == 0
 
 
 async def test_gone_disables_the_webhook_and_emits_webhook_disabled(
@@ -270,6 +271,7 @@ async def test_gone_disables_the_webhook_and_emits_webhook_disabled(
     assert activated["status"] == "active" and activated["disabledReason"] is None
 
 
+@pytest.mark.usefixtures("no_sweep_grace")
 async def test_five_days_of_failures_disable_the_webhook(
     client: httpx.AsyncClient, receiver: Receiver, run_jobs: Any
 ) -> None:
@@ -298,7 +300,7 @@ async def test_five_days_of_failures_disable_the_webhook(
             text("UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 hour'")
         )
         await session.commit()
-    await sweep_webhook_deliveries({}, grace=timedelta(0))
+    await sweep_webhook_deliveries()
     await run_jobs()
     (delivery,) = await deliveries(client, owner, hook["id"])
     assert delivery["status"] == "failed" and delivery["lastError"] == "the webhook is disabled"
@@ -309,7 +311,7 @@ async def test_test_event_and_redelivery(
     client: httpx.AsyncClient, receiver: Receiver, run_jobs: Any
 ) -> None:
     owner = await register(client)
-    hook = await create_webhook(client, owner, receiver, events=["order.created"])
+    hook = await create_webhook(client, owner, receiver, events=["wa.message.received"])
     other = await create_webhook(client, owner, receiver, events=["*"])
     base = f"/accounts/{owner.account_id}/webhooks/{hook['id']}"
     response = await client.post(f"{base}/test", headers=owner.headers)
@@ -410,6 +412,35 @@ async def test_private_target_refused_at_delivery_time(
     attempt = delivery["attempts"][0]
     assert attempt["error"].startswith("refused target:") and "loopback" in attempt["error"]
     assert attempt["responseStatus"] is None and delivery["status"] == "retrying"
+
+
+async def test_a_webhook_name_rebound_to_loopback_after_saving_is_refused_when_connecting(
+    client: httpx.AsyncClient, receiver: Receiver, dns: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings().webhooks, "allow_private_targets", False)
+    monkeypatch.setattr(get_settings().webhooks, "retry_delay_scale", 1.0)
+    port = receiver.url.split(":")[2].split("/")[0]
+    # Public when the webhook is saved, loopback (where the receiver listens) ever after.
+    dns({"hooks.rebind.test": [["93.184.215.14"], ["127.0.0.1"]]})
+    owner = await register(client)
+    receiver.url = f"http://hooks.rebind.test:{port}/hooks"
+    hook = await create_webhook(client, owner, receiver)
+    await make_event(client, owner)
+    from ticaret.webhooks.tasks import fan_out_event
+
+    (event_id,) = await event_ids(owner.account_id, "api_account.created")
+    await get_redis().flushdb()
+    await fan_out_event({}, event_id)  # makes the first attempt
+    await get_redis().flushdb()  # keep the retry out of the way
+    assert receiver.requests == []
+    deliveries = await client.get(
+        f"/accounts/{owner.account_id}/webhooks/{hook['id']}/deliveries", headers=owner.headers
+    )
+    (attempt,) = deliveries.json()["data"]["rows"][0]["attempts"]
+    assert attempt["error"] == (
+        "refused target: hooks.rebind.test resolves to 127.0.0.1 is a loopback address"
+    )
+    assert attempt["responseStatus"] is None and attempt["responseBodyExcerpt"] is None
 
 
 async def test_deleting_a_webhook_closes_its_open_deliveries(

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import add_member, assert_error, register
-from tests.webhooks.conftest import Receiver, create_webhook
+from tests.helpers import add_member, assert_error, register
+from tests.webhooks.helpers import Receiver, create_webhook
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import Event
 from ticaret.settings import get_settings
@@ -20,13 +20,13 @@ async def test_create_list_get_update_delete(client: httpx.AsyncClient) -> None:
     base = f"/accounts/{owner.account_id}/webhooks"
     created = await client.post(
         base,
-        json={"url": "http://127.0.0.1:9/in", "events": ["wa.*", "order.created", "wa.*"]},
+        json={"url": "http://127.0.0.1:9/in", "events": ["wa.*", "webhook.test", "wa.*"]},
         headers=owner.headers,
     )
     assert created.status_code == 201, created.text
     hook = created.json()["data"]
     assert hook["secret"].startswith("whsec_")
-    assert hook["events"] == ["wa.*", "order.created"]  # duplicates dropped, order kept
+    assert hook["events"] == ["wa.*", "webhook.test"]  # duplicates dropped, order kept
     assert hook["status"] == "active" and hook["description"] is None
     assert hook["failingSince"] is None and hook["entityVersion"]
     assert hook["createdAt"].endswith("Z")
@@ -58,7 +58,8 @@ async def test_create_list_get_update_delete(client: httpx.AsyncClient) -> None:
         json={"description": "x", "entityVersion": hook["entityVersion"]},
         headers=owner.headers,
     )
-    assert_error(stale, 409, "version_conflict")
+    conflict = assert_error(stale, 409, "version_conflict")
+    assert conflict["details"] == {"currentEntityVersion": data["entityVersion"]}
     stale_header = await client.patch(
         f"{base}/{hook['id']}",
         json={"description": "x"},

@@ -7,14 +7,18 @@ import uuid
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.models import Account, ApiAccount, Membership, Role, User
+from ticaret.models import Account, ApiAccount, Membership, MembershipStatus, Role, User
 
 
 def _accounts_of_user(user_id: uuid.UUID) -> Select[Account, Role]:
     return (
         select(Account, Membership.role)
         .join(Membership, Membership.account_id == Account.id)
-        .where(Membership.user_id == user_id, Account.deleted_at.is_(None))
+        .where(
+            Membership.user_id == user_id,
+            Membership.status == MembershipStatus.active,
+            Account.deleted_at.is_(None),
+        )
     )
 
 
@@ -66,7 +70,12 @@ async def lock_owner_ids(session: AsyncSession, account_id: uuid.UUID) -> list[u
     """Owners of the account, locked so two concurrent demotions cannot both pass the check."""
     rows = await session.scalars(
         select(Membership.user_id)
-        .where(Membership.account_id == account_id, Membership.role == Role.owner)
+        .where(
+            Membership.account_id == account_id,
+            Membership.role == Role.owner,
+            # An invited owner is not an owner yet.
+            Membership.status == MembershipStatus.active,
+        )
         .with_for_update()
     )
     return list(rows)

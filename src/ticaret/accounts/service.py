@@ -8,6 +8,29 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.accounts import repository
+from ticaret.accounts.errors import (
+    AccountNotFound,
+    AlreadyMember,
+    ApiAccountNotFound,
+    ApiAccountRevoked,
+    LastOwner,
+    MemberNotFound,
+    OwnerRequired,
+    RoleTooHigh,
+)
+from ticaret.accounts.events import (
+    API_ACCOUNT_CREATED,
+    API_ACCOUNT_REVOKED,
+    API_ACCOUNT_SECRET_ROTATED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    MEMBER_ROLE_CHANGED,
+    ApiAccountCreated,
+    ApiAccountRef,
+    MemberAdded,
+    MemberRemoved,
+    MemberRoleChanged,
+)
 from ticaret.accounts.schemas import (
     AccountOut,
     ApiAccountOut,
@@ -17,23 +40,17 @@ from ticaret.accounts.schemas import (
 from ticaret.auth import service as auth_service
 from ticaret.auth.repository import user_by_email
 from ticaret.core.auth import AccountContext
-from ticaret.core.envelope import Page, PageParams, build_page
-from ticaret.core.errors import Conflict, Forbidden, NotFound, VersionConflict
+from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import emit
+from ticaret.core.ratelimit import limit_attempts
 from ticaret.core.security import hash_token, new_api_key, new_api_secret
-from ticaret.models import Account, ApiAccount, Membership, Role, User
+from ticaret.core.versioning import check_version
+from ticaret.models import Account, ApiAccount, Membership, MembershipStatus, Role, User
 from ticaret.settings import Settings
 
 
 def account_out(account: Account, role: Role) -> AccountOut:
-    return AccountOut(
-        id=account.id,
-        name=account.name,
-        role=role,
-        created_at=account.created_at,
-        updated_at=account.updated_at,
-        entity_version=account.entity_version,
-    )
+    return from_row(AccountOut, account, role=role)
 
 
 def member_out(membership: Membership, user: User) -> MemberOut:
@@ -44,7 +61,7 @@ def member_out(membership: Membership, user: User) -> MemberOut:
         email=user.email,
         name=user.name,
         role=membership.role,
-        invitation_pending=user.password_hash is None,
+        invitation_pending=membership.status == MembershipStatus.invited,
         created_at=membership.created_at,
         updated_at=membership.updated_at,
         entity_version=membership.entity_version,
@@ -52,32 +69,14 @@ def member_out(membership: Membership, user: User) -> MemberOut:
 
 
 def api_account_out(api_account: ApiAccount) -> ApiAccountOut:
-    return ApiAccountOut(
-        id=api_account.id,
-        account_id=api_account.account_id,
-        name=api_account.name,
-        role=api_account.role,
-        key=api_account.key,
-        secret_last4=api_account.secret_last4,
-        status="revoked" if api_account.revoked_at else "active",
-        last_used_at=api_account.last_used_at,
-        secret_rotated_at=api_account.secret_rotated_at,
-        revoked_at=api_account.revoked_at,
-        created_at=api_account.created_at,
-        updated_at=api_account.updated_at,
-        entity_version=api_account.entity_version,
-    )
-
-
-def _check_version(expected: str | None, entity_version: str) -> None:
-    if expected is not None and expected != entity_version:
-        raise VersionConflict(details={"currentEntityVersion": entity_version})
+    status = "revoked" if api_account.revoked_at else "active"
+    return from_row(ApiAccountOut, api_account, status=status)
 
 
 def _check_can_grant(ctx: AccountContext, role: Role) -> None:
     # Owners manage owners; an admin can hand out anything up to admin.
     if role == Role.owner and ctx.role != Role.owner:
-        raise Forbidden("Only an owner can grant or remove the owner role.", code="owner_required")
+        raise OwnerRequired()
 
 
 # Accounts -------------------------------------------------------------------------------
@@ -100,7 +99,6 @@ async def list_accounts(
 
 async def create_account(session: AsyncSession, user: User, name: str) -> AccountOut:
     account = await auth_service.create_account_with_owner(session, user, name)
-    await session.refresh(account)
     return account_out(account, Role.owner)
 
 
@@ -129,29 +127,48 @@ async def add_member(
     _check_can_grant(ctx, role)
     account = await repository.account(session, ctx.account_id)
     if account is None:
-        raise NotFound("Account not found.")
+        raise AccountNotFound()
     user = await user_by_email(session, email)
-    invited = user is None
+    if user is not None and await repository.member(session, ctx.account_id, user.id) is not None:
+        raise AlreadyMember()
+    # Someone who has signed in is linked at once; an address nobody has signed in with gets an
+    # invitation email (and a membership that grants nothing until it is accepted).
+    invited = user is None or user.password_hash is None
+    if invited:
+        # Each invitation mails a stranger: an account must not become a mail cannon.
+        await limit_attempts(
+            "invitations",
+            str(ctx.account_id),
+            limit=settings.auth.invitations_per_hour,
+            window_seconds=3600,
+        )
     if user is None:
         user = User(email=email, name=name or email.split("@", 1)[0], password_hash=None)
         session.add(user)
         await session.flush()
-    elif await repository.member(session, ctx.account_id, user.id) is not None:
-        raise Conflict("This user is already a member of the account.", code="already_member")
-    membership = Membership(account_id=ctx.account_id, user_id=user.id, role=role)
+    membership = Membership(
+        account_id=ctx.account_id,
+        user_id=user.id,
+        role=role,
+        status=MembershipStatus.invited if invited else MembershipStatus.active,
+    )
     session.add(membership)
     await session.flush()
-    await session.refresh(membership)
     if invited:
         inviter = ctx.principal.user.name if ctx.principal.user else "An integration"
         await auth_service.send_invitation(
-            session, settings, user=user, account=account, inviter=inviter or "A teammate"
+            session,
+            settings,
+            user=user,
+            account=account,
+            membership=membership,
+            inviter=inviter or "A teammate",
         )
     emit(
         session,
+        MEMBER_ADDED,
+        MemberAdded(user_id=user.id, email=user.email, role=role, invited=invited),
         account_id=ctx.account_id,
-        type="account.user.added",
-        data={"userId": str(user.id), "email": user.email, "role": role.value, "invited": invited},
         actor=ctx.actor,
     )
     return member_out(membership, user)
@@ -162,7 +179,7 @@ async def _member_or_404(
 ) -> tuple[Membership, User]:
     found = await repository.member(session, ctx.account_id, user_id, for_update=True)
     if found is None:
-        raise NotFound("User not found in this account.")
+        raise MemberNotFound()
     return found
 
 
@@ -171,7 +188,7 @@ async def _ensure_other_owner_remains(
 ) -> None:
     owners = await repository.lock_owner_ids(session, ctx.account_id)
     if [o for o in owners if o != user_id] == []:
-        raise Conflict("An account must keep at least one owner.", code="last_owner")
+        raise LastOwner()
 
 
 async def change_role(
@@ -182,7 +199,7 @@ async def change_role(
     entity_version: str | None,
 ) -> MemberOut:
     membership, user = await _member_or_404(session, ctx, user_id)
-    _check_version(entity_version, membership.entity_version)
+    check_version(membership, entity_version)
     if membership.role == role:
         return member_out(membership, user)
     _check_can_grant(ctx, role)
@@ -192,12 +209,11 @@ async def change_role(
     previous = membership.role
     membership.role = role
     await session.flush()
-    await session.refresh(membership)
     emit(
         session,
+        MEMBER_ROLE_CHANGED,
+        MemberRoleChanged(user_id=user.id, previous_role=previous, role=role),
         account_id=ctx.account_id,
-        type="account.user.role_changed",
-        data={"userId": str(user.id), "previousRole": previous.value, "role": role.value},
         actor=ctx.actor,
     )
     return member_out(membership, user)
@@ -212,9 +228,9 @@ async def remove_member(session: AsyncSession, ctx: AccountContext, user_id: uui
     await session.flush()
     emit(
         session,
+        MEMBER_REMOVED,
+        MemberRemoved(user_id=user.id, role=membership.role),
         account_id=ctx.account_id,
-        type="account.user.removed",
-        data={"userId": str(user.id), "role": membership.role.value},
         actor=ctx.actor,
     )
 
@@ -235,7 +251,8 @@ async def list_api_accounts(
 
 
 def _with_secret(api_account: ApiAccount, secret: str) -> ApiAccountWithSecret:
-    return ApiAccountWithSecret(**api_account_out(api_account).model_dump(), secret=secret)
+    status = "revoked" if api_account.revoked_at else "active"
+    return from_row(ApiAccountWithSecret, api_account, status=status, secret=secret)
 
 
 async def create_api_account(
@@ -243,9 +260,7 @@ async def create_api_account(
 ) -> ApiAccountWithSecret:
     # A credential can never hold more power than whoever minted it.
     if not ctx.role.at_least(role):
-        raise Forbidden(
-            "You cannot create an API account above your own role.", code="role_too_high"
-        )
+        raise RoleTooHigh("You cannot create an API account above your own role.")
     secret = new_api_secret()
     api_account = ApiAccount(
         account_id=ctx.account_id,
@@ -258,12 +273,11 @@ async def create_api_account(
     )
     session.add(api_account)
     await session.flush()
-    await session.refresh(api_account)
     emit(
         session,
+        API_ACCOUNT_CREATED,
+        ApiAccountCreated(api_account_id=api_account.id, name=name, role=role),
         account_id=ctx.account_id,
-        type="api_account.created",
-        data={"apiAccountId": str(api_account.id), "name": name, "role": role.value},
         actor=ctx.actor,
     )
     return _with_secret(api_account, secret)
@@ -274,9 +288,9 @@ async def _api_account_or_404(
 ) -> ApiAccount:
     api_account = await repository.api_account(session, ctx.account_id, api_account_id)
     if api_account is None:
-        raise NotFound("API account not found.")
+        raise ApiAccountNotFound()
     if not ctx.role.at_least(api_account.role):
-        raise Forbidden("This API account has a higher role than yours.", code="role_too_high")
+        raise RoleTooHigh("This API account has a higher role than yours.")
     return api_account
 
 
@@ -285,19 +299,18 @@ async def rotate_secret(
 ) -> ApiAccountWithSecret:
     api_account = await _api_account_or_404(session, ctx, api_account_id)
     if api_account.revoked_at is not None:
-        raise Conflict("A revoked API account cannot be rotated.", code="api_account_revoked")
+        raise ApiAccountRevoked()
     secret = new_api_secret()
     # The old hash is replaced in the same transaction: the old secret fails from commit on.
     api_account.secret_hash = hash_token(secret)
     api_account.secret_last4 = secret[-4:]
     api_account.secret_rotated_at = datetime.now(UTC)
     await session.flush()
-    await session.refresh(api_account)
     emit(
         session,
+        API_ACCOUNT_SECRET_ROTATED,
+        ApiAccountRef(api_account_id=api_account.id),
         account_id=ctx.account_id,
-        type="api_account.secret_rotated",
-        data={"apiAccountId": str(api_account.id)},
         actor=ctx.actor,
     )
     return _with_secret(api_account, secret)
@@ -310,12 +323,11 @@ async def revoke(
     if api_account.revoked_at is None:
         api_account.revoked_at = datetime.now(UTC)
         await session.flush()
-        await session.refresh(api_account)
         emit(
             session,
+            API_ACCOUNT_REVOKED,
+            ApiAccountRef(api_account_id=api_account.id),
             account_id=ctx.account_id,
-            type="api_account.revoked",
-            data={"apiAccountId": str(api_account.id)},
             actor=ctx.actor,
         )
     return api_account_out(api_account)

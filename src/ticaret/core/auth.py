@@ -19,7 +19,7 @@ from ticaret.core.db import DbSession
 from ticaret.core.errors import AccountRequired, BadRequest, Forbidden, NotFound, Unauthorized
 from ticaret.core.events import Actor
 from ticaret.core.security import decode_access_token, token_matches
-from ticaret.models import ApiAccount, Membership, Role, User
+from ticaret.models import ApiAccount, AuthSession, Membership, MembershipStatus, Role, User
 from ticaret.settings import get_settings
 
 # Declared as security schemes so /docs shows the three ways to authenticate.
@@ -44,6 +44,8 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 class Principal:
     user: User | None = None
     api_account: ApiAccount | None = None
+    # The login session of a user's access token (None for API accounts and older tokens).
+    session_id: uuid.UUID | None = None
 
     @property
     def actor(self) -> Actor:
@@ -102,10 +104,21 @@ async def _user_principal(session: AsyncSession, token: str) -> Principal:
     claims = decode_access_token(get_settings(), token)
     if claims is None:
         raise Unauthorized("The access token is invalid or expired.", code="invalid_token")
-    user = await session.get(User, claims.user_id)
+    if claims.session_id is None:
+        user = await session.get(User, claims.user_id)
+    else:
+        # One round trip: the user and whether their login session is still open.
+        row = (
+            await session.execute(
+                select(User, AuthSession.revoked_at)
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(User.id == claims.user_id, AuthSession.id == claims.session_id)
+            )
+        ).first()
+        user = row[0] if row is not None and row[1] is None else None
     if user is None or user.token_version != claims.token_version:
         raise Unauthorized("The access token is no longer valid.", code="invalid_token")
-    return Principal(user=user)
+    return Principal(user=user, session_id=claims.session_id)
 
 
 async def get_principal(
@@ -114,6 +127,12 @@ async def get_principal(
     api_key: Annotated[str | None, Depends(api_key_scheme)],
     api_secret: Annotated[str | None, Depends(api_secret_scheme)],
 ) -> Principal:
+    if (api_key or api_secret) and bearer is not None:
+        # Two identities in one request: picking either would be a guess about who is calling.
+        raise BadRequest(
+            "Send either a Bearer token or x-api-key and x-api-secret, not both.",
+            code="ambiguous_credentials",
+        )
     if api_key or api_secret:
         if not (api_key and api_secret):
             raise Unauthorized(
@@ -142,7 +161,10 @@ async def _membership_role(
 ) -> Role | None:
     return await session.scalar(
         select(Membership.role).where(
-            Membership.account_id == account_id, Membership.user_id == user_id
+            Membership.account_id == account_id,
+            Membership.user_id == user_id,
+            # An invitation grants nothing until it is accepted.
+            Membership.status == MembershipStatus.active,
         )
     )
 
@@ -168,7 +190,10 @@ async def resolve_account(
         rows = (
             await session.execute(
                 select(Membership.account_id, Membership.role)
-                .where(Membership.user_id == principal.user.id)
+                .where(
+                    Membership.user_id == principal.user.id,
+                    Membership.status == MembershipStatus.active,
+                )
                 .limit(2)
             )
         ).all()

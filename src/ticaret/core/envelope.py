@@ -13,9 +13,10 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
-from ticaret.core.errors import BadRequest
+from ticaret.core.errors import InvalidCursor
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -42,6 +43,27 @@ class ResponseModel(ApiModel):
         from_attributes=True,
         ser_json_timedelta="float",
     )
+
+
+class _Overlay:
+    """A row seen through `extra`: what the row lacks (or shows differently) comes from there."""
+
+    __slots__ = ("_extra", "_row")
+
+    def __init__(self, row: object, extra: dict[str, Any]) -> None:
+        self._row = row
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        return getattr(self._row, name)
+
+
+def from_row(model: type[M], row: object, **extra: Any) -> M:
+    """`model` read from an ORM row's attributes, plus `extra` for the fields the row does not
+    have itself (a session's public id on a message, the labels of a chat)."""
+    return model.model_validate(_Overlay(row, extra) if extra else row)
 
 
 class Envelope(BaseModel, Generic[T]):
@@ -72,13 +94,13 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
+        raise InvalidCursor() from exc
     if (
         not isinstance(values, list)
         or len(values) != size
         or not all(isinstance(v, str) for v in values)
     ):
-        raise BadRequest("The cursor is not valid.", code="invalid_cursor")
+        raise InvalidCursor()
     return values
 
 
@@ -99,7 +121,17 @@ class PageParams(BaseModel):
         try:
             return uuid.UUID(value)
         except ValueError as exc:
-            raise BadRequest("The cursor is not valid.", code="invalid_cursor") from exc
+            raise InvalidCursor() from exc
+
+    def after_time_and_id(self) -> tuple[datetime, uuid.UUID] | None:
+        """For lists ordered by a timestamp, then a UUID (newest first)."""
+        if self.cursor is None:
+            return None
+        raw_time, raw_id = decode_cursor(self.cursor, 2)
+        try:
+            return datetime.fromisoformat(raw_time), uuid.UUID(raw_id)
+        except ValueError as exc:
+            raise InvalidCursor() from exc
 
 
 def build_page(

@@ -15,6 +15,10 @@ logger = logging.getLogger("ticaret.errors")
 
 
 class AppError(Exception):
+    """A failure the client can act on. Domains subclass it once per case, with a fixed `code`
+    (`wa/errors.py`: `SessionNotFound(NotFound)` is `session_not_found`), so a code is never
+    spelled at a raise site; `code=` is for core's own few cases."""
+
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     default_message: ClassVar[str] = "The request could not be processed."
@@ -36,6 +40,11 @@ class AppError(Exception):
 
 class BadRequest(AppError):
     pass
+
+
+class InvalidCursor(BadRequest):
+    code = "invalid_cursor"
+    default_message = "The cursor is not valid."
 
 
 class AccountRequired(AppError):

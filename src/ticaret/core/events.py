@@ -1,9 +1,19 @@
-"""Domain events through a transactional outbox.
+"""Domain events: declared types, and delivery through a transactional outbox.
 
-`emit()` writes the event row in the caller's transaction. After commit the relay publishes
-it on the account's Redis channel (live console) and queues the jobs that consume events
-(webhook fan-out, ...). A periodic sweeper relays rows that were committed but never
-relayed (Redis down, process killed), so no committed event is lost.
+Every event type is declared once, by the domain it belongs to (`wa/events.py`,
+`webhooks/events.py`, ...), with a description and a pydantic model of its `data`:
+
+    MESSAGE_RECEIVED = event_type(
+        "wa.message.received", "A customer's message arrived.", MessageData
+    )
+
+`emit()` takes such a type and a payload of its model, and writes the event row in the
+caller's transaction. After commit the relay publishes it on the account's Redis channel
+(live console) and queues the jobs of the consumers that want its type (webhook fan-out,
+...; `ticaret.wiring` registers them). The `sweep_outbox` cron relays rows that were
+committed but never relayed (Redis down, process killed), so no committed event is lost.
+The catalogue feeds `GET /events/types`, the OpenAPI `webhooks` section and the check that
+webhook subscriptions name real types.
 """
 
 from __future__ import annotations
@@ -14,29 +24,30 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import after_commit, get_sessionmaker
-from ticaret.core.envelope import format_timestamp
+from ticaret.core.db import after_commit, get_sessionmaker, unit_of_work
+from ticaret.core.envelope import ApiModel, format_timestamp
+from ticaret.core.event_patterns import event_matches, pattern_matches, validate_subscription
 from ticaret.core.ids import new_event_id
+from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.core.queue import get_redis
-from ticaret.models.event import Event
+from ticaret.models import Event
 
 logger = logging.getLogger("ticaret.events")
 
 CHANNEL_PREFIX = "ticaret:events:"
 # Relay rows older than this that are still unrelayed: their post-commit relay was lost.
-SWEEP_GRACE_SECONDS = 5
-
-_consumer_jobs: list[str] = []
+SWEEP_GRACE = timedelta(seconds=5)
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
 class Actor:
-    type: str  # user | api_account | system | ai
+    type: str  # an ActorType: user | api_account | system | ai
     id: str | None = None
 
     @classmethod
@@ -44,10 +55,88 @@ class Actor:
         return cls("system", None)
 
 
-def register_event_consumer(job_name: str) -> None:
-    """Every relayed event is handed to this arq job as `job_name(event_id)`."""
-    if job_name not in _consumer_jobs:
-        _consumer_jobs.append(job_name)
+class EventPayload(ApiModel):
+    """Base of every event's `data` model: camelCase on the wire, nothing undeclared."""
+
+
+D = TypeVar("D", bound=EventPayload)
+
+
+@dataclass(frozen=True)
+class EventType(Generic[D]):
+    name: str
+    description: str
+    payload: type[D]
+
+    @property
+    def domain(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+_catalogue: dict[str, EventType[Any]] = {}
+
+
+def event_type(name: str, description: str, payload: type[D]) -> EventType[D]:
+    """Declare an event type; its name follows `domain.object.verb`."""
+    validate_subscription(name)
+    if "*" in name:
+        raise ValueError(f"event type {name!r} cannot contain '*'")
+    if name in _catalogue:
+        raise ValueError(f"event type {name!r} is declared twice")
+    declared = EventType(name, description, payload)
+    _catalogue[name] = declared
+    return declared
+
+
+def event_catalogue() -> list[EventType[Any]]:
+    return sorted(_catalogue.values(), key=lambda declared: declared.name)
+
+
+def declared_event_type(name: str) -> EventType[Any] | None:
+    return _catalogue.get(name)
+
+
+def check_subscription(pattern: str) -> None:
+    """A subscription must name declared types: an exact one, or a prefix that covers one."""
+    validate_subscription(pattern)
+    if pattern == "*" or any(pattern_matches(pattern, name) for name in _catalogue):
+        return
+    if pattern.endswith(".*"):
+        raise ValueError(f"no event type starts with {pattern[:-1]!r}; see GET /events/types")
+    raise ValueError(f"{pattern!r} is not an event type; see GET /events/types")
+
+
+# Consumers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventConsumer:
+    """A job that gets `job(event_id)` for every relayed event whose type it subscribes to."""
+
+    job: Job[[str], Any]
+    types: tuple[str, ...]
+
+    def wants(self, event_type_name: str) -> bool:
+        return event_matches(self.types, event_type_name)
+
+    def job_id(self, event_id: str) -> str:
+        return f"{self.job.name}:{event_id}"
+
+
+_consumers: dict[str, EventConsumer] = {}
+
+
+def register_event_consumer(consumer_job: Job[[str], Any], *, types: Sequence[str]) -> None:
+    for pattern in types:
+        validate_subscription(pattern)
+    _consumers[consumer_job.name] = EventConsumer(consumer_job, tuple(types))
+
+
+def event_consumers() -> list[EventConsumer]:
+    return list(_consumers.values())
+
+
+# Emitting -----------------------------------------------------------------------------------
 
 
 def account_channel(account_id: uuid.UUID | str) -> str:
@@ -67,21 +156,21 @@ def event_payload(event: Event) -> dict[str, Any]:
 
 def emit(
     session: AsyncSession,
+    type: EventType[D],
+    data: D,
     *,
     account_id: uuid.UUID,
-    type: str,
-    data: dict[str, Any],
     actor: Actor,
     provider_session_id: str | None = None,
 ) -> Event:
     event = Event(
         id=new_event_id(),
         account_id=account_id,
-        type=type,
+        type=type.name,
         actor_type=actor.type,
         actor_id=actor.id,
         provider_session_id=provider_session_id,
-        data=data,
+        data=data.model_dump(mode="json", by_alias=True),
         created_at=datetime.now(UTC),
     )
     session.add(event)
@@ -96,16 +185,16 @@ def emit(
     return event
 
 
+# Relaying -----------------------------------------------------------------------------------
+
+
 async def _publish(events: Sequence[Event]) -> None:
     redis = get_redis()
     for event in events:
         await redis.publish(account_channel(event.account_id), json.dumps(event_payload(event)))
-        for job in _consumer_jobs:
-            await redis.enqueue_job(job, event.id, _job_id=f"{job}:{event.id}")
-
-
-def _mark_relayed(ids: list[str]) -> Any:
-    return update(Event).where(Event.id.in_(ids)).values(relayed_at=datetime.now(UTC))
+        for consumer in _consumers.values():
+            if consumer.wants(event.type):
+                await consumer.job.options(job_id=consumer.job_id(event.id)).enqueue(event.id)
 
 
 async def relay(events: Sequence[Event]) -> None:
@@ -114,29 +203,42 @@ async def relay(events: Sequence[Event]) -> None:
         return
     await _publish(events)
     async with get_sessionmaker()() as session:
-        await session.execute(_mark_relayed([e.id for e in events]))
+        await session.execute(
+            update(Event)
+            .where(Event.id.in_([e.id for e in events]))
+            .values(relayed_at=datetime.now(UTC))
+        )
         await session.commit()
 
 
-async def sweep_unrelayed(limit: int = 500, grace_seconds: float = SWEEP_GRACE_SECONDS) -> int:
-    """Relay what a lost post-commit hook left behind; safe with several workers."""
-    async with get_sessionmaker()() as session:
-        rows = (
-            await session.scalars(
-                select(Event)
-                .where(
-                    Event.relayed_at.is_(None),
-                    Event.created_at < datetime.now(UTC) - timedelta(seconds=grace_seconds),
-                )
-                .order_by(Event.seq)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
-        if not rows:
-            return 0
-        await _publish(rows)
-        await session.execute(_mark_relayed([e.id for e in rows]))
-        await session.commit()
-    logger.info("outbox sweeper relayed %d event(s)", len(rows))
-    return len(rows)
+@job("relay_event", max_tries=3, timeout=30)
+async def relay_event(ctx: JobContext, event_id: str) -> bool:
+    """Relay one event whose post-commit relay was lost; a no-op once it is relayed."""
+    async with unit_of_work() as session:
+        event = await session.scalar(
+            update(Event)
+            .where(Event.id == event_id, Event.relayed_at.is_(None))
+            .values(relayed_at=datetime.now(UTC))
+            .returning(Event)
+        )
+        if event is None:
+            return False
+        # Published inside the claim: if Redis fails, the claim rolls back and the sweeper retries.
+        await _publish([event])
+    return True
+
+
+async def _unrelayed(session: AsyncSession) -> list[Lost]:
+    ids = await session.scalars(
+        select(Event.id)
+        .where(Event.relayed_at.is_(None), Event.created_at < datetime.now(UTC) - SWEEP_GRACE)
+        .order_by(Event.seq)
+        .limit(SWEEP_BATCH)
+    )
+    return [Lost(event_id, f"relay_event:{event_id}") for event_id in ids]
+
+
+@cron_job("sweep_outbox", second=range(0, 60, 10))
+async def sweep_outbox(ctx: JobContext) -> int:
+    """Relay what a lost post-commit hook left behind."""
+    return await requeue_lost(relay_event, _unrelayed)

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from ticaret.core.db import get_engine
 from ticaret.core.envelope import Envelope, ResponseModel, ok
+from ticaret.core.errors import NotFound, Unauthorized
+from ticaret.core.openapi import error_responses
 from ticaret.core.queue import get_redis
+from ticaret.settings import get_settings
 
 router = APIRouter(tags=["Operations"])
 
@@ -67,6 +71,30 @@ async def ready() -> Response:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=True)
-async def metrics() -> PlainTextResponse:
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this process",
+    description="With `TICARET_METRICS_TOKEN` set, send `Authorization: Bearer <token>`. "
+    "Without a token it is open outside production and off (404) in production.",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+        **error_responses(401, 404),
+    },
+)
+async def metrics(request: Request) -> PlainTextResponse:
+    settings = get_settings()
+    if not settings.metrics_open:
+        raise NotFound()
+    if settings.metrics_token is not None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        expected = settings.metrics_token.get_secret_value()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), expected.encode()
+        ):
+            raise Unauthorized(
+                "Send the metrics token as a Bearer token.",
+                code="invalid_metrics_token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

@@ -51,9 +51,16 @@ class AccessClaims:
     token_version: int
     issued_at: datetime
     jti: str
+    # The login session (refresh-token family) the token belongs to; ending it ends the token.
+    session_id: uuid.UUID | None = None
 
 
-def issue_access_token(settings: Settings, user_id: uuid.UUID, token_version: int) -> AccessToken:
+def issue_access_token(
+    settings: Settings,
+    user_id: uuid.UUID,
+    token_version: int,
+    session_id: uuid.UUID | None = None,
+) -> AccessToken:
     now = datetime.now(UTC)
     ttl = settings.auth.access_token_ttl_seconds
     jti = secrets.token_hex(16)
@@ -67,6 +74,8 @@ def issue_access_token(settings: Settings, user_id: uuid.UUID, token_version: in
         # Bumped by a password reset: every token issued before it stops working.
         "ver": token_version,
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     token = jwt.encode(claims, settings.auth.jwt_secret.get_secret_value(), algorithm=JWT_ALGORITHM)
     return AccessToken(token=token, expires_in=ttl, jti=jti)
 
@@ -82,11 +91,13 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
         )
         if claims.get("typ") != "access":
             return None
+        sid = claims.get("sid")
         return AccessClaims(
             user_id=uuid.UUID(str(claims["sub"])),
             token_version=int(claims.get("ver", 0)),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
             jti=str(claims["jti"]),
+            session_id=uuid.UUID(str(sid)) if sid is not None else None,
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, MetaData, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import CheckConstraint, DateTime, Integer, MetaData, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from ticaret.core.ids import new_id
 
@@ -22,6 +24,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (declared_attr: a class method)
+        # Server-set columns (`updated_at`, identities) come back in the INSERT/UPDATE's own
+        # RETURNING, so a flushed row can be serialized without a second SELECT.
+        return {"eager_defaults": True}
 
 
 class IdMixin:
@@ -42,6 +50,20 @@ class VersionedMixin:
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (declared_attr: a class method)
+        table = cls.__table__  # type: ignore[attr-defined]
+        return {"eager_defaults": True, "version_id_col": table.c.version}
+
     @property
     def entity_version(self) -> str:
         return str(self.version)
+
+
+def one_of(column: str, catalogue: type[enum.Enum], *, name: str | None = None) -> CheckConstraint:
+    """`CHECK (column IN (...))` from the enum the code uses, so the two cannot drift apart."""
+    values = ", ".join(
+        str(member.value) if isinstance(member.value, int) else f"'{member.value}'"
+        for member in catalogue
+    )
+    return CheckConstraint(f"{column} IN ({values})", name=name or column)

@@ -1,5 +1,5 @@
-"""WhatsApp: sessions (and their shares), the provider-event inbox, contacts, chats, messages,
-labels, outgoing message operations and idempotency keys.
+"""WhatsApp: sessions (and their shares), contacts, chats, messages, labels and outgoing
+message operations, with the catalogues of their status and kind columns.
 
 Chats, contacts and messages belong to a session: every account the session is shared with
 sees the same conversation. Labels belong to accounts: two accounts sharing a session label
@@ -8,6 +8,7 @@ the same chat independently.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Any
@@ -29,11 +30,95 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
+from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, one_of
+from ticaret.models.core import ActorType
+
+
+class SessionStatus(enum.StrEnum):
+    """A session's state as every gateway's own states map onto it."""
+
+    STOPPED = "stopped"
+    STARTING = "starting"
+    SCAN_QR = "scan_qr"
+    WORKING = "working"
+    FAILED = "failed"
+
+
+class ChatType(enum.StrEnum):
+    individual = "individual"
+    group = "group"
+    broadcast = "broadcast"
+    newsletter = "newsletter"
+
+
+class MessageType(enum.StrEnum):
+    text = "text"
+    image = "image"
+    video = "video"
+    audio = "audio"
+    voice = "voice"
+    document = "document"
+    sticker = "sticker"
+    location = "location"
+    contacts = "contacts"
+    reaction = "reaction"
+    poll = "poll"
+    unknown = "unknown"
+
+
+class Ack(enum.IntEnum):
+    """A message's delivery state, on WAHA's scale (used for both gateways)."""
+
+    ERROR = -1
+    PENDING = 0
+    SERVER = 1
+    DEVICE = 2
+    READ = 3
+    PLAYED = 4
+
+
+class MessageAction(enum.StrEnum):
+    """What an operation asks the gateway to do; each has one unit in `wa/service/actions`."""
+
+    send_text = "send_text"
+    send_media = "send_media"
+    reply = "reply"
+    react = "react"
+    edit = "edit"
+    delete = "delete"
+    forward = "forward"
+    read = "read"
+
+
+class OperationStatus(enum.StrEnum):
+    queued = "queued"  # waiting for its job (again between retries)
+    sending = "sending"  # the gateway call is in flight
+    sent = "sent"
+    failed = "failed"
+
+
+class LabelStatus(enum.StrEnum):
+    active = "active"
+    archived = "archived"
+
+
+class LabelChange(enum.StrEnum):
+    created = "created"
+    updated = "updated"
+    deleted = "deleted"
+    added = "added"
+    removed = "removed"
+
+
+class LabelTarget(enum.StrEnum):
+    label = "label"
+    chat = "chat"
+    message = "message"
 
 
 class WaSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "wa_sessions"
+    __table_args__ = (one_of("status", SessionStatus),)
 
     # The owner; shares give other accounts access without moving the session.
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -47,7 +132,7 @@ class WaSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     api_key_encrypted: Mapped[str | None] = mapped_column(Text)
     # Encrypted, not hashed: WAHA signs bodies with it (HMAC), so we need it in clear to verify.
     webhook_secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="stopped")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=SessionStatus.STOPPED)
     raw_status: Mapped[str | None] = mapped_column(String(50))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     me_jid: Mapped[str | None] = mapped_column(String(128))
@@ -58,13 +143,12 @@ class WaSession(IdMixin, TimestampMixin, VersionedMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
-
 
 class WaSessionShare(IdMixin, TimestampMixin, Base):
     __tablename__ = "wa_session_shares"
     __table_args__ = (
         UniqueConstraint("session_id", "account_id", name="uq_wa_session_shares_session_account"),
+        one_of("created_by_type", ActorType),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
@@ -75,38 +159,6 @@ class WaSessionShare(IdMixin, TimestampMixin, Base):
     )
     created_by_type: Mapped[str] = mapped_column(String(20), nullable=False)
     created_by_id: Mapped[str | None] = mapped_column(String(64))
-
-
-class WaInboxEvent(IdMixin, Base):
-    """One gateway webhook call, stored before anything else happens to it."""
-
-    __tablename__ = "wa_inbox_events"
-    __table_args__ = (
-        UniqueConstraint("session_id", "external_key", name="uq_wa_inbox_events_session_key"),
-        # The sweeper looks only at rows that never got processed.
-        Index(
-            "ix_wa_inbox_events_received",
-            "received_at",
-            postgresql_where=text("status = 'received'"),
-        ),
-    )
-
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
-    )
-    external_key: Mapped[str] = mapped_column(String(300), nullable=False)
-    event_type: Mapped[str | None] = mapped_column(String(100))
-    # The JSON body with gateway credentials removed; `raw_body` when it was not JSON.
-    payload: Mapped[Any | None] = mapped_column(JSONB)
-    raw_body: Mapped[str | None] = mapped_column(Text)
-    headers: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="received")
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WaContact(IdMixin, TimestampMixin, Base):
@@ -139,6 +191,7 @@ class WaChat(IdMixin, TimestampMixin, Base):
             text("coalesce(last_message_at, 'epoch'::timestamptz) DESC"),
             text("id DESC"),
         ),
+        one_of("type", ChatType),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
@@ -173,6 +226,9 @@ class WaMessage(IdMixin, TimestampMixin, VersionedMixin, Base):
         # Acks, edits and revokes name a message by its key id alone.
         Index("ix_wa_messages_session_message_id", "session_id", "message_id"),
         Index("ix_wa_messages_search", "search", postgresql_using="gin"),
+        one_of("chat_type", ChatType),
+        one_of("type", MessageType),
+        one_of("status", Ack),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
@@ -218,13 +274,12 @@ class WaMessage(IdMixin, TimestampMixin, VersionedMixin, Base):
         Computed("to_tsvector('simple', coalesce(text, ''))", persisted=True),
     )
 
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
-
 
 class WaLabel(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "wa_labels"
     __table_args__ = (
         Index("uq_wa_labels_account_name", "account_id", func.lower(text("name")), unique=True),
+        one_of("status", LabelStatus),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -233,9 +288,7 @@ class WaLabel(IdMixin, TimestampMixin, VersionedMixin, Base):
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     color: Mapped[str] = mapped_column(String(20), nullable=False)
     description: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
-
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=LabelStatus.active)
 
 
 class WaChatLabel(IdMixin, Base):
@@ -280,16 +333,19 @@ class WaLabelHistory(IdMixin, Base):
     """Who added or removed which label where; kept after the label itself is deleted."""
 
     __tablename__ = "wa_label_history"
-    __table_args__ = (Index("ix_wa_label_history_account_id_desc", "account_id", "id"),)
+    __table_args__ = (
+        Index("ix_wa_label_history_account_id_desc", "account_id", "id"),
+        one_of("action", LabelChange),
+        one_of("target_type", LabelTarget),
+        one_of("actor_type", ActorType),
+    )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
     )
     label_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     label_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    # created | updated | deleted | added | removed
     action: Mapped[str] = mapped_column(String(20), nullable=False)
-    # label | chat | message
     target_type: Mapped[str] = mapped_column(String(20), nullable=False)
     provider_session_id: Mapped[str | None] = mapped_column(String(100))
     remote_jid: Mapped[str | None] = mapped_column(String(128))
@@ -311,6 +367,9 @@ class WaMessageOperation(IdMixin, TimestampMixin, Base):
             "updated_at",
             postgresql_where=text("status IN ('queued', 'sending')"),
         ),
+        one_of("action", MessageAction),
+        one_of("status", OperationStatus),
+        one_of("actor_type", ActorType),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -323,8 +382,7 @@ class WaMessageOperation(IdMixin, TimestampMixin, Base):
         ForeignKey("wa_messages.id", ondelete="SET NULL")
     )
     action: Mapped[str] = mapped_column(String(20), nullable=False)
-    # queued -> sending -> sent | failed (queued again between retries)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=OperationStatus.queued)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     request: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
@@ -335,23 +393,3 @@ class WaMessageOperation(IdMixin, TimestampMixin, Base):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class IdempotencyKey(IdMixin, Base):
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (
-        UniqueConstraint("account_id", "scope", "key", name="uq_idempotency_keys_account_key"),
-        Index("ix_idempotency_keys_created_at", "created_at"),
-    )
-
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
-    )
-    scope: Mapped[str] = mapped_column(String(100), nullable=False)
-    key: Mapped[str] = mapped_column(String(200), nullable=False)
-    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin
+from ticaret.models.base import Base, IdMixin, TimestampMixin, VersionedMixin, one_of
 
 
 class WebhookStatus(enum.StrEnum):
@@ -40,9 +39,15 @@ class DeliveryStatus(enum.StrEnum):
     failed = "failed"  # out of attempts, 410 Gone, or the webhook went away
 
 
+class AttemptTrigger(enum.StrEnum):
+    scheduled = "scheduled"  # the first send and its retries
+    redelivery = "redelivery"  # the first attempt of a series started by redeliver
+    release = "release"  # a held delivery sent when its paused webhook was activated
+
+
 class Webhook(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "webhooks"
-    __table_args__ = (CheckConstraint("status IN ('active', 'paused', 'disabled')", name="status"),)
+    __table_args__ = (one_of("status", WebhookStatus),)
 
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
@@ -64,8 +69,6 @@ class Webhook(IdMixin, TimestampMixin, VersionedMixin, Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}
-
 
 class WebhookDelivery(IdMixin, TimestampMixin, Base):
     __tablename__ = "webhook_deliveries"
@@ -85,9 +88,7 @@ class WebhookDelivery(IdMixin, TimestampMixin, Base):
             "event_seq",
             postgresql_where=text("status = 'held'"),
         ),
-        CheckConstraint(
-            "status IN ('pending', 'held', 'retrying', 'succeeded', 'failed')", name="status"
-        ),
+        one_of("status", DeliveryStatus),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -118,6 +119,7 @@ class WebhookAttempt(IdMixin, Base):
         UniqueConstraint(
             "delivery_id", "attempt_number", name="uq_webhook_attempts_delivery_number"
         ),
+        one_of("trigger", AttemptTrigger),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
@@ -135,8 +137,9 @@ class WebhookAttempt(IdMixin, Base):
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
     error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # "scheduled" (first send and retries), "redelivery" or "release" (held, sent on activate).
-    trigger: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
+    trigger: Mapped[str] = mapped_column(
+        String(20), nullable=False, default=AttemptTrigger.scheduled
+    )
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

@@ -8,30 +8,46 @@ import ssl
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 
 import anyio.to_thread
 from arq import Retry
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
-from ticaret.core.queue import enqueue
-from ticaret.models import OutgoingEmail
-from ticaret.settings import SmtpSettings, get_settings
+from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
+from ticaret.core.security import secret_box
+from ticaret.models import EmailStatus, OutgoingEmail
+from ticaret.notifications import repository
+from ticaret.settings import Settings, SmtpSettings, get_settings
 
 logger = logging.getLogger("ticaret.email")
 
 MAX_ATTEMPTS = 6
+# Where a mail's secret (a reset, invitation or verification token) goes in the stored body.
+SECRET_PLACEHOLDER = "{{secret}}"  # noqa: S105 - a marker, not a secret
+# A pending email untouched for this long has lost its job.
+SWEEP_AFTER = timedelta(minutes=2)
 
 
-def _send_smtp(smtp: SmtpSettings, email: OutgoingEmail) -> None:
+def email_job_id(email_id: uuid.UUID | str) -> str:
+    return f"email:{email_id}"
+
+
+def _rendered_body(settings: Settings, email: OutgoingEmail) -> str:
+    if email.secret_encrypted is None:
+        return email.body_text
+    secret = secret_box(settings).decrypt(email.secret_encrypted)
+    return email.body_text.replace(SECRET_PLACEHOLDER, secret)
+
+
+def _send_smtp(smtp: SmtpSettings, email: OutgoingEmail, body: str) -> None:
     assert smtp.host
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = email.to_address
     message["Subject"] = email.subject
     message["Message-ID"] = f"<{email.id}@ticaret>"
-    message.set_content(email.body_text)
+    message.set_content(body)
     context = ssl.create_default_context()
     client: smtplib.SMTP
     if smtp.use_tls:
@@ -48,15 +64,27 @@ def _send_smtp(smtp: SmtpSettings, email: OutgoingEmail) -> None:
         client.send_message(message)
 
 
-async def send_email(ctx: dict[str, Any], email_id: str) -> str:
+# The row counts the attempts (MAX_ATTEMPTS); arq's tries only need to outnumber them.
+@job("send_email", max_tries=MAX_ATTEMPTS + 2, timeout=120)
+async def send_email(ctx: JobContext, email_id: str) -> str:
     settings = get_settings()
     async with unit_of_work() as session:
-        email = await session.get(OutgoingEmail, uuid.UUID(email_id), with_for_update=True)
-        if email is None or email.status != "pending":
+        email = await repository.email_to_send(session, uuid.UUID(email_id))
+        if email is None or email.status != EmailStatus.pending:
             return "skipped"
+        try:
+            body = _rendered_body(settings, email)
+        except ValueError as exc:
+            # The Fernet key that encrypted the token is gone: this mail can never be sent.
+            email.status = EmailStatus.failed
+            email.last_error = str(exc)
+            email.secret_encrypted = None
+            logger.error("email %s cannot be rendered: %s", email.id, exc)
+            return "failed"
         if not settings.smtp.host:
-            email.status = "logged"
+            email.status = EmailStatus.logged
             email.sent_at = datetime.now(UTC)
+            email.secret_encrypted = None
             if settings.is_production:
                 logger.warning(
                     "SMTP is not configured; email %s to %s stored, not sent",
@@ -69,16 +97,17 @@ async def send_email(ctx: dict[str, Any], email_id: str) -> str:
                     "email (SMTP off) to=%s subject=%r\n%s",
                     email.to_address,
                     email.subject,
-                    email.body_text,
+                    body,
                 )
             return "logged"
         email.attempt_count += 1
         try:
-            await anyio.to_thread.run_sync(_send_smtp, settings.smtp, email)
+            await anyio.to_thread.run_sync(_send_smtp, settings.smtp, email, body)
         except (OSError, smtplib.SMTPException) as exc:
             email.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             if email.attempt_count >= MAX_ATTEMPTS:
-                email.status = "failed"
+                email.status = EmailStatus.failed
+                email.secret_encrypted = None
                 logger.error(
                     "giving up on email %s after %d attempts", email.id, email.attempt_count
                 )
@@ -86,25 +115,22 @@ async def send_email(ctx: dict[str, Any], email_id: str) -> str:
             logger.warning("email %s attempt %d failed: %s", email.id, email.attempt_count, exc)
             retry_in = 10 * 2**email.attempt_count
         else:
-            email.status = "sent"
+            email.status = EmailStatus.sent
             email.sent_at = datetime.now(UTC)
             email.last_error = None
+            # Sent: the token lives in the recipient's mailbox only.
+            email.secret_encrypted = None
             return "sent"
     # Outside the unit of work so the failed attempt is committed before arq retries.
     raise Retry(defer=retry_in)
 
 
-async def sweep_pending_emails(ctx: dict[str, Any]) -> int:
+async def _stale_pending(session: AsyncSession) -> list[Lost]:
+    ids = await repository.stale_pending_ids(session, datetime.now(UTC) - SWEEP_AFTER, 200)
+    return [Lost(str(email_id), email_job_id(email_id)) for email_id in ids]
+
+
+@cron_job("sweep_pending_emails", second={30})
+async def sweep_pending_emails(ctx: JobContext) -> int:
     """Re-queue emails whose job was lost (Redis down at commit time, worker crash)."""
-    cutoff = datetime.now(UTC) - timedelta(minutes=2)
-    async with unit_of_work() as session:
-        ids = (
-            await session.scalars(
-                select(OutgoingEmail.id)
-                .where(OutgoingEmail.status == "pending", OutgoingEmail.updated_at < cutoff)
-                .limit(200)
-            )
-        ).all()
-    for email_id in ids:
-        await enqueue("send_email", str(email_id), job_id=f"email:{email_id}")
-    return len(ids)
+    return await requeue_lost(send_email, _stale_pending)

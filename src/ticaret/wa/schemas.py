@@ -1,13 +1,27 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
+from ticaret.core.events import EventPayload
+from ticaret.models import (
+    ChatType,
+    LabelChange,
+    LabelStatus,
+    LabelTarget,
+    MessageAction,
+    MessageType,
+    OperationStatus,
+    SessionStatus,
+)
+from ticaret.wa.errors import InvalidLabelIds
 
 Provider = Literal["evolution", "waha", "sandbox"]
+LabelMode = Literal["any", "all"]
 ProviderSessionField = Annotated[
     str | None,
     Field(default=None, max_length=100, description="Session; may also be a query parameter."),
@@ -45,7 +59,7 @@ class SessionOut(ResponseModel):
     provider: str
     base_url: str | None
     has_api_key: bool
-    status: str = Field(description="stopped | starting | scan_qr | working | failed")
+    status: SessionStatus
     raw_status: str | None
     status_changed_at: Timestamp | None
     status_error: str | None = Field(
@@ -70,7 +84,7 @@ class SessionCreated(SessionOut):
 
 class PairingOut(ResponseModel):
     provider_session_id: str
-    status: str
+    status: SessionStatus
     connected: bool
     qr: str | None = Field(description="The raw string encoded in the QR code.")
     qr_image: str | None = Field(description="data:image/png;base64,...")
@@ -95,6 +109,29 @@ class Removed(ResponseModel):
 # Contacts and chats -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LabelFilter:
+    """`labelId` / `labelIds` of a list query: rows with any (or all) of these labels."""
+
+    ids: list[uuid.UUID]
+    mode: LabelMode
+
+    @classmethod
+    def build(
+        cls, label_id: uuid.UUID | None, label_ids: list[str] | None, mode: LabelMode
+    ) -> LabelFilter | None:
+        ids: list[uuid.UUID] = [label_id] if label_id else []
+        for raw in label_ids or []:
+            for part in raw.split(","):
+                if part.strip():
+                    try:
+                        ids.append(uuid.UUID(part.strip()))
+                    except ValueError as exc:
+                        raise InvalidLabelIds() from exc
+        unique = list(dict.fromkeys(ids))
+        return cls(unique, mode) if unique else None
+
+
 class LabelBrief(ResponseModel):
     id: uuid.UUID
     name: str
@@ -115,27 +152,34 @@ class ContactOut(ResponseModel):
     updated_at: Timestamp
 
 
-class ChatOut(ResponseModel):
+class ChatData(EventPayload):
+    """A chat as every account that sees its session sees it (events carry this)."""
+
     id: uuid.UUID
     provider_session_id: str
     remote_jid: str
     alt_jid: str | None
-    type: str
+    type: ChatType
     name: str | None
     last_message_at: Timestamp | None
     last_message_preview: str | None
     last_message_from_me: bool | None
     unread_count: int
     archived: bool
-    labels: list[LabelBrief]
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class ChatOut(ChatData):
+    labels: list[LabelBrief] = Field(description="This account's labels on the chat.")
 
 
 # Messages -----------------------------------------------------------------------------------
 
 
-class MessageOut(ResponseModel):
+class MessageData(EventPayload):
+    """A message as every account that sees its session sees it (events carry this)."""
+
     id: uuid.UUID
     provider_session_id: str
     remote_jid: str
@@ -146,9 +190,9 @@ class MessageOut(ResponseModel):
     sender_phone: str | None
     sender_name: str | None
     push_name: str | None
-    chat_type: str
-    type: str
-    text: str | None
+    chat_type: ChatType
+    type: MessageType
+    text: str | None = Field(description="Null once deleted for everyone.")
     emoji: str | None
     reaction_target: str | None
     mentions: list[str]
@@ -169,7 +213,6 @@ class MessageOut(ResponseModel):
     deleted_for_me: bool
     deleted_for_everyone: bool
     origin: dict[str, Any] | None
-    labels: list[LabelBrief]
     assignment: dict[str, Any] | None = None
     source_timestamp: Timestamp
     created_at: Timestamp
@@ -177,10 +220,14 @@ class MessageOut(ResponseModel):
     entity_version: str
 
 
+class MessageOut(MessageData):
+    labels: list[LabelBrief] = Field(description="This account's labels on the message.")
+
+
 class OperationOut(ResponseModel):
     id: uuid.UUID
-    action: str
-    status: str = Field(description="queued | sending | sent | failed")
+    action: MessageAction
+    status: OperationStatus
     attempts: int
     last_error: str | None
     result: dict[str, Any] | None
@@ -208,49 +255,49 @@ class _Action(ApiModel):
 
 
 class SendText(_Action):
-    action: Literal["send_text"]
+    action: Literal[MessageAction.send_text]
     text: str = Field(min_length=1, max_length=65536)
     mentions: list[str] = Field(default_factory=list, max_length=100)
 
 
 class SendMedia(_Action):
-    action: Literal["send_media"]
+    action: Literal[MessageAction.send_media]
     media: MediaSource
     caption: str | None = Field(default=None, max_length=4096)
     quoted_message_id: str | None = Field(default=None, max_length=200)
 
 
 class Reply(_Action):
-    action: Literal["reply"]
+    action: Literal[MessageAction.reply]
     quoted_message_id: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=65536)
     mentions: list[str] = Field(default_factory=list, max_length=100)
 
 
 class React(_Action):
-    action: Literal["react"]
+    action: Literal[MessageAction.react]
     message_id: str = Field(min_length=1, max_length=200)
     emoji: str = Field(max_length=32, description="Empty string removes our reaction.")
 
 
 class Edit(_Action):
-    action: Literal["edit"]
+    action: Literal[MessageAction.edit]
     message_id: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=65536)
 
 
 class Delete(_Action):
-    action: Literal["delete"]
+    action: Literal[MessageAction.delete]
     message_id: str = Field(min_length=1, max_length=200)
 
 
 class Forward(_Action):
-    action: Literal["forward"]
+    action: Literal[MessageAction.forward]
     message_id: str = Field(min_length=1, max_length=200)
     to_remote_jid: str = Field(min_length=3, max_length=128)
 
 
-MessageAction = Annotated[
+ActionRequest = Annotated[
     SendText | SendMedia | Reply | React | Edit | Delete | Forward,
     Field(discriminator="action"),
 ]
@@ -281,7 +328,7 @@ class LabelUpdate(ApiModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     color: Color | None = None
     description: str | None = Field(default=None, max_length=500)
-    status: Literal["active", "archived"] | None = None
+    status: LabelStatus | None = None
     entity_version: str | None = None
 
 
@@ -291,7 +338,7 @@ class LabelOut(ResponseModel):
     name: str
     color: str
     description: str | None
-    status: str
+    status: LabelStatus
     created_at: Timestamp
     updated_at: Timestamp
     entity_version: str
@@ -311,8 +358,8 @@ class LabelHistoryOut(ResponseModel):
     id: uuid.UUID
     label_id: uuid.UUID
     label_name: str
-    action: str = Field(description="created | updated | deleted | added | removed")
-    target_type: str = Field(description="label | chat | message")
+    action: LabelChange
+    target_type: LabelTarget
     provider_session_id: str | None
     remote_jid: str | None
     message_id: str | None

@@ -1,49 +1,74 @@
-"""WhatsApp jobs: inbox processing, gateway operations, sandbox deliveries and sweepers."""
+"""WhatsApp jobs: gateway operations, the sandbox's deliveries, and their sweeper.
+
+(Gateway events are the inbox's job: `wa.inbox`.)
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from ticaret.core.db import get_sessionmaker, unit_of_work
-from ticaret.core.idempotency import purge_expired
-from ticaret.wa import inbox, ingest, operations
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.db import unit_of_work
+from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
+from ticaret.settings import get_settings
+from ticaret.wa.errors import UnknownProviderSession
+from ticaret.wa.service import operations, receiver
 
 
-async def process_wa_inbox_event(ctx: dict[str, Any], event_id: str) -> str:
-    parsed = inbox.parse_event_id(event_id)
-    if parsed is None:
-        return "skipped"
-    return await ingest.process_inbox_event(parsed)
+def operation_job_id(operation_id: uuid.UUID | str, attempts: int) -> str:
+    # The first run, then one id per retry: a retry can be queued while the last run's job exists.
+    return f"wa-op:{operation_id}" if attempts == 0 else f"wa-op:{operation_id}:{attempts}"
 
 
-async def perform_wa_operation(ctx: dict[str, Any], operation_id: str) -> str:
-    return await operations.perform_operation(uuid.UUID(operation_id))
+def queue_operation(session: AsyncSession, operation_id: uuid.UUID) -> None:
+    """Run a new operation once the request that created it commits."""
+    perform_wa_operation.options(job_id=operation_job_id(operation_id, 0)).after_commit(
+        session, str(operation_id)
+    )
 
 
-async def deliver_sandbox_webhook(
-    ctx: dict[str, Any], provider_session_id: str, payload: dict[str, Any]
+@job("perform_wa_operation", max_tries=3, timeout=240)
+async def perform_wa_operation(ctx: JobContext, operation_id: str) -> str:
+    performed = await operations.perform(uuid.UUID(operation_id))
+    if performed.retry is not None:
+        attempts, delay = performed.retry
+        await perform_wa_operation.options(
+            job_id=operation_job_id(operation_id, attempts), defer_by=delay
+        ).enqueue(operation_id)
+    scale = get_settings().wa.sandbox_ack_delay_scale
+    for follow_up in performed.follow_ups:
+        wait = follow_up.delay * scale
+        await deliver_gateway_follow_up.options(
+            defer_by=timedelta(seconds=wait) if wait > 0 else None
+        ).enqueue(performed.provider_session_id, follow_up.payload)
+    return performed.status
+
+
+@job("deliver_gateway_follow_up", max_tries=3, timeout=60)
+async def deliver_gateway_follow_up(
+    ctx: JobContext, provider_session_id: str, payload: dict[str, Any]
 ) -> str:
-    """What the sandbox 'gateway' posts to us, fed through the same inbox as real webhooks."""
+    """A webhook a built-in gateway 'posts' to us, fed through the same inbox as real ones."""
     async with unit_of_work() as session:
         try:
-            wa = await inbox.session_by_provider_id(session, provider_session_id)
-        except Exception:
+            wa = await receiver.session_by_provider_id(session, provider_session_id)
+        except UnknownProviderSession:
             return "session gone"
-        result = await inbox.inject(session, wa, payload)
+        result = await receiver.inject(session, wa, payload)
     return "duplicate" if result.duplicate else "stored"
 
 
-async def sweep_wa_inbox(ctx: dict[str, Any]) -> int:
-    return await inbox.sweep_stuck()
+async def _lost_operations(session: AsyncSession) -> list[Lost]:
+    return [
+        Lost(str(operation_id), operation_job_id(operation_id, attempts))
+        for operation_id, attempts in await operations.lost_operations(session)
+    ]
 
 
-async def sweep_wa_operations(ctx: dict[str, Any]) -> int:
-    return await operations.sweep_operations()
-
-
-async def purge_idempotency_keys(ctx: dict[str, Any]) -> int:
-    async with get_sessionmaker()() as session:
-        removed = await purge_expired(session)
-        await session.commit()
-    return removed
+@cron_job("sweep_wa_operations", second={5, 35})
+async def sweep_wa_operations(ctx: JobContext) -> int:
+    """Re-queue operations whose job was lost, or that died while sending."""
+    return await requeue_lost(perform_wa_operation, _lost_operations)

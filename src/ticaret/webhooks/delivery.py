@@ -5,7 +5,8 @@
    leaves it alone while the request is in flight. A worker that dies mid-request loses the lease
    and the sweeper sends the delivery again: delivery is at-least-once, receivers dedupe on
    `webhook-id`.
-2. `send_claimed`: the SSRF re-check and the signed POST (`sender.send_delivery`, never raises).
+2. `send_claimed`: the signed POST (`sender.send_delivery`, never raises) through the SSRF-guarded
+   client, which checks the address of every connection it opens.
 3. `record_attempt`: one `webhook_attempts` row, the delivery's new state, the next attempt
    scheduled per `retry_schedule`, and the webhook's health (410 Gone or five days of failures
    disable it and emit `webhook.disabled`).
@@ -19,15 +20,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit, event_payload
-from ticaret.core.http import get_http_client
-from ticaret.core.queue import enqueue_after_commit
+from ticaret.core.http import guarded_client
 from ticaret.core.security import secret_box
 from ticaret.models import (
+    AttemptTrigger,
     DeliveryStatus,
     Event,
     Webhook,
@@ -36,13 +36,13 @@ from ticaret.models import (
     WebhookStatus,
 )
 from ticaret.settings import Settings, get_settings
-from ticaret.webhooks import retry_schedule
+from ticaret.webhooks import repository, retry_schedule
+from ticaret.webhooks.events import WEBHOOK_DISABLED, WebhookDisabled
 from ticaret.webhooks.sender import AttemptResult, send_delivery
-from ticaret.webhooks.url_guard import UnsafeWebhookUrl, resolve_and_check
+from ticaret.webhooks.url_guard import webhook_policy
 
 logger = logging.getLogger("ticaret.webhooks")
 
-DELIVER_JOB = "deliver_webhook"
 # A job may start a little before its row's due time (clock skew between worker and database).
 DUE_TOLERANCE = timedelta(seconds=2)
 # Beyond the request timeout, room for the DNS check and recording the attempt.
@@ -50,36 +50,6 @@ LEASE_MARGIN = timedelta(seconds=30)
 # lastSuccessAt is refreshed at most this often while healthy: one write per delivery would make
 # every delivery of a busy webhook queue on the same row.
 HEALTH_RESOLUTION = timedelta(seconds=60)
-
-
-def deliver_job_id(delivery_id: uuid.UUID | str, attempt_number: int) -> str:
-    # One arq job per attempt: the next attempt can be queued while this one's job still exists.
-    return f"{DELIVER_JOB}:{delivery_id}:{attempt_number}"
-
-
-def schedule_delivery(
-    session: AsyncSession,
-    delivery_id: uuid.UUID,
-    attempt_number: int,
-    defer_by: timedelta | None = None,
-    *,
-    fresh_job: bool = False,
-) -> None:
-    """Queue the attempt once the session commits.
-
-    `fresh_job` gives the job a unique id, for a redelivery that must not wait behind a retry
-    already queued for the same attempt number (that one finds nothing due when it runs).
-    """
-    job_id = deliver_job_id(delivery_id, attempt_number)
-    if fresh_job:
-        job_id += f":{uuid.uuid4().hex[:12]}"
-    enqueue_after_commit(
-        session,
-        DELIVER_JOB,
-        str(delivery_id),
-        job_id=job_id,
-        defer_by=defer_by,
-    )
 
 
 def event_body(event: Event) -> bytes:
@@ -107,7 +77,7 @@ class Claim:
     attempt_number: int
     # Position in the retry schedule (a redelivery starts a new series at 1).
     series_attempt: int
-    trigger: str
+    trigger: AttemptTrigger
     url: str
     event_id: str
     body: bytes
@@ -128,23 +98,10 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
     """
     settings = get_settings()
     async with unit_of_work() as session:
-        # One round trip: the delivery (locked), its webhook and its event.
-        row = (
-            await session.execute(
-                select(WebhookDelivery, Webhook, Event)
-                .join(
-                    Webhook,
-                    (Webhook.id == WebhookDelivery.webhook_id)
-                    & (Webhook.account_id == WebhookDelivery.account_id),
-                )
-                .join(Event, Event.id == WebhookDelivery.event_id)
-                .where(WebhookDelivery.id == delivery_id)
-                .with_for_update(of=WebhookDelivery, skip_locked=True)
-            )
-        ).first()
-        if row is None:
+        found = await repository.delivery_to_attempt(session, delivery_id)
+        if found is None:
             return None
-        delivery, hook, event = row.tuple()
+        delivery, hook, event = found
         now = datetime.now(UTC)
         if release:
             if delivery.status != DeliveryStatus.held:
@@ -168,9 +125,9 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
             return None
         attempt_number = delivery.attempt_count + 1
         series_attempt = attempt_number - delivery.schedule_offset
-        trigger = "release" if release else "scheduled"
+        trigger = AttemptTrigger.release if release else AttemptTrigger.scheduled
         if not release and delivery.schedule_offset > 0 and series_attempt == 1:
-            trigger = "redelivery"
+            trigger = AttemptTrigger.redelivery
         delivery.status = DeliveryStatus.pending
         delivery.next_attempt_at = (
             now + timedelta(seconds=settings.webhooks.timeout_seconds) + LEASE_MARGIN
@@ -190,28 +147,16 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
 
 
 async def send_claimed(claim: Claim) -> AttemptResult:
-    settings = get_settings().webhooks
-    if not settings.allow_private_targets:
-        # Again before every attempt: the name may resolve elsewhere than when it was saved.
-        try:
-            await resolve_and_check(claim.url, False)
-        except UnsafeWebhookUrl as exc:
-            return AttemptResult(
-                request_headers={},
-                response_status=None,
-                response_headers=None,
-                response_body_excerpt=None,
-                duration_ms=0,
-                error=f"refused target: {exc}",
-                succeeded=False,
-            )
+    settings = get_settings()
+    # The guard runs at connect time, on the address actually connected to: the name may resolve
+    # elsewhere than when the URL was saved (DNS rebinding), and there is no second lookup.
     return await send_delivery(
-        get_http_client(),
+        guarded_client(webhook_policy(settings)),
         url=claim.url,
         event_id=claim.event_id,
         body=claim.body,
         secrets=claim.secrets,
-        timeout_s=settings.timeout_seconds,
+        timeout_s=settings.webhooks.timeout_seconds,
     )
 
 
@@ -223,48 +168,38 @@ def _retry_delay(series_attempt: int) -> timedelta | None:
 
 
 async def _disable(session: AsyncSession, hook: Webhook, reason: str, now: datetime) -> None:
-    disabled = await session.scalar(
-        update(Webhook)
-        .where(Webhook.id == hook.id, Webhook.status != WebhookStatus.disabled)
-        .values(
-            status=WebhookStatus.disabled,
-            disabled_reason=reason,
-            disabled_at=now,
-            version=Webhook.version + 1,
-        )
-        .returning(Webhook.id)
-        .execution_options(synchronize_session=False)
-    )
-    if disabled is None:
+    if not await repository.disable_webhook(session, hook.id, reason, now):
         return  # a concurrent attempt disabled it (and announced it) first
     emit(
         session,
+        WEBHOOK_DISABLED,
+        WebhookDisabled(webhook_id=hook.id, reason=reason),
         account_id=hook.account_id,
-        type="webhook.disabled",
-        # No URL: it may carry a token, and viewers watch events in the console.
-        data={"webhookId": str(hook.id), "reason": reason},
         actor=Actor.system(),
     )
     logger.warning("webhook %s disabled: %s", hook.id, reason)
 
 
-async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus | None:
+@dataclass(frozen=True)
+class Recorded:
+    """The delivery's state after an attempt, and when the next one is due (if any)."""
+
+    status: DeliveryStatus
+    next_attempt: int | None = None
+    retry_in: timedelta | None = None
+
+
+async def record_attempt(claim: Claim, result: AttemptResult) -> Recorded | None:
     async with unit_of_work() as session:
         # The webhook is read without a lock: every delivery of a busy webhook records here, and
         # the health updates below are single conditional statements that tolerate each other.
-        row = (
-            await session.execute(
-                select(WebhookDelivery, Webhook)
-                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                .where(WebhookDelivery.id == claim.delivery_id)
-                .with_for_update(of=WebhookDelivery)
-            )
-        ).first()
-        if row is None:
+        found = await repository.delivery_to_record(session, claim.delivery_id)
+        if found is None:
             return None
-        delivery, hook = row.tuple()
+        delivery, hook = found
         now = datetime.now(UTC)
         next_at: datetime | None = None
+        retry_in: timedelta | None = None
         delivery.attempt_count = max(delivery.attempt_count, claim.attempt_number)
         delivery.last_status_code = result.response_status
         delivery.last_error = result.error
@@ -280,12 +215,7 @@ async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus 
                 or hook.last_success_at is None
                 or now - hook.last_success_at > HEALTH_RESOLUTION
             ):
-                await session.execute(
-                    update(Webhook)
-                    .where(Webhook.id == hook.id)
-                    .values(last_success_at=now, first_failure_at=None)
-                    .execution_options(synchronize_session=False)
-                )
+                await repository.mark_webhook_healthy(session, hook.id, now)
         else:
             delay = (
                 _retry_delay(claim.series_attempt)
@@ -293,22 +223,16 @@ async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus 
                 else None
             )
             if delay is not None and not gone:
-                next_at = now + delay
+                next_at, retry_in = now + delay, delay
                 delivery.status = DeliveryStatus.retrying
                 delivery.next_attempt_at = next_at
-                schedule_delivery(session, delivery.id, claim.attempt_number + 1, delay)
             else:
                 delivery.status = DeliveryStatus.failed
                 delivery.next_attempt_at = None
                 delivery.completed_at = now
             first_failure_at = hook.first_failure_at or now
             if hook.first_failure_at is None:
-                await session.execute(
-                    update(Webhook)
-                    .where(Webhook.id == hook.id, Webhook.first_failure_at.is_(None))
-                    .values(first_failure_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+                await repository.mark_webhook_failing(session, hook.id, now)
             if gone:
                 await _disable(session, hook, "the receiver answered 410 Gone", now)
             elif retry_schedule.should_disable(first_failure_at, now, hook.last_success_at):
@@ -334,13 +258,15 @@ async def record_attempt(claim: Claim, result: AttemptResult) -> DeliveryStatus 
                 created_at=now,
             )
         )
-        return DeliveryStatus(delivery.status)
+        if retry_in is None:
+            return Recorded(DeliveryStatus(delivery.status))
+        return Recorded(DeliveryStatus(delivery.status), claim.attempt_number + 1, retry_in)
 
 
-async def attempt_delivery(
-    delivery_id: uuid.UUID, *, release: bool = False
-) -> DeliveryStatus | None:
-    """Claim, send and record one attempt; None when the delivery was not due or not sendable."""
+async def attempt_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Recorded | None:
+    """Claim, send and record one attempt; None when the delivery was not due or not sendable.
+
+    The caller (a job) queues the retry the answer asks for."""
     claim = await claim_delivery(delivery_id, release=release)
     if claim is None:
         return None

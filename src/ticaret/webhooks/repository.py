@@ -225,3 +225,120 @@ async def events_missing_fan_out(
         .limit(limit)
     )
     return list(rows)
+
+
+# Jobs: they hold ids of rows we wrote, so these look rows up by primary key alone. -----------
+
+
+async def event(session: AsyncSession, event_id: str) -> Event | None:
+    return await session.get(Event, event_id)
+
+
+async def webhook_by_id(session: AsyncSession, webhook_id: uuid.UUID) -> Webhook | None:
+    return await session.get(Webhook, webhook_id)
+
+
+async def delivery_to_attempt(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> tuple[WebhookDelivery, Webhook, Event] | None:
+    """In one round trip: the delivery (locked, skipped if another attempt holds it), its
+    webhook and its event."""
+    row = (
+        await session.execute(
+            select(WebhookDelivery, Webhook, Event)
+            .join(
+                Webhook,
+                (Webhook.id == WebhookDelivery.webhook_id)
+                & (Webhook.account_id == WebhookDelivery.account_id),
+            )
+            .join(Event, Event.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id == delivery_id)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        )
+    ).first()
+    return None if row is None else row.tuple()
+
+
+async def delivery_to_record(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> tuple[WebhookDelivery, Webhook] | None:
+    row = (
+        await session.execute(
+            select(WebhookDelivery, Webhook)
+            .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+            .where(WebhookDelivery.id == delivery_id)
+            .with_for_update(of=WebhookDelivery)
+        )
+    ).first()
+    return None if row is None else row.tuple()
+
+
+async def disable_webhook(
+    session: AsyncSession, webhook_id: uuid.UUID, reason: str, now: datetime
+) -> bool:
+    """False when it was disabled already (a concurrent attempt got there first)."""
+    disabled = await session.scalar(
+        update(Webhook)
+        .where(Webhook.id == webhook_id, Webhook.status != WebhookStatus.disabled)
+        .values(
+            status=WebhookStatus.disabled,
+            disabled_reason=reason,
+            disabled_at=now,
+            version=Webhook.version + 1,
+        )
+        .returning(Webhook.id)
+        .execution_options(synchronize_session=False)
+    )
+    return disabled is not None
+
+
+async def mark_webhook_healthy(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id)
+        .values(last_success_at=now, first_failure_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_webhook_failing(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id, Webhook.first_failure_at.is_(None))
+        .values(first_failure_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def overdue_deliveries(
+    session: AsyncSession, due_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, int]]:
+    """Pending or retrying deliveries whose attempt is long overdue: (id, attempts so far)."""
+    rows = await session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempt_count)
+        .where(
+            WebhookDelivery.status.in_((DeliveryStatus.pending, DeliveryStatus.retrying)),
+            WebhookDelivery.next_attempt_at < due_before,
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    return [(delivery_id, attempts) for delivery_id, attempts in rows.tuples()]
+
+
+async def webhooks_with_unreleased_holds(
+    session: AsyncSession, held_before: datetime
+) -> list[uuid.UUID]:
+    """Active webhooks that still hold deliveries: their release job never ran."""
+    rows = await session.scalars(
+        select(WebhookDelivery.webhook_id)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.held,
+            WebhookDelivery.updated_at < held_before,
+            Webhook.status == WebhookStatus.active,
+            Webhook.deleted_at.is_(None),
+        )
+        .distinct()
+    )
+    return list(rows)

@@ -3,24 +3,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
-from ticaret.models import DeliveryStatus, WebhookStatus
-from ticaret.webhooks.matching import validate_subscription
+from ticaret.core.events import check_subscription
+from ticaret.models import AttemptTrigger, DeliveryStatus, WebhookStatus
 
 MAX_SUBSCRIPTIONS = 100
 
 EVENTS_DESCRIPTION = (
-    "Event types to receive: exact names (`order.created`), `domain.*` wildcards (`wa.*`, "
-    "`wa.message.*`) or `*` for everything."
+    "Event types to receive (`GET /events/types` lists them): exact names "
+    "(`wa.message.received`), `domain.*` wildcards (`wa.*`, `wa.message.*`) that cover at "
+    "least one type, or `*` for everything."
 )
 
 
 def _clean_subscriptions(patterns: list[str]) -> list[str]:
     cleaned: list[str] = []
     for pattern in patterns:
-        validate_subscription(pattern)
+        check_subscription(pattern)
         if pattern not in cleaned:
             cleaned.append(pattern)
     return cleaned
@@ -65,7 +66,8 @@ class WebhookOut(ResponseModel):
     disabled_reason: str | None
     disabled_at: Timestamp | None
     failing_since: Timestamp | None = Field(
-        description="First failed attempt of the current run of failures; null when healthy."
+        validation_alias=AliasChoices("first_failure_at", "failingSince", "failing_since"),
+        description="First failed attempt of the current run of failures; null when healthy.",
     )
     last_success_at: Timestamp | None
     previous_secret_expires_at: Timestamp | None = Field(
@@ -85,7 +87,9 @@ class WebhookWithSecret(WebhookOut):
 
 class AttemptOut(ResponseModel):
     attempt_number: int
-    trigger: str = Field(description="scheduled (first send and retries), redelivery or release")
+    trigger: AttemptTrigger = Field(
+        description="scheduled (first send and retries), redelivery or release"
+    )
     request_headers: dict[str, Any]
     response_status: int | None
     response_headers: dict[str, Any] | None

@@ -4,8 +4,9 @@
 :class:`AttemptResult` that the caller stores as one row of delivery history (Saleor keeps one row
 per attempt: status, duration, request and response headers) and feeds to the retry policy.
 
-The caller is responsible for calling :func:`ticaret.webhooks.url_guard.resolve_and_check` right
-before each attempt; this module only talks HTTP so it can be tested against a local receiver.
+The caller passes the SSRF-guarded client (:func:`ticaret.core.http.guarded_client`), which checks
+the address of every connection; this module only talks HTTP so it can be tested against a local
+receiver. A refused address becomes an attempt whose error starts with ``refused target:``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import socket
-import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from ticaret.core.http import describe_transport_error
 from ticaret.webhooks.signing import build_headers
 
 DEFAULT_TIMEOUT_S = 15.0
@@ -156,29 +156,7 @@ def _decode_excerpt(raw: bytes, response: httpx.Response | None) -> str:
 
 def _describe_error(exc: Exception) -> str:
     """Short, stable text for delivery history; the root cause says more than httpx's wrapper."""
-    causes: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and seen not in causes:
-        causes.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    root = causes[-1]
-    detail = str(root) or type(root).__name__
-    if any(isinstance(c, ConnectionRefusedError) for c in causes):
-        refused = next(c for c in causes if isinstance(c, ConnectionRefusedError))
-        return f"connection refused: {refused}"
-    if any(isinstance(c, ssl.SSLError) for c in causes):
-        return f"tls error: {detail}"
-    if isinstance(root, socket.gaierror):
-        return f"dns error: {detail}"
-    if isinstance(exc, httpx.ConnectError):
-        return f"connection error: {detail}"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"protocol error: {detail}"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return f"invalid url: {detail}"
-    if isinstance(exc, httpx.NetworkError):
-        return f"network error: {detail}"
-    return f"http error: {detail}"
+    return describe_transport_error(exc)
 
 
 def _elapsed_ms(started: float) -> int:

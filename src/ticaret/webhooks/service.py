@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.auth import AccountContext
-from ticaret.core.envelope import Page, PageParams, build_page
-from ticaret.core.errors import Conflict, NotFound, ValidationFailed, VersionConflict
-from ticaret.core.events import emit
-from ticaret.core.queue import enqueue_after_commit
+from ticaret.core.envelope import Page, PageParams, build_page, from_row
+from ticaret.core.events import D, EventType, emit
 from ticaret.core.security import secret_box
+from ticaret.core.versioning import check_version
 from ticaret.models import (
     DeliveryStatus,
     Webhook,
@@ -22,7 +21,28 @@ from ticaret.models import (
 )
 from ticaret.settings import Settings
 from ticaret.webhooks import repository
-from ticaret.webhooks.delivery import schedule_delivery
+from ticaret.webhooks.errors import (
+    DeliveryHeld,
+    DeliveryInProgress,
+    DeliveryNotFound,
+    TestNotCreated,
+    UnsafeWebhookTarget,
+    WebhookDisabled,
+    WebhookNotFound,
+)
+from ticaret.webhooks.events import (
+    WEBHOOK_ACTIVATED,
+    WEBHOOK_CREATED,
+    WEBHOOK_DELETED,
+    WEBHOOK_PAUSED,
+    WEBHOOK_TEST,
+    WEBHOOK_UPDATED,
+    WebhookActivated,
+    WebhookCreated,
+    WebhookRef,
+    WebhookTest,
+    WebhookUpdated,
+)
 from ticaret.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -32,52 +52,21 @@ from ticaret.webhooks.schemas import (
     WebhookWithSecret,
 )
 from ticaret.webhooks.signing import generate_secret
-from ticaret.webhooks.tasks import RELEASE_JOB
+from ticaret.webhooks.tasks import release_held_deliveries, release_job_id, schedule_delivery
 from ticaret.webhooks.url_guard import UnsafeWebhookUrl, check_target_url
 
 
 def webhook_out(hook: Webhook) -> WebhookOut:
-    return WebhookOut(
-        id=hook.id,
-        account_id=hook.account_id,
-        url=hook.url,
-        description=hook.description,
-        events=list(hook.events),
-        status=WebhookStatus(hook.status),
-        disabled_reason=hook.disabled_reason,
-        disabled_at=hook.disabled_at,
-        failing_since=hook.first_failure_at,
-        last_success_at=hook.last_success_at,
-        previous_secret_expires_at=hook.previous_secret_expires_at,
-        created_at=hook.created_at,
-        updated_at=hook.updated_at,
-        entity_version=hook.entity_version,
-    )
+    return WebhookOut.model_validate(hook)
 
 
 def _with_secret(hook: Webhook, secret: str | None) -> WebhookWithSecret:
-    return WebhookWithSecret(**webhook_out(hook).model_dump(), secret=secret)
-
-
-def attempt_out(attempt: WebhookAttempt) -> AttemptOut:
-    return AttemptOut.model_validate(attempt)
+    return from_row(WebhookWithSecret, hook, secret=secret)
 
 
 def delivery_out(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> DeliveryOut:
-    return DeliveryOut(
-        id=delivery.id,
-        webhook_id=delivery.webhook_id,
-        event_id=delivery.event_id,
-        event_type=delivery.event_type,
-        status=DeliveryStatus(delivery.status),
-        attempt_count=delivery.attempt_count,
-        next_attempt_at=delivery.next_attempt_at,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        created_at=delivery.created_at,
-        updated_at=delivery.updated_at,
-        completed_at=delivery.completed_at,
-        attempts=[attempt_out(a) for a in attempts],
+    return from_row(
+        DeliveryOut, delivery, attempts=[AttemptOut.model_validate(a) for a in attempts]
     )
 
 
@@ -85,9 +74,8 @@ async def _checked_url(settings: Settings, url: str) -> str:
     try:
         await check_target_url(url, allow_private=settings.webhooks.allow_private_targets)
     except UnsafeWebhookUrl as exc:
-        raise ValidationFailed(
+        raise UnsafeWebhookTarget(
             f"This URL cannot receive webhooks: {exc}.",
-            code="unsafe_webhook_url",
             details={"fields": [{"path": "url", "message": str(exc)}]},
         ) from exc
     return url
@@ -98,27 +86,13 @@ async def _webhook_or_404(
 ) -> Webhook:
     hook = await repository.webhook(session, ctx.account_id, webhook_id, for_update=for_update)
     if hook is None:
-        raise NotFound("Webhook not found.")
+        raise WebhookNotFound()
     return hook
 
 
-def _record(
-    ctx: AccountContext, session: AsyncSession, hook: Webhook, verb: str, **data: object
-) -> None:
+def _record(ctx: AccountContext, session: AsyncSession, type: EventType[D], data: D) -> None:
     """The audit trail: who changed a webhook, as an event (never its URL or secret)."""
-    emit(
-        session,
-        account_id=ctx.account_id,
-        type=f"webhook.{verb}",
-        data={"webhookId": str(hook.id), **data},
-        actor=ctx.actor,
-    )
-
-
-async def _refreshed(session: AsyncSession, hook: Webhook) -> Webhook:
-    await session.flush()
-    await session.refresh(hook)
-    return hook
+    emit(session, type, data, account_id=ctx.account_id, actor=ctx.actor)
 
 
 async def list_webhooks(
@@ -143,8 +117,8 @@ async def create_webhook(
         secret_encrypted=secret_box(settings).encrypt(secret),
     )
     session.add(hook)
-    hook = await _refreshed(session, hook)
-    _record(ctx, session, hook, "created", events=list(hook.events))
+    await session.flush()
+    _record(ctx, session, WEBHOOK_CREATED, WebhookCreated(webhook_id=hook.id, events=hook.events))
     return _with_secret(hook, secret)
 
 
@@ -163,8 +137,7 @@ async def update_webhook(
     expected_version: str | None,
 ) -> WebhookWithSecret:
     hook = await _webhook_or_404(session, ctx, webhook_id, for_update=True)
-    if expected_version is not None and expected_version != hook.entity_version:
-        raise VersionConflict(details={"currentEntityVersion": hook.entity_version})
+    check_version(hook, expected_version)
     changed: list[str] = []
     if body.url is not None and body.url != hook.url:
         hook.url = await _checked_url(settings, body.url)
@@ -185,8 +158,8 @@ async def update_webhook(
         )
         hook.secret_encrypted = secret_box(settings).encrypt(secret)
     if changed:
-        hook = await _refreshed(session, hook)
-        _record(ctx, session, hook, "updated", changed=changed)
+        await session.flush()
+        _record(ctx, session, WEBHOOK_UPDATED, WebhookUpdated(webhook_id=hook.id, changed=changed))
     return _with_secret(hook, secret)
 
 
@@ -198,7 +171,7 @@ async def delete_webhook(session: AsyncSession, ctx: AccountContext, webhook_id:
         session, ctx.account_id, hook.id, "the webhook was deleted", now
     )
     await session.flush()
-    _record(ctx, session, hook, "deleted")
+    _record(ctx, session, WEBHOOK_DELETED, WebhookRef(webhook_id=hook.id))
 
 
 async def pause_webhook(
@@ -206,14 +179,11 @@ async def pause_webhook(
 ) -> WebhookOut:
     hook = await _webhook_or_404(session, ctx, webhook_id, for_update=True)
     if hook.status == WebhookStatus.disabled:
-        raise Conflict(
-            "This webhook is disabled; activate it instead of pausing it.",
-            code="webhook_disabled",
-        )
+        raise WebhookDisabled("This webhook is disabled; activate it instead of pausing it.")
     if hook.status == WebhookStatus.active:
         hook.status = WebhookStatus.paused
-        hook = await _refreshed(session, hook)
-        _record(ctx, session, hook, "paused")
+        await session.flush()
+        _record(ctx, session, WEBHOOK_PAUSED, WebhookRef(webhook_id=hook.id))
     return webhook_out(hook)
 
 
@@ -222,20 +192,22 @@ async def activate_webhook(
 ) -> WebhookOut:
     hook = await _webhook_or_404(session, ctx, webhook_id, for_update=True)
     if hook.status != WebhookStatus.active:
-        _record(ctx, session, hook, "activated", previousStatus=hook.status)
+        _record(
+            ctx,
+            session,
+            WEBHOOK_ACTIVATED,
+            WebhookActivated(webhook_id=hook.id, previous_status=WebhookStatus(hook.status)),
+        )
         hook.status = WebhookStatus.active
         hook.disabled_reason = None
         hook.disabled_at = None
         # A fresh start: the five-day failure clock begins again.
         hook.first_failure_at = None
-        hook = await _refreshed(session, hook)
+        await session.flush()
         # Held deliveries go out in event order, one at a time, from a single job.
-        enqueue_after_commit(
-            session,
-            RELEASE_JOB,
-            str(hook.id),
-            job_id=f"{RELEASE_JOB}:{hook.id}:{hook.entity_version}",
-        )
+        release_held_deliveries.options(
+            job_id=release_job_id(hook.id, hook.entity_version)
+        ).after_commit(session, str(hook.id))
     return webhook_out(hook)
 
 
@@ -274,7 +246,7 @@ async def get_delivery(
 ) -> DeliveryOut:
     delivery = await repository.delivery(session, ctx.account_id, webhook_id, delivery_id)
     if delivery is None:
-        raise NotFound("Delivery not found.")
+        raise DeliveryNotFound()
     attempts = await repository.attempts_by_delivery(session, ctx.account_id, [delivery.id])
     return delivery_out(delivery, attempts.get(delivery.id, []))
 
@@ -284,21 +256,20 @@ async def send_test_event(
 ) -> DeliveryOut:
     hook = await _webhook_or_404(session, ctx, webhook_id)
     if hook.status == WebhookStatus.disabled:
-        raise Conflict("Activate this webhook before testing it.", code="webhook_disabled")
+        raise WebhookDisabled("Activate this webhook before testing it.")
     event = emit(
         session,
+        WEBHOOK_TEST,
+        WebhookTest(webhook_id=hook.id, message="A test event sent from Ticaret."),
         account_id=ctx.account_id,
-        type="webhook.test",
-        data={"webhookId": str(hook.id), "message": "A test event sent from Ticaret."},
         actor=ctx.actor,
     )
     await session.flush()
-    await session.refresh(event)
     # Created here (not by the fan-out job) so the caller gets the delivery to follow;
     # the fan-out of this event then finds it already there.
     created = await repository.insert_deliveries(session, event, [hook], datetime.now(UTC))
     if not created:
-        raise Conflict("The test delivery could not be created.", code="test_not_created")
+        raise TestNotCreated()
     delivery_id, status = created[0]
     if status == DeliveryStatus.pending:
         schedule_delivery(session, delivery_id, 1)
@@ -315,23 +286,19 @@ async def redeliver(
         session, ctx.account_id, webhook_id, delivery_id, for_update=True
     )
     if delivery is None:
-        raise NotFound("Delivery not found.")
+        raise DeliveryNotFound()
     if hook.status == WebhookStatus.disabled:
-        raise Conflict("Activate this webhook before redelivering.", code="webhook_disabled")
+        raise WebhookDisabled("Activate this webhook before redelivering.")
     if delivery.status == DeliveryStatus.held:
-        raise Conflict(
-            "This delivery is held while the webhook is paused; activate the webhook to send it.",
-            code="delivery_held",
-        )
+        raise DeliveryHeld()
     if delivery.status == DeliveryStatus.pending:
-        raise Conflict("This delivery is being attempted right now.", code="delivery_in_progress")
+        raise DeliveryInProgress()
     # A new retry series: attempts are numbered on, history is kept.
     delivery.status = DeliveryStatus.pending
     delivery.schedule_offset = delivery.attempt_count
     delivery.next_attempt_at = datetime.now(UTC)
     delivery.completed_at = None
     await session.flush()
-    await session.refresh(delivery)
     schedule_delivery(session, delivery.id, delivery.attempt_count + 1, fresh_job=True)
     attempts = await repository.attempts_by_delivery(session, ctx.account_id, [delivery.id])
     return delivery_out(delivery, attempts.get(delivery.id, []))

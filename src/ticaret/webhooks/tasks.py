@@ -11,23 +11,20 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from arq.constants import job_key_prefix
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import register_event_consumer
-from ticaret.core.queue import enqueue, get_redis
-from ticaret.models import DeliveryStatus, Event, Webhook, WebhookDelivery, WebhookStatus
+from ticaret.core.event_patterns import event_matches
+from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
+from ticaret.core.queue import get_redis
+from ticaret.models import DeliveryStatus, Event, Webhook, WebhookStatus
 from ticaret.webhooks import repository
-from ticaret.webhooks.delivery import DELIVER_JOB, attempt_delivery, deliver_job_id
-from ticaret.webhooks.matching import event_matches
+from ticaret.webhooks.delivery import Recorded, attempt_delivery
+from ticaret.webhooks.events import WEBHOOK_TEST
 
 logger = logging.getLogger("ticaret.webhooks")
 
-FAN_OUT_JOB = "fan_out_event"
-RELEASE_JOB = "release_held_deliveries"
 # Overdue by this much, a pending or retrying delivery has lost its job.
 SWEEP_GRACE = timedelta(seconds=60)
 SWEEP_BATCH = 500
@@ -37,14 +34,12 @@ FANOUT_SWEEP_WINDOW = timedelta(hours=6)
 RELEASE_BUDGET_SECONDS = 240.0
 RELEASE_BATCH = 100
 
-register_event_consumer(FAN_OUT_JOB)
-
 
 def delivery_targets(hooks: list[Webhook], event: Event) -> list[Webhook]:
     # A webhook receives what happened after it was created, even when fan-out runs late.
     hooks = [hook for hook in hooks if hook.created_at <= event.created_at]
     concerned = str(event.data.get("webhookId", "")) if event.type.startswith("webhook.") else ""
-    if event.type == "webhook.test":
+    if event.type == WEBHOOK_TEST.name:
         # A test goes to the webhook it was sent from, whatever it subscribes to.
         return [hook for hook in hooks if str(hook.id) == concerned]
     return [
@@ -55,7 +50,46 @@ def delivery_targets(hooks: list[Webhook], event: Event) -> list[Webhook]:
     ]
 
 
-async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
+# Delivery attempts --------------------------------------------------------------------------
+
+
+def deliver_job_id(delivery_id: uuid.UUID | str, attempt_number: int) -> str:
+    # One arq job per attempt: the next attempt can be queued while this one's job still exists.
+    return f"{deliver_webhook.name}:{delivery_id}:{attempt_number}"
+
+
+def schedule_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, attempt_number: int, *, fresh_job: bool = False
+) -> None:
+    """Queue the attempt once the session commits.
+
+    `fresh_job` gives the job a unique id, for a redelivery that must not wait behind a retry
+    already queued for the same attempt number (that one finds nothing due when it runs).
+    """
+    job_id = deliver_job_id(delivery_id, attempt_number)
+    if fresh_job:
+        job_id += f":{uuid.uuid4().hex[:12]}"
+    deliver_webhook.options(job_id=job_id).after_commit(session, str(delivery_id))
+
+
+async def _attempt(delivery_id: uuid.UUID, *, release: bool = False) -> Recorded | None:
+    """One attempt, then its retry queued (the attempt is recorded, so this is after commit)."""
+    recorded = await attempt_delivery(delivery_id, release=release)
+    if recorded is not None and recorded.next_attempt is not None:
+        await deliver_webhook.options(
+            job_id=deliver_job_id(delivery_id, recorded.next_attempt), defer_by=recorded.retry_in
+        ).enqueue(str(delivery_id))
+    return recorded
+
+
+@job("deliver_webhook", max_tries=3, timeout=90)
+async def deliver_webhook(ctx: JobContext, delivery_id: str) -> str | None:
+    recorded = await _attempt(uuid.UUID(delivery_id))
+    return None if recorded is None else recorded.status.value
+
+
+@job("fan_out_event", max_tries=3, timeout=180)
+async def fan_out_event(ctx: JobContext, event_id: str) -> int:
     """One delivery per matching webhook of the event's account, then their first attempts.
 
     Idempotent: a rerun finds the event marked and does nothing. The first attempts run right
@@ -64,7 +98,7 @@ async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
     """
     pending: list[uuid.UUID] = []
     async with unit_of_work() as session:
-        event = await session.get(Event, event_id)
+        event = await repository.event(session, event_id)
         if event is None:
             return 0
         hooks = await repository.receiving_webhooks(session, event.account_id)
@@ -74,7 +108,7 @@ async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
         created = await repository.insert_deliveries(session, event, targets, datetime.now(UTC))
         pending = [d for d, status in created if status == DeliveryStatus.pending]
     outcomes = await asyncio.gather(
-        *(attempt_delivery(delivery_id) for delivery_id in pending), return_exceptions=True
+        *(_attempt(delivery_id) for delivery_id in pending), return_exceptions=True
     )
     for delivery_id, outcome in zip(pending, outcomes, strict=True):
         if isinstance(outcome, BaseException):
@@ -83,16 +117,19 @@ async def fan_out_event(ctx: dict[str, Any], event_id: str) -> int:
     return len(created)
 
 
-async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str | None:
-    status = await attempt_delivery(uuid.UUID(delivery_id))
-    return None if status is None else status.value
+# Releasing held deliveries ------------------------------------------------------------------
 
 
 def _release_lock_key(webhook_id: str) -> str:
     return f"ticaret:webhooks:release:{webhook_id}"
 
 
-async def release_held_deliveries(ctx: dict[str, Any], webhook_id: str) -> int:
+def release_job_id(webhook_id: uuid.UUID | str, tag: str) -> str:
+    return f"{release_held_deliveries.name}:{webhook_id}:{tag}"
+
+
+@job("release_held_deliveries", max_tries=3, timeout=RELEASE_BUDGET_SECONDS + 60)
+async def release_held_deliveries(ctx: JobContext, webhook_id: str) -> int:
     """Send a re-activated webhook's held deliveries one by one, in event order.
 
     One release runs per webhook at a time (a Redis lock), so the receiver sees the held events
@@ -109,7 +146,7 @@ async def release_held_deliveries(ctx: dict[str, Any], webhook_id: str) -> int:
     try:
         while time.monotonic() - started < RELEASE_BUDGET_SECONDS:
             async with unit_of_work() as session:
-                hook = await session.get(Webhook, uuid.UUID(webhook_id))
+                hook = await repository.webhook_by_id(session, uuid.UUID(webhook_id))
                 if hook is None or hook.status != WebhookStatus.active or hook.deleted_at:
                     return sent
                 batch = await repository.held_delivery_ids(
@@ -119,85 +156,62 @@ async def release_held_deliveries(ctx: dict[str, Any], webhook_id: str) -> int:
                 return sent
             sent_before = sent
             for delivery_id in batch:
-                if await attempt_delivery(delivery_id, release=True) is not None:
+                if await _attempt(delivery_id, release=True) is not None:
                     sent += 1
                 if time.monotonic() - started >= RELEASE_BUDGET_SECONDS:
                     break
             if sent == sent_before:
                 return sent  # nothing could be claimed (rows busy): the sweeper comes back later
         # Out of time with work left: continue in a fresh job.
-        await enqueue(RELEASE_JOB, webhook_id, job_id=f"{RELEASE_JOB}:{webhook_id}:{token}")
+        await release_held_deliveries.options(job_id=release_job_id(webhook_id, token)).enqueue(
+            webhook_id
+        )
         return sent
     finally:
         if await redis.get(lock) == token.encode():
             await redis.delete(lock)
 
 
-async def _requeue(delivery_id: uuid.UUID, attempt_number: int) -> bool:
-    redis = get_redis()
-    job_id = deliver_job_id(delivery_id, attempt_number)
-    if await redis.exists(job_key_prefix + job_id):
-        return False  # still queued or running: the worker is behind, not lost
-    job = await redis.enqueue_job(DELIVER_JOB, str(delivery_id), _job_id=job_id)
-    if job is None:
-        # That attempt's job ran (its result is kept) without recording an attempt: it lost
-        # the race for the row or died. A fresh id gets it going again.
-        retry_id = f"{job_id}:swept:{int(time.time())}"
-        await redis.enqueue_job(DELIVER_JOB, str(delivery_id), _job_id=retry_id)
-    return True
+# The sweeper --------------------------------------------------------------------------------
 
 
-async def sweep_webhook_deliveries(ctx: dict[str, Any], grace: timedelta = SWEEP_GRACE) -> int:
-    """Re-queue fan-outs and deliveries whose job Redis lost, and releases that never ran."""
+async def _unfanned(session: AsyncSession) -> list[Lost]:
     now = datetime.now(UTC)
-    async with unit_of_work() as session:
-        unfanned = await repository.events_missing_fan_out(
-            session, relayed_before=now - grace, since=now - FANOUT_SWEEP_WINDOW, limit=SWEEP_BATCH
-        )
-        overdue = (
-            await session.execute(
-                select(WebhookDelivery.id, WebhookDelivery.attempt_count)
-                .where(
-                    WebhookDelivery.status.in_((DeliveryStatus.pending, DeliveryStatus.retrying)),
-                    WebhookDelivery.next_attempt_at < now - grace,
-                )
-                .order_by(WebhookDelivery.next_attempt_at)
-                .limit(SWEEP_BATCH)
-            )
-        ).all()
-        unreleased = (
-            await session.scalars(
-                select(WebhookDelivery.webhook_id)
-                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                .where(
-                    WebhookDelivery.status == DeliveryStatus.held,
-                    WebhookDelivery.updated_at < now - grace,
-                    Webhook.status == WebhookStatus.active,
-                    Webhook.deleted_at.is_(None),
-                )
-                .distinct()
-            )
-        ).all()
-    requeued = 0
-    redis = get_redis()
-    for event_id in unfanned:
-        job_id = f"{FAN_OUT_JOB}:{event_id}"
-        if await redis.exists(job_key_prefix + job_id):
-            continue
-        if await redis.enqueue_job(FAN_OUT_JOB, event_id, _job_id=job_id) is None:
-            await redis.enqueue_job(
-                FAN_OUT_JOB, event_id, _job_id=f"{job_id}:swept:{int(time.time())}"
-            )
-        requeued += 1
-    for delivery_id, attempt_count in overdue:
-        requeued += await _requeue(delivery_id, attempt_count + 1)
-    for webhook_id in unreleased:
-        await enqueue(
-            RELEASE_JOB,
-            str(webhook_id),
-            job_id=f"{RELEASE_JOB}:{webhook_id}:swept:{int(time.time())}",
-        )
-        requeued += 1
-    if requeued:
-        logger.info("webhook sweeper re-queued %d job(s)", requeued)
-    return requeued
+    event_ids = await repository.events_missing_fan_out(
+        session,
+        relayed_before=now - SWEEP_GRACE,
+        since=now - FANOUT_SWEEP_WINDOW,
+        limit=SWEEP_BATCH,
+    )
+    # The same job id the outbox relay queued it under.
+    return [Lost(event_id, f"{fan_out_event.name}:{event_id}") for event_id in event_ids]
+
+
+async def _overdue(session: AsyncSession) -> list[Lost]:
+    overdue = await repository.overdue_deliveries(
+        session, datetime.now(UTC) - SWEEP_GRACE, SWEEP_BATCH
+    )
+    return [
+        Lost(str(delivery_id), deliver_job_id(delivery_id, attempts + 1))
+        for delivery_id, attempts in overdue
+    ]
+
+
+async def _unreleased(session: AsyncSession) -> list[Lost]:
+    webhook_ids = await repository.webhooks_with_unreleased_holds(
+        session, datetime.now(UTC) - SWEEP_GRACE
+    )
+    # A release takes a lock per webhook, so a second one queued next to a live one is harmless.
+    return [
+        Lost(str(webhook_id), release_job_id(webhook_id, "swept")) for webhook_id in webhook_ids
+    ]
+
+
+@cron_job("sweep_webhook_deliveries", second={15, 45})
+async def sweep_webhook_deliveries(ctx: JobContext) -> int:
+    """Re-queue fan-outs and deliveries whose job Redis lost, and releases that never ran."""
+    return (
+        await requeue_lost(fan_out_event, _unfanned)
+        + await requeue_lost(deliver_webhook, _overdue)
+        + await requeue_lost(release_held_deliveries, _unreleased)
+    )

@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from ticaret.wa.gateways import WEBHOOK_SECRET_HEADER, GatewayConfig, SessionStatus
-from ticaret.wa.gateways.events import (
+from ticaret.wa.gateways.evolution import EvolutionGateway
+from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
     ChatUpserted,
     ContactUpserted,
@@ -22,7 +23,6 @@ from ticaret.wa.gateways.events import (
     SessionStatusChanged,
     UnknownEvent,
 )
-from ticaret.wa.gateways.evolution import EvolutionGateway
 
 PAYLOADS = Path(__file__).parent / "payloads"
 GATEWAY = EvolutionGateway(

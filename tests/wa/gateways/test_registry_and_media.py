@@ -17,8 +17,8 @@ from ticaret.wa.gateways import (
     register_gateway,
     registry,
 )
-from ticaret.wa.gateways.events import GatewayEvent, SessionState, SessionStatus
 from ticaret.wa.gateways.evolution import EvolutionGateway
+from ticaret.wa.gateways.normalized import GatewayEvent, SessionState, SessionStatus
 from ticaret.wa.gateways.waha import WahaGateway
 
 CONFIG = GatewayConfig(

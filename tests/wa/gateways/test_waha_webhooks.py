@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from ticaret.wa.gateways import GatewayConfig, SessionStatus
-from ticaret.wa.gateways.events import (
+from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
     MessageAck,
     MessageEdited,

@@ -16,8 +16,8 @@ from ticaret.wa.gateways.errors import (
     GatewayUnavailable,
     GatewayUnsupported,
 )
-from ticaret.wa.gateways.events import SessionState, SessionStatus
 from ticaret.wa.gateways.media import MediaStream
+from ticaret.wa.gateways.normalized import SessionState, SessionStatus
 from ticaret.wa.gateways.registry import gateway_for, providers, register_gateway
 
 __all__ = [

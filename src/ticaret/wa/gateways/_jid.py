@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ticaret.wa.gateways.events import ChatType
+from ticaret.wa.gateways.normalized import ChatType
 
 PHONE_SERVERS = ("s.whatsapp.net", "c.us")
 
@@ -94,12 +94,12 @@ def phone_of(jid: str | None) -> str | None:
 def chat_type_of(chat_id: str) -> ChatType:
     server = server_of(chat_id)
     if server == "g.us":
-        return "group"
+        return ChatType.group
     if server == "newsletter":
-        return "newsletter"
+        return ChatType.newsletter
     if server == "broadcast":
-        return "broadcast"
-    return "individual"
+        return ChatType.broadcast
+    return ChatType.individual
 
 
 def from_epoch(value: Any) -> datetime | None:

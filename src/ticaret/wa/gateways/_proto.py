@@ -11,26 +11,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ticaret.wa.gateways._jid import as_dict, as_float, as_int, as_str
-from ticaret.wa.gateways.events import Location, MessageType, QuotedMessage
+from ticaret.wa.gateways.normalized import Location, MessageType, QuotedMessage
 
 CONTENT_TYPES: dict[str, MessageType] = {
-    "conversation": "text",
-    "extendedTextMessage": "text",
-    "imageMessage": "image",
-    "videoMessage": "video",
-    "ptvMessage": "video",
-    "audioMessage": "audio",
-    "documentMessage": "document",
-    "stickerMessage": "sticker",
-    "locationMessage": "location",
-    "liveLocationMessage": "location",
-    "contactMessage": "contacts",
-    "contactsArrayMessage": "contacts",
-    "reactionMessage": "reaction",
-    "pollCreationMessage": "poll",
-    "pollCreationMessageV2": "poll",
-    "pollCreationMessageV3": "poll",
-    "protocolMessage": "unknown",
+    "conversation": MessageType.text,
+    "extendedTextMessage": MessageType.text,
+    "imageMessage": MessageType.image,
+    "videoMessage": MessageType.video,
+    "ptvMessage": MessageType.video,
+    "audioMessage": MessageType.audio,
+    "documentMessage": MessageType.document,
+    "stickerMessage": MessageType.sticker,
+    "locationMessage": MessageType.location,
+    "liveLocationMessage": MessageType.location,
+    "contactMessage": MessageType.contacts,
+    "contactsArrayMessage": MessageType.contacts,
+    "reactionMessage": MessageType.reaction,
+    "pollCreationMessage": MessageType.poll,
+    "pollCreationMessageV2": MessageType.poll,
+    "pollCreationMessageV3": MessageType.poll,
+    "protocolMessage": MessageType.unknown,
 }
 MEDIA_KEYS = frozenset(
     {
@@ -174,11 +174,11 @@ def read_content(message: Any, outer_context: dict[str, Any] | None = None) -> C
     message = unwrap(as_dict(message))
     key = content_key(message)
     if key is None:
-        return Content(raw_type=None, type="unknown")
+        return Content(raw_type=None, type=MessageType.unknown)
     part = as_dict(message.get(key))
-    kind: MessageType = CONTENT_TYPES.get(key, "unknown")
+    kind: MessageType = CONTENT_TYPES.get(key, MessageType.unknown)
     if key == "audioMessage" and part.get("ptt") is True:
-        kind = "voice"
+        kind = MessageType.voice
     context = _context_info(part, outer_context)
 
     quoted: QuotedMessage | None = None
@@ -214,7 +214,7 @@ def read_content(message: Any, outer_context: dict[str, Any] | None = None) -> C
         quoted=quoted,
         media=_media_fields(part) if is_media else {},
         mimetype=as_str(part.get("mimetype")) if is_media else None,
-        location=_location(part) if kind == "location" else None,
+        location=_location(part) if kind == MessageType.location else None,
         contacts=contacts,
         is_forwarded=context.get("isForwarded") is True,
     )

@@ -27,8 +27,8 @@ from ticaret.wa.gateways.base import (
     secret_header_matches,
 )
 from ticaret.wa.gateways.errors import GatewayRejected, GatewayUnsupported
-from ticaret.wa.gateways.events import GatewayEvent, SessionState
 from ticaret.wa.gateways.media import MediaStream
+from ticaret.wa.gateways.normalized import GatewayEvent, SessionState
 
 # The events our receiver turns into something (see `evolution_events._HANDLERS`).
 WEBHOOK_EVENTS = (

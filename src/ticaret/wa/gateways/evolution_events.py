@@ -35,7 +35,7 @@ from ticaret.wa.gateways._proto import (
     read_content,
     text_of,
 )
-from ticaret.wa.gateways.events import (
+from ticaret.wa.gateways.normalized import (
     Ack,
     ChatLabelChanged,
     ChatUpserted,

@@ -32,8 +32,8 @@ from ticaret.wa.gateways.base import (
     secret_header_matches,
 )
 from ticaret.wa.gateways.errors import GatewayNotFound, GatewayRejected
-from ticaret.wa.gateways.events import GatewayEvent, SessionState
 from ticaret.wa.gateways.media import MediaStream
+from ticaret.wa.gateways.normalized import GatewayEvent, SessionState
 
 # `message.any` covers incoming and our own messages; subscribing to `message` as well would
 # deliver every incoming message twice.

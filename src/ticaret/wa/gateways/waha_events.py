@@ -31,7 +31,7 @@ from ticaret.wa.gateways._jid import (
     phone_of,
 )
 from ticaret.wa.gateways._proto import read_content
-from ticaret.wa.gateways.events import (
+from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
     GatewayEvent,
     Location,
@@ -59,23 +59,23 @@ SESSION_STATUSES: dict[str, SessionStatus] = {
 }
 # whatsapp-web.js message types (`_data.type`) for WEBJS sessions.
 WEBJS_TYPES: dict[str, MessageType] = {
-    "chat": "text",
-    "image": "image",
-    "video": "video",
-    "audio": "audio",
-    "ptt": "voice",
-    "document": "document",
-    "sticker": "sticker",
-    "location": "location",
-    "vcard": "contacts",
-    "multi_vcard": "contacts",
-    "poll_creation": "poll",
-    "reaction": "reaction",
+    "chat": MessageType.text,
+    "image": MessageType.image,
+    "video": MessageType.video,
+    "audio": MessageType.audio,
+    "ptt": MessageType.voice,
+    "document": MessageType.document,
+    "sticker": MessageType.sticker,
+    "location": MessageType.location,
+    "vcard": MessageType.contacts,
+    "multi_vcard": MessageType.contacts,
+    "poll_creation": MessageType.poll,
+    "reaction": MessageType.reaction,
 }
 MEDIA_PREFIXES: tuple[tuple[str, MessageType], ...] = (
-    ("image/", "image"),
-    ("video/", "video"),
-    ("audio/", "audio"),
+    ("image/", MessageType.image),
+    ("video/", MessageType.video),
+    ("audio/", MessageType.audio),
 )
 
 
@@ -206,22 +206,22 @@ def _alternatives(
 
 
 def _message_type(payload: dict[str, Any], proto_type: MessageType | None) -> MessageType:
-    if proto_type and proto_type != "unknown":
+    if proto_type and proto_type != MessageType.unknown:
         return proto_type
     webjs = WEBJS_TYPES.get(as_str(as_dict(payload.get("_data")).get("type")) or "")
     if webjs:
         return webjs
     if isinstance(payload.get("location"), dict):
-        return "location"
+        return MessageType.location
     if payload.get("vCards"):
-        return "contacts"
+        return MessageType.contacts
     if payload.get("hasMedia") is True:
         mimetype = as_str(as_dict(payload.get("media")).get("mimetype")) or ""
         for prefix, kind in MEDIA_PREFIXES:
             if mimetype.startswith(prefix):
-                return "sticker" if mimetype == "image/webp" else kind
-        return "document"
-    return "text" if as_str(payload.get("body")) else "unknown"
+                return MessageType.sticker if mimetype == "image/webp" else kind
+        return MessageType.document
+    return MessageType.text if as_str(payload.get("body")) else MessageType.unknown
 
 
 def _location(payload: dict[str, Any]) -> Location | None:

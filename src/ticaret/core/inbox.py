@@ -1,0 +1,334 @@
+"""The inbound-webhook inbox every source shares: verify, store raw, dedupe, process by a job.
+
+A source (WhatsApp gateways today; Meta and Instagram next) declares itself once:
+
+    GATEWAY_EVENTS = InboxSource("wa", handler=apply_gateway_event, job_name=..., headers=...)
+
+Its receiver route verifies the call (that is the caller's job: signatures differ per source),
+then hands the body's items to `store()`: one row per item, keyed by
+`(source, scope, external_id)`, so a redelivered item is a duplicate and nothing more. A Meta
+POST carries a batch (`entry[].messaging[]`): each item is stored as its own row under its
+natural id, in one statement. Stored rows queue the source's processing job after commit; the
+receiver answers at once.
+
+The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in one
+transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
+raises rolls back its work, and the row is marked `failed` with the error; the stored payload
+is never touched, so nothing is lost to a parser bug. A body that is not usable JSON (not JSON
+at all, NUL characters PostgreSQL cannot store, nesting deeper than `MAX_JSON_DEPTH`) is kept as
+text and marked `failed` at once. `sweep_inbox` re-queues rows whose job was lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.db import unit_of_work
+from ticaret.core.ids import new_id
+from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue
+from ticaret.models import InboxItem, InboxStatus
+
+logger = logging.getLogger("ticaret.inbox")
+
+# Deeper JSON is kept as text: serializing it back (JSONB, the handler) would recurse too far.
+MAX_JSON_DEPTH = 64
+# A `received` row this old has lost its job (Redis outage, crashed worker).
+STUCK_AFTER = timedelta(seconds=60)
+SWEEP_BATCH = 500
+# Headers worth keeping with any item; a source adds its own (never secrets or API keys).
+COMMON_HEADERS = frozenset({"content-type", "user-agent", "x-request-id"})
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A request body as the inbox sees it: JSON, or text with the reason it is not usable."""
+
+    payload: Any
+    text: str | None = None
+    problem: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    # Iterative: the point is to stay clear of the recursion limit.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict | list):
+            if depth > limit:
+                return True
+            children = current.values() if isinstance(current, dict) else current
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def decode_json(raw_body: bytes) -> Decoded:
+    def as_text() -> str:
+        return raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+    try:
+        payload = json.loads(raw_body)
+    except RecursionError:
+        return Decoded(None, as_text(), "body nests too deeply to be read as JSON")
+    except (ValueError, UnicodeDecodeError):
+        return Decoded(None, as_text(), "body is not valid JSON")
+    if b"\\u0000" in raw_body:
+        # PostgreSQL JSONB cannot hold NUL characters; keep the body as text instead.
+        return Decoded(None, as_text(), "body contains NUL characters")
+    if _too_deep(payload, MAX_JSON_DEPTH):
+        return Decoded(None, as_text(), f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    return Decoded(payload)
+
+
+def body_digest(raw_body: bytes) -> str:
+    """An external id for a body that names none (or that could not be read)."""
+    return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One item to store: its natural id within the source's scope, and its verified payload."""
+
+    external_id: str
+    payload: Any
+    event_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    external_id: str
+    id: uuid.UUID | None  # None: a duplicate of an item stored before
+
+    @property
+    def duplicate(self) -> bool:
+        return self.id is None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a handler made of an item."""
+
+    status: InboxStatus
+    error: str | None = None
+
+    @classmethod
+    def processed(cls) -> Outcome:
+        return cls(InboxStatus.processed)
+
+    @classmethod
+    def ignored(cls, reason: str) -> Outcome:
+        return cls(InboxStatus.ignored, reason[:1000])
+
+    @classmethod
+    def failed(cls, reason: str) -> Outcome:
+        return cls(InboxStatus.failed, reason[:1000])
+
+
+Handler = Callable[[AsyncSession, InboxItem], Awaitable[Outcome]]
+
+_sources: dict[str, InboxSource] = {}
+
+
+class InboxSource:
+    """One kind of inbound webhook: its name, what to keep of a call, and how to use an item."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        handler: Handler,
+        job_name: str,
+        headers: Collection[str] = (),
+        max_tries: int = 3,
+        timeout: float = 120,
+    ) -> None:
+        if name in _sources:
+            raise ValueError(f"inbox source {name!r} is declared twice")
+        self.name = name
+        self.handler = handler
+        self.kept_headers = COMMON_HEADERS | {h.lower() for h in headers}
+
+        async def process_item(ctx: JobContext, item_id: str) -> str:
+            return await self.process(item_id)
+
+        self.job: Job[[str], str] = job(job_name, max_tries=max_tries, timeout=timeout)(
+            process_item
+        )
+        _sources[name] = self
+
+    def job_id(self, item_id: uuid.UUID | str) -> str:
+        return f"{self.job.name}:{item_id}"
+
+    def headers_to_keep(self, headers: Mapping[str, str]) -> dict[str, str]:
+        return {k.lower(): v[:500] for k, v in headers.items() if k.lower() in self.kept_headers}
+
+    # Storing ----------------------------------------------------------------------------
+
+    async def store(
+        self,
+        session: AsyncSession,
+        items: Sequence[Inbound],
+        *,
+        headers: Mapping[str, str],
+        scope: str = "",
+    ) -> list[Stored]:
+        """Store every new item (one statement) and queue its processing after commit."""
+        unique = list({item.external_id[:300]: item for item in items}.items())
+        if not unique:
+            return []
+        kept = self.headers_to_keep(headers)
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "id": new_id(),
+                "source": self.name,
+                "scope": scope,
+                "external_id": external_id,
+                "event_type": item.event_type[:100] if item.event_type else None,
+                "payload": item.payload,
+                "headers": kept,
+                "status": InboxStatus.received,
+                "attempts": 0,
+                "received_at": now,
+            }
+            for external_id, item in unique
+        ]
+        result = await session.execute(
+            insert(InboxItem)
+            .values(rows)
+            .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
+            .returning(InboxItem.external_id, InboxItem.id)
+        )
+        inserted = {external_id: item_id for external_id, item_id in result.tuples()}
+        for item_id in inserted.values():
+            self.job.options(job_id=self.job_id(item_id)).after_commit(session, str(item_id))
+        return [Stored(external_id, inserted.get(external_id)) for external_id, _ in unique]
+
+    async def store_unreadable(
+        self,
+        session: AsyncSession,
+        raw_body: bytes,
+        decoded: Decoded,
+        *,
+        headers: Mapping[str, str],
+        scope: str = "",
+    ) -> Stored:
+        """Keep a body that cannot be used as `failed`, with the reason; nothing processes it."""
+        external_id = body_digest(raw_body)
+        now = datetime.now(UTC)
+        item_id = await session.scalar(
+            insert(InboxItem)
+            .values(
+                id=new_id(),
+                source=self.name,
+                scope=scope,
+                external_id=external_id,
+                payload=None,
+                raw_body=decoded.text,
+                headers=self.headers_to_keep(headers),
+                status=InboxStatus.failed,
+                error=decoded.problem,
+                attempts=0,
+                received_at=now,
+                processed_at=now,
+            )
+            .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
+            .returning(InboxItem.id)
+        )
+        logger.warning("stored an unusable %s webhook: %s", self.name, decoded.problem)
+        return Stored(external_id, item_id)
+
+    # Processing -------------------------------------------------------------------------
+
+    async def process(self, item_id: str) -> str:
+        """The job body: run the handler on one stored item; failures land on the row."""
+        try:
+            parsed = uuid.UUID(item_id)
+        except ValueError:
+            return "skipped"
+        try:
+            async with unit_of_work() as session:
+                item = await session.scalar(
+                    select(InboxItem)
+                    .where(
+                        InboxItem.id == parsed,
+                        InboxItem.source == self.name,
+                        InboxItem.status == InboxStatus.received,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+                if item is None:
+                    return "skipped"  # done already, or another run holds it
+                item.attempts += 1
+                item.processed_at = datetime.now(UTC)
+                outcome = await self.handler(session, item)
+                item.status, item.error = outcome.status, outcome.error
+                return outcome.status.value
+        except Exception as exc:
+            # The handler's work rolled back with its events; the payload stays as it was.
+            logger.exception("%s inbox item %s failed", self.name, item_id)
+            await _mark_failed(parsed, _reason(exc))
+            return InboxStatus.failed.value
+
+
+def _reason(exc: BaseException) -> str:
+    # A database error's text carries the whole statement; its first line says enough.
+    detail = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {detail}"[:1000]
+
+
+async def _mark_failed(item_id: uuid.UUID, error: str) -> None:
+    async with unit_of_work() as session:
+        item = await session.scalar(
+            select(InboxItem).where(InboxItem.id == item_id).with_for_update()
+        )
+        if item is not None and item.status == InboxStatus.received:
+            item.status, item.error = InboxStatus.failed, error
+            item.attempts += 1
+            item.processed_at = datetime.now(UTC)
+
+
+def inbox_sources() -> list[InboxSource]:
+    return list(_sources.values())
+
+
+@cron_job("sweep_inbox", second={15, 45})
+async def sweep_inbox(ctx: JobContext) -> int:
+    """Re-queue items of every source whose processing job was lost."""
+    async with unit_of_work() as session:
+        rows = (
+            await session.execute(
+                select(InboxItem.source, InboxItem.id)
+                .where(
+                    InboxItem.status == InboxStatus.received,
+                    InboxItem.received_at < datetime.now(UTC) - STUCK_AFTER,
+                )
+                .order_by(InboxItem.received_at)
+                .limit(SWEEP_BATCH)
+            )
+        ).all()
+    requeued = 0
+    for source in _sources.values():
+        lost = [
+            Lost(str(item_id), source.job_id(item_id))
+            for name, item_id in rows
+            if name == source.name
+        ]
+        requeued += await requeue(source.job, lost)
+    if requeued:
+        logger.info("re-queued %d inbox item(s)", requeued)
+    return requeued

@@ -1,0 +1,1 @@
+"""The event type catalogue over HTTP and in the OpenAPI document."""

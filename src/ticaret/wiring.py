@@ -1,0 +1,51 @@
+"""What the API and the worker must agree on, in one place: every domain's jobs, inbox sources,
+event types and the consumers of the outbox.
+
+Both `create_app()` and the worker call `load()`. Importing a domain's `tasks` module declares
+its jobs (`core.jobs.job`) and sweepers; importing its `events` module declares its event types;
+an inbox source declares its processing job. The API needs the same registry as the worker:
+relaying an event queues the consumers registered here, so an event emitted by a request is
+handed to them at once, not a sweep later.
+
+A new domain adds its `tasks` and `events` imports below; a new outbox consumer (AI analysis,
+CRM auto-link, ...) adds one `register_event_consumer` line naming the event types it wants.
+"""
+
+from __future__ import annotations
+
+from ticaret.accounts import events as accounts_events
+from ticaret.core import events as core_events
+from ticaret.core import idempotency as core_idempotency
+from ticaret.core import inbox as core_inbox
+from ticaret.core.events import register_event_consumer
+from ticaret.notifications import tasks as notification_tasks
+from ticaret.social import events as social_events
+from ticaret.social import inbox as social_inbox
+from ticaret.social import tasks as social_tasks
+from ticaret.wa import events as wa_events
+from ticaret.wa import inbox as wa_inbox
+from ticaret.wa import tasks as wa_tasks
+from ticaret.webhooks import events as webhook_events
+from ticaret.webhooks import tasks as webhook_tasks
+
+# Imported for what importing them declares (jobs, sweepers, sources, event types).
+DECLARING_MODULES = (
+    core_events,
+    core_idempotency,
+    core_inbox,
+    accounts_events,
+    notification_tasks,
+    webhook_events,
+    webhook_tasks,
+    wa_events,
+    wa_inbox,
+    wa_tasks,
+    social_events,
+    social_inbox,
+    social_tasks,
+)
+
+
+def load() -> None:
+    # Webhook subscriptions can name any type, so fan-out looks at every event.
+    register_event_consumer(webhook_tasks.fan_out_event, types=["*"])

@@ -1,0 +1,95 @@
+"""Declared jobs and the wiring: what the API queues is what the worker runs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from arq.constants import job_key_prefix
+from sqlalchemy import select
+
+from tests.helpers import register
+from ticaret.core.db import get_sessionmaker, unit_of_work
+from ticaret.core.jobs import registered_jobs, registered_sweepers
+from ticaret.core.queue import get_redis
+from ticaret.models import Event
+
+
+async def _event_ids(type_name: str) -> list[str]:
+    async with get_sessionmaker()() as session:
+        return list(await session.scalars(select(Event.id).where(Event.type == type_name)))
+
+
+async def test_an_event_from_a_request_is_fanned_out_at_once(client: httpx.AsyncClient) -> None:
+    owner = await register(client)
+    hook = await client.post(
+        f"/accounts/{owner.account_id}/webhooks",
+        json={"url": "http://127.0.0.1:9/in", "events": ["api_account.*"]},
+        headers=owner.headers,
+    )
+    assert hook.status_code == 201
+    created = await client.post(
+        f"/accounts/{owner.account_id}/api-accounts",
+        json={"name": "erp", "role": "viewer"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201
+    # Right after the response, before any worker or sweeper ran: the relay queued the
+    # fan-out of the request's event, because the API loads the same wiring as the worker.
+    (event_id,) = await _event_ids("api_account.created")
+    assert await get_redis().exists(job_key_prefix + f"fan_out_event:{event_id}")
+    async with get_sessionmaker()() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and event.relayed_at is not None
+
+
+async def test_the_worker_runs_every_declared_job_and_sweeper(app: Any) -> None:
+    from ticaret.worker import build_worker
+
+    worker = build_worker(get_redis(), burst=True)
+    declared = {job.name for job in registered_jobs()}
+    assert declared >= {
+        "send_email",
+        "fan_out_event",
+        "deliver_webhook",
+        "release_held_deliveries",
+        "relay_event",
+        "process_wa_inbox_event",
+        "perform_wa_operation",
+        "deliver_gateway_follow_up",
+    }
+    assert set(worker.functions) >= declared
+    sweepers = {sweeper.name for sweeper in registered_sweepers()}
+    assert sweepers >= {
+        "sweep_outbox",
+        "sweep_pending_emails",
+        "sweep_webhook_deliveries",
+        "sweep_inbox",
+        "sweep_wa_operations",
+        "purge_idempotency_keys",
+    }
+    assert {cron.name for cron in worker.cron_jobs} == sweepers
+    # Each job carries its own tries and timeout into arq.
+    assert worker.functions["deliver_webhook"].max_tries == 3
+    await worker.close()
+
+
+async def test_a_job_queued_after_commit_is_dropped_on_rollback(app: Any) -> None:
+    from ticaret.notifications.tasks import email_job_id, send_email
+
+    dropped, kept = uuid.uuid4(), uuid.uuid4()
+
+    async def failing_request() -> None:
+        async with unit_of_work() as session:
+            send_email.options(job_id=email_job_id(dropped)).after_commit(session, str(dropped))
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_request()
+    async with unit_of_work() as session:
+        send_email.options(job_id=email_job_id(kept)).after_commit(session, str(kept))
+    redis = get_redis()
+    assert not await redis.exists(job_key_prefix + email_job_id(dropped))
+    assert await redis.exists(job_key_prefix + email_job_id(kept))
