@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Caller, add_member, register
-from tests.wa.conftest import create_session
+from tests.helpers import Caller, add_member, register
+from tests.wa.helpers import create_session
 
 # Parameter names and body fields that carry an id. Anything else must be in NOT_IDS.
 ID_NAME = re.compile(r"(^|[a-z])(Id|Ids|Jid|jid)$|^x-account-id$")

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import register
+from tests.helpers import register
 from tests.tenancy.registry import (
     ADDRESS_ROUTES,
     BODIES,
