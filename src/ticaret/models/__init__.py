@@ -15,6 +15,21 @@ from ticaret.models.account import (
     TokenPurpose,
     User,
 )
+from ticaret.models.ai import (
+    AccountAiSettings,
+    AiAnalysis,
+    AiAnalysisFeedback,
+    AiProvider,
+    AiTokenUsage,
+    AnalysisProvider,
+    AnalysisSource,
+    AnalysisStatus,
+    AnalysisTrigger,
+    Intent,
+    MatchStatus,
+    SkipReason,
+    StructuredOutput,
+)
 from ticaret.models.base import Base
 from ticaret.models.core import ActorType, Event, IdempotencyKey, InboxItem, InboxStatus
 from ticaret.models.meta import (
@@ -69,8 +84,17 @@ from ticaret.models.webhook import (
 
 __all__ = [
     "Account",
+    "AccountAiSettings",
     "Ack",
     "ActorType",
+    "AiAnalysis",
+    "AiAnalysisFeedback",
+    "AiProvider",
+    "AiTokenUsage",
+    "AnalysisProvider",
+    "AnalysisSource",
+    "AnalysisStatus",
+    "AnalysisTrigger",
     "ApiAccount",
     "AssetFeature",
     "AssetStatus",
@@ -86,9 +110,11 @@ __all__ = [
     "IdempotencyKey",
     "InboxItem",
     "InboxStatus",
+    "Intent",
     "LabelChange",
     "LabelStatus",
     "LabelTarget",
+    "MatchStatus",
     "Membership",
     "MembershipStatus",
     "MessageAction",
@@ -111,8 +137,10 @@ __all__ = [
     "Role",
     "SessionEndReason",
     "SessionStatus",
+    "SkipReason",
     "SocialMessageStatus",
     "SocialMessageType",
+    "StructuredOutput",
     "TokenPurpose",
     "User",
     "WaChat",
