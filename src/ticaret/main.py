@@ -21,6 +21,7 @@ from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.queue import close_redis, init_redis
+from ticaret.crm.router import router as crm_router
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
@@ -62,6 +63,11 @@ TAGS = [
         "name": "WhatsApp provider events",
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
     },
+    {
+        "name": "CRM customers",
+        "description": "Customers (search, filters), their representatives and teams.",
+    },
+    {"name": "CRM contacts", "description": "The people under customers."},
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -133,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wa_router,
         wa_labels_router,
         wa_receiver_router,
+        crm_router,
     ):
         app.include_router(router)
     document_event_types(app)
