@@ -18,6 +18,8 @@ __all__ = [
     "assert_error",
     "create_session",
     "events",
+    "inbox",
+    "jid",
     "register",
     "team",
 ]
@@ -118,3 +120,42 @@ async def events(account_id: str, prefix: str = "crm.") -> list[dict[str, Any]]:
             {"type": t, "data": d, "actor": {"type": at, "id": ai}}
             for t, d, at, ai in rows.tuples()
         ]
+
+
+@dataclass
+class Inbox:
+    """A sandbox WhatsApp session of an account, and customers writing to it."""
+
+    api: Api
+    psid: str
+    webhook_secret: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"providerSessionId": self.psid}
+
+    async def customer_writes(
+        self, phone_or_jid: str, text: str = "Merhaba", name: str | None = "Ayşe", **extra: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"from": phone_or_jid, "text": text, **extra}
+        if name:
+            body["pushName"] = name
+        return dict(await self.api.post(f"/wa/sandbox/{self.psid}/inbound", json=body, expect=200))
+
+    async def gateway_posts(self, payload: dict[str, Any]) -> None:
+        """A webhook as the gateway sends it (WAHA's shape: the sandbox parses those)."""
+        response = await self.api.client.post(
+            f"/wa/provider-events/{self.psid}",
+            json=payload,
+            headers={"X-Ticaret-Webhook-Secret": self.webhook_secret},
+        )
+        assert response.status_code == 200, response.text
+
+
+async def inbox(api: Api) -> Inbox:
+    created = await create_session(api.client, api.caller)
+    return Inbox(api, created["providerSessionId"], created["webhookSecret"])
+
+
+def jid(phone: str) -> str:
+    return f"{phone}@s.whatsapp.net"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ticaret.core.errors import Conflict, NotFound, ValidationFailed
+from ticaret.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 def field_error(path: str, message: str) -> dict[str, Any]:
@@ -114,3 +114,8 @@ class IdentityTaken(Conflict):
 class ChatAlreadyLinked(Conflict):
     code = "chat_already_linked"
     default_message = "This chat is linked to a customer already; PUT changes the link."
+
+
+class NotTheAuthor(Forbidden):
+    code = "not_the_author"
+    default_message = "Only the author (or an admin) can change or delete this comment."

@@ -33,3 +33,8 @@ def search_rank(column: Any, text: str) -> ColumnElement[float]:
     "Şahin" ranks above "Büyük Şahin Otomotiv" for `sahin`)."""
     query = fold(text)
     return func.word_similarity(query, column) + func.similarity(query, column)
+
+
+def canonical_jid(column: Any) -> ColumnElement[str]:
+    """A chat JID as identities store it: WAHA's `@c.us` is WhatsApp's `@s.whatsapp.net`."""
+    return func.replace(column, "@c.us", "@s.whatsapp.net", type_=Text)

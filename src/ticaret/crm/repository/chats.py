@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.crm.repository import canonical_jid
 from ticaret.models import (
     ChatType,
     CrmCustomer,
@@ -139,6 +140,13 @@ async def message(
     )
 
 
+def _spellings(jids: Sequence[str]) -> list[str]:
+    """Phone JIDs as either gateway writes them."""
+    return list(jids) + [
+        j.replace("@s.whatsapp.net", "@c.us") for j in jids if j.endswith("@s.whatsapp.net")
+    ]
+
+
 async def chats_with_jids(
     session: AsyncSession, account_id: uuid.UUID, jids: Sequence[str]
 ) -> list[WaChat]:
@@ -151,7 +159,7 @@ async def chats_with_jids(
             select(WaChat).where(
                 WaChat.session_id.in_(visible),
                 WaChat.type == ChatType.individual,
-                or_(WaChat.remote_jid.in_(list(jids)), WaChat.alt_jid.in_(list(jids))),
+                or_(WaChat.remote_jid.in_(_spellings(jids)), WaChat.alt_jid.in_(_spellings(jids))),
             )
         )
     )
@@ -162,7 +170,7 @@ def _linked_by_identity(account_id: uuid.UUID) -> ColumnElement[bool]:
         CrmIdentity.account_id == account_id,
         CrmIdentity.channel == IdentityChannel.whatsapp,
         CrmIdentity.scope == "",
-        or_(CrmIdentity.value == WaChat.remote_jid, CrmIdentity.value == WaChat.alt_jid),
+        CrmIdentity.value.in_([canonical_jid(WaChat.remote_jid), canonical_jid(WaChat.alt_jid)]),
         exists().where(CrmCustomer.id == CrmIdentity.customer_id, CrmCustomer.deleted_at.is_(None)),
     )
 
@@ -234,4 +242,20 @@ async def session_by_provider_id(
 ) -> WaSession | None:
     return await session.scalar(
         select(WaSession).where(WaSession.provider_session_id == provider_session_id)
+    )
+
+
+async def chats_of_values(
+    session: AsyncSession, account_id: uuid.UUID, jids: Sequence[str]
+) -> list[WaChat]:
+    """Chats of any type the account sees whose JID or alternative JID is one of `jids`."""
+    if not jids:
+        return []
+    return list(
+        await session.scalars(
+            select(WaChat).where(
+                WaChat.session_id.in_(visible_session_ids(account_id)),
+                or_(WaChat.remote_jid.in_(_spellings(jids)), WaChat.alt_jid.in_(_spellings(jids))),
+            )
+        )
     )

@@ -133,3 +133,22 @@ async def contacts_with_phone(
             )
         )
     )
+
+
+async def contacts_with_any_phone(
+    session: AsyncSession, account_id: uuid.UUID, numbers: Sequence[str]
+) -> list[CrmContact]:
+    if not numbers:
+        return []
+    return list(
+        await session.scalars(
+            select(CrmContact)
+            .join(CrmCustomer, CrmCustomer.id == CrmContact.customer_id)
+            .where(
+                CrmContact.account_id == account_id,
+                CrmContact.phone.in_(list(numbers)),
+                CrmContact.deleted_at.is_(None),
+                CrmCustomer.deleted_at.is_(None),
+            )
+        )
+    )

@@ -325,3 +325,19 @@ async def set_teams(
             .values(is_primary=True)
             .execution_options(synchronize_session=False)
         )
+
+
+async def customers_with_any_phone(
+    session: AsyncSession, account_id: uuid.UUID, numbers: Sequence[str]
+) -> list[CrmCustomer]:
+    if not numbers:
+        return []
+    return list(
+        await session.scalars(
+            select(CrmCustomer).where(
+                CrmCustomer.account_id == account_id,
+                CrmCustomer.deleted_at.is_(None),
+                CrmCustomer.phones.overlap(list(numbers)),
+            )
+        )
+    )

@@ -126,13 +126,17 @@ async def identities_of(
     *,
     customer_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
+    lock: bool = True,
 ) -> list[CrmIdentity]:
     stmt = select(CrmIdentity).where(CrmIdentity.account_id == account_id)
     if customer_id is not None:
         stmt = stmt.where(CrmIdentity.customer_id == customer_id)
     if contact_id is not None:
         stmt = stmt.where(CrmIdentity.contact_id == contact_id)
-    return list(await session.scalars(stmt.order_by(CrmIdentity.id).with_for_update()))
+    stmt = stmt.order_by(CrmIdentity.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(await session.scalars(stmt))
 
 
 async def delete_identity(session: AsyncSession, row: CrmIdentity) -> None:

@@ -87,3 +87,23 @@ async def links_of_customer(
 
 async def delete_link(session: AsyncSession, row: CrmInboxLink) -> None:
     await session.delete(row)
+
+
+async def links_page_of_customer(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[CrmInboxLink]:
+    stmt = select(CrmInboxLink).where(
+        CrmInboxLink.account_id == account_id, CrmInboxLink.customer_id == customer_id
+    )
+    if after is not None:
+        stmt = stmt.where(CrmInboxLink.id < after)
+    return list(await session.scalars(stmt.order_by(CrmInboxLink.id.desc()).limit(limit + 1)))
+
+
+def add(session: AsyncSession, row: CrmInboxLink) -> None:
+    session.add(row)
