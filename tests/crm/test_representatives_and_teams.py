@@ -23,7 +23,7 @@ async def test_representatives_are_set_with_a_primary_and_filter_the_list(
         },
     )
     assert reps["primaryUserId"] == shop.owner.caller.user_id
-    assert [r["user"]["id"] for r in reps["rows"]][0] == shop.owner.caller.user_id
+    assert reps["rows"][0]["user"]["id"] == shop.owner.caller.user_id
     assert reps["entityVersion"] == "2"
     fetched = await shop.viewer.get(f"/crm/customers/{customer['id']}")
     assert fetched["primaryRepresentativeId"] == shop.owner.caller.user_id
