@@ -219,7 +219,7 @@ async def _wa_inject(args: argparse.Namespace) -> str:
     from ticaret.core.devsecrets import ensure_secrets
     from ticaret.core.queue import close_redis, init_redis
     from ticaret.wa.gateways.sandbox import inbound_message_payload
-    from ticaret.wa.inbox import inject, session_by_provider_id
+    from ticaret.wa.service.receiver import inject, session_by_provider_id
 
     settings = get_settings()
     ensure_secrets(settings)

@@ -13,7 +13,7 @@ from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
-from ticaret.core.body_limit import BodyLimitMiddleware, declare_body_limit
+from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
@@ -26,9 +26,6 @@ from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
 from ticaret.wa.router import router as wa_router
-from ticaret.wa.router_labels import router as wa_labels_router
-from ticaret.wa.router_receiver import router as wa_receiver_router
-from ticaret.wa.router_sessions import router as wa_sessions_router
 from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -70,17 +67,6 @@ TAGS = [
     {"name": "CRM contacts", "description": "The people under customers."},
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
-
-# Routes that take files or gateway events read more than the ordinary JSON limit. Multipart
-# framing and base64 (JSON media) add to the file's own size, which the routes check exactly.
-_FORM_OVERHEAD = 64 * 1024
-declare_body_limit(
-    "/wa/chats/{remoteJid}/messages/upload", lambda s: s.wa.max_upload_bytes + _FORM_OVERHEAD
-)
-declare_body_limit(
-    "/wa/chats/{remoteJid}/messages", lambda s: s.wa.max_upload_bytes * 4 // 3 + _FORM_OVERHEAD
-)
-declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -135,10 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         events_router,
         console_router,
-        wa_sessions_router,
         wa_router,
-        wa_labels_router,
-        wa_receiver_router,
         crm_router,
     ):
         app.include_router(router)

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tests.conftest import Servers
+from tests.helpers import Servers
 from ticaret.cli import _alembic_config
 from ticaret.core.db import to_async_url
 from ticaret.models import Base

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.conftest import Caller, add_member, assert_error, register
-from tests.wa.conftest import create_session
+from tests.helpers import Caller, add_member, assert_error, register
+from tests.wa.helpers import create_session
 
 __all__ = [
     "Api",

@@ -5,10 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,15 +23,14 @@ from ticaret.models import (
     WaLabelHistory,
     WaMessageLabel,
 )
-from ticaret.wa.access import WaContext
 from ticaret.wa.errors import LabelNameTaken, LabelNotFound, LabelNotLinked
 from ticaret.wa.events import LABEL_CHANGED, LabelChanged, LabelRef
-from ticaret.wa.queries import chat_row, get_message
+from ticaret.wa.repository import labels as repository
 from ticaret.wa.schemas import LabelCreate, LabelHistoryOut, LabelOut, LabelUpdate
-
-
-def label_out(label: WaLabel) -> LabelOut:
-    return LabelOut.model_validate(label)
+from ticaret.wa.service.access import WaContext
+from ticaret.wa.service.chats import chat_row
+from ticaret.wa.service.messages import get_message
+from ticaret.wa.service.views import label_out
 
 
 def _record(
@@ -86,13 +82,9 @@ def _record(
 async def list_labels(
     session: AsyncSession, ctx: AccountContext, page: PageParams, status: LabelStatus | None
 ) -> Page[LabelOut]:
-    stmt = select(WaLabel).where(WaLabel.account_id == ctx.account_id)
-    if status:
-        stmt = stmt.where(WaLabel.status == status)
-    after = page.after_id()
-    if after is not None:
-        stmt = stmt.where(WaLabel.id < after)
-    rows = (await session.scalars(stmt.order_by(WaLabel.id.desc()).limit(page.limit + 1))).all()
+    rows = await repository.labels_page(
+        session, ctx.account_id, after=page.after_id(), limit=page.limit, status=status
+    )
     kept, cursor, more = build_page(rows, page.limit, lambda label: [label.id])
     return Page[LabelOut](rows=[label_out(x) for x in kept], next_cursor=cursor, has_more=more)
 
@@ -100,10 +92,7 @@ async def list_labels(
 async def _label_or_404(
     session: AsyncSession, ctx: AccountContext, label_id: uuid.UUID, *, lock: bool = False
 ) -> WaLabel:
-    stmt = select(WaLabel).where(WaLabel.id == label_id, WaLabel.account_id == ctx.account_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    label = await session.scalar(stmt)
+    label = await repository.label(session, ctx.account_id, label_id, lock=lock)
     if label is None:
         raise LabelNotFound()
     return label
@@ -158,16 +147,7 @@ async def delete_label(session: AsyncSession, ctx: AccountContext, label_id: uui
     label = await _label_or_404(session, ctx, label_id, lock=True)
     # Links go with the label (FK cascade); the history keeps its name.
     _record(session, ctx, label, LabelChange.deleted, LabelTarget.label)
-    await session.execute(
-        delete(WaChatLabel).where(
-            WaChatLabel.label_id == label.id, WaChatLabel.account_id == ctx.account_id
-        )
-    )
-    await session.execute(
-        delete(WaMessageLabel).where(
-            WaMessageLabel.label_id == label.id, WaMessageLabel.account_id == ctx.account_id
-        )
-    )
+    await repository.delete_links_of_label(session, ctx.account_id, label.id)
     await session.delete(label)
 
 
@@ -178,17 +158,14 @@ async def history(
     label_id: uuid.UUID | None,
     provider_session_id: str | None,
 ) -> Page[LabelHistoryOut]:
-    stmt = select(WaLabelHistory).where(WaLabelHistory.account_id == ctx.account_id)
-    if label_id is not None:
-        stmt = stmt.where(WaLabelHistory.label_id == label_id)
-    if provider_session_id:
-        stmt = stmt.where(WaLabelHistory.provider_session_id == provider_session_id)
-    after = page.after_id()
-    if after is not None:
-        stmt = stmt.where(WaLabelHistory.id < after)
-    rows = (
-        await session.scalars(stmt.order_by(WaLabelHistory.id.desc()).limit(page.limit + 1))
-    ).all()
+    rows = await repository.history_page(
+        session,
+        ctx.account_id,
+        after=page.after_id(),
+        limit=page.limit,
+        label_id=label_id,
+        provider_session_id=provider_session_id,
+    )
     kept, cursor, more = build_page(rows, page.limit, lambda h: [h.id])
     return Page[LabelHistoryOut](
         rows=[LabelHistoryOut.model_validate(h) for h in kept], next_cursor=cursor, has_more=more
@@ -202,13 +179,7 @@ async def _labels_by_id(
     session: AsyncSession, ctx: AccountContext, label_ids: Sequence[uuid.UUID]
 ) -> list[WaLabel]:
     unique = list(dict.fromkeys(label_ids))
-    if not unique:
-        return []
-    labels = (
-        await session.scalars(
-            select(WaLabel).where(WaLabel.account_id == ctx.account_id, WaLabel.id.in_(unique))
-        )
-    ).all()
+    labels = await repository.labels_by_id(session, ctx.account_id, unique)
     if len(labels) != len(unique):
         raise LabelNotFound()
     return list(labels)
@@ -219,8 +190,7 @@ class _Labelled:
     """A chat or a message, as the thing labels are linked to."""
 
     wa_ctx: WaContext
-    table: type[WaChatLabel] | type[WaMessageLabel]
-    owner_column: Any  # WaChatLabel.chat_id or WaMessageLabel.message_id
+    table: repository.LinkTable
     owner_id: uuid.UUID
     remote_jid: str
     message_id: str | None = None
@@ -230,15 +200,9 @@ class _Labelled:
         return LabelTarget.message if self.message_id else LabelTarget.chat
 
     async def labels(self, session: AsyncSession) -> list[WaLabel]:
-        rows = await session.scalars(
-            select(WaLabel)
-            .join(self.table, self.table.label_id == WaLabel.id)
-            .where(
-                self.table.account_id == self.wa_ctx.account_id, self.owner_column == self.owner_id
-            )
-            .order_by(WaLabel.name)
+        return await repository.linked_labels(
+            session, self.wa_ctx.account_id, self.table, self.owner_id
         )
-        return list(rows.all())
 
     def _record(self, session: AsyncSession, label: WaLabel, action: LabelChange) -> None:
         _record(
@@ -253,35 +217,16 @@ class _Labelled:
         )
 
     async def link(self, session: AsyncSession, labels: Sequence[WaLabel]) -> None:
-        column = self.owner_column.key
         for label in labels:
-            added = await session.scalar(
-                insert(self.table)
-                .values(
-                    id=new_id(),
-                    account_id=self.wa_ctx.account_id,
-                    label_id=label.id,
-                    **{column: self.owner_id},
-                )
-                .on_conflict_do_nothing()
-                .returning(self.table.id)
-            )
-            if added is not None:
+            account_id = self.wa_ctx.account_id
+            if await repository.link(session, account_id, self.table, self.owner_id, label.id):
                 self._record(session, label, LabelChange.added)
 
     async def unlink(self, session: AsyncSession, labels: Sequence[WaLabel]) -> int:
         removed = 0
         for label in labels:
-            gone = await session.scalar(
-                delete(self.table)
-                .where(
-                    self.table.account_id == self.wa_ctx.account_id,
-                    self.table.label_id == label.id,
-                    self.owner_column == self.owner_id,
-                )
-                .returning(self.table.id)
-            )
-            if gone is not None:
+            account_id = self.wa_ctx.account_id
+            if await repository.unlink(session, account_id, self.table, self.owner_id, label.id):
                 removed += 1
                 self._record(session, label, LabelChange.removed)
         return removed
@@ -289,16 +234,14 @@ class _Labelled:
 
 async def _chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> _Labelled:
     chat = await chat_row(session, wa_ctx, remote_jid)
-    return _Labelled(wa_ctx, WaChatLabel, WaChatLabel.chat_id, chat.id, remote_jid)
+    return _Labelled(wa_ctx, WaChatLabel, chat.id, remote_jid)
 
 
 async def _message(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
 ) -> _Labelled:
     message = await get_message(session, wa_ctx, remote_jid, message_id)
-    return _Labelled(
-        wa_ctx, WaMessageLabel, WaMessageLabel.message_id, message.id, remote_jid, message_id
-    )
+    return _Labelled(wa_ctx, WaMessageLabel, message.id, remote_jid, message_id)
 
 
 async def _list(session: AsyncSession, target: _Labelled) -> list[LabelOut]:

@@ -13,36 +13,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.events import Actor, D, EventType
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
 from ticaret.core.inbox import Outcome
-from ticaret.models import (
-    Ack,
-    ChatType,
-    InboxItem,
-    MessageType,
-    WaChat,
-    WaContact,
-    WaMessage,
-    WaSession,
-)
-from ticaret.wa.access import emit_to_session, session_account_ids
+from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaSession
 from ticaret.wa.events import (
     CHAT_UPDATED,
     MESSAGE_DELETED,
     MESSAGE_RECEIVED,
     MESSAGE_SENT,
     MESSAGE_UPDATED,
-    MessageDeleted,
 )
-from ticaret.wa.gateways import GatewayConfig, gateway_for
+from ticaret.wa.gateways import GatewayConfig, WhatsAppGateway, gateway_for
 from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
 from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
@@ -61,17 +48,15 @@ from ticaret.wa.gateways.normalized import (
     SessionStatusChanged,
     UnknownEvent,
 )
-from ticaret.wa.sessions import apply_status
-from ticaret.wa.views import chat_data, message_data, preview_of
+from ticaret.wa.repository import chats as chat_repository
+from ticaret.wa.repository import contacts as contact_repository
+from ticaret.wa.repository import messages as message_repository
+from ticaret.wa.repository import sessions as session_repository
+from ticaret.wa.service.access import emit_to_session
+from ticaret.wa.service.sessions import apply_status
+from ticaret.wa.service.views import chat_data, message_data, message_deleted, preview_of
 
 logger = logging.getLogger("ticaret.wa.ingest")
-
-RECEIPT_FIELDS = {
-    Ack.SERVER: "serverAt",
-    Ack.DEVICE: "deliveredAt",
-    Ack.READ: "readAt",
-    Ack.PLAYED: "playedAt",
-}
 
 
 @dataclass
@@ -102,7 +87,7 @@ class Ingest:
 
     async def _emit(self, type: EventType[D], data: D) -> None:
         if self._accounts is None:
-            self._accounts = await session_account_ids(self.session, self.wa)
+            self._accounts = await session_repository.account_ids(self.session, self.wa)
         await emit_to_session(
             self.session, self.wa, type, data, actor=self.actor, accounts=self._accounts
         )
@@ -173,99 +158,27 @@ class Ingest:
         is_group_contact: bool = False,
         picture: str | None = None,
     ) -> None:
-        stmt = insert(WaContact).values(
-            id=new_id(),
-            session_id=self.wa.id,
-            jid=jid,
+        await contact_repository.record_contact(
+            self.session,
+            self.wa.id,
+            jid,
             lid=lid or (jid if is_lid(jid) else None),
             phone=phone or phone_of(jid),
             name=name,
             push_name=push_name,
             is_group=is_group_contact or is_group(jid),
-            profile_pic_url=picture,
-        )
-        excluded = stmt.excluded
-        changes = {
-            "lid": func.coalesce(excluded.lid, WaContact.lid),
-            "phone": func.coalesce(excluded.phone, WaContact.phone),
-            "name": func.coalesce(excluded.name, WaContact.name),
-            "push_name": func.coalesce(excluded.push_name, WaContact.push_name),
-            "profile_pic_url": func.coalesce(excluded.profile_pic_url, WaContact.profile_pic_url),
-        }
-        differs = or_(*(getattr(WaContact, k).is_distinct_from(v) for k, v in changes.items()))
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                constraint="uq_wa_contacts_session_jid",
-                set_={**changes, "updated_at": func.now()},
-                where=differs,
-            )
+            picture=picture,
         )
 
     async def chat_seen(self, event: ChatUpserted) -> None:
-        stmt = insert(WaChat).values(
-            id=new_id(),
-            session_id=self.wa.id,
-            remote_jid=event.chat_id,
-            type=event.chat_type,
-            name=event.name,
-            unread_count=event.unread_count or 0,
-            archived=False,
+        await chat_repository.record_chat_seen(
+            self.session,
+            self.wa.id,
+            event.chat_id,
+            event.chat_type,
+            event.name,
+            event.unread_count,
         )
-        excluded = stmt.excluded
-        name = func.coalesce(excluded.name, WaChat.name)
-        unread = excluded.unread_count if event.unread_count is not None else WaChat.unread_count
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                constraint="uq_wa_chats_session_remote_jid",
-                set_={"name": name, "unread_count": unread, "updated_at": func.now()},
-                where=or_(WaChat.name.is_distinct_from(name), WaChat.unread_count != unread),
-            )
-        )
-
-    async def chat_after_message(self, message: WaMessage, name: str | None) -> WaChat:
-        visible = message.type != MessageType.reaction
-        at = message.source_timestamp
-        stmt = insert(WaChat).values(
-            id=new_id(),
-            session_id=self.wa.id,
-            remote_jid=message.remote_jid,
-            type=message.chat_type,
-            name=name,
-            last_message_at=at if visible else None,
-            last_message_preview=preview_of(message.type, message.text) if visible else None,
-            last_message_from_me=message.from_me if visible else None,
-            unread_count=1 if visible and not message.from_me else 0,
-            archived=False,
-        )
-        excluded = stmt.excluded
-        newer = or_(WaChat.last_message_at.is_(None), WaChat.last_message_at <= at)
-        set_: dict[str, Any] = {"updated_at": func.now()}
-        if visible:
-            set_.update(
-                last_message_at=case(
-                    (newer, excluded.last_message_at), else_=WaChat.last_message_at
-                ),
-                last_message_preview=case(
-                    (newer, excluded.last_message_preview), else_=WaChat.last_message_preview
-                ),
-                last_message_from_me=case(
-                    (newer, excluded.last_message_from_me), else_=WaChat.last_message_from_me
-                ),
-                # Our own reply means the customer has been answered.
-                unread_count=(
-                    WaChat.unread_count + 1
-                    if not message.from_me
-                    else case((newer, 0), else_=WaChat.unread_count)
-                ),
-                name=func.coalesce(WaChat.name, excluded.name),
-            )
-        chat = await self.session.scalar(
-            stmt.on_conflict_do_update(constraint="uq_wa_chats_session_remote_jid", set_=set_)
-            .returning(WaChat)
-            .execution_options(populate_existing=True)
-        )
-        assert chat is not None
-        return chat
 
     # Messages -------------------------------------------------------------------------------
 
@@ -321,19 +234,11 @@ class Ingest:
             "source_timestamp": m.timestamp or datetime.now(UTC),
             "version": 1,
         }
-        inserted = await self.session.scalar(
-            insert(WaMessage)
-            .values(**values)
-            .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
-            .returning(WaMessage)
-        )
+        inserted = await message_repository.insert_message(self.session, values)
         if inserted is None:
             # Known already (a redelivery, or the echo of our own send): only a newer ack.
             if m.ack is not None:
-                for message in await self._ack_messages((m.message_id,), m.ack):
-                    await self._emit(
-                        MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id)
-                    )
+                await self._acked((m.message_id,), m.ack)
             return
         if not m.from_me and m.chat_type == ChatType.individual and m.sender_jid:
             await self.contact(
@@ -347,128 +252,77 @@ class Ingest:
         if m.chat_type == ChatType.group:
             await self.contact(m.chat_id, is_group_contact=True)
         chat_name = m.push_name if m.chat_type == ChatType.individual and not m.from_me else None
-        chat = await self.chat_after_message(inserted, chat_name)
+        chat = await chat_repository.record_message_in_chat(
+            self.session,
+            inserted,
+            name=chat_name,
+            preview=preview_of(inserted.type, inserted.text),
+        )
         if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
             chat.alt_jid = m.chat_alt_jid
         kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
         await self._emit(kind, message_data(inserted, self.wa.provider_session_id))
         await self._emit(CHAT_UPDATED, chat_data(chat, self.wa.provider_session_id))
 
-    async def _ack_messages(self, message_ids: Sequence[str], ack: int) -> list[WaMessage]:
-        # By key id alone: the chat may be named by its LID in one event, its phone in another.
-        if not message_ids:
-            return []
-        # The status only moves forward (an error only lands on a message not yet on the
-        # server), but each receipt time is recorded once even when acks arrive out of order.
-        forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
-        field_name = RECEIPT_FIELDS.get(Ack(ack)) if ack in Ack._value2member_map_ else None
-        changed: Any = forward
-        receipt: Any = WaMessage.receipt
-        if field_name:
-            missing = ~WaMessage.receipt.has_key(field_name)
-            stamp = func.jsonb_build_object(field_name, datetime.now(UTC).isoformat())
-            receipt = case((missing, WaMessage.receipt.op("||")(stamp)), else_=WaMessage.receipt)
-            changed = or_(forward, missing)
-        rows = await self.session.scalars(
-            update(WaMessage)
-            .where(
-                WaMessage.session_id == self.wa.id,
-                WaMessage.message_id.in_(list(message_ids)),
-                changed,
-            )
-            .values(
-                status=case((forward, ack), else_=WaMessage.status),
-                receipt=receipt,
-                version=WaMessage.version + 1,
-            )
-            .returning(WaMessage)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        return list(rows.all())
-
-    async def ack(self, event: MessageAck) -> None:
-        for message in await self._ack_messages(event.message_ids, event.ack):
+    async def _acked(self, message_ids: Sequence[str], ack: int) -> None:
+        changed = await message_repository.record_ack(self.session, self.wa.id, message_ids, ack)
+        for message in changed:
             await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
 
+    async def ack(self, event: MessageAck) -> None:
+        await self._acked(event.message_ids, event.ack)
+
     async def edited(self, event: MessageEdited) -> None:
-        rows = await self.session.scalars(
-            update(WaMessage)
-            .where(
-                WaMessage.session_id == self.wa.id,
-                WaMessage.message_id == event.message_id,
-                WaMessage.text.is_distinct_from(event.new_text),
-            )
-            .values(
-                text=event.new_text,
-                edited=True,
-                edited_at=event.edited_at or datetime.now(UTC),
-                version=WaMessage.version + 1,
-            )
-            .returning(WaMessage)
-            .execution_options(synchronize_session=False, populate_existing=True)
+        changed = await message_repository.record_edit(
+            self.session,
+            self.wa.id,
+            event.message_id,
+            event.new_text,
+            event.edited_at or datetime.now(UTC),
         )
-        for message in rows.all():
+        for message in changed:
             await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
 
     async def deleted(self, message_id: str, *, for_everyone: bool) -> None:
-        column = WaMessage.deleted_for_everyone if for_everyone else WaMessage.deleted_for_me
-        values = {column.key: True, "version": WaMessage.version + 1}
-        rows = await self.session.scalars(
-            update(WaMessage)
-            .where(
-                WaMessage.session_id == self.wa.id,
-                WaMessage.message_id == message_id,
-                column.is_(False),
-            )
-            .values(**values)
-            .returning(WaMessage)
-            .execution_options(synchronize_session=False, populate_existing=True)
+        changed = await message_repository.record_deletion(
+            self.session, self.wa.id, message_id, for_everyone=for_everyone
         )
-        for message in rows.all():
-            data = message_data(message, self.wa.provider_session_id)
-            scope = "everyone" if for_everyone else "me"
-            await self._emit(MESSAGE_DELETED, MessageDeleted(**data.model_dump(), scope=scope))
+        scope: Literal["everyone", "me"] = "everyone" if for_everyone else "me"
+        for message in changed:
+            await self._emit(
+                MESSAGE_DELETED, message_deleted(message, self.wa.provider_session_id, scope)
+            )
 
     async def reaction(self, event: ReactionReceived) -> None:
         sender = event.sender_alt_jid or event.sender_jid or ("me" if event.from_me else "unknown")
         reaction_id = event.reaction_message_id or f"reaction:{event.target_message_id}:{sender}"
         at = event.timestamp or datetime.now(UTC)
         # The reaction itself is a message row (type reaction) so it shows in the timeline.
-        stmt = insert(WaMessage).values(
-            id=new_id(),
-            session_id=self.wa.id,
-            remote_jid=event.chat_id,
-            message_id=reaction_id,
-            from_me=event.from_me,
-            sender_jid=event.sender_jid,
-            sender_jid_resolved=sender,
-            sender_phone=phone_of(event.sender_alt_jid or event.sender_jid),
-            chat_type=ChatType.group if is_group(event.chat_id) else ChatType.individual,
-            type=MessageType.reaction,
-            emoji=event.emoji or None,
-            reaction_target=event.target_message_id,
-            mentions=[],
-            reactions={},
-            receipt={},
-            status=int(Ack.DEVICE),
-            source_timestamp=at,
-            version=1,
+        await message_repository.record_reaction_message(
+            self.session,
+            {
+                "id": new_id(),
+                "session_id": self.wa.id,
+                "remote_jid": event.chat_id,
+                "message_id": reaction_id,
+                "from_me": event.from_me,
+                "sender_jid": event.sender_jid,
+                "sender_jid_resolved": sender,
+                "sender_phone": phone_of(event.sender_alt_jid or event.sender_jid),
+                "chat_type": ChatType.group if is_group(event.chat_id) else ChatType.individual,
+                "type": MessageType.reaction,
+                "emoji": event.emoji or None,
+                "reaction_target": event.target_message_id,
+                "mentions": [],
+                "reactions": {},
+                "receipt": {},
+                "status": int(Ack.DEVICE),
+                "source_timestamp": at,
+                "version": 1,
+            },
         )
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                constraint="uq_wa_messages_session_chat_message",
-                set_={"emoji": stmt.excluded.emoji, "version": WaMessage.version + 1},
-                where=WaMessage.emoji.is_distinct_from(stmt.excluded.emoji),
-            )
-        )
-        target = await self.session.scalar(
-            select(WaMessage)
-            .where(
-                WaMessage.session_id == self.wa.id,
-                WaMessage.remote_jid == event.chat_id,
-                WaMessage.message_id == event.target_message_id,
-            )
-            .with_for_update()
+        target = await message_repository.message(
+            self.session, self.wa.id, event.chat_id, event.target_message_id, lock=True
         )
         if target is None:
             return
@@ -484,7 +338,7 @@ class Ingest:
         await self._emit(MESSAGE_UPDATED, message_data(target, self.wa.provider_session_id))
 
 
-def _parser(provider: str) -> Any:
+def _parser(provider: str) -> WhatsAppGateway:
     # Parsing needs no credentials; a config with none keeps secrets out of this path.
     config = GatewayConfig(
         base_url="http://parser.invalid",
@@ -498,7 +352,7 @@ def _parser(provider: str) -> Any:
 
 async def apply_gateway_event(session: AsyncSession, item: InboxItem) -> Outcome:
     """The inbox handler of source "wa": one stored gateway call, applied in one transaction."""
-    wa = await session.get(WaSession, uuid.UUID(item.scope))
+    wa = await session_repository.session_by_id(session, uuid.UUID(item.scope))
     if wa is None or wa.deleted_at is not None:
         return Outcome.ignored("session deleted")
     events = _parser(wa.provider).parse_webhook(item.payload)

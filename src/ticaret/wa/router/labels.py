@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, status
+from fastapi import APIRouter, Body, Query, status
 
-from ticaret.core.auth import AccountContext, account_context
+from ticaret.core.auth import AccountContext
 from ticaret.core.db import DbSession
-from ticaret.core.envelope import Envelope, Page, PageParams, ok
+from ticaret.core.deps import Agent, Paging, Viewer
+from ticaret.core.envelope import Envelope, Page, ok
 from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
-from ticaret.models import LabelStatus, Role
-from ticaret.wa import labels as service
-from ticaret.wa.access import ProviderSessionQuery, WaContext, resolve_wa, wa_context
+from ticaret.models import LabelStatus
+from ticaret.wa.router.deps import LabelId, MessageId, ProviderSessionQuery, Reader, RemoteJid
 from ticaret.wa.schemas import (
     LabelCreate,
     LabelHistoryOut,
@@ -24,16 +24,11 @@ from ticaret.wa.schemas import (
     LabelUpdate,
     Removed,
 )
+from ticaret.wa.service import labels as service
+from ticaret.wa.service.access import resolve_wa
 
 router = APIRouter(prefix="/wa", tags=["WhatsApp labels"])
 
-Viewer = Annotated[AccountContext, Depends(account_context(Role.viewer))]
-Agent = Annotated[AccountContext, Depends(account_context(Role.agent))]
-Reader = Annotated[WaContext, Depends(wa_context(Role.viewer))]
-Paging = Annotated[PageParams, Query()]
-LabelId = Annotated[uuid.UUID, Path(alias="labelId")]
-RemoteJid = Annotated[str, Path(alias="remoteJid", max_length=128)]
-MessageId = Annotated[str, Path(alias="messageId", max_length=200)]
 Labels = Envelope[list[LabelOut]]
 
 

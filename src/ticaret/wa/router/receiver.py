@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Path, Request
-
-from ticaret.core.auth import AccountContext, account_context
+from ticaret.core.body_limit import declare_body_limit
 from ticaret.core.db import DbSession
+from ticaret.core.deps import Agent
 from ticaret.core.envelope import Envelope, ok
 from ticaret.core.openapi import error_responses
-from ticaret.models import Role
 from ticaret.settings import get_settings
-from ticaret.wa import inbox
-from ticaret.wa.access import resolve_wa
-from ticaret.wa.errors import EmptyMessage, EventTooLarge, NotASandboxSession, SandboxRouteOff
-from ticaret.wa.gateways.sandbox import inbound_message_payload
+from ticaret.wa.errors import EventTooLarge
+from ticaret.wa.router.deps import ProviderSessionId
 from ticaret.wa.schemas import ReceiverResult, SandboxInbound, SandboxInboundResult
+from ticaret.wa.service import receiver as service
 
 router = APIRouter(prefix="/wa", tags=["WhatsApp provider events"])
 
-ProviderSessionId = Annotated[str, Path(alias="providerSessionId", max_length=100)]
-Agent = Annotated[AccountContext, Depends(account_context(Role.agent))]
+# Gateway events can be large (a media message's thumbnail); `_body` checks the same limit.
+declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
 
 
 async def _body(request: Request) -> bytes:
@@ -49,7 +46,7 @@ async def receive_provider_event(
     provider_session_id: ProviderSessionId, request: Request, session: DbSession
 ) -> Envelope[ReceiverResult]:
     raw_body = await _body(request)
-    return ok(await inbox.receive(session, provider_session_id, raw_body, request.headers))
+    return ok(await service.receive(session, provider_session_id, raw_body, request.headers))
 
 
 @router.post(
@@ -64,29 +61,4 @@ async def sandbox_inbound(
     ctx: Agent,
     session: DbSession,
 ) -> Envelope[SandboxInboundResult]:
-    if not get_settings().wa_sandbox_enabled:
-        raise SandboxRouteOff()
-    wa_ctx = await resolve_wa(session, ctx, provider_session_id)
-    if wa_ctx.wa.provider != "sandbox":
-        raise NotASandboxSession()
-    if not body.text and not body.with_media:
-        raise EmptyMessage()
-    payload = inbound_message_payload(
-        wa_ctx.wa.provider_session_id,
-        from_phone_or_jid=body.from_,
-        text=body.text,
-        push_name=body.push_name,
-        with_media=body.with_media,
-        reply_to=body.reply_to,
-        message_id=body.message_id,
-    )
-    result = await inbox.inject(session, wa_ctx.wa, payload)
-    message = payload["payload"]
-    return ok(
-        SandboxInboundResult(
-            event_id=result.event_id,
-            duplicate=result.duplicate,
-            remote_jid=message["from"],
-            message_id=message["id"].rsplit("_", 1)[1],
-        )
-    )
+    return ok(await service.sandbox_inbound(session, ctx, provider_session_id, body))

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
-from ticaret.core.auth import AccountContext, path_account
 from ticaret.core.db import DbSession
-from ticaret.core.envelope import Envelope, Page, PageParams, ok
+from ticaret.core.deps import Paging, PathAdmin, PathViewer
+from ticaret.core.envelope import Envelope, Page, ok
 from ticaret.core.openapi import error_responses
-from ticaret.models import Role
-from ticaret.wa import sessions as service
+from ticaret.wa.router.deps import ProviderSessionId
 from ticaret.wa.schemas import (
     PairingOut,
     Removed,
@@ -22,13 +21,10 @@ from ticaret.wa.schemas import (
     ShareCreate,
     ShareOut,
 )
+from ticaret.wa.service import sessions as service
 
 router = APIRouter(prefix="/accounts/{accountId}/wa-sessions", tags=["WhatsApp sessions"])
 
-Viewer = Annotated[AccountContext, Depends(path_account(Role.viewer))]
-Admin = Annotated[AccountContext, Depends(path_account(Role.admin))]
-Paging = Annotated[PageParams, Query()]
-ProviderSessionId = Annotated[str, Path(alias="providerSessionId", max_length=100)]
 TargetAccountId = Annotated[uuid.UUID, Path(alias="targetAccountId")]
 
 
@@ -39,7 +35,7 @@ TargetAccountId = Annotated[uuid.UUID, Path(alias="targetAccountId")]
     responses=error_responses(400, 401, 403, 404),
 )
 async def list_sessions(
-    ctx: Viewer, session: DbSession, page: Paging
+    ctx: PathViewer, session: DbSession, page: Paging
 ) -> Envelope[Page[SessionOut]]:
     return ok(await service.list_sessions(session, ctx, page))
 
@@ -52,7 +48,7 @@ async def list_sessions(
     responses=error_responses(400, 401, 403, 404, 422, 502),
 )
 async def create_session(
-    body: SessionCreate, ctx: Admin, session: DbSession
+    body: SessionCreate, ctx: PathAdmin, session: DbSession
 ) -> Envelope[SessionCreated]:
     return ok(await service.create_session(session, ctx, body))
 
@@ -64,7 +60,7 @@ async def create_session(
     responses=error_responses(401, 403, 404),
 )
 async def get_session(
-    provider_session_id: ProviderSessionId, ctx: Viewer, session: DbSession
+    provider_session_id: ProviderSessionId, ctx: PathViewer, session: DbSession
 ) -> Envelope[SessionOut]:
     return ok(await service.get_session(session, ctx, provider_session_id))
 
@@ -77,7 +73,7 @@ async def get_session(
 )
 async def get_pairing(
     provider_session_id: ProviderSessionId,
-    ctx: Admin,
+    ctx: PathAdmin,
     session: DbSession,
     phone: Annotated[
         str | None, Query(max_length=32, description="Phone number for a pairing code.")
@@ -93,7 +89,7 @@ async def get_pairing(
     responses=error_responses(401, 403, 404),
 )
 async def remove_session(
-    provider_session_id: ProviderSessionId, ctx: Admin, session: DbSession
+    provider_session_id: ProviderSessionId, ctx: PathAdmin, session: DbSession
 ) -> Envelope[Removed]:
     return ok(await service.remove_access(session, ctx, provider_session_id))
 
@@ -105,7 +101,7 @@ async def remove_session(
     responses=error_responses(401, 403, 404, 502),
 )
 async def logout_session(
-    provider_session_id: ProviderSessionId, ctx: Admin, session: DbSession
+    provider_session_id: ProviderSessionId, ctx: PathAdmin, session: DbSession
 ) -> Envelope[SessionOut]:
     return ok(await service.logout(session, ctx, provider_session_id))
 
@@ -118,7 +114,7 @@ async def logout_session(
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def share_session(
-    body: ShareCreate, provider_session_id: ProviderSessionId, ctx: Admin, session: DbSession
+    body: ShareCreate, provider_session_id: ProviderSessionId, ctx: PathAdmin, session: DbSession
 ) -> Envelope[ShareOut]:
     return ok(await service.share(session, ctx, provider_session_id, body.account_id))
 
@@ -132,7 +128,7 @@ async def share_session(
 async def unshare_session(
     provider_session_id: ProviderSessionId,
     target_account_id: TargetAccountId,
-    ctx: Admin,
+    ctx: PathAdmin,
     session: DbSession,
 ) -> Envelope[Removed]:
     return ok(await service.unshare(session, ctx, provider_session_id, target_account_id))

@@ -10,19 +10,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.accounts import repository as accounts_repository
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import Actor
-from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
-from ticaret.models import SessionStatus, WaSession, WaSessionShare
+from ticaret.models import SessionStatus, WaSession
 from ticaret.settings import get_settings
-from ticaret.wa.access import accessible_session, emit_to_session
 from ticaret.wa.errors import (
     AlreadyShared,
     BaseUrlRequired,
@@ -39,6 +35,7 @@ from ticaret.wa.events import SESSION_STATUS_CHANGED, SessionStatusChanged
 from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState
 from ticaret.wa.gateways._jid import phone_of
 from ticaret.wa.gateways.factory import session_gateway, webhook_url
+from ticaret.wa.repository import sessions as repository
 from ticaret.wa.schemas import (
     PairingOut,
     Removed,
@@ -47,6 +44,7 @@ from ticaret.wa.schemas import (
     SessionOut,
     ShareOut,
 )
+from ticaret.wa.service.access import emit_to_session
 
 logger = logging.getLogger("ticaret.wa.sessions")
 
@@ -73,15 +71,7 @@ def session_out(wa: WaSession, account_id: uuid.UUID, shared_with: list[uuid.UUI
 
 
 async def _shares(session: AsyncSession, wa: WaSession) -> list[uuid.UUID]:
-    return list(
-        (
-            await session.scalars(
-                select(WaSessionShare.account_id)
-                .where(WaSessionShare.session_id == wa.id)
-                .order_by(WaSessionShare.id)
-            )
-        ).all()
-    )
+    return (await repository.shared_with(session, [wa.id]))[wa.id]
 
 
 @asynccontextmanager
@@ -132,27 +122,12 @@ async def apply_status(
 async def list_sessions(
     session: AsyncSession, ctx: AccountContext, page: PageParams
 ) -> Page[SessionOut]:
-    shared = select(WaSessionShare.session_id).where(WaSessionShare.account_id == ctx.account_id)
-    stmt = select(WaSession).where(
-        WaSession.deleted_at.is_(None),
-        (WaSession.account_id == ctx.account_id) | WaSession.id.in_(shared),
-    )
-    after = page.after_id()
-    if after is not None:
-        stmt = stmt.where(WaSession.id < after)
-    rows = (await session.scalars(stmt.order_by(WaSession.id.desc()).limit(page.limit + 1))).all()
+    rows = await repository.sessions_page(session, ctx.account_id, page.after_id(), page.limit)
     kept, cursor, more = build_page(rows, page.limit, lambda wa: [wa.id])
-    shares: dict[uuid.UUID, list[uuid.UUID]] = {wa.id: [] for wa in kept}
+    # Only the owner sees whom a session is shared with.
     owned = [wa.id for wa in kept if wa.account_id == ctx.account_id]
-    if owned:
-        links = await session.execute(
-            select(WaSessionShare.session_id, WaSessionShare.account_id)
-            .where(WaSessionShare.session_id.in_(owned))
-            .order_by(WaSessionShare.id)
-        )
-        for session_id, account_id in links.tuples():
-            shares[session_id].append(account_id)
-    out = [session_out(wa, ctx.account_id, shares[wa.id]) for wa in kept]
+    shares = await repository.shared_with(session, owned)
+    out = [session_out(wa, ctx.account_id, shares.get(wa.id, [])) for wa in kept]
     return Page[SessionOut](rows=out, next_cursor=cursor, has_more=more)
 
 
@@ -198,7 +173,7 @@ async def create_session(
 async def _session_or_404(
     session: AsyncSession, ctx: AccountContext, provider_session_id: str
 ) -> WaSession:
-    wa = await accessible_session(session, ctx.account_id, provider_session_id)
+    wa = await repository.accessible_session(session, ctx.account_id, provider_session_id)
     if wa is None:
         raise SessionNotFound()
     return wa
@@ -266,11 +241,7 @@ async def remove_access(
 ) -> Removed:
     wa = await _session_or_404(session, ctx, provider_session_id)
     if wa.account_id != ctx.account_id:
-        await session.execute(
-            delete(WaSessionShare).where(
-                WaSessionShare.session_id == wa.id, WaSessionShare.account_id == ctx.account_id
-            )
-        )
+        await repository.remove_share(session, wa, ctx.account_id)
         return Removed(removed=True, scope="share")
     gateway = session_gateway(wa, timeout=get_settings().wa.request_timeout_seconds)
     try:
@@ -280,7 +251,7 @@ async def remove_access(
         wa.last_error = f"gateway delete failed: {exc.message}"
         logger.warning("gateway delete failed for %s: %s", wa.provider_session_id, exc.message)
     wa.deleted_at = datetime.now(UTC)
-    await session.execute(delete(WaSessionShare).where(WaSessionShare.session_id == wa.id))
+    await repository.remove_all_shares(session, wa)
     return Removed(removed=True, scope="session")
 
 
@@ -293,21 +264,12 @@ async def share(
         raise ShareWithSelf()
     if await accounts_repository.account(session, target) is None:
         raise ShareTargetNotFound()
-    row = await session.scalar(
-        insert(WaSessionShare)
-        .values(
-            id=new_id(),
-            session_id=wa.id,
-            account_id=target,
-            created_by_type=ctx.actor.type,
-            created_by_id=ctx.actor.id,
-        )
-        .on_conflict_do_nothing(constraint="uq_wa_session_shares_session_account")
-        .returning(WaSessionShare.created_at)
-    )
-    if row is None:
+    created_at = await repository.add_share(session, wa, target, ctx.actor.type, ctx.actor.id)
+    if created_at is None:
         raise AlreadyShared()
-    return ShareOut(provider_session_id=wa.provider_session_id, account_id=target, created_at=row)
+    return ShareOut(
+        provider_session_id=wa.provider_session_id, account_id=target, created_at=created_at
+    )
 
 
 async def unshare(
@@ -315,11 +277,6 @@ async def unshare(
 ) -> Removed:
     wa = await _session_or_404(session, ctx, provider_session_id)
     _require_owner(ctx, wa)
-    result = await session.execute(
-        delete(WaSessionShare)
-        .where(WaSessionShare.session_id == wa.id, WaSessionShare.account_id == target)
-        .returning(WaSessionShare.id)
-    )
-    if result.first() is None:
+    if not await repository.remove_share(session, wa, target):
         raise ShareNotFound()
     return Removed(removed=True, scope="share")
