@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from ticaret.crm.router import (
     assignments,
     audit,
+    chats,
     comments,
     contacts,
     customers,
@@ -20,8 +21,6 @@ from ticaret.crm.router import (
 )
 
 router = APIRouter()
-# `/crm/inbox-links/sources` before `/crm/inbox-links/{channel}/{sourceId}`: no clash, but
-# order kept readable; identities' fixed `/crm/identities/unmatched` has no parameter rival.
 for area in (
     groups,
     customers,
@@ -34,5 +33,6 @@ for area in (
     timeline,
     inbox_links,
     audit,
+    chats,
 ):
     router.include_router(area.router)

@@ -48,12 +48,13 @@ class AssignmentOut(ResponseModel):
     )
 
 
-class MessageAssignmentBrief(ResponseModel):
-    """`assignment` on message and chat objects."""
+class AssignmentBrief(ResponseModel):
+    """`assignment` on WhatsApp chat and message objects (the calling account's)."""
 
-    scope: Literal["chat", "message"]
-    assignee_type: AssigneeType
-    assignee_id: uuid.UUID
+    scope: Literal["chat", "message"] = Field(
+        description="A message without its own assignment shows its chat's."
+    )
+    assignee: Assignee
     assigned_at: Timestamp | None
 
 

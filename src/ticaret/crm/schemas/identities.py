@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import Field
+from pydantic import EmailStr, Field
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
 from ticaret.crm.schemas.common import (
@@ -12,6 +12,7 @@ from ticaret.crm.schemas.common import (
     CustomerBrief,
     EntityVersion,
     Name,
+    Tag,
 )
 from ticaret.models import ChatType, CustomerStatus, CustomerType, IdentityChannel, IdentitySource
 
@@ -116,7 +117,7 @@ class CustomerLinkSet(ApiModel):
 class ContactFromChat(ApiModel):
     display_name: Name | None = Field(default=None, description="Default: the chat's name.")
     title: str | None = Field(default=None, max_length=100)
-    email: str | None = Field(default=None, max_length=320)
+    email: EmailStr | None = None
 
 
 class CustomerFromChat(ApiModel):
@@ -129,7 +130,7 @@ class CustomerFromChat(ApiModel):
     )
     type: CustomerType = CustomerType.person
     status: CustomerStatus = CustomerStatus.active
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
     create_contact: bool = Field(
         default=True, description="Also create a contact for the person behind the chat."
     )

@@ -64,7 +64,7 @@ class Target:
         return AssigneeRef(type=self.type, id=self.id)
 
 
-def _current(row: Row | None) -> Target | None:
+def current_target(row: Row | None) -> Target | None:
     if row is None or row.assignee_type is None:
         return None
     assignee_id = row.user_id if row.assignee_type == AssigneeType.user else row.group_id
@@ -93,7 +93,7 @@ async def valid_target(
 # Views ---------------------------------------------------------------------------------------
 
 
-async def _names(
+async def names_of(
     session: AsyncSession, account_id: uuid.UUID, rows: Sequence[Row | None]
 ) -> dict[uuid.UUID, str]:
     user_ids = [r.user_id for r in rows if r is not None and r.user_id]
@@ -114,7 +114,7 @@ def _out(
     scope: Scope,
     version_row: Row | None,
 ) -> AssignmentOut:
-    current = _current(row)
+    current = current_target(row)
     return AssignmentOut(
         target_type=target_type,
         provider_session_id=wa.provider_session_id,
@@ -138,7 +138,7 @@ async def chat_assignment_out(
     session: AsyncSession, account_id: uuid.UUID, wa: WaSession, chat: WaChat
 ) -> AssignmentOut:
     row = (await repository.chat_assignments(session, account_id, [chat.id])).get(chat.id)
-    names = await _names(session, account_id, [row])
+    names = await names_of(session, account_id, [row])
     return _out(
         AssignmentTarget.chat, wa, chat.remote_jid, None, row, names, scope="chat", version_row=row
     )
@@ -151,12 +151,12 @@ async def message_assignment_out(
     own = (await repository.message_assignments(session, account_id, [message.id])).get(message.id)
     shown: Row | None = own
     scope: Scope = "message"
-    if _current(own) is None:
+    if current_target(own) is None:
         chat = await chats_repo.chat(session, wa.id, message.remote_jid)
         if chat is not None:
             shown = (await repository.chat_assignments(session, account_id, [chat.id])).get(chat.id)
-            scope = "chat" if _current(shown) else "message"
-    names = await _names(session, account_id, [shown])
+            scope = "chat" if current_target(shown) else "message"
+    names = await names_of(session, account_id, [shown])
     return _out(
         AssignmentTarget.message,
         wa,
@@ -185,7 +185,7 @@ def _change(
     now: datetime,
 ) -> CrmAssignmentChange | None:
     """Point the row at `target`; the history row to store, or None when nothing changed."""
-    before = _current(row)
+    before = current_target(row)
     if before == target:
         return None
     row.assignee_type = target.type if target else None
@@ -361,7 +361,7 @@ async def bulk_chats(
     stored = [c for c in changes if c is not None]
     repository.add_history(session, stored)
     await session.flush()
-    names = await _names(session, ctx.account_id, list(rows.values()))
+    names = await names_of(session, ctx.account_id, list(rows.values()))
     return BulkResult(
         bulk_id=bulk_id,
         changed=len(stored),
@@ -414,7 +414,7 @@ async def bulk_messages(
     stored = [c for c in changes if c is not None]
     repository.add_history(session, stored)
     await session.flush()
-    names = await _names(session, ctx.account_id, list(rows.values()))
+    names = await names_of(session, ctx.account_id, list(rows.values()))
     return BulkResult(
         bulk_id=bulk_id,
         changed=len(stored),
