@@ -16,7 +16,9 @@ GROUP = "120363041234567890@g.us"
 PAYLOAD = Path(__file__).parents[1] / "wa" / "gateways" / "payloads" / "waha_message_group.json"
 
 
-def group_message(session: str, message_id: str, participant_phone: str, text: str) -> dict[str, Any]:
+def group_message(
+    session: str, message_id: str, participant_phone: str, text: str
+) -> dict[str, Any]:
     """WAHA's (NOWEB) group message, from `participant_phone`."""
     body = copy.deepcopy(json.loads(PAYLOAD.read_text(encoding="utf-8")))
     body["session"] = session
@@ -38,10 +40,14 @@ async def test_group_messages_belong_to_their_senders_customers(
     company = await shop.agent.customer("Toptan Alıcılar Derneği")
     ayse = await shop.agent.customer("Ayşe K.", phones=["0555 999 88 77"])
     box = await inbox(shop.owner)
-    await box.gateway_posts(group_message(box.psid, "3EB0000000000001", "905559998877", "Stok var mı?"))
+    await box.gateway_posts(
+        group_message(box.psid, "3EB0000000000001", "905559998877", "Stok var mı?")
+    )
     await box.gateway_posts(group_message(box.psid, "3EB0000000000002", "905551230000", "Fiyat?"))
     await run_jobs()
-    await shop.agent.put(f"/wa/chats/{GROUP}/customer-link", json={"customerId": company["id"]}, params=box.params)
+    await shop.agent.put(
+        f"/wa/chats/{GROUP}/customer-link", json={"customerId": company["id"]}, params=box.params
+    )
     base = f"/wa/chats/{GROUP}/messages"
     rows = (await shop.viewer.get(base, params=box.params))["rows"]
     by_text = {r["text"]: r["customerLink"]["customer"]["id"] for r in rows}
