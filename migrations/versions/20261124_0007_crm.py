@@ -218,6 +218,13 @@ def upgrade() -> None:
         postgresql_ops={"search_text": "gin_trgm_ops"},
     )
     op.create_index(
+        "ix_crm_customers_search_order",
+        "crm_customers",
+        [sa.text("(search_text || '') gist_trgm_ops")],
+        unique=False,
+        postgresql_using="gist",
+    )
+    op.create_index(
         "ix_crm_customers_tags", "crm_customers", ["tags"], unique=False, postgresql_using="gin"
     )
     op.create_table(
@@ -388,6 +395,13 @@ def upgrade() -> None:
         unique=False,
         postgresql_using="gin",
         postgresql_ops={"search_text": "gin_trgm_ops"},
+    )
+    op.create_index(
+        "ix_crm_contacts_search_order",
+        "crm_contacts",
+        [sa.text("(search_text || '') gist_trgm_ops")],
+        unique=False,
+        postgresql_using="gist",
     )
     op.create_table(
         "crm_customer_representatives",
@@ -1201,6 +1215,7 @@ def downgrade() -> None:
         "ix_crm_customer_representatives_account_user", table_name="crm_customer_representatives"
     )
     op.drop_table("crm_customer_representatives")
+    op.drop_index("ix_crm_contacts_search_order", table_name="crm_contacts")
     op.drop_index(
         "ix_crm_contacts_search",
         table_name="crm_contacts",
@@ -1230,6 +1245,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_crm_groups_account_id"), table_name="crm_groups")
     op.drop_table("crm_groups")
     op.drop_index("ix_crm_customers_tags", table_name="crm_customers", postgresql_using="gin")
+    op.drop_index("ix_crm_customers_search_order", table_name="crm_customers")
     op.drop_index(
         "ix_crm_customers_search",
         table_name="crm_customers",

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.crm.repository import search_matches, search_rank
+from ticaret.crm.repository import plan_for_these_values, search_distance, search_matches
 from ticaret.models import CrmContact, CrmCustomer
 
 
@@ -68,7 +68,7 @@ async def contacts_page(
     limit: int,
 ) -> list[tuple[CrmContact, float | None]]:
     score = (
-        search_rank(CrmContact.search_text, filters.rank_text)
+        search_distance(CrmContact.search_text, filters.rank_text)
         if filters.rank_text is not None
         else None
     )
@@ -87,6 +87,7 @@ async def contacts_page(
     if filters.status is not None:
         stmt = stmt.where(CrmContact.status == filters.status)
     if filters.tokens:
+        await plan_for_these_values(session)
         stmt = stmt.where(search_matches(CrmContact.search_text, filters.tokens))
     if score is None:
         if isinstance(after, uuid.UUID):
@@ -94,12 +95,8 @@ async def contacts_page(
         rows = await session.scalars(stmt.order_by(CrmContact.id.desc()).limit(limit + 1))
         return [(row, None) for row in rows]
     if isinstance(after, tuple):
-        stmt = stmt.where(
-            tuple_(score, CrmContact.id) < tuple_(literal(after[0]), literal(after[1]))
-        )
-    result = await session.execute(
-        stmt.order_by(score.desc(), CrmContact.id.desc()).limit(limit + 1)
-    )
+        stmt = stmt.where(or_(score > after[0], and_(score == after[0], CrmContact.id < after[1])))
+    result = await session.execute(stmt.order_by(score, CrmContact.id.desc()).limit(limit + 1))
     return [(row[0], float(row[1])) for row in result]
 
 

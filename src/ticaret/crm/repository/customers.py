@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Exists, delete, exists, func, literal, select, tuple_, update
+from sqlalchemy import Exists, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.crm.repository import fold, search_matches, search_rank
+from ticaret.crm.repository import fold, plan_for_these_values, search_distance, search_matches
 from ticaret.models import (
     OPEN_TASK_STATUSES,
     CrmCustomer,
@@ -82,9 +82,9 @@ async def customers_page(
     after: tuple[float, uuid.UUID] | uuid.UUID | None,
     limit: int,
 ) -> list[tuple[CrmCustomer, float | None]]:
-    """Newest first; with a search, best match first (`after` is then (score, id))."""
+    """Newest first; with a search, best match first (`after` is then (distance, id))."""
     score = (
-        search_rank(CrmCustomer.search_text, filters.rank_text)
+        search_distance(CrmCustomer.search_text, filters.rank_text)
         if filters.rank_text is not None
         else None
     )
@@ -93,6 +93,7 @@ async def customers_page(
         CrmCustomer.account_id == account_id, CrmCustomer.deleted_at.is_(None)
     )
     if filters.tokens:
+        await plan_for_these_values(session)
         stmt = stmt.where(search_matches(CrmCustomer.search_text, filters.tokens))
     if filters.status is not None:
         stmt = stmt.where(CrmCustomer.status == filters.status)
@@ -126,10 +127,8 @@ async def customers_page(
         rows = await session.scalars(stmt.limit(limit + 1))
         return [(row, None) for row in rows]
     if isinstance(after, tuple):
-        stmt = stmt.where(
-            tuple_(score, CrmCustomer.id) < tuple_(literal(after[0]), literal(after[1]))
-        )
-    stmt = stmt.order_by(score.desc(), CrmCustomer.id.desc())
+        stmt = stmt.where(or_(score > after[0], and_(score == after[0], CrmCustomer.id < after[1])))
+    stmt = stmt.order_by(score, CrmCustomer.id.desc())
     result = await session.execute(stmt.limit(limit + 1))
     return [(row[0], float(row[1])) for row in result]
 

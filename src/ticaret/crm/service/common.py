@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,16 +58,22 @@ def after_id(cursor: str | None) -> uuid.UUID | None:
         raise InvalidCursor() from exc
 
 
-def search_terms(q: str | None) -> tuple[list[str], str | None]:
-    """(tokens that must all appear, text to rank by) for a search box's text. A phone number
-    in any format, whole or partial, is one token of its digits."""
+@dataclass(frozen=True)
+class SearchTerms:
+    tokens: list[str]  # each must appear
+    rank_text: str | None  # what the best match is closest to
+
+
+def search_terms(q: str | None) -> SearchTerms:
+    """A search box's text: words, or a phone number in any format, whole or partial (one
+    token of its digits)."""
     if q is None or not q.strip():
-        return [], None
+        return SearchTerms([], None)
     digits = phones.search_digits(q)
     if digits is not None:
-        return [digits], digits
+        return SearchTerms([digits], digits)
     tokens = q.split()[:8]
-    return tokens, " ".join(tokens)
+    return SearchTerms(tokens, " ".join(tokens))
 
 
 async def region(session: AsyncSession, account_id: uuid.UUID) -> str:

@@ -68,11 +68,14 @@ async def list_contacts(
     """`of_customer`: the customer's own list (404 for a customer the account lacks)."""
     if of_customer and customer_id is not None:
         await customer_or_404(session, ctx.account_id, customer_id)
-    tokens, rank_text = search_terms(q)
+    terms = search_terms(q)
     filters = ContactFilter(
-        tokens=tokens, rank_text=rank_text, customer_id=customer_id, status=status
+        tokens=terms.tokens,
+        rank_text=terms.rank_text,
+        customer_id=customer_id,
+        status=status,
     )
-    after = after_score_id(page.cursor) if rank_text is not None else after_id(page.cursor)
+    after = after_score_id(page.cursor) if terms.rank_text is not None else after_id(page.cursor)
     rows = await repository.contacts_page(
         session, ctx.account_id, filters, after=after, limit=page.limit
     )

@@ -129,10 +129,10 @@ async def list_customers(
     team_id: uuid.UUID | None,
     has_open_tasks: bool | None,
 ) -> Page[CustomerOut]:
-    tokens, rank_text = search_terms(q)
+    terms = search_terms(q)
     filters = CustomerFilter(
-        tokens=tokens,
-        rank_text=rank_text,
+        tokens=terms.tokens,
+        rank_text=terms.rank_text,
         status=status,
         type=customer_type,
         tags=tags,
@@ -141,7 +141,7 @@ async def list_customers(
         team_id=team_id,
         has_open_tasks=has_open_tasks,
     )
-    after = after_score_id(page.cursor) if rank_text is not None else after_id(page.cursor)
+    after = after_score_id(page.cursor) if terms.rank_text is not None else after_id(page.cursor)
     rows = await repository.customers_page(
         session, ctx.account_id, filters, after=after, limit=page.limit
     )

@@ -2,19 +2,21 @@
 comments, tasks, assignment changes of its chats and its audit entries, newest first in one
 feed with one cursor.
 
-Each source is one function registered with `@source(kind)`: it returns the newest entries
-of its kind after a position. The feed asks every source for `limit` entries, merges them and
-keeps `limit`; the cursor is the position of the last one kept, so a deep page costs what the
+A source is registered with `@source(kind)`: a class with `fetch` (the newest rows of its
+kind after a position, with when each happened) and `render` (the kept rows as items, in one
+batch). The feed asks every source for `limit` rows, merges them and keeps `limit`; only those
+are rendered. The cursor is the position of the last one kept, so a deep page costs what the
 first one does (each source reads its own index from the position). Orders join as one more
-function (and its item model in `schemas/timeline.py`).
+source (and its item model in `schemas/timeline.py`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,120 +64,134 @@ class Entry:
     at: datetime
     kind: str
     id: uuid.UUID
-    item: TimelineItem
+    row: Any
 
     @property
     def key(self) -> tuple[datetime, str, uuid.UUID]:
         return (self.at, self.kind, self.id)
 
 
-Source = Callable[[AsyncSession, Scope, Position | None, int], Awaitable[list[Entry]]]
+class Source(Protocol):
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]: ...
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]: ...
+
+
 SOURCES: dict[str, Source] = {}
+S = TypeVar("S", bound=Source)
 
 
-def source(kind: str) -> Callable[[Source], Source]:
-    def register(fn: Source) -> Source:
-        SOURCES[kind] = fn
-        return fn
+def source(kind: str) -> Callable[[type[S]], type[S]]:
+    def register(cls: type[S]) -> type[S]:
+        SOURCES[kind] = cls()
+        return cls
 
     return register
 
 
 @source("message")
-async def _messages(
-    session: AsyncSession, scope: Scope, position: Position | None, limit: int
-) -> list[Entry]:
-    rows = await repository.messages(session, scope.chats, scope.inbox_sessions, position, limit)
-    return [
-        Entry(
-            m.source_timestamp,
-            "message",
-            m.id,
-            MessageItem(
-                id=m.id,
-                at=m.source_timestamp,
-                message=TimelineMessage.model_validate(
-                    {
-                        **{k: getattr(m, k) for k in TimelineMessage.model_fields if hasattr(m, k)},
-                        "provider_session_id": scope.sessions[m.session_id].provider_session_id,
-                        "text": None if m.deleted_for_everyone else m.text,
-                    }
-                ),
-            ),
+class _Messages:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.messages(
+            session, scope.chats, scope.inbox_sessions, position, limit
         )
-        for m in rows
-        if m.session_id in scope.sessions
-    ]
+        return [Entry(m.source_timestamp, "message", m.id, m) for m in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        items: list[TimelineItem] = []
+        for entry in entries:
+            m = entry.row
+            shown = {k: getattr(m, k) for k in TimelineMessage.model_fields if hasattr(m, k)}
+            shown["provider_session_id"] = scope.sessions[m.session_id].provider_session_id
+            shown["text"] = None if m.deleted_for_everyone else m.text
+            message = TimelineMessage.model_validate(shown)
+            items.append(MessageItem(id=m.id, at=entry.at, message=message))
+        return items
 
 
 @source("note")
-async def _notes(
-    session: AsyncSession, scope: Scope, position: Position | None, limit: int
-) -> list[Entry]:
-    rows = await repository.notes(session, scope.account_id, scope.customer_id, position, limit)
-    return [
-        Entry(n.created_at, "note", n.id, NoteItem(id=n.id, at=n.created_at, note=note_out(n)))
-        for n in rows
-    ]
+class _Notes:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.notes(session, scope.account_id, scope.customer_id, position, limit)
+        return [Entry(n.created_at, "note", n.id, n) for n in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        return [NoteItem(id=e.id, at=e.at, note=note_out(e.row)) for e in entries]
 
 
 @source("comment")
-async def _comments(
-    session: AsyncSession, scope: Scope, position: Position | None, limit: int
-) -> list[Entry]:
-    rows = await repository.comments(session, scope.account_id, scope.customer_id, position, limit)
-    return [
-        Entry(
-            c.created_at,
-            "comment",
-            c.id,
-            CommentItem(id=c.id, at=c.created_at, comment=comment_out(c)),
+class _Comments:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.comments(
+            session, scope.account_id, scope.customer_id, position, limit
         )
-        for c in rows
-    ]
+        return [Entry(c.created_at, "comment", c.id, c) for c in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        return [CommentItem(id=e.id, at=e.at, comment=comment_out(e.row)) for e in entries]
 
 
 @source("task")
-async def _tasks(
-    session: AsyncSession, scope: Scope, position: Position | None, limit: int
-) -> list[Entry]:
-    rows = await repository.tasks(session, scope.account_id, scope.customer_id, position, limit)
-    outs = await task_outs(session, scope.account_id, rows)
-    return [
-        Entry(t.created_at, "task", t.id, TaskItem(id=t.id, at=t.created_at, task=o))
-        for t, o in zip(rows, outs, strict=True)
-    ]
+class _Tasks:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.tasks(session, scope.account_id, scope.customer_id, position, limit)
+        return [Entry(t.created_at, "task", t.id, t) for t in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        outs = await task_outs(session, scope.account_id, [e.row for e in entries])
+        return [TaskItem(id=e.id, at=e.at, task=o) for e, o in zip(entries, outs, strict=True)]
 
 
 @source("assignment")
-async def _assignments(
-    session: AsyncSession, scope: Scope, position: Position | None, limit: int
-) -> list[Entry]:
-    rows = await repository.assignment_changes(
-        session, scope.account_id, scope.chats, position, limit
-    )
-    return [
-        Entry(
-            c.created_at,
-            "assignment",
-            c.id,
-            AssignmentItem(id=c.id, at=c.created_at, assignment=change_out(c)),
+class _Assignments:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.assignment_changes(
+            session, scope.account_id, scope.chats, position, limit
         )
-        for c in rows
-    ]
+        return [Entry(c.created_at, "assignment", c.id, c) for c in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        return [AssignmentItem(id=e.id, at=e.at, assignment=change_out(e.row)) for e in entries]
 
 
 @source("audit")
-async def _audit(
-    session: AsyncSession, scope: Scope, position: Position | None, limit: int
-) -> list[Entry]:
-    rows = await repository.audit_entries(
-        session, scope.account_id, scope.customer_id, position, limit
-    )
-    return [
-        Entry(a.created_at, "audit", a.id, AuditItem(id=a.id, at=a.created_at, audit=entry_out(a)))
-        for a in rows
-    ]
+class _Audit:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.audit_entries(
+            session, scope.account_id, scope.customer_id, position, limit
+        )
+        return [Entry(a.created_at, "audit", a.id, a) for a in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        return [AuditItem(id=e.id, at=e.at, audit=entry_out(e.row)) for e in entries]
 
 
 async def _scope(session: AsyncSession, customer: CrmCustomer) -> Scope:
@@ -222,13 +238,23 @@ async def customer_timeline(
     wanted = [k for k in SOURCES if not kinds or k in kinds]
     entries: list[Entry] = []
     for kind in wanted:
-        entries += await SOURCES[kind](session, scope, position, page.limit + 1)
+        entries += await SOURCES[kind].fetch(session, scope, position, page.limit + 1)
     entries.sort(key=lambda e: e.key, reverse=True)
     kept = entries[: page.limit]
     more = len(entries) > page.limit
+    rendered: dict[tuple[str, uuid.UUID], TimelineItem] = {}
+    for kind in wanted:
+        mine = [e for e in kept if e.kind == kind]
+        if mine:
+            for entry, item in zip(
+                mine, await SOURCES[kind].render(session, scope, mine), strict=True
+            ):
+                rendered[(kind, entry.id)] = item
     cursor = (
         encode_cursor([kept[-1].at.isoformat(), kept[-1].kind, kept[-1].id])
         if more and kept
         else None
     )
-    return Page[TimelineItem](rows=[e.item for e in kept], next_cursor=cursor, has_more=more)
+    return Page[TimelineItem](
+        rows=[rendered[(e.kind, e.id)] for e in kept], next_cursor=cursor, has_more=more
+    )
