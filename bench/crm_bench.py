@@ -111,6 +111,23 @@ async def _samples(call: Callable[[], Awaitable[Any]], n: int) -> tuple[float, f
     return percentile(samples, 50), percentile(samples, 99)
 
 
+async def _paired(
+    first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], n: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both calls timed alternately, so the machine's load drifts over both alike."""
+    for _ in range(min(10, n)):
+        await first()
+        await second()
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(n):
+        for call, samples in ((first, a), (second, b)):
+            started = time.perf_counter()
+            await call()
+            samples.append((time.perf_counter() - started) * 1000)
+    return (percentile(a, 50), percentile(a, 99)), (percentile(b, 50), percentile(b, 99))
+
+
 def _row(name: str, api: tuple[float, float], base: tuple[float, float], base_name: str) -> None:
     print(
         f"  {name:<34} p50 {api[0]:7.2f} ms  p99 {api[1]:7.2f} ms   |  {base_name} p50 "
@@ -279,6 +296,17 @@ async def timeline(bench: Bench, raw: asyncpg.Connection, session: dict[str, Any
             lambda a=at, i=after_id: raw.fetch(RAW_TIMELINE_MESSAGES, sid, *chats, a, i), n
         )
         _row(name, api, base, "raw")
+    one_chat = await _samples(
+        lambda: bench.get(
+            f"/wa/chats/{chats[0]}/messages",
+            {"providerSessionId": session["providerSessionId"], "limit": 50},
+        ),
+        n,
+    )
+    print(
+        f"  (one chat's message list through the API in the same run: p50 {one_chat[0]:.2f} ms,"
+        f" p99 {one_chat[1]:.2f} ms)"
+    )
 
 
 # 3. Message list with assignedToMe ---------------------------------------------------------
@@ -347,9 +375,10 @@ async def messages(
             )
         for name, params in cases:
             filtered_rows = len((await bench.get(url, {**params, "assignedToMe": "true"}))["rows"])
-            plain = await _samples(lambda u=url, p=params: bench.get(u, p), n)
-            mine = await _samples(
-                lambda u=url, p=params: bench.get(u, {**p, "assignedToMe": "true"}), n
+            mine, plain = await _paired(
+                lambda u=url, p=params: bench.get(u, {**p, "assignedToMe": "true"}),
+                lambda u=url, p=params: bench.get(u, p),
+                n,
             )
             _row(f"{label}, {name} ({filtered_rows} rows)", mine, plain, "unfiltered")
     raw_list = await _samples(

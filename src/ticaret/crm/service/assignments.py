@@ -35,7 +35,7 @@ from ticaret.crm.schemas.assignments import (
     ChatRef,
     MessageRef,
 )
-from ticaret.crm.service.common import actor_out, after_id
+from ticaret.crm.service.common import actor_out
 from ticaret.models import (
     AssigneeType,
     AssignmentTarget,
@@ -537,7 +537,7 @@ async def list_history(
         bulk_id=bulk_id,
     )
     rows = await repository.history_page(
-        session, ctx.account_id, filters, after=after_id(page.cursor), limit=page.limit
+        session, ctx.account_id, filters, after=page.after_id(), limit=page.limit
     )
     kept, cursor, more = build_page(rows, page.limit, lambda c: [c.id])
     return Page[AssignmentChangeOut](

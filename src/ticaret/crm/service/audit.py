@@ -10,7 +10,7 @@ from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.crm.repository import audit as repository
 from ticaret.crm.schemas.audit import AuditEntryOut
-from ticaret.crm.service.common import actor_out, after_time_id
+from ticaret.crm.service.common import actor_out
 from ticaret.crm.service.customers import customer_or_404
 from ticaret.models import AuditEntity, CrmAuditEntry
 
@@ -31,7 +31,7 @@ async def list_entries(
         session,
         ctx.account_id,
         customer_id,
-        before=after_time_id(page.cursor),
+        before=page.after_time_and_id(),
         limit=page.limit,
         entity_type=entity_type,
     )

@@ -27,7 +27,7 @@ from ticaret.crm.events import (
 from ticaret.crm.repository import comments as repository
 from ticaret.crm.repository import members as members_repo
 from ticaret.crm.schemas.comments import CommentCreate, CommentOut, CommentUpdate
-from ticaret.crm.service.common import actor_out, after_time_id
+from ticaret.crm.service.common import actor_out
 from ticaret.crm.service.customers import customer_or_404
 from ticaret.crm.service.tasks import task_or_404
 from ticaret.models import CrmComment, Role
@@ -135,7 +135,7 @@ async def list_customer_comments(
         ctx.account_id,
         customer_id=customer_id,
         customer_only=not include_tasks,
-        before=after_time_id(page.cursor),
+        before=page.after_time_and_id(),
         limit=page.limit,
     )
     kept, cursor, more = build_page(rows, page.limit, lambda c: [c.created_at, c.id])
@@ -150,7 +150,7 @@ async def list_task_comments(
         session,
         ctx.account_id,
         task_id=task_id,
-        before=after_time_id(page.cursor),
+        before=page.after_time_and_id(),
         limit=page.limit,
     )
     kept, cursor, more = build_page(rows, page.limit, lambda c: [c.created_at, c.id])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,32 +27,12 @@ def actor_columns(actor: Actor) -> tuple[str, str | None]:
     return actor.type, actor.id
 
 
-def after_time_id(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    raw_time, raw_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(raw_time), uuid.UUID(raw_id)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-
-
 def after_score_id(cursor: str | None) -> tuple[float, uuid.UUID] | None:
     if cursor is None:
         return None
     raw_score, raw_id = decode_cursor(cursor, 2)
     try:
         return float(raw_score), uuid.UUID(raw_id)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-
-
-def after_id(cursor: str | None) -> uuid.UUID | None:
-    if cursor is None:
-        return None
-    (raw,) = decode_cursor(cursor, 1)
-    try:
-        return uuid.UUID(raw)
     except ValueError as exc:
         raise InvalidCursor() from exc
 

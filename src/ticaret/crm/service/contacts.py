@@ -26,7 +26,6 @@ from ticaret.crm.repository.contacts import ContactFilter
 from ticaret.crm.schemas.contacts import ContactCreate, ContactOut, ContactUpdate
 from ticaret.crm.service import mappings
 from ticaret.crm.service.common import (
-    after_id,
     after_score_id,
     changes_between,
     phone_or_422,
@@ -75,7 +74,7 @@ async def list_contacts(
         customer_id=customer_id,
         status=status,
     )
-    after = after_score_id(page.cursor) if terms.rank_text is not None else after_id(page.cursor)
+    after = after_score_id(page.cursor) if terms.rank_text is not None else page.after_id()
     rows = await repository.contacts_page(
         session, ctx.account_id, filters, after=after, limit=page.limit
     )

@@ -42,7 +42,6 @@ from ticaret.crm.schemas.customers import (
 )
 from ticaret.crm.service import mappings
 from ticaret.crm.service.common import (
-    after_id,
     after_score_id,
     changes_between,
     phone_or_422,
@@ -141,7 +140,7 @@ async def list_customers(
         team_id=team_id,
         has_open_tasks=has_open_tasks,
     )
-    after = after_score_id(page.cursor) if terms.rank_text is not None else after_id(page.cursor)
+    after = after_score_id(page.cursor) if terms.rank_text is not None else page.after_id()
     rows = await repository.customers_page(
         session, ctx.account_id, filters, after=after, limit=page.limit
     )

@@ -24,7 +24,6 @@ from ticaret.crm.schemas.groups import (
     MembersSet,
 )
 from ticaret.crm.service import assignments
-from ticaret.crm.service.common import after_id
 from ticaret.crm.service.people import require_members
 from ticaret.crm.service.views import user_brief
 from ticaret.models import CrmGroup
@@ -62,7 +61,7 @@ async def list_groups(
     session: AsyncSession, ctx: AccountContext, page: PageParams, q: str | None
 ) -> Page[GroupOut]:
     rows = await repository.groups_page(
-        session, ctx.account_id, after=after_id(page.cursor), limit=page.limit, q=q
+        session, ctx.account_id, after=page.after_id(), limit=page.limit, q=q
     )
     kept, cursor, more = build_page(rows, page.limit, lambda g: [g.id])
     return Page[GroupOut](
@@ -76,7 +75,7 @@ async def list_user_groups(
     if not await members_repo.members(session, ctx.account_id, [user_id]):
         raise UserNotFound()
     rows = await repository.groups_page(
-        session, ctx.account_id, after=after_id(page.cursor), limit=page.limit, user_id=user_id
+        session, ctx.account_id, after=page.after_id(), limit=page.limit, user_id=user_id
     )
     kept, cursor, more = build_page(rows, page.limit, lambda g: [g.id])
     return Page[GroupOut](

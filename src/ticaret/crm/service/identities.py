@@ -41,7 +41,7 @@ from ticaret.crm.schemas.identities import (
     UnmatchedChatOut,
 )
 from ticaret.crm.service import autolink, mappings
-from ticaret.crm.service.common import after_id, after_time_id, region
+from ticaret.crm.service.common import region
 from ticaret.crm.service.contacts import contact_or_404
 from ticaret.crm.service.customers import customer_or_404
 from ticaret.crm.service.views import contact_brief, customer_brief, mapping_out
@@ -134,7 +134,7 @@ async def list_mappings(
         customer_id=customer_id, contact_id=contact_id, channel=channel, value=value, source=source
     )
     rows = await repository.identities_page(
-        session, ctx.account_id, filters, after=after_id(page.cursor), limit=page.limit
+        session, ctx.account_id, filters, after=page.after_id(), limit=page.limit
     )
     kept, cursor, more = build_page(rows, page.limit, lambda i: [i.id])
     return Page[MappingOut](rows=[mapping_out(i) for i in kept], next_cursor=cursor, has_more=more)
@@ -335,7 +335,7 @@ async def list_unmatched(
         ctx.account_id,
         session_id=session_id,
         chat_types=types,
-        after=after_time_id(page.cursor),
+        after=page.after_time_and_id(),
         limit=page.limit,
     )
     kept, cursor, more = build_page(rows, page.limit, lambda r: [r[0].last_message_at, r[0].id])

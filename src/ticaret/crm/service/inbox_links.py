@@ -16,7 +16,7 @@ from ticaret.crm.repository import chats as chats_repo
 from ticaret.crm.repository import customers as customers_repo
 from ticaret.crm.repository import inbox_links as repository
 from ticaret.crm.schemas.inbox_links import InboxLinkCleared, InboxLinkOut, InboxLinkSet
-from ticaret.crm.service.common import after_id, record
+from ticaret.crm.service.common import record
 from ticaret.crm.service.customers import customer_or_404, unlink_inbox
 from ticaret.crm.service.views import customer_brief
 from ticaret.models import (
@@ -60,7 +60,7 @@ async def list_sources(
     session: AsyncSession, ctx: AccountContext, page: PageParams
 ) -> Page[InboxLinkOut]:
     rows = await chats_repo.visible_sessions(
-        session, ctx.account_id, after=after_id(page.cursor), limit=page.limit
+        session, ctx.account_id, after=page.after_id(), limit=page.limit
     )
     kept, cursor, more = build_page(rows, page.limit, lambda s: [s.id])
     links = await repository.links_of_sources(
@@ -165,7 +165,7 @@ async def customer_links(
 ) -> Page[InboxLinkOut]:
     customer = await customer_or_404(session, ctx.account_id, customer_id)
     rows = await repository.links_page_of_customer(
-        session, ctx.account_id, customer.id, after=after_id(page.cursor), limit=page.limit
+        session, ctx.account_id, customer.id, after=page.after_id(), limit=page.limit
     )
     kept, cursor, more = build_page(rows, page.limit, lambda link: [link.id])
     # Only inboxes the account still sees (a share may have ended since).

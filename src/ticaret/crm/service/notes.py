@@ -13,7 +13,7 @@ from ticaret.core.versioning import check_version
 from ticaret.crm.errors import NoteNotFound
 from ticaret.crm.repository import notes as repository
 from ticaret.crm.schemas.notes import NoteCreate, NoteOut, NoteUpdate
-from ticaret.crm.service.common import actor_out, after_time_id
+from ticaret.crm.service.common import actor_out
 from ticaret.crm.service.customers import customer_or_404
 from ticaret.models import CrmNote
 
@@ -51,7 +51,7 @@ async def list_notes(
         session,
         ctx.account_id,
         customer_id,
-        before=after_time_id(page.cursor),
+        before=page.after_time_and_id(),
         limit=page.limit,
         pinned=pinned,
     )

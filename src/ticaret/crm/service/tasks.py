@@ -44,7 +44,7 @@ from ticaret.crm.schemas.tasks import (
     WatchersOut,
     WatchersSet,
 )
-from ticaret.crm.service.common import actor_out, after_id
+from ticaret.crm.service.common import actor_out
 from ticaret.crm.service.contacts import contact_or_404
 from ticaret.crm.service.customers import customer_or_404
 from ticaret.crm.service.people import require_members
@@ -176,7 +176,7 @@ async def list_tasks(
         due_after=due_after,
         q=q,
     )
-    after: Any = _due_after(page.cursor) if sort == "due" else after_id(page.cursor)
+    after: Any = _due_after(page.cursor) if sort == "due" else page.after_id()
     rows = await repository.tasks_page(
         session, ctx.account_id, filters, sort=sort, after=after, limit=page.limit
     )
