@@ -317,6 +317,13 @@ async def messages(
 ) -> None:
     from ticaret.core.envelope import encode_cursor
 
+    # A session of its own: the loader makes a chat of every JID of its session.
+    created = await bench.client.post(
+        f"/accounts/{bench.account}/wa-sessions",
+        json={"name": "Bench 1M", "provider": "sandbox"},
+        headers=bench.headers,
+    )
+    session = created.json()["data"]
     print(f"\nloading {total:,} messages (100,000 in one chat) ...", flush=True)
     seconds = await load_messages(session["id"], total, 100_000)
     print(f"loaded in {seconds:.1f}s")
