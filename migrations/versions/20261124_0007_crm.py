@@ -8,7 +8,7 @@ generated `search_text` columns and the query side agree; pg_trgm indexes them.
 rules file a server ships, and lower() runs after unaccent so no locale turns İ into i̇.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-24 09:00:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,11 +20,13 @@ from ticaret.core.errors import install_error_handlers
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
+from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.crm.router import router as crm_router
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
+from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
 from ticaret.webhooks.router import router as webhooks_router
 
@@ -61,10 +63,36 @@ TAGS = [
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
     },
     {
+        "name": "Meta (Facebook Pages)",
+        "description": "Page onboarding, Messenger threads, posts, comments and the signed "
+        "webhook receiver.",
+    },
+    {
+        "name": "Instagram",
+        "description": "Instagram professional accounts (Instagram Login): DMs, media "
+        "publishing, comments and the signed webhook receiver.",
+    },
+    {
         "name": "CRM customers",
         "description": "Customers (search, filters), their representatives and teams.",
     },
     {"name": "CRM contacts", "description": "The people under customers."},
+    {"name": "CRM groups", "description": "Teams of users; admins manage them."},
+    {
+        "name": "CRM identities",
+        "description": "Channel identities mapped to customers; chats no customer is linked to.",
+    },
+    {
+        "name": "CRM chats",
+        "description": "A WhatsApp chat's (and its messages') assignment and customer link.",
+    },
+    {"name": "CRM assignments", "description": "Bulk assignment and the assignment history."},
+    {"name": "CRM notes", "description": "Private notes on customers."},
+    {"name": "CRM comments", "description": "Comments on customers and tasks, with mentions."},
+    {"name": "CRM tasks", "description": "Tasks, their watchers and checklists."},
+    {"name": "CRM timeline", "description": "Everything about a customer in one feed."},
+    {"name": "CRM inbox links", "description": "Whole inboxes bound to customers."},
+    {"name": "CRM audit", "description": "Who changed what on a customer."},
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -102,7 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs without a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     # Innermost of the three: its 413 still gets CORS headers and a request id.
     app.add_middleware(BodyLimitMiddleware)
@@ -123,6 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console_router,
         wa_router,
         crm_router,
+        meta_router,
+        instagram_router,
     ):
         app.include_router(router)
     document_event_types(app)
