@@ -172,6 +172,17 @@ async def test_a_message_follows_its_chat_until_it_has_its_own_assignment(
     other = Api(client, await register(client, name="Other"))
     await other.error("GET", url, 404, "session_not_found", params=box.params)
     await other.error("DELETE", url, 404, "session_not_found", params=box.params)
+    await other.error(
+        "PUT",
+        url,
+        404,
+        "session_not_found",
+        json={"assigneeType": "user", "assigneeId": other.caller.user_id},
+        params=box.params,
+    )
+    await shop.agent.error(
+        "PUT", url, 422, "validation_error", json={"assigneeType": "user"}, params=box.params
+    )
 
 
 async def test_message_list_filters_combine_with_search_labels_and_the_cursor(

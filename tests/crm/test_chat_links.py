@@ -263,6 +263,10 @@ async def test_customer_link_routes_guard_roles_tenancy_and_bodies(
         params=box.params,
     )
     other = Api(client, await register(client, name="Other"))
+    await other.error(
+        "GET", "/crm/identities/unmatched", 404, "session_not_found", params=box.params
+    )
+    assert (await other.get("/crm/identities/unmatched"))["rows"] == []
     for method, kwargs in (
         ("GET", {"params": box.params}),
         ("PUT", {"json": body}),
