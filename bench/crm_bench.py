@@ -388,6 +388,31 @@ async def messages(
                 n,
             )
             _row(f"{label}, {name} ({filtered_rows} rows)", mine, plain, "unfiltered")
+    # Sparse: the big chat is nobody's now, and only 20 of its 100,000 messages are mine.
+    response = await bench.client.delete(
+        f"/wa/chats/{BIG_CHAT}/assignment",
+        params={"providerSessionId": psid},
+        headers=bench.headers,
+    )
+    assert response.status_code == 200, response.text
+    await _execute(
+        "INSERT INTO crm_message_assignments (id, account_id, session_id, remote_jid, message_pk,"
+        " message_id, assignee_type, user_id, assigned_at, version, created_at, updated_at)"
+        " SELECT gen_random_uuid(), CAST(:a AS uuid), session_id, remote_jid, id, message_id,"
+        " 'user', CAST(:u AS uuid), now(), 1, now(), now() FROM wa_messages"
+        " WHERE session_id = CAST(:s AS uuid) AND remote_jid = :big AND right(message_id, 4) = '5000'",
+        {"a": bench.account, "s": session["id"], "big": BIG_CHAT, "u": user_id},
+    )
+    await _analyze("crm_message_assignments")
+    url = f"/wa/chats/{BIG_CHAT}/messages"
+    params = {"providerSessionId": psid, "limit": 50}
+    filtered_rows = len((await bench.get(url, {**params, "assignedToMe": "true"}))["rows"])
+    mine, plain = await _paired(
+        lambda: bench.get(url, {**params, "assignedToMe": "true"}),
+        lambda: bench.get(url, params),
+        n,
+    )
+    _row(f"20 of 100,000 mine, first page ({filtered_rows} rows)", mine, plain, "unfiltered")
     raw_list = await _samples(
         lambda: raw.fetch(
             "SELECT * FROM wa_messages WHERE session_id = $1 AND remote_jid = $2"
