@@ -12,7 +12,7 @@ from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, encode_cursor
 from ticaret.core.events import emit
 from ticaret.core.versioning import check_version
-from ticaret.crm.errors import ContactNotFound
+from ticaret.crm.errors import ContactNotFound, ContactOfAnotherCustomer, field_error
 from ticaret.crm.events import (
     CONTACT_CREATED,
     CONTACT_DELETED,
@@ -23,6 +23,7 @@ from ticaret.crm.events import (
 from ticaret.crm.repository import contacts as repository
 from ticaret.crm.repository import identities as identities_repo
 from ticaret.crm.repository.contacts import ContactFilter
+from ticaret.crm.schemas.common import ContactBrief
 from ticaret.crm.schemas.contacts import ContactCreate, ContactOut, ContactUpdate
 from ticaret.crm.service import mappings
 from ticaret.crm.service.common import (
@@ -34,7 +35,7 @@ from ticaret.crm.service.common import (
     search_terms,
 )
 from ticaret.crm.service.customers import customer_or_404
-from ticaret.crm.service.views import contact_audit_view, contact_out
+from ticaret.crm.service.views import contact_audit_view, contact_brief, contact_out
 from ticaret.crm.tasks import link_customer_chats
 from ticaret.models import AuditAction, AuditEntity, ContactStatus, CrmContact
 
@@ -267,3 +268,19 @@ async def delete_contact(session: AsyncSession, ctx: AccountContext, contact_id:
         account_id=ctx.account_id,
         actor=ctx.actor,
     )
+
+
+async def contact_summary(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    customer_id: uuid.UUID | None = None,
+) -> ContactBrief:
+    """For other domains (orders): the live contact, of `customer_id` when given; 404, or 422
+    for a contact of another customer."""
+    contact = await contact_or_404(session, account_id, contact_id)
+    if customer_id is not None and contact.customer_id != customer_id:
+        raise ContactOfAnotherCustomer(
+            details=field_error("contactId", "a contact of another customer")
+        )
+    return contact_brief(contact)
