@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
+from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
 from ticaret.core.body_limit import BodyLimitMiddleware, declare_body_limit
@@ -62,6 +63,11 @@ TAGS = [
         "name": "WhatsApp provider events",
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
     },
+    {
+        "name": "Products",
+        "description": "The product catalog: products, variants, image metadata, search and "
+        'bulk imports (JSON, CSV, XLSX). Amounts are decimal strings (`"1299.90"`).',
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -75,6 +81,11 @@ declare_body_limit(
     "/wa/chats/{remoteJid}/messages", lambda s: s.wa.max_upload_bytes * 4 // 3 + _FORM_OVERHEAD
 )
 declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
+# The import route checks a JSON body against its own, smaller limit as it reads it.
+declare_body_limit(
+    "/products/import",
+    lambda s: max(s.catalog.max_import_bytes + _FORM_OVERHEAD, s.catalog.max_json_import_bytes),
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -133,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wa_router,
         wa_labels_router,
         wa_receiver_router,
+        catalog_router,
     ):
         app.include_router(router)
     document_event_types(app)
