@@ -4,12 +4,27 @@ shops export (CSV from Excel in Turkish or English, XLSX with typed cells)."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from openpyxl import Workbook
 
-from tests.conftest import Caller
+from tests.conftest import Caller, add_member
+
+
+@dataclass
+class Member(Caller):
+    """A member of someone else's account (they have their own too): calls name the account."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "x-account-id": self.account_id}
+
+
+async def member(client: httpx.AsyncClient, owner: Caller, role: str) -> Member:
+    added = await add_member(client, owner, role)
+    return Member(added.email, added.password, added.token, added.user_id, added.account_id)
 
 
 async def create_product(

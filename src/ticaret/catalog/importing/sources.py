@@ -161,21 +161,24 @@ class Workbook:
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        # A stream, not the path: openpyxl judges a path by its extension, and ours have none.
+        self._stream = path.open("rb")
         try:
             # read_only streams the sheet; data_only gives formulas' cached values.
-            self._book = load_workbook(path, read_only=True, data_only=True)
+            self._book = load_workbook(self._stream, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            self._stream.close()
             raise SourceError(
                 422, "unreadable_file", f"The workbook could not be opened: {exc}"
             ) from exc
         names = self._book.sheetnames
         if sheet is None:
             if not names:
-                self._book.close()
+                self.close()
                 raise SourceError(422, "empty_file", "The workbook has no sheets.")
             sheet = names[0]
         elif sheet not in names:
-            self._book.close()
+            self.close()
             raise SourceError(
                 422,
                 "sheet_not_found",
@@ -197,3 +200,4 @@ class Workbook:
 
     def close(self) -> None:
         self._book.close()
+        self._stream.close()

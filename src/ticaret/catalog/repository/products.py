@@ -35,6 +35,8 @@ from sqlalchemy.orm import aliased
 
 from ticaret.models import Product, ProductImage, ProductStatus, ProductVariant, StockStatus
 
+WORD_SIMILARITY = "0.5"
+
 
 @dataclass(frozen=True)
 class ProductFilters:
@@ -166,6 +168,11 @@ async def search(
     words (1 for a word found as typed), with a fifth of it for how close the name is to the
     whole query; a product whose sku is the whole query scores 1.
     """
+    # Word similarity of at least 0.5 (pg_trgm's default is 0.6) lets one letter typed wrong
+    # or left out of a short word through: "elbse" finds "elbise". For this transaction only.
+    await session.execute(
+        select(func.set_config("pg_trgm.word_similarity_threshold", WORD_SIMILARITY, True))
+    )
     folded = [_fold(literal(word)) for word in words]
     matches = [
         or_(
