@@ -14,21 +14,20 @@ from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
-from ticaret.core.body_limit import BodyLimitMiddleware, declare_body_limit
+from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
+from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
+from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
-from ticaret.wa.router_labels import router as wa_labels_router
-from ticaret.wa.router_receiver import router as wa_receiver_router
-from ticaret.wa.router_sessions import router as wa_sessions_router
 from ticaret.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
@@ -64,28 +63,22 @@ TAGS = [
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
     },
     {
+        "name": "Meta (Facebook Pages)",
+        "description": "Page onboarding, Messenger threads, posts, comments and the signed "
+        "webhook receiver.",
+    },
+    {
+        "name": "Instagram",
+        "description": "Instagram professional accounts (Instagram Login): DMs, media "
+        "publishing, comments and the signed webhook receiver.",
+    },
+    {
         "name": "Products",
         "description": "The product catalog: products, variants, image metadata, search and "
         'bulk imports (JSON, CSV, XLSX). Amounts are decimal strings (`"1299.90"`).',
     },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
-
-# Routes that take files or gateway events read more than the ordinary JSON limit. Multipart
-# framing and base64 (JSON media) add to the file's own size, which the routes check exactly.
-_FORM_OVERHEAD = 64 * 1024
-declare_body_limit(
-    "/wa/chats/{remoteJid}/messages/upload", lambda s: s.wa.max_upload_bytes + _FORM_OVERHEAD
-)
-declare_body_limit(
-    "/wa/chats/{remoteJid}/messages", lambda s: s.wa.max_upload_bytes * 4 // 3 + _FORM_OVERHEAD
-)
-declare_body_limit("/wa/provider-events/{providerSessionId}", lambda s: s.wa.max_event_bytes)
-# The import route checks a JSON body against its own, smaller limit as it reads it.
-declare_body_limit(
-    "/products/import",
-    lambda s: max(s.catalog.max_import_bytes + _FORM_OVERHEAD, s.catalog.max_json_import_bytes),
-)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -121,7 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs without a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     # Innermost of the three: its 413 still gets CORS headers and a request id.
     app.add_middleware(BodyLimitMiddleware)
@@ -140,10 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         events_router,
         console_router,
-        wa_sessions_router,
         wa_router,
-        wa_labels_router,
-        wa_receiver_router,
+        meta_router,
+        instagram_router,
         catalog_router,
     ):
         app.include_router(router)

@@ -4,8 +4,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import add_member, assert_error, login, register
-from tests.helpers import Mailbox, token_from
+from tests.helpers import Mailbox, add_member, assert_error, login, register, token_from
 
 FOREIGN = "0190f3a4-0000-7000-8000-000000000000"
 

@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Caller, assert_error, register
-from tests.helpers import Mailbox, token_from
+from tests.helpers import Caller, Mailbox, assert_error, register, token_from
 from ticaret.settings import get_settings
 
 

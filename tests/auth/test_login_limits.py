@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Servers, assert_error, register
-from tests.helpers import Mailbox, api_process, token_from
+from tests.helpers import Mailbox, Servers, api_process, assert_error, register, token_from
 from ticaret.settings import get_settings
 
 

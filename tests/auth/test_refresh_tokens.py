@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from tests.conftest import assert_error, register
-from tests.helpers import Mailbox, token_from
+from tests.helpers import Mailbox, assert_error, register, token_from
 from ticaret.core.db import get_sessionmaker
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pydantic import ConfigDict
 
-from tests.conftest import Caller, Servers, add_member, assert_error, register
+from tests.helpers import Caller, Servers, add_member, assert_error, register
 from tests.local_server import LocalServer, serve
 from ticaret.console import router as console_router
 from ticaret.console.broker import QUEUE_SIZE, LiveEvent, Subscription, get_broker

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import assert_error, register
-from tests.wa.conftest import CUSTOMER_JID, create_session, headers
+from tests.helpers import assert_error, register
+from tests.wa.helpers import CUSTOMER_JID, create_session, headers
 from ticaret.settings import get_settings
 
 MB = 1024 * 1024

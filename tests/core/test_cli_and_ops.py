@@ -12,7 +12,7 @@ import httpx
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from tests.conftest import REPO, Servers, login, register
+from tests.helpers import REPO, Servers, login, register
 from ticaret.core.observability import JsonFormatter, request_id_var
 
 

@@ -9,21 +9,6 @@ import ticaret
 
 SRC = Path(ticaret.__file__).parent
 STATEMENTS = {"select", "insert", "update", "delete"}
-# Modules whose SQL still waits for its repository (empty once `wa/` is on the plan).
-NOT_YET_MOVED: set[str] = {
-    "console/router.py",
-    "console/stream.py",
-    "wa/access.py",
-    "wa/actions.py",
-    "wa/inbox.py",
-    "wa/ingest.py",
-    "wa/labels.py",
-    "wa/operations.py",
-    "wa/queries.py",
-    "wa/router.py",
-    "wa/sessions.py",
-    "wa/views.py",
-}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:
@@ -50,7 +35,7 @@ def test_sql_statements_live_in_repositories() -> None:
                 and STATEMENTS & {alias.name for alias in node.names}
             ):
                 offenders.add(module)
-    assert offenders <= NOT_YET_MOVED, sorted(offenders - NOT_YET_MOVED)
+    assert offenders == set(), sorted(offenders)
 
 
 def test_error_codes_are_fixed_on_error_classes() -> None:

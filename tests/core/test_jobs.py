@@ -10,7 +10,7 @@ import pytest
 from arq.constants import job_key_prefix
 from sqlalchemy import select
 
-from tests.conftest import register
+from tests.helpers import register
 from ticaret.core.db import get_sessionmaker, unit_of_work
 from ticaret.core.jobs import registered_jobs, registered_sweepers
 from ticaret.core.queue import get_redis
@@ -58,7 +58,7 @@ async def test_the_worker_runs_every_declared_job_and_sweeper(app: Any) -> None:
         "relay_event",
         "process_wa_inbox_event",
         "perform_wa_operation",
-        "deliver_sandbox_webhook",
+        "deliver_gateway_follow_up",
     }
     assert set(worker.functions) >= declared
     sweepers = {sweeper.name for sweeper in registered_sweepers()}

@@ -9,8 +9,7 @@ import sys
 import httpx
 import pytest
 
-from tests.conftest import Servers, assert_error, register
-from tests.helpers import api_process
+from tests.helpers import Servers, api_process, assert_error, register
 from ticaret.core.embedded import free_port
 from ticaret.settings import get_settings
 

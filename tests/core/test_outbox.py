@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Servers, register
+from tests.helpers import Servers, register
 from ticaret.core import events
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.events import account_channel, sweep_outbox

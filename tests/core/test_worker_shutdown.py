@@ -12,8 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Servers, register
-from tests.helpers import Mailbox
+from tests.helpers import Mailbox, Servers, register
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import OutgoingEmail
 from ticaret.settings import get_settings

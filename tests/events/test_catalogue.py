@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import add_member, assert_error, register
+from tests.helpers import add_member, assert_error, register
 
 DECLARED = {
     "account.created",

@@ -1,61 +1,9 @@
-"""Shared helpers for the WhatsApp tests: sandbox sessions, injected customer messages."""
+"""WhatsApp tests run the sandbox without waiting: acks at once, gateway retries at once."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
-import httpx
-
-from tests.conftest import Caller
-
-# Sandbox acks at once and gateway retries without waiting, so burst workers finish quickly.
+# Read when the settings are first built, which happens after collection.
 os.environ.setdefault("TICARET_WA__SANDBOX_ACK_DELAY_SCALE", "0")
 os.environ.setdefault("TICARET_WA__OPERATION_RETRY_BASE_SECONDS", "0")
-
-CUSTOMER = "905551112233"
-CUSTOMER_JID = f"{CUSTOMER}@s.whatsapp.net"
-
-
-def headers(caller: Caller) -> dict[str, str]:
-    return {**caller.headers, "x-account-id": caller.account_id}
-
-
-async def create_session(
-    client: httpx.AsyncClient, caller: Caller, provider: str = "sandbox", **extra: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/accounts/{caller.account_id}/wa-sessions",
-        json={"name": "Demo shop", "provider": provider, **extra},
-        headers=caller.headers,
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json()["data"])
-
-
-async def inject(
-    client: httpx.AsyncClient,
-    caller: Caller,
-    psid: str,
-    text: str | None = "Merhaba, bu elbisenin fiyatı nedir?",
-    **extra: Any,
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/wa/sandbox/{psid}/inbound",
-        json={"from": CUSTOMER, "text": text, "pushName": "Ayşe", **extra},
-        headers=headers(caller),
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json()["data"])
-
-
-async def messages(
-    client: httpx.AsyncClient, caller: Caller, psid: str, **params: Any
-) -> dict[str, Any]:
-    response = await client.get(
-        f"/wa/chats/{CUSTOMER_JID}/messages",
-        params={"providerSessionId": psid, **params},
-        headers=headers(caller),
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json()["data"])

@@ -10,8 +10,8 @@ from typing import Any
 import anyio
 import httpx
 
-from tests.conftest import REPO, register
-from tests.wa.conftest import create_session, messages
+from tests.helpers import REPO, register
+from tests.wa.helpers import create_session, messages
 
 
 async def test_wa_inject_cli_delivers_through_the_inbox(

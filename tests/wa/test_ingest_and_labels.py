@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import respx
 
-from tests.conftest import add_member, assert_error, register
-from tests.wa.conftest import create_session, headers, inject
+from tests.helpers import add_member, assert_error, register
+from tests.wa.helpers import create_session, headers, inject
 
 PAYLOADS = Path(__file__).parent / "gateways" / "payloads"
 EVO = "https://evo.example.com"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from tests.conftest import add_member, assert_error, register
-from tests.wa.conftest import CUSTOMER_JID, create_session, headers, inject, messages
+from tests.helpers import add_member, assert_error, register
+from tests.wa.helpers import CUSTOMER_JID, create_session, headers, inject, messages
 
 SECRET_HEADER = "X-Ticaret-Webhook-Secret"
 

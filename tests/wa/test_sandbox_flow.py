@@ -7,8 +7,15 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from tests.conftest import add_member, assert_error, register
-from tests.wa.conftest import CUSTOMER_JID, create_session, headers, inject, messages
+from tests.helpers import Caller, add_member, assert_error, register
+from tests.wa.helpers import (
+    CUSTOMER_JID,
+    create_session,
+    customer_wrote,
+    headers,
+    inject,
+    messages,
+)
 
 
 async def _event_types(account_id: str) -> list[str]:
@@ -22,7 +29,7 @@ async def _event_types(account_id: str) -> list[str]:
         return list(rows.all())
 
 
-async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> None:
+async def test_a_sandbox_session_pairs_at_once(client: httpx.AsyncClient) -> None:
     owner = await register(client)
     created = await create_session(client, owner)
     psid = created["providerSessionId"]
@@ -32,6 +39,12 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
     assert created["webhookSecret"]
     assert created["webhookUrl"].endswith(f"/wa/provider-events/{psid}")
 
+
+async def test_a_customer_message_becomes_a_chat_a_message_and_a_contact(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    psid = (await create_session(client, owner))["providerSessionId"]
     # A customer writes; the receiver stores the event, the job turns it into chat + message.
     injected = await inject(client, owner, psid)
     assert injected["remoteJid"] == CUSTOMER_JID
@@ -67,7 +80,10 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
     assert contact.status_code == 200, contact.text
     assert contact.json()["data"]["phone"] == "905551112233"
 
-    # Reply: stored at once as pending with its origin, sent by the job, acked by the sandbox.
+
+async def _reply(
+    client: httpx.AsyncClient, owner: Caller, psid: str, inbound: dict[str, Any]
+) -> dict[str, Any]:
     reply = await client.post(
         f"/wa/chats/{CUSTOMER_JID}/messages",
         json={
@@ -79,7 +95,15 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
         headers={**headers(owner), "user-agent": "pytest-agent"},
     )
     assert reply.status_code == 202, reply.text
-    sent = reply.json()["data"]
+    return dict(reply.json()["data"])
+
+
+async def test_a_reply_is_stored_pending_then_sent_and_acked(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, inbound = await customer_wrote(client, run_jobs)
+    # Stored at once as pending with its origin, sent by the job, acked by the sandbox.
+    sent = await _reply(client, owner, psid, inbound)
     assert sent["operation"]["status"] == "queued"
     assert sent["message"]["status"] == 0
     assert sent["message"]["messageId"].startswith("local:")
@@ -107,7 +131,16 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
     assert chat_after.json()["data"]["unreadCount"] == 0
     assert chat_after.json()["data"]["lastMessageFromMe"] is True
 
-    # Labels on the chat and on the customer's message, then the list filters.
+
+async def _labelled_conversation(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> tuple[Caller, str, str, str, str, str]:
+    """A customer message and our reply; "Sıcak" on the chat and both labels on the customer's
+    message, "Fiyat sordu" on ours. (owner, psid, hot, price, inbound id, our id)"""
+    owner, psid, inbound = await customer_wrote(client, run_jobs)
+    await _reply(client, owner, psid, inbound)
+    await run_jobs()
+    ours = (await messages(client, owner, psid))["rows"][0]
     hot = await client.post(
         "/wa/labels", json={"name": "Sıcak", "color": "#FF0000"}, headers=headers(owner)
     )
@@ -143,16 +176,24 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
         headers=headers(owner),
     )
     assert only_price.status_code == 200, only_price.text
+    return owner, psid, hot_id, price_id, inbound["messageId"], ours["messageId"]
 
+
+async def test_labels_and_search_filter_the_message_and_chat_lists(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, hot_id, price_id, inbound_id, ours_id = await _labelled_conversation(
+        client, run_jobs
+    )
     by_label = await messages(client, owner, psid, labelId=price_id)
-    assert {m["messageId"] for m in by_label["rows"]} == {inbound["messageId"], ours["messageId"]}
+    assert {m["messageId"] for m in by_label["rows"]} == {inbound_id, ours_id}
     both = await messages(client, owner, psid, labelIds=f"{hot_id},{price_id}", labelMode="all")
-    assert [m["messageId"] for m in both["rows"]] == [inbound["messageId"]]
+    assert [m["messageId"] for m in both["rows"]] == [inbound_id]
     assert {x["name"] for x in both["rows"][0]["labels"]} == {"Sıcak", "Fiyat sordu"}
     either = await messages(client, owner, psid, labelIds=[hot_id, price_id], labelMode="any")
     assert len(either["rows"]) == 2
     text_search = await messages(client, owner, psid, q="fiyatı")
-    assert [m["messageId"] for m in text_search["rows"]] == [inbound["messageId"]]
+    assert [m["messageId"] for m in text_search["rows"]] == [inbound_id]
     assert (await messages(client, owner, psid, q="yok-boyle-bir-kelime"))["rows"] == []
     assert len((await messages(client, owner, psid, type="text"))["rows"]) == 2
     assert (await messages(client, owner, psid, type="image"))["rows"] == []
@@ -167,6 +208,11 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
     )
     assert unread_only.json()["data"]["rows"] == []
 
+
+async def test_label_changes_are_in_the_history_and_deleting_a_label_unlinks_it(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, hot_id, price_id, _, _ = await _labelled_conversation(client, run_jobs)
     removed = await client.delete(
         f"/wa/chats/{CUSTOMER_JID}/labels/{hot_id}",
         params={"providerSessionId": psid},
@@ -185,6 +231,9 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
     assert deleted.status_code == 200, deleted.text
     assert (await messages(client, owner, psid, labelId=price_id))["rows"] == []
 
+
+async def test_a_conversation_emits_its_events(client: httpx.AsyncClient, run_jobs: Any) -> None:
+    owner, _, _, _, _, _ = await _labelled_conversation(client, run_jobs)
     types = await _event_types(owner.account_id)
     for expected in (
         "wa.session.status_changed",
@@ -197,106 +246,7 @@ async def test_sandbox_end_to_end(client: httpx.AsyncClient, run_jobs: Any) -> N
         assert expected in types, (expected, types)
 
 
-async def test_actions_react_edit_delete_forward_and_read(
-    client: httpx.AsyncClient, run_jobs: Any
-) -> None:
-    owner = await register(client)
-    psid = (await create_session(client, owner))["providerSessionId"]
-    injected = await inject(client, owner, psid)
-    await run_jobs()
-    url = f"/wa/chats/{CUSTOMER_JID}/messages"
-    h = headers(owner)
-
-    react = await client.post(
-        url,
-        json={"action": "react", "messageId": injected["messageId"], "emoji": "👍"},
-        params={"providerSessionId": psid},
-        headers=h,
-    )
-    assert react.status_code == 202, react.text
-    assert react.json()["data"]["message"]["type"] == "reaction"
-    assert react.json()["data"]["message"]["reactionTarget"] == injected["messageId"]
-
-    send = await client.post(
-        url, json={"action": "send_text", "text": "İlk hali", "providerSessionId": psid}, headers=h
-    )
-    assert send.status_code == 202, send.text
-    await run_jobs()
-    page = await messages(client, owner, psid)
-    ours = next(m for m in page["rows"] if m["fromMe"] and m["type"] == "text")
-    target = next(m for m in page["rows"] if m["messageId"] == injected["messageId"])
-    assert target["reactions"] == {"me": "👍"}
-
-    edit = await client.post(
-        url,
-        json={"action": "edit", "messageId": ours["messageId"], "text": "Düzeltilmiş hali"},
-        params={"providerSessionId": psid},
-        headers=h,
-    )
-    assert edit.status_code == 202, edit.text
-    not_ours = await client.post(
-        url,
-        json={"action": "edit", "messageId": injected["messageId"], "text": "x"},
-        params={"providerSessionId": psid},
-        headers=h,
-    )
-    assert_error(not_ours, 400, "not_own_message")
-    forward = await client.post(
-        url,
-        json={
-            "action": "forward",
-            "messageId": injected["messageId"],
-            "toRemoteJid": "905559998877",
-            "providerSessionId": psid,
-        },
-        headers=h,
-    )
-    assert forward.status_code == 202, forward.text
-    assert forward.json()["data"]["message"]["remoteJid"] == "905559998877@s.whatsapp.net"
-    media = await client.post(
-        url,
-        json={
-            "action": "send_media",
-            "providerSessionId": psid,
-            "media": {"data": "iVBORw0KGgo=", "mimetype": "image/png", "filename": "a.png"},
-            "caption": "Katalog",
-        },
-        headers=h,
-    )
-    assert media.status_code == 202, media.text
-    assert media.json()["data"]["message"]["type"] == "image"
-    assert media.json()["data"]["message"]["hasMedia"] is True
-    await run_jobs()
-
-    delete = await client.post(
-        url,
-        json={"action": "delete", "messageId": ours["messageId"], "providerSessionId": psid},
-        headers=h,
-    )
-    assert delete.status_code == 202, delete.text
-    await run_jobs()
-    page = await messages(client, owner, psid)
-    edited = next(m for m in page["rows"] if m["messageId"] == ours["messageId"])
-    assert edited["edited"] is True
-    assert edited["deletedForEveryone"] is True
-    assert edited["text"] is None  # deleted for everyone hides the text
-    forwarded = await client.get(
-        "/wa/chats/905559998877@s.whatsapp.net/messages",
-        params={"providerSessionId": psid},
-        headers=h,
-    )
-    assert forwarded.json()["data"]["rows"][0]["isForwarded"] is True
-
-    await inject(client, owner, psid, text="Bir şey daha")
-    await run_jobs()
-    read = await client.post(
-        f"/wa/chats/{CUSTOMER_JID}/read", json={"providerSessionId": psid}, headers=h
-    )
-    assert read.status_code == 200, read.text
-    assert read.json()["data"]["chat"]["unreadCount"] == 0
-    assert read.json()["data"]["operation"]["action"] == "read"
-    await run_jobs()
-
+async def _operation_statuses() -> dict[str, int]:
     from ticaret.core.db import get_sessionmaker
     from ticaret.models import WaMessageOperation
 
@@ -306,7 +256,143 @@ async def test_actions_react_edit_delete_forward_and_read(
                 select(WaMessageOperation.status, func.count()).group_by(WaMessageOperation.status)
             )
         ).all()
-    assert dict(statuses) == {"sent": 7}
+    return {status: count for status, count in statuses}
+
+
+async def _act(
+    client: httpx.AsyncClient, owner: Caller, psid: str, body: dict[str, Any]
+) -> httpx.Response:
+    return await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/messages",
+        json=body,
+        params={"providerSessionId": psid},
+        headers=headers(owner),
+    )
+
+
+async def _sent_text(
+    client: httpx.AsyncClient, owner: Caller, psid: str, run_jobs: Any
+) -> dict[str, Any]:
+    send = await _act(client, owner, psid, {"action": "send_text", "text": "İlk hali"})
+    assert send.status_code == 202, send.text
+    await run_jobs()
+    page = await messages(client, owner, psid)
+    return next(m for m in page["rows"] if m["fromMe"] and m["type"] == "text")
+
+
+async def test_a_reaction_is_a_timeline_row_and_shows_on_its_target(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, inbound = await customer_wrote(client, run_jobs)
+    react = await _act(
+        client, owner, psid, {"action": "react", "messageId": inbound["messageId"], "emoji": "👍"}
+    )
+    assert react.status_code == 202, react.text
+    assert react.json()["data"]["message"]["type"] == "reaction"
+    assert react.json()["data"]["message"]["reactionTarget"] == inbound["messageId"]
+    await run_jobs()
+    page = await messages(client, owner, psid)
+    target = next(m for m in page["rows"] if m["messageId"] == inbound["messageId"])
+    assert target["reactions"] == {"me": "👍"}
+    assert await _operation_statuses() == {"sent": 1}
+
+
+async def test_our_message_can_be_edited_then_deleted_for_everyone(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, inbound = await customer_wrote(client, run_jobs)
+    ours = await _sent_text(client, owner, psid, run_jobs)
+    edit = await _act(
+        client,
+        owner,
+        psid,
+        {"action": "edit", "messageId": ours["messageId"], "text": "Düzeltilmiş hali"},
+    )
+    assert edit.status_code == 202, edit.text
+    not_ours = await _act(
+        client, owner, psid, {"action": "edit", "messageId": inbound["messageId"], "text": "x"}
+    )
+    assert_error(not_ours, 400, "not_own_message")
+    await run_jobs()
+    delete = await _act(
+        client,
+        owner,
+        psid,
+        {"action": "delete", "messageId": ours["messageId"], "providerSessionId": psid},
+    )
+    assert delete.status_code == 202, delete.text
+    await run_jobs()
+    page = await messages(client, owner, psid)
+    edited = next(m for m in page["rows"] if m["messageId"] == ours["messageId"])
+    assert edited["edited"] is True
+    assert edited["deletedForEveryone"] is True
+    assert edited["text"] is None  # deleted for everyone hides the text
+    assert await _operation_statuses() == {"sent": 3}
+
+
+async def test_a_forward_lands_in_the_other_chat_marked_forwarded(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, inbound = await customer_wrote(client, run_jobs)
+    forward = await _act(
+        client,
+        owner,
+        psid,
+        {
+            "action": "forward",
+            "messageId": inbound["messageId"],
+            "toRemoteJid": "905559998877",
+            "providerSessionId": psid,
+        },
+    )
+    assert forward.status_code == 202, forward.text
+    assert forward.json()["data"]["message"]["remoteJid"] == "905559998877@s.whatsapp.net"
+    await run_jobs()
+    forwarded = await client.get(
+        "/wa/chats/905559998877@s.whatsapp.net/messages",
+        params={"providerSessionId": psid},
+        headers=headers(owner),
+    )
+    assert forwarded.json()["data"]["rows"][0]["isForwarded"] is True
+    assert await _operation_statuses() == {"sent": 1}
+
+
+async def test_media_sent_as_base64_is_an_image_message(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, _ = await customer_wrote(client, run_jobs)
+    media = await _act(
+        client,
+        owner,
+        psid,
+        {
+            "action": "send_media",
+            "providerSessionId": psid,
+            "media": {"data": "iVBORw0KGgo=", "mimetype": "image/png", "filename": "a.png"},
+            "caption": "Katalog",
+        },
+    )
+    assert media.status_code == 202, media.text
+    assert media.json()["data"]["message"]["type"] == "image"
+    assert media.json()["data"]["message"]["hasMedia"] is True
+    await run_jobs()
+    assert await _operation_statuses() == {"sent": 1}
+
+
+async def test_marking_a_chat_read_tells_the_gateway(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, _ = await customer_wrote(client, run_jobs)
+    await inject(client, owner, psid, text="Bir şey daha")
+    await run_jobs()
+    read = await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/read", json={"providerSessionId": psid}, headers=headers(owner)
+    )
+    assert read.status_code == 200, read.text
+    assert read.json()["data"]["chat"]["unreadCount"] == 0
+    assert read.json()["data"]["operation"]["action"] == "read"
+    await run_jobs()
+    assert await _operation_statuses() == {"sent": 1}
 
 
 async def test_idempotency_key_sends_once(client: httpx.AsyncClient, run_jobs: Any) -> None:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.conftest import Caller, assert_error, register
-from tests.webhooks.conftest import Receiver, create_webhook, make_event
+from tests.helpers import Caller, assert_error, register
+from tests.webhooks.helpers import Receiver, create_webhook, make_event
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.events import sweep_outbox
 from ticaret.core.queue import get_redis

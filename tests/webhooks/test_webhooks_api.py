@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import add_member, assert_error, register
-from tests.webhooks.conftest import Receiver, create_webhook
+from tests.helpers import add_member, assert_error, register
+from tests.webhooks.helpers import Receiver, create_webhook
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import Event
 from ticaret.settings import get_settings

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, status
 
 from ticaret.accounts import service
 from ticaret.accounts.schemas import (
@@ -16,19 +16,18 @@ from ticaret.accounts.schemas import (
     MemberOut,
     MemberUpdate,
 )
-from ticaret.core.auth import AccountContext, CurrentPrincipal, CurrentUser, path_account
+from ticaret.core.auth import CurrentPrincipal, CurrentUser
 from ticaret.core.db import DbSession
-from ticaret.core.envelope import Envelope, Page, PageParams, ok
+from ticaret.core.deps import Paging
+from ticaret.core.deps import PathAdmin as Admin
+from ticaret.core.deps import PathViewer as Viewer
+from ticaret.core.envelope import Envelope, Page, ok
 from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
-from ticaret.models import Role
 from ticaret.settings import Settings, get_settings
 
 router = APIRouter(prefix="/accounts", tags=["Accounts"])
 
-Viewer = Annotated[AccountContext, Depends(path_account(Role.viewer))]
-Admin = Annotated[AccountContext, Depends(path_account(Role.admin))]
-Paging = Annotated[PageParams, Query()]
 UserId = Annotated[uuid.UUID, Path(alias="userId")]
 ApiAccountId = Annotated[uuid.UUID, Path(alias="apiAccountId")]
 

@@ -18,6 +18,10 @@ from ticaret.models import (
 )
 
 
+async def account_by_id(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
+    return await session.get(Account, account_id)
+
+
 async def user_by_email(
     session: AsyncSession, email: str, *, for_update: bool = False
 ) -> User | None:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, status
 from fastapi.responses import JSONResponse
 
-from ticaret.auth import service
+from ticaret.auth import repository, service
 from ticaret.auth.errors import RefreshTokenReused
 from ticaret.auth.schemas import (
     Acknowledged,
@@ -30,7 +30,6 @@ from ticaret.core.envelope import Envelope, ok
 from ticaret.core.errors import error_body
 from ticaret.core.openapi import error_responses
 from ticaret.core.ratelimit import limit_attempts
-from ticaret.models import Account
 from ticaret.settings import Settings, get_settings
 
 router = APIRouter(prefix="/auth", tags=["Auth"])
@@ -215,7 +214,7 @@ async def me(principal: CurrentPrincipal, session: DbSession) -> Envelope[MeResp
         )
     api_account = principal.api_account
     assert api_account is not None
-    account = await session.get(Account, api_account.account_id)
+    account = await repository.account_by_id(session, api_account.account_id)
     assert account is not None
     return ok(
         MeResponse(

@@ -10,21 +10,21 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import select
 from sse_starlette import EventSourceResponse
 
+from ticaret.console import repository
 from ticaret.console.broker import get_broker
 from ticaret.console.errors import InvalidAccountHeader, InvalidStreamToken
 from ticaret.console.stream import StreamFilter, account_events
-from ticaret.core.auth import AccountContext, account_context, get_principal, resolve_account
+from ticaret.core.auth import get_principal, resolve_account
 from ticaret.core.db import unit_of_work
+from ticaret.core.deps import Viewer
 from ticaret.core.envelope import Envelope, ResponseModel, ok
 from ticaret.core.openapi import error_responses
 from ticaret.core.security import decode_scoped_token, issue_scoped_token
-from ticaret.models import ApiAccount, Membership, Role, User
 from ticaret.settings import get_settings
 
 router = APIRouter(prefix="/console", tags=["Console"])
@@ -36,8 +36,6 @@ HEARTBEAT_SECONDS = 15
 SEND_TIMEOUT_SECONDS = 30
 
 PAGE = Path(__file__).with_name("page.html")
-
-Viewer = Annotated[AccountContext, Depends(account_context(Role.viewer))]
 
 
 class StreamTokenOut(ResponseModel):
@@ -131,19 +129,15 @@ async def _account_from_stream_token(token: str) -> uuid.UUID:
     # Still allowed? A revoked key or a removed member loses access at the next (re)connect.
     async with unit_of_work() as session:
         if claims.get("pty") == "api_account":
-            api_account = await session.get(ApiAccount, subject_id)
+            api_account = await repository.api_account(session, subject_id)
             allowed = (
                 api_account is not None
                 and api_account.revoked_at is None
                 and api_account.account_id == account_id
             )
         else:
-            user = await session.get(User, subject_id)
-            role = await session.scalar(
-                select(Membership.role).where(
-                    Membership.account_id == account_id, Membership.user_id == subject_id
-                )
-            )
+            user = await repository.user(session, subject_id)
+            role = await repository.member_role(session, account_id, subject_id)
             allowed = (
                 user is not None
                 and str(user.token_version) == str(claims.get("ver"))

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
 from sse_starlette import ServerSentEvent
 
+from ticaret.console import repository
 from ticaret.console.broker import EventBroker
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.events import event_payload
@@ -58,29 +58,17 @@ async def replay_after(
     An id that is unknown (or another account's) replays nothing: the stream starts from now.
     """
     async with get_sessionmaker()() as session:
-        last_seq = await session.scalar(
-            select(Event.seq).where(Event.id == last_event_id, Event.account_id == account_id)
-        )
+        last_seq = await repository.event_seq(session, account_id, last_event_id)
         if last_seq is None:
             return [], False
-        stmt = select(Event).where(Event.account_id == account_id, Event.seq > last_seq)
-        if stream_filter.type_prefixes:
-            stmt = stmt.where(
-                or_(
-                    *(
-                        Event.type.startswith(p, autoescape=True)
-                        for p in stream_filter.type_prefixes
-                    )
-                )
-            )
-        if stream_filter.provider_session_id is not None:
-            stmt = stmt.where(
-                or_(
-                    Event.provider_session_id == stream_filter.provider_session_id,
-                    Event.data["providerSessionId"].astext == stream_filter.provider_session_id,
-                )
-            )
-        rows = list(await session.scalars(stmt.order_by(Event.seq.desc()).limit(REPLAY_LIMIT + 1)))
+        rows = await repository.newest_events_after(
+            session,
+            account_id,
+            last_seq,
+            type_prefixes=stream_filter.type_prefixes,
+            provider_session_id=stream_filter.provider_session_id,
+            limit=REPLAY_LIMIT + 1,
+        )
     truncated = len(rows) > REPLAY_LIMIT
     return list(reversed(rows[:REPLAY_LIMIT])), truncated
 

@@ -123,6 +123,16 @@ class PageParams(BaseModel):
         except ValueError as exc:
             raise InvalidCursor() from exc
 
+    def after_time_and_id(self) -> tuple[datetime, uuid.UUID] | None:
+        """For lists ordered by a timestamp, then a UUID (newest first)."""
+        if self.cursor is None:
+            return None
+        raw_time, raw_id = decode_cursor(self.cursor, 2)
+        try:
+            return datetime.fromisoformat(raw_time), uuid.UUID(raw_id)
+        except ValueError as exc:
+            raise InvalidCursor() from exc
+
 
 def build_page(
     rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]

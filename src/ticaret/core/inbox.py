@@ -165,7 +165,6 @@ class InboxSource:
         async def process_item(ctx: JobContext, item_id: str) -> str:
             return await self.process(item_id)
 
-        process_item.__qualname__ = process_item.__name__ = job_name
         self.job: Job[[str], str] = job(job_name, max_tries=max_tries, timeout=timeout)(
             process_item
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -17,8 +18,10 @@ from ticaret.models import (
     OperationStatus,
     SessionStatus,
 )
+from ticaret.wa.errors import InvalidLabelIds
 
 Provider = Literal["evolution", "waha", "sandbox"]
+LabelMode = Literal["any", "all"]
 ProviderSessionField = Annotated[
     str | None,
     Field(default=None, max_length=100, description="Session; may also be a query parameter."),
@@ -104,6 +107,29 @@ class Removed(ResponseModel):
 
 
 # Contacts and chats -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelFilter:
+    """`labelId` / `labelIds` of a list query: rows with any (or all) of these labels."""
+
+    ids: list[uuid.UUID]
+    mode: LabelMode
+
+    @classmethod
+    def build(
+        cls, label_id: uuid.UUID | None, label_ids: list[str] | None, mode: LabelMode
+    ) -> LabelFilter | None:
+        ids: list[uuid.UUID] = [label_id] if label_id else []
+        for raw in label_ids or []:
+            for part in raw.split(","):
+                if part.strip():
+                    try:
+                        ids.append(uuid.UUID(part.strip()))
+                    except ValueError as exc:
+                        raise InvalidLabelIds() from exc
+        unique = list(dict.fromkeys(ids))
+        return cls(unique, mode) if unique else None
 
 
 class LabelBrief(ResponseModel):
@@ -229,44 +255,44 @@ class _Action(ApiModel):
 
 
 class SendText(_Action):
-    action: Literal["send_text"]
+    action: Literal[MessageAction.send_text]
     text: str = Field(min_length=1, max_length=65536)
     mentions: list[str] = Field(default_factory=list, max_length=100)
 
 
 class SendMedia(_Action):
-    action: Literal["send_media"]
+    action: Literal[MessageAction.send_media]
     media: MediaSource
     caption: str | None = Field(default=None, max_length=4096)
     quoted_message_id: str | None = Field(default=None, max_length=200)
 
 
 class Reply(_Action):
-    action: Literal["reply"]
+    action: Literal[MessageAction.reply]
     quoted_message_id: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=65536)
     mentions: list[str] = Field(default_factory=list, max_length=100)
 
 
 class React(_Action):
-    action: Literal["react"]
+    action: Literal[MessageAction.react]
     message_id: str = Field(min_length=1, max_length=200)
     emoji: str = Field(max_length=32, description="Empty string removes our reaction.")
 
 
 class Edit(_Action):
-    action: Literal["edit"]
+    action: Literal[MessageAction.edit]
     message_id: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=65536)
 
 
 class Delete(_Action):
-    action: Literal["delete"]
+    action: Literal[MessageAction.delete]
     message_id: str = Field(min_length=1, max_length=200)
 
 
 class Forward(_Action):
-    action: Literal["forward"]
+    action: Literal[MessageAction.forward]
     message_id: str = Field(min_length=1, max_length=200)
     to_remote_jid: str = Field(min_length=3, max_length=128)
 

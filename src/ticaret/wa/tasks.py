@@ -1,4 +1,7 @@
-"""WhatsApp jobs: gateway operations, the sandbox's deliveries, and their sweeper."""
+"""WhatsApp jobs: gateway operations, the sandbox's deliveries, and their sweeper.
+
+(Gateway events are the inbox's job: `wa.inbox`.)
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.db import unit_of_work
 from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.settings import get_settings
-from ticaret.wa import inbox, operations
 from ticaret.wa.errors import UnknownProviderSession
+from ticaret.wa.service import operations, receiver
 
 
 def operation_job_id(operation_id: uuid.UUID | str, attempts: int) -> str:
@@ -29,33 +32,32 @@ def queue_operation(session: AsyncSession, operation_id: uuid.UUID) -> None:
 
 @job("perform_wa_operation", max_tries=3, timeout=240)
 async def perform_wa_operation(ctx: JobContext, operation_id: str) -> str:
-    performed = await operations.perform_operation(uuid.UUID(operation_id))
+    performed = await operations.perform(uuid.UUID(operation_id))
     if performed.retry is not None:
         attempts, delay = performed.retry
         await perform_wa_operation.options(
             job_id=operation_job_id(operation_id, attempts), defer_by=delay
         ).enqueue(operation_id)
-    if performed.follow_ups:
-        scale = get_settings().wa.sandbox_ack_delay_scale
-        for follow_up in performed.follow_ups:
-            wait = follow_up.delay * scale
-            await deliver_sandbox_webhook.options(
-                defer_by=timedelta(seconds=wait) if wait > 0 else None
-            ).enqueue(performed.provider_session_id, follow_up.payload)
+    scale = get_settings().wa.sandbox_ack_delay_scale
+    for follow_up in performed.follow_ups:
+        wait = follow_up.delay * scale
+        await deliver_gateway_follow_up.options(
+            defer_by=timedelta(seconds=wait) if wait > 0 else None
+        ).enqueue(performed.provider_session_id, follow_up.payload)
     return performed.status
 
 
-@job("deliver_sandbox_webhook", max_tries=3, timeout=60)
-async def deliver_sandbox_webhook(
+@job("deliver_gateway_follow_up", max_tries=3, timeout=60)
+async def deliver_gateway_follow_up(
     ctx: JobContext, provider_session_id: str, payload: dict[str, Any]
 ) -> str:
-    """What the sandbox 'gateway' posts to us, fed through the same inbox as real webhooks."""
+    """A webhook a built-in gateway 'posts' to us, fed through the same inbox as real ones."""
     async with unit_of_work() as session:
         try:
-            wa = await inbox.session_by_provider_id(session, provider_session_id)
+            wa = await receiver.session_by_provider_id(session, provider_session_id)
         except UnknownProviderSession:
             return "session gone"
-        result = await inbox.inject(session, wa, payload)
+        result = await receiver.inject(session, wa, payload)
     return "duplicate" if result.duplicate else "stored"
 
 

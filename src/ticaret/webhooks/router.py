@@ -5,12 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from ticaret.core.auth import AccountContext, path_account
 from ticaret.core.db import DbSession
-from ticaret.core.envelope import Envelope, Page, PageParams, ok
+from ticaret.core.deps import Paging
+from ticaret.core.deps import PathAdmin as Admin
+from ticaret.core.envelope import Envelope, Page, ok
 from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
-from ticaret.models import DeliveryStatus, Role
+from ticaret.models import DeliveryStatus
 from ticaret.settings import Settings, get_settings
 from ticaret.webhooks import service
 from ticaret.webhooks.schemas import (
@@ -23,8 +24,6 @@ from ticaret.webhooks.schemas import (
 
 router = APIRouter(prefix="/accounts/{accountId}/webhooks", tags=["Webhooks"])
 
-Admin = Annotated[AccountContext, Depends(path_account(Role.admin))]
-Paging = Annotated[PageParams, Query()]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 WebhookId = Annotated[uuid.UUID, Path(alias="webhookId")]
 DeliveryId = Annotated[uuid.UUID, Path(alias="deliveryId")]

@@ -30,6 +30,7 @@ from ticaret.catalog.schemas import (
 )
 from ticaret.catalog.service import imports as service
 from ticaret.catalog.service.import_run import DELIMITERS, ENCODINGS, ImportSpec, UploadedFile
+from ticaret.core.body_limit import declare_body_limit
 from ticaret.core.db import DbSession
 from ticaret.core.deps import Admin, Viewer
 from ticaret.core.envelope import Envelope, ok
@@ -44,6 +45,13 @@ router = APIRouter(prefix="/products", tags=["Products"])
 AppSettings = Annotated[Settings, Depends(get_settings)]
 ImportId = Annotated[uuid.UUID, PathParam(alias="importId")]
 COPY_BLOCK = 1024 * 1024
+# Multipart framing around the file; the route checks the file's own size exactly, and a JSON
+# body against its own, smaller limit as it reads it.
+_FORM_OVERHEAD = 64 * 1024
+declare_body_limit(
+    "/products/import",
+    lambda s: max(s.catalog.max_import_bytes + _FORM_OVERHEAD, s.catalog.max_json_import_bytes),
+)
 
 _FORM_FIELDS = {
     "file": {"type": "string", "format": "binary", "description": "The .csv or .xlsx file."},

@@ -87,6 +87,14 @@ class MessageRef:
     participant: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A webhook body the gateway posts to our receiver by itself, `delay` seconds later."""
+
+    payload: dict[str, Any]
+    delay: float
+
+
 class WhatsAppGateway(abc.ABC):
     provider: ClassVar[str]
     api_key_header: ClassVar[str]
@@ -193,6 +201,12 @@ class WhatsAppGateway(abc.ABC):
     def sanitize_payload(self, payload: Any) -> Any:
         """The body as it may be stored or returned: gateway credentials removed."""
         return payload
+
+    def follow_ups(self) -> Sequence[FollowUp]:
+        """Webhooks the calls made so far will cause. A real gateway posts them over HTTP on its
+        own; a built-in one (the sandbox) hands them here and the caller queues them into our
+        inbox, so every gateway is used the same way."""
+        return ()
 
     # Shared plumbing ---------------------------------------------------------------------
 

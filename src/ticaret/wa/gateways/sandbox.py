@@ -3,7 +3,7 @@
 A session pairs at once and every send succeeds with a generated WhatsApp-like id. What a
 real gateway would push to our webhook (delivery acks, customer messages) is produced here
 as WAHA-shaped webhook bodies, which the caller feeds through the ordinary inbox pipeline:
-`pending_webhooks` collects the acks a send would cause, and `inbound_message_payload`
+`follow_ups()` returns the acks the sends so far would cause, and `inbound_message_payload`
 builds a customer message to inject.
 """
 
@@ -14,13 +14,13 @@ import secrets
 import time
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ticaret.wa.gateways import waha_events
 from ticaret.wa.gateways._jid import bare_number
 from ticaret.wa.gateways.base import (
     Capability,
+    FollowUp,
     MediaInput,
     MessageRef,
     Pairing,
@@ -59,14 +59,6 @@ SAMPLE_PNG = _sample_png()
 def new_message_id() -> str:
     # WhatsApp Web ids: 3EB0 + 16 upper-case hex characters.
     return "3EB0" + secrets.token_hex(8).upper()
-
-
-@dataclass(frozen=True, slots=True)
-class PendingWebhook:
-    """A body the sandbox 'gateway' would post to our receiver after `delay` seconds."""
-
-    payload: dict[str, Any]
-    delay: float
 
 
 def _envelope(session: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +121,10 @@ class SandboxGateway(WhatsAppGateway):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.pending_webhooks: list[PendingWebhook] = []
+        self._follow_ups: list[FollowUp] = []
+
+    def follow_ups(self) -> Sequence[FollowUp]:
+        return tuple(self._follow_ups)
 
     @property
     def _session(self) -> str:
@@ -190,8 +185,8 @@ class SandboxGateway(WhatsAppGateway):
                 "ack": int(ack),
                 "ackName": ack.name,
             }
-            self.pending_webhooks.append(
-                PendingWebhook(_envelope(self._session, "message.ack", payload), delay)
+            self._follow_ups.append(
+                FollowUp(_envelope(self._session, "message.ack", payload), delay)
             )
 
     async def send_text(

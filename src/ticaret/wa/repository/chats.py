@@ -1,0 +1,137 @@
+"""Chats of a session: lookups, the chat list, and the upserts incoming messages cause."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, literal_column, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.ids import new_id
+from ticaret.models import ChatType, MessageType, WaChat, WaChatLabel, WaMessage
+from ticaret.wa.repository import contains_pattern
+from ticaret.wa.repository.labels import labelled
+from ticaret.wa.schemas import LabelFilter
+
+
+async def chat(session: AsyncSession, session_id: uuid.UUID, remote_jid: str) -> WaChat | None:
+    return await session.scalar(
+        select(WaChat).where(WaChat.session_id == session_id, WaChat.remote_jid == remote_jid)
+    )
+
+
+async def chats_page(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    account_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    q: str | None,
+    unread_only: bool,
+    chat_type: ChatType | None,
+    labels: LabelFilter | None,
+    archived: bool | None,
+) -> list[WaChat]:
+    """Latest activity first; chats without messages last. `labels` are the account's."""
+    # Spelled exactly as in the index `ix_wa_chats_session_activity` so the planner uses it.
+    last: ColumnElement[datetime] = literal_column(
+        "coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)"
+    )
+    stmt = select(WaChat).where(WaChat.session_id == session_id)
+    if q:
+        pattern = contains_pattern(q)
+        stmt = stmt.where(or_(WaChat.name.ilike(pattern), WaChat.remote_jid.ilike(pattern)))
+    if unread_only:
+        stmt = stmt.where(WaChat.unread_count > 0)
+    if chat_type:
+        stmt = stmt.where(WaChat.type == chat_type)
+    if archived is not None:
+        stmt = stmt.where(WaChat.archived.is_(archived))
+    if labels:
+        stmt = stmt.where(labelled(WaChat.id, WaChatLabel, WaChatLabel.chat_id, account_id, labels))
+    if after is not None:
+        stmt = stmt.where(tuple_(last, WaChat.id) < tuple_(literal(after[0]), literal(after[1])))
+    stmt = stmt.order_by(last.desc(), WaChat.id.desc()).limit(limit + 1)
+    return list(await session.scalars(stmt))
+
+
+async def record_chat_seen(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    remote_jid: str,
+    chat_type: ChatType,
+    name: str | None,
+    unread_count: int | None,
+) -> None:
+    """A chat the gateway told us about (chat lists); changes only what it knows."""
+    stmt = insert(WaChat).values(
+        id=new_id(),
+        session_id=session_id,
+        remote_jid=remote_jid,
+        type=chat_type,
+        name=name,
+        unread_count=unread_count or 0,
+        archived=False,
+    )
+    excluded = stmt.excluded
+    new_name = func.coalesce(excluded.name, WaChat.name)
+    unread = excluded.unread_count if unread_count is not None else WaChat.unread_count
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_wa_chats_session_remote_jid",
+            set_={"name": new_name, "unread_count": unread, "updated_at": func.now()},
+            where=or_(WaChat.name.is_distinct_from(new_name), WaChat.unread_count != unread),
+        )
+    )
+
+
+async def record_message_in_chat(
+    session: AsyncSession, message: WaMessage, *, name: str | None, preview: str
+) -> WaChat:
+    """The chat after a new message: created if needed, last message and unread count moved
+    forward only by a newer message (events may arrive out of order)."""
+    visible = message.type != MessageType.reaction
+    at = message.source_timestamp
+    stmt = insert(WaChat).values(
+        id=new_id(),
+        session_id=message.session_id,
+        remote_jid=message.remote_jid,
+        type=message.chat_type,
+        name=name,
+        last_message_at=at if visible else None,
+        last_message_preview=preview if visible else None,
+        last_message_from_me=message.from_me if visible else None,
+        unread_count=1 if visible and not message.from_me else 0,
+        archived=False,
+    )
+    excluded = stmt.excluded
+    newer = or_(WaChat.last_message_at.is_(None), WaChat.last_message_at <= at)
+    set_: dict[str, Any] = {"updated_at": func.now()}
+    if visible:
+        set_.update(
+            last_message_at=case((newer, excluded.last_message_at), else_=WaChat.last_message_at),
+            last_message_preview=case(
+                (newer, excluded.last_message_preview), else_=WaChat.last_message_preview
+            ),
+            last_message_from_me=case(
+                (newer, excluded.last_message_from_me), else_=WaChat.last_message_from_me
+            ),
+            # Our own reply means the customer has been answered.
+            unread_count=(
+                WaChat.unread_count + 1
+                if not message.from_me
+                else case((newer, 0), else_=WaChat.unread_count)
+            ),
+            name=func.coalesce(WaChat.name, excluded.name),
+        )
+    chat_row = await session.scalar(
+        stmt.on_conflict_do_update(constraint="uq_wa_chats_session_remote_jid", set_=set_)
+        .returning(WaChat)
+        .execution_options(populate_existing=True)
+    )
+    assert chat_row is not None
+    return chat_row

@@ -1,0 +1,91 @@
+"""People and groups a session has seen."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.ids import new_id
+from ticaret.models import WaContact
+from ticaret.wa.repository import contains_pattern
+
+
+async def contact(session: AsyncSession, session_id: uuid.UUID, jid: str) -> WaContact | None:
+    """By JID or by LID."""
+    return await session.scalar(
+        select(WaContact).where(
+            WaContact.session_id == session_id, or_(WaContact.jid == jid, WaContact.lid == jid)
+        )
+    )
+
+
+async def contacts_page(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    q: str | None,
+    is_group: bool | None,
+) -> list[WaContact]:
+    stmt = select(WaContact).where(WaContact.session_id == session_id)
+    if q:
+        pattern = contains_pattern(q)
+        stmt = stmt.where(
+            or_(
+                WaContact.name.ilike(pattern),
+                WaContact.push_name.ilike(pattern),
+                WaContact.phone.ilike(pattern),
+                WaContact.jid.ilike(pattern),
+            )
+        )
+    if is_group is not None:
+        stmt = stmt.where(WaContact.is_group.is_(is_group))
+    if after is not None:
+        stmt = stmt.where(WaContact.id < after)
+    return list(await session.scalars(stmt.order_by(WaContact.id.desc()).limit(limit + 1)))
+
+
+async def record_contact(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    jid: str,
+    *,
+    lid: str | None,
+    phone: str | None,
+    name: str | None,
+    push_name: str | None,
+    is_group: bool,
+    picture: str | None,
+) -> None:
+    """Create the contact or fill in what we learned; known values are not blanked."""
+    stmt = insert(WaContact).values(
+        id=new_id(),
+        session_id=session_id,
+        jid=jid,
+        lid=lid,
+        phone=phone,
+        name=name,
+        push_name=push_name,
+        is_group=is_group,
+        profile_pic_url=picture,
+    )
+    excluded = stmt.excluded
+    changes = {
+        "lid": func.coalesce(excluded.lid, WaContact.lid),
+        "phone": func.coalesce(excluded.phone, WaContact.phone),
+        "name": func.coalesce(excluded.name, WaContact.name),
+        "push_name": func.coalesce(excluded.push_name, WaContact.push_name),
+        "profile_pic_url": func.coalesce(excluded.profile_pic_url, WaContact.profile_pic_url),
+    }
+    differs = or_(*(getattr(WaContact, k).is_distinct_from(v) for k, v in changes.items()))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_wa_contacts_session_jid",
+            set_={**changes, "updated_at": func.now()},
+            where=differs,
+        )
+    )

@@ -1,0 +1,224 @@
+"""Messages of a session: reads, the timeline, and the idempotent writes events cause.
+
+Writes only change what differs (acks only move forward, edits and deletes only apply when
+they change something), so the same event applied twice changes nothing and returns nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.models import Ack, MessageType, WaMessage, WaMessageLabel
+from ticaret.wa.repository.labels import labelled
+from ticaret.wa.schemas import LabelFilter
+
+RECEIPT_FIELDS = {
+    Ack.SERVER: "serverAt",
+    Ack.DEVICE: "deliveredAt",
+    Ack.READ: "readAt",
+    Ack.PLAYED: "playedAt",
+}
+
+
+async def message(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    remote_jid: str,
+    message_id: str,
+    *,
+    lock: bool = False,
+) -> WaMessage | None:
+    stmt = select(WaMessage).where(
+        WaMessage.session_id == session_id,
+        WaMessage.remote_jid == remote_jid,
+        WaMessage.message_id == message_id,
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def message_by_pk(
+    session: AsyncSession, message_pk: uuid.UUID, *, lock: bool = False
+) -> WaMessage | None:
+    """For jobs, by primary key."""
+    return await session.get(WaMessage, message_pk, with_for_update=lock)
+
+
+async def messages_page(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    account_id: uuid.UUID,
+    remote_jid: str,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    q: str | None,
+    message_type: MessageType | None,
+    labels: LabelFilter | None,
+) -> list[WaMessage]:
+    """One chat's timeline, newest first. `labels` are the account's."""
+    stmt = select(WaMessage).where(
+        WaMessage.session_id == session_id, WaMessage.remote_jid == remote_jid
+    )
+    if q:
+        stmt = stmt.where(WaMessage.search.op("@@")(func.websearch_to_tsquery("simple", q)))
+    if message_type:
+        stmt = stmt.where(WaMessage.type == message_type)
+    if labels:
+        stmt = stmt.where(
+            labelled(WaMessage.id, WaMessageLabel, WaMessageLabel.message_id, account_id, labels)
+        )
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(WaMessage.source_timestamp, WaMessage.id)
+            < tuple_(literal(after[0]), literal(after[1]))
+        )
+    stmt = stmt.order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
+    return list(await session.scalars(stmt.limit(limit + 1)))
+
+
+async def inbound_to_mark_read(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    remote_jid: str,
+    *,
+    message_ids: Sequence[str] | None,
+    newest: int,
+) -> list[WaMessage]:
+    """The customer's messages named, or the newest `newest` of them."""
+    stmt = select(WaMessage).where(
+        WaMessage.session_id == session_id,
+        WaMessage.remote_jid == remote_jid,
+        WaMessage.from_me.is_(False),
+        WaMessage.type != MessageType.reaction,
+    )
+    if message_ids:
+        stmt = stmt.where(WaMessage.message_id.in_(message_ids))
+    else:
+        stmt = stmt.order_by(WaMessage.source_timestamp.desc()).limit(newest)
+    return list(await session.scalars(stmt))
+
+
+async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMessage | None:
+    """The new row, or None when the message (session, chat, key id) is known already."""
+    return await session.scalar(
+        insert(WaMessage)
+        .values(**values)
+        .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
+        .returning(WaMessage)
+    )
+
+
+async def record_ack(
+    session: AsyncSession, session_id: uuid.UUID, message_ids: Sequence[str], ack: int
+) -> list[WaMessage]:
+    """Messages whose status or receipts this ack changed.
+
+    By key id alone: the chat may be named by its LID in one event, its phone in another. The
+    status only moves forward (an error only lands on a message not yet on the server), but each
+    receipt time is recorded once even when acks arrive out of order.
+    """
+    if not message_ids:
+        return []
+    forward = WaMessage.status < ack if ack >= 0 else WaMessage.status <= 0
+    field_name = RECEIPT_FIELDS.get(Ack(ack)) if ack in Ack._value2member_map_ else None
+    changed: Any = forward
+    receipt: Any = WaMessage.receipt
+    if field_name:
+        missing = ~WaMessage.receipt.has_key(field_name)
+        stamp = func.jsonb_build_object(field_name, datetime.now(UTC).isoformat())
+        receipt = case((missing, WaMessage.receipt.op("||")(stamp)), else_=WaMessage.receipt)
+        changed = or_(forward, missing)
+    rows = await session.scalars(
+        update(WaMessage)
+        .where(
+            WaMessage.session_id == session_id,
+            WaMessage.message_id.in_(list(message_ids)),
+            changed,
+        )
+        .values(
+            status=case((forward, ack), else_=WaMessage.status),
+            receipt=receipt,
+            version=WaMessage.version + 1,
+        )
+        .returning(WaMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def record_edit(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    message_id: str,
+    new_text: str | None,
+    edited_at: datetime,
+) -> list[WaMessage]:
+    rows = await session.scalars(
+        update(WaMessage)
+        .where(
+            WaMessage.session_id == session_id,
+            WaMessage.message_id == message_id,
+            WaMessage.text.is_distinct_from(new_text),
+        )
+        .values(text=new_text, edited=True, edited_at=edited_at, version=WaMessage.version + 1)
+        .returning(WaMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def record_deletion(
+    session: AsyncSession, session_id: uuid.UUID, message_id: str, *, for_everyone: bool
+) -> list[WaMessage]:
+    column = WaMessage.deleted_for_everyone if for_everyone else WaMessage.deleted_for_me
+    rows = await session.scalars(
+        update(WaMessage)
+        .where(
+            WaMessage.session_id == session_id,
+            WaMessage.message_id == message_id,
+            column.is_(False),
+        )
+        .values({column.key: True, "version": WaMessage.version + 1})
+        .returning(WaMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def record_reaction_message(session: AsyncSession, values: dict[str, Any]) -> None:
+    """The reaction as a timeline row; a changed emoji from the same sender replaces it."""
+    stmt = insert(WaMessage).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_wa_messages_session_chat_message",
+            set_={"emoji": stmt.excluded.emoji, "version": WaMessage.version + 1},
+            where=WaMessage.emoji.is_distinct_from(stmt.excluded.emoji),
+        )
+    )
+
+
+async def other_row_with_id(
+    session: AsyncSession, message: WaMessage, message_id: str
+) -> WaMessage | None:
+    """Another row of the same chat under `message_id` (the gateway's echo of our send)."""
+    return await session.scalar(
+        select(WaMessage).where(
+            WaMessage.session_id == message.session_id,
+            WaMessage.remote_jid == message.remote_jid,
+            WaMessage.message_id == message_id,
+            WaMessage.id != message.id,
+        )
+    )
+
+
+async def delete_row(session: AsyncSession, message_pk: uuid.UUID) -> None:
+    await session.execute(delete(WaMessage).where(WaMessage.id == message_pk))

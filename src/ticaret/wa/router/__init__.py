@@ -1,0 +1,24 @@
+"""The WhatsApp domain's HTTP surface: one router, one module per area.
+
+`sessions` (`/accounts/{accountId}/wa-sessions`), `chats`, `contacts`, `messages` (the
+timeline, message actions, media), `labels`, `operations` and `receiver` (gateway webhooks
+and the sandbox injector).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ticaret.wa.router import (
+    chats,
+    contacts,
+    labels,
+    messages,
+    operations,
+    receiver,
+    sessions,
+)
+
+router = APIRouter()
+for area in (sessions, chats, contacts, messages, labels, operations, receiver):
+    router.include_router(area.router)

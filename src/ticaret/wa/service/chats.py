@@ -1,0 +1,107 @@
+"""Chats of a session: the list, one chat, and marking a chat read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.models import ChatType, MessageAction, WaChat
+from ticaret.wa.errors import ChatNotFound, MessageNotFound
+from ticaret.wa.events import CHAT_UPDATED
+from ticaret.wa.repository import chats as repository
+from ticaret.wa.repository import labels as label_repository
+from ticaret.wa.repository import messages as message_repository
+from ticaret.wa.schemas import ChatOut, LabelFilter, MarkRead, ReadResult
+from ticaret.wa.service import actions
+from ticaret.wa.service.access import WaContext, emit_to_session
+from ticaret.wa.service.views import chat_data, chat_out, operation_out
+from ticaret.wa.tasks import queue_operation
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def chat_row(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
+    chat = await repository.chat(session, wa_ctx.wa.id, remote_jid)
+    if chat is None:
+        raise ChatNotFound()
+    return chat
+
+
+async def _out(session: AsyncSession, wa_ctx: WaContext, chat: WaChat) -> ChatOut:
+    labels = await label_repository.labels_of_chats(session, wa_ctx.account_id, [chat.id])
+    return chat_out(chat, wa_ctx.wa.provider_session_id, labels.get(chat.id, []))
+
+
+async def get_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> ChatOut:
+    return await _out(session, wa_ctx, await chat_row(session, wa_ctx, remote_jid))
+
+
+async def list_chats(
+    session: AsyncSession,
+    wa_ctx: WaContext,
+    page: PageParams,
+    *,
+    q: str | None,
+    unread_only: bool,
+    chat_type: ChatType | None,
+    labels: LabelFilter | None,
+    archived: bool | None,
+) -> Page[ChatOut]:
+    rows = await repository.chats_page(
+        session,
+        wa_ctx.wa.id,
+        wa_ctx.account_id,
+        after=page.after_time_and_id(),
+        limit=page.limit,
+        q=q,
+        unread_only=unread_only,
+        chat_type=chat_type,
+        labels=labels,
+        archived=archived,
+    )
+    kept, cursor, more = build_page(rows, page.limit, lambda c: [c.last_message_at or EPOCH, c.id])
+    by_chat = await label_repository.labels_of_chats(
+        session, wa_ctx.account_id, [c.id for c in kept]
+    )
+    psid = wa_ctx.wa.provider_session_id
+    return Page[ChatOut](
+        rows=[chat_out(c, psid, by_chat.get(c.id, [])) for c in kept],
+        next_cursor=cursor,
+        has_more=more,
+    )
+
+
+async def mark_read(
+    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, body: MarkRead
+) -> ReadResult:
+    """Unread goes to zero here; the gateway is told by a `read` operation."""
+    chat = await chat_row(session, wa_ctx, remote_jid)
+    messages = await message_repository.inbound_to_mark_read(
+        session,
+        wa_ctx.wa.id,
+        remote_jid,
+        message_ids=body.message_ids,
+        # The newest unread ones; marking the latest marks the chat read on WhatsApp.
+        newest=max(chat.unread_count, 1),
+    )
+    if body.message_ids and len(messages) != len(set(body.message_ids)):
+        raise MessageNotFound("Some of messageIds are not in this chat.")
+    chat.unread_count = 0
+    operation = None
+    if messages:
+        unit = actions.unit_for(MessageAction.read)
+        meta = actions.RequestMeta(None, None)
+        build = actions.Builder(session, wa_ctx, remote_jid, {"remoteJid": remote_jid}, meta)
+        _, operation = await actions.store(session, unit, build, messages)
+        queue_operation(session, operation.id)
+    await session.flush()
+    psid = wa_ctx.wa.provider_session_id
+    await emit_to_session(
+        session, wa_ctx.wa, CHAT_UPDATED, chat_data(chat, psid), actor=wa_ctx.ctx.actor
+    )
+    return ReadResult(
+        chat=await _out(session, wa_ctx, chat),
+        operation=operation_out(operation) if operation is not None else None,
+    )

@@ -1,0 +1,359 @@
+"""Apply normalized gateway events to contacts, chats and messages.
+
+Every write is idempotent: messages are inserted with ON CONFLICT DO NOTHING on their
+(session, chat, key id), acks only move forward, edits and deletes only apply when they
+change something. Counters (unread) move only when a message row is really inserted, so the
+same event processed twice changes nothing and emits nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.events import Actor, D, EventType
+from ticaret.core.http import get_http_client
+from ticaret.core.ids import new_id
+from ticaret.core.inbox import Outcome
+from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaSession
+from ticaret.wa.events import (
+    CHAT_UPDATED,
+    MESSAGE_DELETED,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    MESSAGE_UPDATED,
+)
+from ticaret.wa.gateways import GatewayConfig, WhatsAppGateway, gateway_for
+from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
+from ticaret.wa.gateways.normalized import (
+    ChatLabelChanged,
+    ChatUpserted,
+    ContactUpserted,
+    GatewayEvent,
+    MalformedEvent,
+    MessageAck,
+    MessageDeletedForMe,
+    MessageEdited,
+    MessageRevoked,
+    MessageUpserted,
+    NormalizedMessage,
+    QrUpdated,
+    ReactionReceived,
+    SessionStatusChanged,
+    UnknownEvent,
+)
+from ticaret.wa.repository import chats as chat_repository
+from ticaret.wa.repository import contacts as contact_repository
+from ticaret.wa.repository import messages as message_repository
+from ticaret.wa.repository import sessions as session_repository
+from ticaret.wa.service.access import emit_to_session
+from ticaret.wa.service.sessions import apply_status
+from ticaret.wa.service.views import chat_data, message_data, message_deleted, preview_of
+
+logger = logging.getLogger("ticaret.wa.ingest")
+
+
+@dataclass
+class Applied:
+    """What one gateway call's events did: applied, skipped as unused, or malformed."""
+
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.malformed:
+            return Outcome.failed("; ".join(self.malformed))
+        if self.applied or not self.skipped:
+            return Outcome.processed()
+        return Outcome.ignored("; ".join(self.skipped))
+
+
+class Ingest:
+    """One inbox event's worth of changes, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, wa: WaSession) -> None:
+        self.session = session
+        self.wa = wa
+        self.actor = Actor.system()
+        self._accounts: list[uuid.UUID] | None = None
+
+    async def _emit(self, type: EventType[D], data: D) -> None:
+        if self._accounts is None:
+            self._accounts = await session_repository.account_ids(self.session, self.wa)
+        await emit_to_session(
+            self.session, self.wa, type, data, actor=self.actor, accounts=self._accounts
+        )
+
+    async def apply(self, events: Sequence[GatewayEvent]) -> Applied:
+        outcome = Applied()
+        for event in events:
+            # No event name at all means the body is not a webhook of this gateway: malformed.
+            if isinstance(event, MalformedEvent) or (
+                isinstance(event, UnknownEvent) and event.event_type is None
+            ):
+                outcome.malformed.append(f"{event.event_type}: {event.reason}")
+            elif isinstance(event, UnknownEvent):
+                outcome.skipped.append(f"{event.event_type}: {event.reason}")
+            elif isinstance(event, ChatLabelChanged):
+                # Gateway (WhatsApp Business) labels are not our account labels.
+                outcome.skipped.append("chat label change: gateway labels are not synced")
+            else:
+                await self._apply_one(event)
+                outcome.applied += 1
+        return outcome
+
+    async def _apply_one(self, event: GatewayEvent) -> None:
+        if isinstance(event, MessageUpserted):
+            await self.message(event.message)
+        elif isinstance(event, MessageAck):
+            await self.ack(event)
+        elif isinstance(event, MessageEdited):
+            await self.edited(event)
+        elif isinstance(event, MessageRevoked):
+            await self.deleted(event.message_id, for_everyone=event.for_everyone)
+        elif isinstance(event, MessageDeletedForMe):
+            await self.deleted(event.message_id, for_everyone=False)
+        elif isinstance(event, ReactionReceived):
+            await self.reaction(event)
+        elif isinstance(event, SessionStatusChanged):
+            await apply_status(self.session, self.wa, event.state, self.actor)
+        elif isinstance(event, QrUpdated):
+            self.wa.pairing = {
+                "qr": event.qr,
+                "qrImage": event.qr_image,
+                "pairingCode": event.pairing_code,
+                "at": datetime.now(UTC).isoformat(),
+            }
+        elif isinstance(event, ContactUpserted):
+            await self.contact(
+                event.jid,
+                name=event.name,
+                push_name=event.push_name,
+                phone=event.phone,
+                lid=event.lid,
+                is_group_contact=event.is_group,
+                picture=event.profile_pic_url,
+            )
+        elif isinstance(event, ChatUpserted):
+            await self.chat_seen(event)
+
+    # Contacts and chats ---------------------------------------------------------------------
+
+    async def contact(
+        self,
+        jid: str,
+        *,
+        name: str | None = None,
+        push_name: str | None = None,
+        phone: str | None = None,
+        lid: str | None = None,
+        is_group_contact: bool = False,
+        picture: str | None = None,
+    ) -> None:
+        await contact_repository.record_contact(
+            self.session,
+            self.wa.id,
+            jid,
+            lid=lid or (jid if is_lid(jid) else None),
+            phone=phone or phone_of(jid),
+            name=name,
+            push_name=push_name,
+            is_group=is_group_contact or is_group(jid),
+            picture=picture,
+        )
+
+    async def chat_seen(self, event: ChatUpserted) -> None:
+        await chat_repository.record_chat_seen(
+            self.session,
+            self.wa.id,
+            event.chat_id,
+            event.chat_type,
+            event.name,
+            event.unread_count,
+        )
+
+    # Messages -------------------------------------------------------------------------------
+
+    async def message(self, m: NormalizedMessage) -> None:
+        if m.type == MessageType.reaction:
+            return
+        resolved = m.sender_alt_jid or m.sender_jid
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "session_id": self.wa.id,
+            "remote_jid": m.chat_id,
+            "message_id": m.message_id,
+            "provider_message_id": m.provider_message_id,
+            "from_me": m.from_me,
+            "participant": m.participant,
+            "sender_jid": m.sender_jid,
+            "sender_jid_resolved": resolved,
+            "sender_phone": m.sender_phone,
+            "sender_name": None if m.from_me else m.push_name,
+            "push_name": m.push_name,
+            "chat_type": m.chat_type,
+            "type": m.type,
+            "text": m.text,
+            "mentions": list(m.mentions),
+            "quoted_message": (
+                {
+                    "messageId": m.quoted.message_id,
+                    "participant": m.quoted.participant,
+                    "text": m.quoted.text,
+                }
+                if m.quoted
+                else None
+            ),
+            "has_media": m.has_media,
+            "mimetype": m.mimetype,
+            "media": dict(m.media) if m.has_media else None,
+            "location": (
+                {
+                    "latitude": m.location.latitude,
+                    "longitude": m.location.longitude,
+                    "name": m.location.name,
+                    "address": m.location.address,
+                }
+                if m.location
+                else None
+            ),
+            "contacts": list(m.contacts) or None,
+            "reactions": {},
+            "status": m.ack if m.ack is not None else (int(Ack.DEVICE) if not m.from_me else 0),
+            "receipt": {},
+            "is_forwarded": m.is_forwarded,
+            "origin": {"source": m.origin or "gateway"} if m.from_me else None,
+            "source_timestamp": m.timestamp or datetime.now(UTC),
+            "version": 1,
+        }
+        inserted = await message_repository.insert_message(self.session, values)
+        if inserted is None:
+            # Known already (a redelivery, or the echo of our own send): only a newer ack.
+            if m.ack is not None:
+                await self._acked((m.message_id,), m.ack)
+            return
+        if not m.from_me and m.chat_type == ChatType.individual and m.sender_jid:
+            await self.contact(
+                m.sender_jid,
+                push_name=m.push_name,
+                phone=m.sender_phone,
+                lid=m.sender_jid if is_lid(m.sender_jid) else None,
+            )
+        elif m.participant and not m.from_me:
+            await self.contact(m.participant, push_name=m.push_name, phone=m.sender_phone)
+        if m.chat_type == ChatType.group:
+            await self.contact(m.chat_id, is_group_contact=True)
+        chat_name = m.push_name if m.chat_type == ChatType.individual and not m.from_me else None
+        chat = await chat_repository.record_message_in_chat(
+            self.session,
+            inserted,
+            name=chat_name,
+            preview=preview_of(inserted.type, inserted.text),
+        )
+        if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
+            chat.alt_jid = m.chat_alt_jid
+        kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
+        await self._emit(kind, message_data(inserted, self.wa.provider_session_id))
+        await self._emit(CHAT_UPDATED, chat_data(chat, self.wa.provider_session_id))
+
+    async def _acked(self, message_ids: Sequence[str], ack: int) -> None:
+        changed = await message_repository.record_ack(self.session, self.wa.id, message_ids, ack)
+        for message in changed:
+            await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
+
+    async def ack(self, event: MessageAck) -> None:
+        await self._acked(event.message_ids, event.ack)
+
+    async def edited(self, event: MessageEdited) -> None:
+        changed = await message_repository.record_edit(
+            self.session,
+            self.wa.id,
+            event.message_id,
+            event.new_text,
+            event.edited_at or datetime.now(UTC),
+        )
+        for message in changed:
+            await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
+
+    async def deleted(self, message_id: str, *, for_everyone: bool) -> None:
+        changed = await message_repository.record_deletion(
+            self.session, self.wa.id, message_id, for_everyone=for_everyone
+        )
+        scope: Literal["everyone", "me"] = "everyone" if for_everyone else "me"
+        for message in changed:
+            await self._emit(
+                MESSAGE_DELETED, message_deleted(message, self.wa.provider_session_id, scope)
+            )
+
+    async def reaction(self, event: ReactionReceived) -> None:
+        sender = event.sender_alt_jid or event.sender_jid or ("me" if event.from_me else "unknown")
+        reaction_id = event.reaction_message_id or f"reaction:{event.target_message_id}:{sender}"
+        at = event.timestamp or datetime.now(UTC)
+        # The reaction itself is a message row (type reaction) so it shows in the timeline.
+        await message_repository.record_reaction_message(
+            self.session,
+            {
+                "id": new_id(),
+                "session_id": self.wa.id,
+                "remote_jid": event.chat_id,
+                "message_id": reaction_id,
+                "from_me": event.from_me,
+                "sender_jid": event.sender_jid,
+                "sender_jid_resolved": sender,
+                "sender_phone": phone_of(event.sender_alt_jid or event.sender_jid),
+                "chat_type": ChatType.group if is_group(event.chat_id) else ChatType.individual,
+                "type": MessageType.reaction,
+                "emoji": event.emoji or None,
+                "reaction_target": event.target_message_id,
+                "mentions": [],
+                "reactions": {},
+                "receipt": {},
+                "status": int(Ack.DEVICE),
+                "source_timestamp": at,
+                "version": 1,
+            },
+        )
+        target = await message_repository.message(
+            self.session, self.wa.id, event.chat_id, event.target_message_id, lock=True
+        )
+        if target is None:
+            return
+        reactions = dict(target.reactions)
+        if event.emoji:
+            reactions[sender] = event.emoji
+        else:
+            reactions.pop(sender, None)
+        if reactions == target.reactions:
+            return
+        target.reactions = reactions
+        await self.session.flush()
+        await self._emit(MESSAGE_UPDATED, message_data(target, self.wa.provider_session_id))
+
+
+def _parser(provider: str) -> WhatsAppGateway:
+    # Parsing needs no credentials; a config with none keeps secrets out of this path.
+    config = GatewayConfig(
+        base_url="http://parser.invalid",
+        api_key=None,
+        instance="",
+        webhook_url="",
+        webhook_secret="",
+    )
+    return gateway_for(provider, get_http_client(), config)
+
+
+async def apply_gateway_event(session: AsyncSession, item: InboxItem) -> Outcome:
+    """The inbox handler of source "wa": one stored gateway call, applied in one transaction."""
+    wa = await session_repository.session_by_id(session, uuid.UUID(item.scope))
+    if wa is None or wa.deleted_at is not None:
+        return Outcome.ignored("session deleted")
+    events = _parser(wa.provider).parse_webhook(item.payload)
+    return (await Ingest(session, wa).apply(events)).outcome

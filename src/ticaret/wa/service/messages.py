@@ -1,0 +1,116 @@
+"""Messages of a chat: the timeline, one message, asking for an action, and media."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.models import MessageType, WaMessage
+from ticaret.wa.errors import (
+    GatewayUnreachable,
+    MediaNotFound,
+    MessageNotFound,
+    UnsupportedByProvider,
+)
+from ticaret.wa.gateways import GatewayError, GatewayNotFound, MediaStream
+from ticaret.wa.gateways.factory import session_gateway
+from ticaret.wa.repository import labels as label_repository
+from ticaret.wa.repository import messages as repository
+from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter, MessageOut
+from ticaret.wa.service import actions
+from ticaret.wa.service.access import WaContext
+from ticaret.wa.service.chats import chat_row
+from ticaret.wa.service.views import message_out, operation_out
+from ticaret.wa.tasks import queue_operation
+
+
+async def get_message(
+    session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
+) -> WaMessage:
+    message = await repository.message(session, wa_ctx.wa.id, remote_jid, message_id)
+    if message is None:
+        raise MessageNotFound()
+    return message
+
+
+async def list_messages(
+    session: AsyncSession,
+    wa_ctx: WaContext,
+    remote_jid: str,
+    page: PageParams,
+    *,
+    q: str | None,
+    message_type: MessageType | None,
+    labels: LabelFilter | None,
+) -> Page[MessageOut]:
+    await chat_row(session, wa_ctx, remote_jid)
+    rows = await repository.messages_page(
+        session,
+        wa_ctx.wa.id,
+        wa_ctx.account_id,
+        remote_jid,
+        after=page.after_time_and_id(),
+        limit=page.limit,
+        q=q,
+        message_type=message_type,
+        labels=labels,
+    )
+    kept, cursor, more = build_page(rows, page.limit, lambda m: [m.source_timestamp, m.id])
+    by_message = await label_repository.labels_of_messages(
+        session, wa_ctx.account_id, [m.id for m in kept]
+    )
+    psid = wa_ctx.wa.provider_session_id
+    return Page[MessageOut](
+        rows=[message_out(m, psid, by_message.get(m.id, [])) for m in kept],
+        next_cursor=cursor,
+        has_more=more,
+    )
+
+
+async def request_action(
+    session: AsyncSession,
+    wa_ctx: WaContext,
+    remote_jid: str,
+    body: ActionRequest,
+    meta: actions.RequestMeta,
+) -> ActionResult:
+    """Store what the action will do (the pending message, its operation); a job does it."""
+    remote_jid = actions.normalize_jid(remote_jid)
+    unit = actions.unit_for(body.action)
+    if unit.needs is not None and unit.needs not in session_gateway(wa_ctx.wa).capabilities:
+        raise UnsupportedByProvider(
+            f"The {wa_ctx.wa.provider} gateway cannot {unit.action.replace('_', ' ')} messages."
+        )
+    request = body.model_dump(mode="json", by_alias=True, exclude={"provider_session_id"})
+    build = actions.Builder(session, wa_ctx, remote_jid, {**request, "remoteJid": remote_jid}, meta)
+    message, operation = await actions.store(session, unit, build, body)
+    queue_operation(session, operation.id)
+    return ActionResult(
+        message=message_out(message, wa_ctx.wa.provider_session_id) if message else None,
+        operation=operation_out(operation),
+    )
+
+
+async def open_media(
+    session: AsyncSession,
+    wa_ctx: WaContext,
+    remote_jid: str,
+    message_id: str,
+    range_header: str | None,
+) -> tuple[WaMessage, MediaStream]:
+    message = await get_message(session, wa_ctx, remote_jid, message_id)
+    if not message.has_media or message.deleted_for_everyone:
+        raise MediaNotFound()
+    gateway = session_gateway(wa_ctx.wa)
+    try:
+        stream = await gateway.open_media(
+            remote_jid,
+            message.provider_message_id or message.message_id,
+            message.media or {},
+            range_header,
+        )
+    except GatewayNotFound:
+        raise MediaNotFound("The gateway no longer has this file.") from None
+    except GatewayError as exc:
+        raise GatewayUnreachable(f"The gateway could not serve the file: {exc.message}") from None
+    return message, stream

@@ -1,0 +1,126 @@
+"""Gateway webhooks in: verified here, then stored in the inbox (`wa.inbox.GATEWAY_EVENTS`).
+
+Nothing here interprets the event beyond its dedup key: the inbox's job does
+(`service.ingest.apply_gateway_event`), so the receiver answers fast and a parser bug never
+loses a webhook. The sandbox's "gateway" posts through the same path (`inject`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.auth import AccountContext
+from ticaret.core.inbox import Inbound, body_digest, decode_json
+from ticaret.models import WaSession
+from ticaret.settings import get_settings
+from ticaret.wa.errors import (
+    EmptyMessage,
+    InvalidSignature,
+    NotASandboxSession,
+    SandboxRouteOff,
+    UnknownProviderSession,
+)
+from ticaret.wa.gateways import WhatsAppGateway
+from ticaret.wa.gateways.factory import session_gateway
+from ticaret.wa.gateways.sandbox import inbound_message_payload
+from ticaret.wa.inbox import GATEWAY_EVENTS
+from ticaret.wa.repository import sessions as session_repository
+from ticaret.wa.schemas import ReceiverResult, SandboxInbound, SandboxInboundResult
+from ticaret.wa.service.access import resolve_wa
+
+logger = logging.getLogger("ticaret.wa.receiver")
+
+
+async def session_by_provider_id(session: AsyncSession, provider_session_id: str) -> WaSession:
+    wa = await session_repository.live_session_by_provider_id(session, provider_session_id)
+    if wa is None:
+        raise UnknownProviderSession()
+    return wa
+
+
+def _event_type(payload: Any) -> str | None:
+    if isinstance(payload, dict):
+        event = payload.get("event")
+        if isinstance(event, str):
+            return event
+    return None
+
+
+async def store_event(
+    session: AsyncSession,
+    wa: WaSession,
+    gateway: WhatsAppGateway,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+) -> ReceiverResult:
+    # A gateway's event ids are unique per session only: the session is the inbox scope.
+    scope = str(wa.id)
+    decoded = decode_json(raw_body)
+    if not decoded.usable:
+        stored = await GATEWAY_EVENTS.store_unreadable(
+            session, raw_body, decoded, headers=headers, scope=scope
+        )
+        return ReceiverResult(received=True, duplicate=stored.duplicate, event_id=stored.id)
+    payload = decoded.payload
+    try:
+        key = gateway.webhook_event_key(payload, raw_body)
+        kept = gateway.sanitize_payload(payload)
+    except Exception:  # an adapter bug must not lose the webhook
+        logger.exception("webhook_event_key failed for %s", wa.provider_session_id)
+        key, kept = body_digest(raw_body), payload
+    [stored] = await GATEWAY_EVENTS.store(
+        session, [Inbound(key, kept, _event_type(payload))], headers=headers, scope=scope
+    )
+    return ReceiverResult(received=True, duplicate=stored.duplicate, event_id=stored.id)
+
+
+async def receive(
+    session: AsyncSession, provider_session_id: str, raw_body: bytes, headers: Mapping[str, str]
+) -> ReceiverResult:
+    wa = await session_by_provider_id(session, provider_session_id)
+    gateway = session_gateway(wa)
+    if not gateway.verify_webhook(headers, raw_body, gateway.config.webhook_secret):
+        raise InvalidSignature()
+    return await store_event(session, wa, gateway, raw_body, headers)
+
+
+async def inject(session: AsyncSession, wa: WaSession, payload: dict[str, Any]) -> ReceiverResult:
+    """Feed a body the sandbox gateway 'sent' into the inbox, as if it came over HTTP."""
+    gateway = session_gateway(wa)
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return await store_event(session, wa, gateway, body, {"content-type": "application/json"})
+
+
+async def sandbox_inbound(
+    session: AsyncSession, ctx: AccountContext, provider_session_id: str, body: SandboxInbound
+) -> SandboxInboundResult:
+    """A customer's message on a sandbox session, through the same inbox as real webhooks."""
+    if not get_settings().wa_sandbox_enabled:
+        raise SandboxRouteOff()
+    wa_ctx = await resolve_wa(session, ctx, provider_session_id)
+    if wa_ctx.wa.provider != "sandbox":
+        raise NotASandboxSession()
+    if not body.text and not body.with_media:
+        raise EmptyMessage()
+    payload = inbound_message_payload(
+        wa_ctx.wa.provider_session_id,
+        from_phone_or_jid=body.from_,
+        text=body.text,
+        push_name=body.push_name,
+        with_media=body.with_media,
+        reply_to=body.reply_to,
+        message_id=body.message_id,
+    )
+    result = await inject(session, wa_ctx.wa, payload)
+    message = payload["payload"]
+    return SandboxInboundResult(
+        event_id=result.event_id,
+        duplicate=result.duplicate,
+        remote_jid=message["from"],
+        message_id=message["id"].rsplit("_", 1)[1],
+    )

@@ -1,0 +1,105 @@
+"""Rows to response and event shapes: what a row lacks (its session's public id, the account's
+labels) is added here; everything else is read from the row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from ticaret.core.envelope import from_row
+from ticaret.models import WaChat, WaContact, WaLabel, WaMessage, WaMessageOperation
+from ticaret.wa.events import MessageDeleted
+from ticaret.wa.schemas import (
+    ChatData,
+    ChatOut,
+    ContactOut,
+    LabelBrief,
+    LabelOut,
+    MessageData,
+    MessageOut,
+    OperationOut,
+)
+
+PREVIEW_LENGTH = 200
+_PLACEHOLDERS = {
+    "image": "[image]",
+    "video": "[video]",
+    "audio": "[audio]",
+    "voice": "[voice message]",
+    "document": "[document]",
+    "sticker": "[sticker]",
+    "location": "[location]",
+    "contacts": "[contact card]",
+    "poll": "[poll]",
+}
+
+
+def preview_of(message_type: str, text: str | None) -> str:
+    if text:
+        return text[:PREVIEW_LENGTH]
+    return _PLACEHOLDERS.get(message_type, f"[{message_type}]")
+
+
+def _briefs(labels: Sequence[WaLabel]) -> list[LabelBrief]:
+    return [LabelBrief.model_validate(label) for label in labels]
+
+
+def _shown_text(message: WaMessage) -> str | None:
+    return None if message.deleted_for_everyone else message.text
+
+
+def message_out(
+    message: WaMessage, provider_session_id: str, labels: Sequence[WaLabel] = ()
+) -> MessageOut:
+    return from_row(
+        MessageOut,
+        message,
+        provider_session_id=provider_session_id,
+        text=_shown_text(message),
+        mime_type=message.mimetype,
+        labels=_briefs(labels),
+    )
+
+
+def message_data(message: WaMessage, provider_session_id: str) -> MessageData:
+    """Event payload: the message as the API shows it, without account-specific labels."""
+    return from_row(
+        MessageData,
+        message,
+        provider_session_id=provider_session_id,
+        text=_shown_text(message),
+        mime_type=message.mimetype,
+    )
+
+
+def message_deleted(
+    message: WaMessage, provider_session_id: str, scope: Literal["everyone", "me"]
+) -> MessageDeleted:
+    return from_row(
+        MessageDeleted,
+        message,
+        provider_session_id=provider_session_id,
+        text=_shown_text(message),
+        mime_type=message.mimetype,
+        scope=scope,
+    )
+
+
+def chat_out(chat: WaChat, provider_session_id: str, labels: Sequence[WaLabel] = ()) -> ChatOut:
+    return from_row(ChatOut, chat, provider_session_id=provider_session_id, labels=_briefs(labels))
+
+
+def chat_data(chat: WaChat, provider_session_id: str) -> ChatData:
+    return from_row(ChatData, chat, provider_session_id=provider_session_id)
+
+
+def contact_out(contact: WaContact, provider_session_id: str) -> ContactOut:
+    return from_row(ContactOut, contact, provider_session_id=provider_session_id)
+
+
+def operation_out(operation: WaMessageOperation) -> OperationOut:
+    return OperationOut.model_validate(operation)
+
+
+def label_out(label: WaLabel) -> LabelOut:
+    return LabelOut.model_validate(label)
