@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
+from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
 from ticaret.core.body_limit import BodyLimitMiddleware
@@ -93,6 +94,11 @@ TAGS = [
     {"name": "CRM timeline", "description": "Everything about a customer in one feed."},
     {"name": "CRM inbox links", "description": "Whole inboxes bound to customers."},
     {"name": "CRM audit", "description": "Who changed what on a customer."},
+    {
+        "name": "Products",
+        "description": "The product catalog: products, variants, image metadata, search and "
+        'bulk imports (JSON, CSV, XLSX). Amounts are decimal strings (`"1299.90"`).',
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -156,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         crm_router,
         meta_router,
         instagram_router,
+        catalog_router,
     ):
         app.include_router(router)
     document_event_types(app)

@@ -14,6 +14,8 @@ CRM auto-link, ...) adds one `register_event_consumer` line naming the event typ
 from __future__ import annotations
 
 from ticaret.accounts import events as accounts_events
+from ticaret.catalog import events as catalog_events
+from ticaret.catalog import tasks as catalog_tasks
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
@@ -36,6 +38,8 @@ DECLARING_MODULES = (
     core_idempotency,
     core_inbox,
     accounts_events,
+    catalog_events,
+    catalog_tasks,
     notification_tasks,
     webhook_events,
     webhook_tasks,

@@ -332,6 +332,37 @@ async def crm_inbox(world: World) -> str:
     return psid
 
 
+# Catalog -----------------------------------------------------------------------------------
+
+
+@factory("productId")
+async def product(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/products",
+        json={
+            # The account id in the name: a response that leaked this product would show it.
+            "sku": f"WALK-{world.owner.account_id[:8]}",
+            "name": f"Walk product {world.owner.account_id}",
+            "price": "10.00",
+            "variants": [{"sku": f"WALK-V-{world.owner.account_id[:8]}"}],
+        },
+    )
+    return str(made["id"])
+
+
+@factory("imageId")
+async def product_image(world: World) -> str:
+    url = f"/products/{await world.id('productId')}/images"
+    return str((await world.call("POST", url, json={"url": "https://cdn.example.com/a.jpg"}))["id"])
+
+
+@factory("importId")
+async def product_import(world: World) -> str:
+    rows = [{"sku": f"IMP-{world.owner.account_id[:8]}", "name": world.owner.account_id}]
+    return str((await world.call("POST", "/products/import", json={"rows": rows}))["importId"])
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -431,6 +462,12 @@ NOT_IDS: dict[str, str] = {
     "kind": "timeline item kinds",
     "entityType": "enum filter",
     "reason": "free text kept in the assignment history",
+    "stockStatus": "enum filter",
+    "category": "text filter",
+    "brand": "text filter",
+    "currency": "currency code filter",
+    "minPrice": "amount filter",
+    "maxPrice": "amount filter",
 }
 
 # Issue 10 makes an assignee outside the account (a user who is no member, another account's
@@ -556,6 +593,16 @@ _JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 # Valid bodies for every route that takes one; `ids(name)` is the world's id (B's, or A's for
 # the field being attacked). Several examples per route cover every id field of a union.
 BODIES: dict[str, list[BodyExample]] = {
+    "POST /products": [lambda ids: {"sku": "WALK-NEW", "name": "New", "price": "1.00"}],
+    "PATCH /products/{productId}": [lambda ids: {"name": "Renamed", "price": "2.00"}],
+    "POST /products/{productId}/images": [lambda ids: {"url": "https://cdn.example.com/b.jpg"}],
+    "POST /products/import": [
+        lambda ids: {"rows": [{"sku": "WALK-IMPORTED", "name": "Imported", "price": "3"}]},
+        lambda ids: Form(
+            data={},
+            files={"file": ("walk.csv", b"sku,name\r\nWALK-CSV,From a file\r\n", "text/csv")},
+        ),
+    ],
     "POST /accounts/{accountId}/users": [lambda ids: {"email": "x@example.com", "role": "agent"}],
     "PATCH /accounts/{accountId}/users/{userId}": [lambda ids: {"role": "viewer"}],
     "POST /accounts/{accountId}/api-accounts": [lambda ids: {"name": "Another"}],

@@ -31,6 +31,17 @@ from ticaret.models.ai import (
     StructuredOutput,
 )
 from ticaret.models.base import Base
+from ticaret.models.catalog import (
+    CatalogImport,
+    CatalogImportFile,
+    ImportSource,
+    ImportStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    ProductVariant,
+    StockStatus,
+)
 from ticaret.models.core import ActorType, Event, IdempotencyKey, InboxItem, InboxStatus
 from ticaret.models.crm import (
     OPEN_TASK_STATUSES,
@@ -138,6 +149,8 @@ __all__ = [
     "AuditEntity",
     "AuthSession",
     "Base",
+    "CatalogImport",
+    "CatalogImportFile",
     "ChatType",
     "CommentKind",
     "CommentStatus",
@@ -167,6 +180,8 @@ __all__ = [
     "IdempotencyKey",
     "IdentityChannel",
     "IdentitySource",
+    "ImportSource",
+    "ImportStatus",
     "InboxChannel",
     "InboxItem",
     "InboxStatus",
@@ -193,6 +208,10 @@ __all__ = [
     "PasswordToken",
     "Platform",
     "PostStatus",
+    "Product",
+    "ProductImage",
+    "ProductStatus",
+    "ProductVariant",
     "RefreshToken",
     "Role",
     "SessionEndReason",
@@ -200,6 +219,7 @@ __all__ = [
     "SkipReason",
     "SocialMessageStatus",
     "SocialMessageType",
+    "StockStatus",
     "StructuredOutput",
     "TaskPriority",
     "TaskStatus",

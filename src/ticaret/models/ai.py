@@ -67,7 +67,7 @@ class AnalysisStatus(enum.StrEnum):
 class SkipReason(enum.StrEnum):
     automation_off = "automation_off"
     nothing_to_analyse = "nothing_to_analyse"
-    token_budget_exhausted = "token_budget_exhausted"
+    token_budget_exhausted = "token_budget_exhausted"  # noqa: S105 - a reason, not a secret
     message_deleted = "message_deleted"
 
 

@@ -98,13 +98,17 @@ def _corrected(toks: list[Token]) -> tuple[list[str], dict[str, str]]:
     vocabulary = _vocabulary()
     for token in toks:
         word = token.text
-        if len(word) >= MIN_CORRECTED_LENGTH and not word.isdigit() and not _known(word):
-            # An inflected known word ("stokta", "siparisimi") is that word, not a typo.
-            if not any(form in vocabulary or form in lexicon.STOPWORDS for form in stems(word)):
-                match = closest(word, vocabulary, CORRECTION_THRESHOLD)
-                if match is not None:
-                    corrections[token.raw] = match[0]
-                    word = match[0]
+        # An inflected known word ("stokta", "siparisimi") is that word, not a typo.
+        if (
+            len(word) >= MIN_CORRECTED_LENGTH
+            and not word.isdigit()
+            and not _known(word)
+            and not any(form in vocabulary or form in lexicon.STOPWORDS for form in stems(word))
+        ):
+            match = closest(word, vocabulary, CORRECTION_THRESHOLD)
+            if match is not None:
+                corrections[token.raw] = match[0]
+                word = match[0]
         words.append(word)
     return words, corrections
 

@@ -1,0 +1,301 @@
+"""Import rows as product records, in chunks, each row validated on its own.
+
+`ImportReader` finds the header row, plans the columns, and turns every data row into a record
+for the bulk write (a tuple in `RECORD_FIELDS` order) or into row errors. Rows are numbered as
+data rows of the file, 1-based, the header not counted. A chunk never holds one sku twice (the
+bulk upsert could not apply both), so a repeated sku starts the next chunk and the later row
+wins, as it would one row at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ticaret.catalog.importing import values as v
+from ticaret.catalog.importing.columns import (
+    FIELDS,
+    Column,
+    ColumnError,
+    ColumnPlan,
+    maps_sku,
+    plan_columns,
+)
+from ticaret.catalog.importing.values import CellError, NumberFormat
+from ticaret.core.ids import new_id
+from ticaret.models import ProductStatus, StockStatus
+
+# The bulk write's columns, in record order (`row_no` first: errors name the file's row).
+RECORD_FIELDS = (
+    "row_no",
+    "id",  # time-ordered like every primary key; used only if the row creates a product
+    "sku",
+    "name",
+    "description",
+    "brand",
+    "category",
+    "price",
+    "compare_at_price",
+    "currency",
+    "stock_quantity",
+    "stock_status",
+    "status",
+    "product_url",
+    "tags",
+    "attributes",
+)
+HEADER_SEARCH_ROWS = 20
+LIMITS = {"sku": 100, "name": 300, "description": 10_000, "brand": 120, "category": 200}
+_WIRE = {field_name: wire for wire, field_name in FIELDS.items()}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass
+class Chunk:
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    failed_rows: int = 0
+    last_row: int = 0  # the data row this chunk ends on (the resume point once written)
+
+    @property
+    def rows(self) -> int:
+        return len(self.records) + self.failed_rows
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    column_mapping: Mapping[str, str | None]
+    default_currency: str
+    numbers: NumberFormat
+
+
+class _Blank(Exception):
+    """A row with nothing in the columns we read: skipped, not an error."""
+
+
+class RowConverter:
+    """One data row -> a record, or the row's errors (all of them, not just the first)."""
+
+    def __init__(self, plan: ColumnPlan, options: ReadOptions) -> None:
+        self.plan = plan
+        self._numbers = options.numbers
+        self._default_currency = options.default_currency
+        self._by_field: dict[str, int] = {
+            c.field: c.index for c in plan.columns if c.field != "attributes"
+        }
+        self._attribute_columns = [c for c in plan.columns if c.field == "attributes"]
+        self._indexes = [c.index for c in plan.columns]
+        fields = plan.fields
+        self._derive_stock_status = "stock_quantity" in fields and "stock_status" not in fields
+
+    def convert(self, cells: Sequence[Any], row_no: int) -> tuple[Any, ...] | list[RowError]:
+        width = len(cells)
+        by_field = self._by_field
+        errors: list[RowError] = []
+
+        def cell(name: str) -> Any:
+            index = by_field.get(name)
+            return cells[index] if index is not None and index < width else None
+
+        def read(name: str, reader: Callable[[Any], Any]) -> Any:
+            index = by_field.get(name)
+            if index is None or index >= width:
+                return reader(None)
+            try:
+                return reader(cells[index])
+            except CellError as exc:
+                errors.append(RowError(row_no, _WIRE[name], exc.code, exc.message))
+                return None
+
+        try:
+            sku = v.bounded_text(cell("sku"), LIMITS["sku"])
+        except CellError as exc:
+            return [RowError(row_no, "sku", exc.code, exc.message)]
+        if sku is None:
+            if all(
+                i >= width or cells[i] is None or (type(cells[i]) is str and not cells[i].strip())
+                for i in self._indexes
+            ):
+                raise _Blank
+            errors.append(RowError(row_no, "sku", "required", "sku is required"))
+
+        name = read("name", lambda c: v.bounded_text(c, LIMITS["name"]))
+        if name is None and "name" in by_field and not any(e.field == "name" for e in errors):
+            errors.append(RowError(row_no, "name", "required", "name is required"))
+        description = read("description", lambda c: v.bounded_text(c, LIMITS["description"]))
+        brand = read("brand", lambda c: v.bounded_text(c, LIMITS["brand"]))
+        category = read("category", lambda c: v.bounded_text(c, LIMITS["category"]))
+        currency = read("currency", v.currency_code) or self._default_currency
+        numbers = self._numbers
+        price = read("price", lambda c: v.amount(c, numbers, currency, "price"))
+        compare_at = read(
+            "compare_at_price", lambda c: v.amount(c, numbers, currency, "compareAtPrice")
+        )
+        quantity = read("stock_quantity", lambda c: v.whole_number(c, numbers))
+        stock_status = read("stock_status", v.stock_status)
+        if stock_status is None:
+            stock_status = (
+                v.stock_status_for(quantity)
+                if quantity is not None
+                and (self._derive_stock_status or "stock_status" in by_field)
+                else StockStatus.in_stock.value
+            )
+        status = read("status", v.product_status) or ProductStatus.active.value
+        product_url = read("product_url", v.url)
+        tags = read("tags", v.tags) or []
+        attributes = self._attributes(cells, width, row_no, errors)
+        if errors:
+            return errors
+        return (
+            row_no,
+            new_id(),
+            sku,
+            name,
+            description,
+            brand,
+            category,
+            price,
+            compare_at,
+            currency,
+            quantity,
+            stock_status,
+            status,
+            product_url,
+            tags,
+            attributes,
+        )
+
+    def _attributes(
+        self, cells: Sequence[Any], width: int, row_no: int, errors: list[RowError]
+    ) -> str:
+        if not self._attribute_columns:
+            return "{}"
+        attributes: dict[str, Any] = {}
+        for column in self._attribute_columns:
+            raw = cells[column.index] if column.index < width else None
+            try:
+                if column.attribute is None:
+                    attributes = {**v.attribute_map(raw), **attributes}
+                else:
+                    value = v.attribute_value(raw)
+                    if value is not None and value != "":
+                        attributes[column.attribute] = value
+            except CellError as exc:
+                errors.append(RowError(row_no, _attribute_field(column), exc.code, exc.message))
+        return json.dumps(attributes, ensure_ascii=False, separators=(",", ":"))
+
+
+def _attribute_field(column: Column) -> str:
+    return "attributes" if column.attribute is None else f"attributes.{column.attribute}"
+
+
+class ImportReader:
+    """Rows of one file as chunks of records. Build it, then call `next_chunk()` until None;
+    both may be called from a worker thread (they only compute)."""
+
+    def __init__(
+        self,
+        rows: Iterator[Sequence[Any]],
+        options: ReadOptions,
+        *,
+        chunk_rows: int,
+        resume_after: int = 0,
+    ) -> None:
+        self._rows = rows
+        self._chunk_rows = chunk_rows
+        self._resume_after = resume_after
+        self.header_row, header = self._find_header(options.column_mapping)
+        self.plan = plan_columns(header, options.column_mapping)
+        self._converter = RowConverter(self.plan, options)
+        self._row_no = 0
+        self._carry: tuple[int, Sequence[Any]] | None = None
+        self.done = False
+
+    def _find_header(self, mapping: Mapping[str, str | None]) -> tuple[int, Sequence[Any]]:
+        first: Sequence[Any] | None = None
+        for position, cells in enumerate(self._rows, start=1):
+            if maps_sku(cells, mapping):
+                return position, cells
+            if first is None and any(c is not None and str(c).strip() for c in cells):
+                first = cells
+            if position >= HEADER_SEARCH_ROWS:
+                break
+        if first is None:
+            raise ColumnError("empty_file", "The file is empty.")
+        # Let the plan say what is missing about the first row that has anything in it.
+        plan_columns(first, mapping)
+        raise ColumnError("missing_sku_column", "The file has no header row with a sku column.")
+
+    def count_rows(self, limit: int) -> int:
+        """Consumes the reader: its data rows, counting no further than `limit` + 1."""
+        self.done = True
+        return count_data_rows(self._rows, limit)
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows read so far (blank ones included): the number of the last one."""
+        return self._row_no
+
+    def next_chunk(self) -> Chunk | None:
+        if self.done:
+            return None
+        chunk = Chunk()
+        seen: set[str] = set()
+        convert = self._converter.convert
+        while len(chunk.records) + chunk.failed_rows < self._chunk_rows:
+            if self._carry is not None:
+                row_no, cells = self._carry
+                self._carry = None
+            else:
+                try:
+                    cells = next(self._rows)
+                except StopIteration:
+                    self.done = True
+                    break
+                self._row_no += 1
+                row_no = self._row_no
+                if row_no <= self._resume_after:
+                    continue
+            try:
+                converted = convert(cells, row_no)
+            except _Blank:
+                chunk.last_row = row_no
+                continue
+            if isinstance(converted, list):
+                chunk.errors.extend(converted)
+                chunk.failed_rows += 1
+            else:
+                sku = converted[2]
+                if sku in seen:
+                    self._carry = (row_no, cells)
+                    break
+                seen.add(sku)
+                chunk.records.append(converted)
+            chunk.last_row = row_no
+        if chunk.rows == 0 and chunk.last_row == 0:
+            return None
+        return chunk
+
+
+def count_data_rows(rows: Iterator[Sequence[Any]], limit: int) -> int:
+    """Rows with anything in them, counting no further than `limit` + 1: enough to tell a
+    small import (answered at once) from a large one (a job) without reading a big file."""
+    count = 0
+    for cells in rows:
+        if any(c is not None and (type(c) is not str or c.strip()) for c in cells):
+            count += 1
+            if count > limit:
+                break
+    return count
