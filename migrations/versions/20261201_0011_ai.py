@@ -122,6 +122,7 @@ def upgrade() -> None:
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("dispatches", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("held_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
@@ -201,16 +202,23 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
+        "ix_ai_analyses_held",
+        "ai_analyses",
+        ["account_id", "held_at"],
+        unique=False,
+        postgresql_where=sa.text("status = 'pending' AND held_at IS NOT NULL"),
+    )
+    op.create_index(
         "ix_ai_analyses_pending",
         "ai_analyses",
-        ["account_id", "next_attempt_at"],
+        ["next_attempt_at"],
         unique=False,
         postgresql_where=sa.text("status = 'pending'"),
     )
     op.create_index(
         "ix_ai_analyses_processing",
         "ai_analyses",
-        ["account_id"],
+        ["account_id", "started_at"],
         unique=False,
         postgresql_where=sa.text("status = 'processing'"),
     )
@@ -283,6 +291,11 @@ def downgrade() -> None:
         "ix_ai_analyses_pending",
         table_name="ai_analyses",
         postgresql_where=sa.text("status = 'pending'"),
+    )
+    op.drop_index(
+        "ix_ai_analyses_held",
+        table_name="ai_analyses",
+        postgresql_where=sa.text("status = 'pending' AND held_at IS NOT NULL"),
     )
     op.drop_index("ix_ai_analyses_chat", table_name="ai_analyses")
     op.drop_index("ix_ai_analyses_account_id_desc", table_name="ai_analyses")

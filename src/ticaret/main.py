@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
+from ticaret.ai.router import router as ai_router
 from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
@@ -99,6 +100,16 @@ TAGS = [
         "description": "The product catalog: products, variants, image metadata, search and "
         'bulk imports (JSON, CSV, XLSX). Amounts are decimal strings (`"1299.90"`).',
     },
+    {
+        "name": "AI settings",
+        "description": "The account's AI provider (OpenAI or any OpenAI-compatible endpoint), "
+        "model, encrypted key, automation and budget.",
+    },
+    {
+        "name": "AI analysis",
+        "description": "Every customer message analysed: intent, product matches from the "
+        "catalog, an order draft and a suggested reply; retries, feedback, orders from them.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -163,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         meta_router,
         instagram_router,
         catalog_router,
+        ai_router,
     ):
         app.include_router(router)
     document_event_types(app)

@@ -140,16 +140,23 @@ class AiAnalysis(IdMixin, TimestampMixin, VersionedMixin, Base):
         UniqueConstraint("account_id", "message_pk", name="uq_ai_analyses_account_message"),
         Index("ix_ai_analyses_account_id_desc", "account_id", text("id DESC")),
         Index("ix_ai_analyses_chat", "account_id", "session_id", "remote_jid", text("id DESC")),
-        # The per-account concurrency limit counts these.
+        # The per-account concurrency limit counts these; the sweeper finds expired runs.
         Index(
             "ix_ai_analyses_processing",
             "account_id",
+            "started_at",
             postgresql_where=text("status = 'processing'"),
         ),
-        # Pending analyses in due order: the next one a freed slot goes to, and the sweeper's.
+        # Held back by the limit, oldest first: where a freed slot goes.
+        Index(
+            "ix_ai_analyses_held",
+            "account_id",
+            "held_at",
+            postgresql_where=text("status = 'pending' AND held_at IS NOT NULL"),
+        ),
+        # Pending in due order: the sweeper's look for lost jobs.
         Index(
             "ix_ai_analyses_pending",
-            "account_id",
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),
@@ -207,6 +214,8 @@ class AiAnalysis(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Jobs queued for it so far: each gets its own arq job id (a finished job's id is kept).
     dispatches: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Since when the account's concurrency limit holds it back (null: not held).
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

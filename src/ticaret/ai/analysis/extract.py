@@ -14,9 +14,11 @@ from ticaret.models import Intent
 # A word this far (trigram similarity) from a known word is read as that word: one letter off
 # in a word of five or more letters.
 CORRECTION_THRESHOLD = 0.5
-MIN_CORRECTED_LENGTH = 4
+# Shorter words are too close to too many others ("mont" is one letter from "mint").
+MIN_CORRECTED_LENGTH = 5
 MAX_QUANTITY = 999
 _NUMBER_WITH_SUFFIX = re.compile(r"^(\d{1,4})(lik|luk|li|lu|lık|lük)?$")
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](\d{2,4}))?\b")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Extraction:
     quantity: int | None
     intents: dict[Intent, list[str]]  # the phrases found, by intent
     positive: list[str]
+    dates: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)  # typed -> understood
 
     @property
@@ -71,14 +74,14 @@ def _phrases() -> dict[str, tuple[tuple[Intent, tuple[str, ...]], ...]]:
 
 @cache
 def _vocabulary() -> frozenset[str]:
-    """Every word the lexicon knows (what a misspelling is corrected to)."""
+    """The words a misspelling is corrected to: colours, size and quantity words, and the
+    intent phrases of one word. (A word that only means something inside a phrase, such as
+    "satın" of "satın almak", is no target: "saten" would become it.)"""
     known: set[str] = set(lexicon.COLOURS) | lexicon.COLOUR_WORDS | lexicon.SIZE_WORDS
-    known |= set(lexicon.NUMBER_WORDS) | lexicon.QUANTITY_UNITS | lexicon.CURRENCY_WORDS
+    known |= set(lexicon.NUMBER_WORDS) | lexicon.CURRENCY_WORDS
     for phrases in lexicon.INTENT_PHRASES.values():
-        for phrase in phrases:
-            known.update(phrase.split())
-    for phrase in lexicon.POSITIVE_PHRASES:
-        known.update(phrase.split())
+        known.update(phrase for phrase in phrases if " " not in phrase)
+    known.update(phrase for phrase in lexicon.POSITIVE_PHRASES if " " not in phrase)
     return frozenset(w for w in known if len(w) >= MIN_CORRECTED_LENGTH)
 
 
@@ -160,6 +163,26 @@ def extract(text: str) -> Extraction:
         else:
             i += 1
 
+    dates: list[str] = []
+    for match in _NUMERIC_DATE.finditer(text):
+        if 1 <= int(match.group(2)) <= 12 and 1 <= int(match.group(1)) <= 31:
+            dates.append(match.group(0))
+            for j, token in enumerate(toks):
+                if match.start() <= token.start < match.end():
+                    used[j] = True
+    for j, word in enumerate(words):
+        if used[j]:
+            continue
+        if word in lexicon.DAY_WORDS:
+            dates.append(lexicon.DAY_WORDS[word])
+            used[j] = True
+        elif word in lexicon.MONTHS:
+            day = words[j - 1] if j > 0 and words[j - 1].isdigit() else None
+            if day is not None and 1 <= int(day) <= 31:
+                dates.append(f"{day} {lexicon.MONTHS[word]}")
+                used[j - 1] = True
+            used[j] = True
+
     colours: list[str] = []
     sizes: list[str] = []
     quantity: int | None = None
@@ -223,7 +246,11 @@ def extract(text: str) -> Extraction:
         if used[j] or any(form in lexicon.STOPWORDS for form in stems(word)[1:]):
             continue
         if word not in (p.word for p in product_words):
-            product_words.append(ProductWord(word, tuple(stems(word))))
+            forms = stems(word)
+            synonym = next((lexicon.SYNONYMS[f] for f in forms if f in lexicon.SYNONYMS), None)
+            if synonym is not None:
+                forms.append(synonym)
+            product_words.append(ProductWord(word, tuple(dict.fromkeys(forms))))
     return Extraction(
         text=" ".join(words),
         product_words=product_words,
@@ -232,5 +259,6 @@ def extract(text: str) -> Extraction:
         quantity=quantity,
         intents=intents,
         positive=positive,
+        dates=dates,
         corrections=corrections,
     )

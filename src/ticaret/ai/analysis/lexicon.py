@@ -117,6 +117,33 @@ SIZE_WORDS = frozenset({"beden", "bedeni", "bedenin", "size", "numara", "numaras
 SPELLED_SIZES = {"kucuk": "S", "orta": "M", "buyuk": "L"}
 NUMERIC_SIZE_RANGE = range(19, 61)  # shoe 19-47, clothing 32-60
 
+# Dates customers give ("yarın", "cuma", "15 mart"), folded -> shown.
+DAY_WORDS: dict[str, str] = {
+    "bugun": "bugün",
+    "yarin": "yarın",
+    "haftaya": "haftaya",
+    "pazartesi": "pazartesi",
+    "sali": "salı",
+    "carsamba": "çarşamba",
+    "persembe": "perşembe",
+    "cuma": "cuma",
+    "cumartesi": "cumartesi",
+}
+MONTHS: dict[str, str] = {
+    "ocak": "ocak",
+    "subat": "şubat",
+    "mart": "mart",
+    "nisan": "nisan",
+    "mayis": "mayıs",
+    "haziran": "haziran",
+    "temmuz": "temmuz",
+    "agustos": "ağustos",
+    "eylul": "eylül",
+    "ekim": "ekim",
+    "kasim": "kasım",
+    "aralik": "aralık",
+}
+
 # Quantities.
 NUMBER_WORDS: dict[str, int] = {
     "bir": 1,
@@ -172,6 +199,8 @@ INTENT_PHRASES: dict[Intent, tuple[str, ...]] = {
         "dolandirici",
         "magdur",
         "cok kotu",
+        "iptal",
+        "iptal etmek",
         "kotu",
         "sorun",
         "problem",
@@ -240,7 +269,6 @@ INTENT_PHRASES: dict[Intent, tuple[str, ...]] = {
         "gelecek mi",
         "tukendi mi",
         "tukenmis",
-        "olur mu",
     ),
     Intent.product_inquiry: (
         "ozellik",
@@ -299,7 +327,57 @@ POSITIVE_PHRASES = (
     "memnunum",
     "begendim",
     "ellerinize saglik",
+    "elinize saglik",
 )
+
+# What shops call a product that customers call otherwise (English words, loan words,
+# shorthand): the customer's word -> the shop's, both folded.
+SYNONYMS: dict[str, str] = {
+    "tshirt": "tisort",
+    "tisirt": "tisort",
+    "tshrt": "tisort",
+    "shirt": "gomlek",
+    "dress": "elbise",
+    "jacket": "ceket",
+    "coat": "mont",
+    "kaban": "mont",
+    "shoe": "ayakkabi",
+    "shoes": "ayakkabi",
+    "sneaker": "ayakkabi",
+    "sneakers": "ayakkabi",
+    "boots": "bot",
+    "bag": "canta",
+    "skirt": "etek",
+    "pants": "pantolon",
+    "trousers": "pantolon",
+    "jeans": "kot",
+    "jean": "kot",
+    "leather": "deri",
+    "socks": "corap",
+    "hat": "sapka",
+    "necklace": "kolye",
+    "earring": "kupe",
+    "earrings": "kupe",
+    "watch": "saat",
+    "scarf": "atki",
+    "sweater": "kazak",
+    "cardigan": "hirka",
+    "hoodie": "sweatshirt",
+    "sweat": "sweatshirt",
+    "sunglasses": "gozluk",
+    "wallet": "cuzdan",
+    "belt": "kemer",
+    "slipper": "terlik",
+    "slippers": "terlik",
+    "pajamas": "pijama",
+    "blouse": "bluz",
+    "towel": "havlu",
+    "blanket": "battaniye",
+    "carpet": "hali",
+    "rug": "hali",
+    "curtain": "perde",
+    "pillow": "kirlent",
+}
 
 # Words that name no product: question and filler words, pronouns, politeness, and the words
 # the other lists already understand.
@@ -327,5 +405,8 @@ STOPWORDS = frozenset(
         "musun", "siz", "sen", "onlar", "onun", "bunlar", "sunlar",
         "hangisi", "hangileri", "tekrar", "yine", "az", "biraz",
         "kucuk", "orta", "buyuk", "sizlerde", "sizlerin", "mesaj", "cevap", "hala",
+        "teslim", "teslimat", "ulasir", "gelir",
+        "kargom", "kargonuz", "iban", "hesap", "numarasi", "siparisim", "siparisimi",
+        "verecegim",
     }
 )  # fmt: skip

@@ -39,6 +39,7 @@ class Token:
     raw: str
     text: str
     position: int
+    start: int  # offset in the text
 
     @property
     def is_number(self) -> bool:
@@ -46,7 +47,10 @@ class Token:
 
 
 def tokens(text: str) -> list[Token]:
-    return [Token(m.group(0), fold(m.group(0)), i) for i, m in enumerate(_WORD.finditer(text))]
+    return [
+        Token(m.group(0), fold(m.group(0)), i, m.start())
+        for i, m in enumerate(_WORD.finditer(text))
+    ]
 
 
 def words(text: str) -> list[str]:
@@ -168,6 +172,8 @@ def best_similarity(forms: Sequence[str], targets: Iterable[str]) -> float:
                 return 1.0
             if len(target) >= MIN_STEM + 1 and target in form:
                 best = max(best, 0.9)
+            elif typo_limit(form) and edit_distance(form, target, 1) <= 1:
+                best = max(best, 0.85)  # a letter typed wrong, left out or doubled
             else:
                 best = max(best, similarity(form, target))
     return best

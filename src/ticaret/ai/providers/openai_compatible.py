@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
-import httpx
 import openai
 from openai.types.chat import ChatCompletion
 
@@ -126,7 +125,7 @@ class OpenAICompatibleProvider(LlmProvider):
             # was given.
             http_client=cast(Any, guarded_client(config.policy)),
             max_retries=0,
-            timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
+            timeout=config.timeout,
         )
 
     async def chat(self, request: ChatRequest) -> ChatResult:
