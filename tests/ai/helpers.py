@@ -217,8 +217,30 @@ def analysis_answer(**overrides: Any) -> dict[str, Any]:
 
 
 def completion_with(answer: dict[str, Any], **kwargs: Any) -> httpx.Response:
-    return httpx.Response(200, json=chat_completion(json.dumps(answer, ensure_ascii=False), **kwargs))
+    return httpx.Response(
+        200, json=chat_completion(json.dumps(answer, ensure_ascii=False), **kwargs)
+    )
 
 
 def sent_request(call: Any) -> dict[str, Any]:
     return dict(json.loads(call.request.content))
+
+
+async def events(account_id: str, prefix: str = "ai.") -> list[dict[str, Any]]:
+    """The account's events of types starting with `prefix`, in order."""
+    from sqlalchemy import select
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.models import Event
+
+    async with get_sessionmaker()() as session:
+        rows = await session.execute(
+            select(Event.id, Event.type, Event.data, Event.actor_type)
+            .where(Event.account_id == account_id, Event.type.startswith(prefix))
+            .order_by(Event.seq)
+        )
+        return [{"id": i, "type": t, "data": d, "actorType": a} for i, t, d, a in rows.tuples()]
+
+
+def chat_route(router: Any, base: str = OPENAI) -> Any:
+    return router.post(f"{base}/chat/completions")

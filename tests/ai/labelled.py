@@ -37,8 +37,7 @@ class Labelled:
 def labelled_messages(name: str = "labelled_messages.json") -> list[Labelled]:
     raw = json.loads((FIXTURES / name).read_text())["messages"]
     return [
-        Labelled(m["id"], m["text"], m["expected"], m["intent"], m.get("context", []))
-        for m in raw
+        Labelled(m["id"], m["text"], m["expected"], m["intent"], m.get("context", [])) for m in raw
     ]
 
 
@@ -59,15 +58,18 @@ class Score:
             f"top-3 {self.top3 / self.products:6.1%}  ({self.products} messages naming a product)"
         ]
         if self.empty:
-            parts.append(
-                f"no confident match when none is meant {self.empty_right}/{self.empty}"
-            )
+            parts.append(f"no confident match when none is meant {self.empty_right}/{self.empty}")
         if self.intents:
             parts.append(f"intent {self.intent_right / self.intents:6.1%}")
         return "; ".join(parts)
 
 
-def score(items: Sequence[Labelled], ranked: Sequence[list[str]], intents: Sequence[str | None] = (), confident: Sequence[bool] = ()) -> Score:
+def score(
+    items: Sequence[Labelled],
+    ranked: Sequence[list[str]],
+    intents: Sequence[str | None] = (),
+    confident: Sequence[bool] = (),
+) -> Score:
     result = Score()
     for index, item in enumerate(items):
         skus = ranked[index]

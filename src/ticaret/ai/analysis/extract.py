@@ -27,6 +27,7 @@ class ProductWord:
 
     word: str
     forms: tuple[str, ...]
+    raw: str = ""  # as typed
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def extract(text: str) -> Extraction:
             synonym = next((lexicon.SYNONYMS[f] for f in forms if f in lexicon.SYNONYMS), None)
             if synonym is not None:
                 forms.append(synonym)
-            product_words.append(ProductWord(word, tuple(dict.fromkeys(forms))))
+            product_words.append(ProductWord(word, tuple(dict.fromkeys(forms)), toks[j].raw))
     return Extraction(
         text=" ".join(words),
         product_words=product_words,
