@@ -468,6 +468,10 @@ NOT_IDS: dict[str, str] = {
     "currency": "currency code filter",
     "minPrice": "amount filter",
     "maxPrice": "amount filter",
+    "intent": "enum filter",
+    "matchStatus": "enum filter",
+    "dateFrom": "time filter",
+    "dateTo": "time filter",
 }
 
 # Issue 10 makes an assignee outside the account (a user who is no member, another account's
@@ -593,6 +597,18 @@ _JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 # Valid bodies for every route that takes one; `ids(name)` is the world's id (B's, or A's for
 # the field being attacked). Several examples per route cover every id field of a union.
 BODIES: dict[str, list[BodyExample]] = {
+    "PUT /ai/settings": [lambda ids: {"temperature": 0.3, "autoReply": False}],
+    "POST /ai/settings/test": [lambda ids: {"model": "gpt-4o-mini"}],
+    "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-analysis/retry": [
+        lambda ids: {"providerSessionId": ids("providerSessionId")}
+    ],
+    "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-analysis/feedback": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "productCorrect": False,
+            "correctProductId": ids("productId"),
+        }
+    ],
     "POST /products": [lambda ids: {"sku": "WALK-NEW", "name": "New", "price": "1.00"}],
     "PATCH /products/{productId}": [lambda ids: {"name": "Renamed", "price": "2.00"}],
     "POST /products/{productId}/images": [lambda ids: {"url": "https://cdn.example.com/b.jpg"}],
