@@ -20,7 +20,7 @@ from tests.catalog.helpers import (
     products_by_sku,
     xlsx_bytes,
 )
-from tests.conftest import assert_error, register
+from tests.helpers import assert_error, register
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import CatalogImportFile, Event
 from ticaret.settings import get_settings
