@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import statistics
 import sys
 import tempfile
 import threading
+import zipfile
 import time
 from pathlib import Path
 from typing import Any
@@ -66,15 +68,89 @@ def write_csv(path: Path, rows: int, prefix: str) -> None:
             writer.writerow([*row[:4], price, row[5], row[6], row[7]])
 
 
-def write_xlsx(path: Path, rows: int, prefix: str) -> None:
-    from openpyxl import Workbook
+def _column(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Ürünler")
-    sheet.append(HEADER)
-    for n in range(rows):
-        sheet.append(product_row(n, prefix))
-    book.save(path)
+
+def write_xlsx(path: Path, rows: int, prefix: str) -> None:
+    """An XLSX as Excel writes one: a shared strings table, a sheet dimension, numbers typed.
+
+    Written directly (openpyxl's write-only mode uses inline strings and no dimension, which
+    readers handle differently from what shops send)."""
+    from xml.sax.saxutils import escape
+
+    strings: dict[str, int] = {}
+
+    def shared(value: str) -> int:
+        return strings.setdefault(value, len(strings))
+
+    width = len(HEADER)
+    sheet = io.StringIO()
+    sheet.write(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+        f'{_MAIN}"><dimension ref="A1:{_column(width - 1)}{rows + 1}"/><sheetData>'
+    )
+    for number, values in enumerate([HEADER, *(product_row(n, prefix) for n in range(rows))], 1):
+        sheet.write(f'<row r="{number}">')
+        for column, value in enumerate(values):
+            ref = f"{_column(column)}{number}"
+            if isinstance(value, str):
+                sheet.write(f'<c r="{ref}" t="s"><v>{shared(value)}</v></c>')
+            else:
+                sheet.write(f'<c r="{ref}"><v>{value!r}</v></c>')
+        sheet.write("</row>")
+    sheet.write("</sheetData></worksheet>")
+    shared_xml = io.StringIO()
+    shared_xml.write(
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">'
+    )
+    for value in strings:
+        shared_xml.write(f"<si><t>{escape(value)}</t></si>")
+    shared_xml.write("</sst>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        book.writestr("_rels/.rels", _ROOT_RELS)
+        book.writestr("xl/workbook.xml", _WORKBOOK)
+        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        book.writestr("xl/worksheets/sheet1.xml", sheet.getvalue())
+        book.writestr("xl/sharedStrings.xml", shared_xml.getvalue())
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_CONTENT_TYPES = (
+    f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{_PKG}/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/'
+    'sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+    'worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+)
+_ROOT_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG}/relationships">'
+    f'<Relationship Id="rId1" Type="{_DOC}/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN}" '
+    f'xmlns:r="{_DOC}/relationships"><sheets><sheet name="Ürünler" sheetId="1" '
+    'r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG}/relationships">'
+    f'<Relationship Id="rId1" Type="{_DOC}/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+    f'Type="{_DOC}/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+)
 
 
 def csv_reader_rate(path: Path) -> float:
