@@ -143,7 +143,13 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"search_text": "gin_trgm_ops"},
     )
-    op.create_index("ix_products_tags", "products", ["tags"], postgresql_using="gin")
+    op.create_index(
+        "ix_products_tags",
+        "products",
+        ["tags"],
+        postgresql_using="gin",
+        postgresql_where=sa.text("tags <> '{}'"),
+    )
 
     op.create_table(
         "product_variants",

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from openpyxl import Workbook
 
-from tests.conftest import Caller, add_member
+from tests.helpers import Caller, add_member
 
 
 @dataclass

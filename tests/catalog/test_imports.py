@@ -20,7 +20,7 @@ from tests.catalog.helpers import (
     products_by_sku,
     xlsx_bytes,
 )
-from tests.conftest import assert_error, register
+from tests.helpers import assert_error, register
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import CatalogImportFile, Event
 from ticaret.settings import get_settings
@@ -460,3 +460,26 @@ async def test_a_50000_row_csv_runs_as_a_job_whose_progress_moves(
     assert listed.json()["data"]["rows"][0]["sku"] == "B-049999"
     events = await _events("catalog.import.completed")
     assert events[-1]["processedRows"] == 50_000 and events[-1]["created"] == 49_999
+
+
+async def test_an_xlsx_over_the_limit_runs_as_a_job_and_a_bad_header_is_refused_at_once(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    rows: list[list[Any]] = [["Ürün Kodu", "Ürün Adı", "Fiyat", "Stok"]]
+    rows += [[f"XL-{n:05d}", f"Çorap {n}", 49.9 + n, n % 3] for n in range(1500)]
+    content = xlsx_bytes(rows, before=1)
+    response = await import_file(client, owner, content, "stok.xlsx")
+    assert response.status_code == 202, response.text
+    accepted = response.json()["data"]
+    assert accepted["detected"]["headerRow"] == 2 and accepted["detected"]["sheet"] == "Ürünler"
+    await run_jobs()
+    done = (
+        await client.get(f"/products/imports/{accepted['importId']}", headers=owner.headers)
+    ).json()["data"]
+    assert (done["status"], done["created"], done["totalRows"]) == ("completed", 1500, 1500)
+    products = await products_by_sku(client, owner)
+    assert products["XL-00010"]["price"] == "59.90" and products["XL-00010"]["stockQuantity"] == 1
+
+    bad = xlsx_bytes([["Ürün Adı", "Fiyat"], *[[f"x{n}", 1] for n in range(1500)]])
+    assert_error(await import_file(client, owner, bad, "stok.xlsx"), 422, "missing_sku_column")

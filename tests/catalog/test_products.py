@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from tests.catalog.helpers import create_product, member
-from tests.conftest import assert_error, register
+from tests.helpers import assert_error, register
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import Event
 

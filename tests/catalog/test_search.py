@@ -8,7 +8,7 @@ import uuid
 import httpx
 
 from tests.catalog.helpers import create_product
-from tests.conftest import Caller, register
+from tests.helpers import Caller, register
 from ticaret.catalog.repository.products import ProductFilters
 from ticaret.catalog.service.search import search_products, search_words
 from ticaret.core.db import unit_of_work

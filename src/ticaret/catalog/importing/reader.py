@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from uuid_utils import uuid7
+
 from ticaret.catalog.importing import values as v
 from ticaret.catalog.importing.columns import (
     FIELDS,
@@ -24,7 +26,6 @@ from ticaret.catalog.importing.columns import (
     plan_columns,
 )
 from ticaret.catalog.importing.values import CellError, NumberFormat
-from ticaret.core.ids import new_id
 from ticaret.models import ProductStatus, StockStatus
 
 # The bulk write's columns, in record order (`row_no` first: errors name the file's row).
@@ -85,106 +86,137 @@ class _Blank(Exception):
     """A row with nothing in the columns we read: skipped, not an error."""
 
 
+SLOT = {name: position for position, name in enumerate(RECORD_FIELDS)}
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _text_reader(limit: int) -> Callable[[Any], Any]:
+    return lambda value: v.bounded_text(value, limit)
+
+
+# Fields read without depending on another field, in record order.
+_PLAIN_READERS: dict[str, Callable[[Any], Any]] = {
+    "name": _text_reader(LIMITS["name"]),
+    "description": _text_reader(LIMITS["description"]),
+    "brand": _text_reader(LIMITS["brand"]),
+    "category": _text_reader(LIMITS["category"]),
+    "stock_status": v.stock_status,
+    "status": v.product_status,
+    "product_url": v.url,
+    "tags": v.tags,
+}
+
+
 class RowConverter:
-    """One data row -> a record, or the row's errors (all of them, not just the first)."""
+    """One data row -> a record, or the row's errors (all of them, not just the first).
+
+    The reading steps are fixed once per file from its columns, so a row costs only the cells
+    the file has; an empty cell costs a comparison.
+    """
 
     def __init__(self, plan: ColumnPlan, options: ReadOptions) -> None:
         self.plan = plan
         self._numbers = options.numbers
-        self._default_currency = options.default_currency
-        self._by_field: dict[str, int] = {
-            c.field: c.index for c in plan.columns if c.field != "attributes"
-        }
+        by_field = {c.field: c.index for c in plan.columns if c.field != "attributes"}
+        self._sku = by_field["sku"]
+        self._steps = [
+            (SLOT[name], by_field[name], reader, _WIRE[name])
+            for name, reader in _PLAIN_READERS.items()
+            if name in by_field
+        ]
+        self._currency = by_field.get("currency")
+        self._amounts = [
+            (SLOT[name], by_field[name], _WIRE[name])
+            for name in ("price", "compare_at_price")
+            if name in by_field
+        ]
+        self._quantity = by_field.get("stock_quantity")
+        self._needs_name = "name" in by_field
         self._attribute_columns = [c for c in plan.columns if c.field == "attributes"]
         self._indexes = [c.index for c in plan.columns]
-        fields = plan.fields
-        self._derive_stock_status = "stock_quantity" in fields and "stock_status" not in fields
+        self._template: list[Any] = [None] * len(RECORD_FIELDS)
+        self._template[SLOT["currency"]] = options.default_currency
+        self._template[SLOT["attributes"]] = "{}"
+
+    def _blank(self, cells: Sequence[Any], width: int) -> bool:
+        return all(
+            i >= width or cells[i] is None or (type(cells[i]) is str and not cells[i].strip())
+            for i in self._indexes
+        )
 
     def convert(self, cells: Sequence[Any], row_no: int) -> tuple[Any, ...] | list[RowError]:
         width = len(cells)
-        by_field = self._by_field
+        record = self._template.copy()
+        record[0] = row_no
         errors: list[RowError] = []
-
-        def cell(name: str) -> Any:
-            index = by_field.get(name)
-            return cells[index] if index is not None and index < width else None
-
-        def read(name: str, reader: Callable[[Any], Any]) -> Any:
-            index = by_field.get(name)
-            if index is None or index >= width:
-                return reader(None)
-            try:
-                return reader(cells[index])
-            except CellError as exc:
-                errors.append(RowError(row_no, _WIRE[name], exc.code, exc.message))
-                return None
-
         try:
-            sku = v.bounded_text(cell("sku"), LIMITS["sku"])
+            sku = v.bounded_text(cells[self._sku] if self._sku < width else None, LIMITS["sku"])
         except CellError as exc:
             return [RowError(row_no, "sku", exc.code, exc.message)]
         if sku is None:
-            if all(
-                i >= width or cells[i] is None or (type(cells[i]) is str and not cells[i].strip())
-                for i in self._indexes
-            ):
+            if self._blank(cells, width):
                 raise _Blank
             errors.append(RowError(row_no, "sku", "required", "sku is required"))
-
-        name = read("name", lambda c: v.bounded_text(c, LIMITS["name"]))
-        if name is None and "name" in by_field and not any(e.field == "name" for e in errors):
+        record[2] = sku
+        for slot, index, reader, wire in self._steps:
+            if index < width:
+                value = cells[index]
+                if value is not None and value != "":
+                    try:
+                        record[slot] = reader(value)
+                    except CellError as exc:
+                        errors.append(RowError(row_no, wire, exc.code, exc.message))
+        if self._currency is not None and self._currency < width:
+            try:
+                record[SLOT["currency"]] = (
+                    v.currency_code(cells[self._currency]) or self._template[SLOT["currency"]]
+                )
+            except CellError as exc:
+                errors.append(RowError(row_no, "currency", exc.code, exc.message))
+        currency = record[SLOT["currency"]]
+        for slot, index, wire in self._amounts:
+            if index < width:
+                try:
+                    record[slot] = v.amount(cells[index], self._numbers, currency, wire)
+                except CellError as exc:
+                    errors.append(RowError(row_no, wire, exc.code, exc.message))
+        quantity = None
+        if self._quantity is not None and self._quantity < width:
+            try:
+                quantity = v.whole_number(cells[self._quantity], self._numbers)
+            except CellError as exc:
+                errors.append(RowError(row_no, "stockQuantity", exc.code, exc.message))
+            record[SLOT["stock_quantity"]] = quantity
+        if (
+            self._needs_name
+            and record[SLOT["name"]] is None
+            and not any(e.field == "name" for e in errors)
+        ):
             errors.append(RowError(row_no, "name", "required", "name is required"))
-        description = read("description", lambda c: v.bounded_text(c, LIMITS["description"]))
-        brand = read("brand", lambda c: v.bounded_text(c, LIMITS["brand"]))
-        category = read("category", lambda c: v.bounded_text(c, LIMITS["category"]))
-        currency = read("currency", v.currency_code) or self._default_currency
-        numbers = self._numbers
-        price = read("price", lambda c: v.amount(c, numbers, currency, "price"))
-        compare_at = read(
-            "compare_at_price", lambda c: v.amount(c, numbers, currency, "compareAtPrice")
-        )
-        quantity = read("stock_quantity", lambda c: v.whole_number(c, numbers))
-        stock_status = read("stock_status", v.stock_status)
-        if stock_status is None:
-            stock_status = (
-                v.stock_status_for(quantity)
-                if quantity is not None
-                and (self._derive_stock_status or "stock_status" in by_field)
-                else StockStatus.in_stock.value
+        if record[SLOT["stock_status"]] is None:
+            record[SLOT["stock_status"]] = (
+                v.stock_status_for(quantity) if quantity is not None else StockStatus.in_stock.value
             )
-        status = read("status", v.product_status) or ProductStatus.active.value
-        product_url = read("product_url", v.url)
-        tags = read("tags", v.tags) or []
-        attributes = self._attributes(cells, width, row_no, errors)
+        if record[SLOT["status"]] is None:
+            record[SLOT["status"]] = ProductStatus.active.value
+        if record[SLOT["tags"]] is None:
+            record[SLOT["tags"]] = []
+        if self._attribute_columns:
+            record[SLOT["attributes"]] = self._attributes(cells, width, row_no, errors)
         if errors:
             return errors
-        return (
-            row_no,
-            new_id(),
-            sku,
-            name,
-            description,
-            brand,
-            category,
-            price,
-            compare_at,
-            currency,
-            quantity,
-            stock_status,
-            status,
-            product_url,
-            tags,
-            attributes,
-        )
+        # uuid_utils' UUIDv7 has `.bytes`, which is all the COPY encoder reads.
+        record[1] = uuid7()
+        return tuple(record)
 
     def _attributes(
         self, cells: Sequence[Any], width: int, row_no: int, errors: list[RowError]
     ) -> str:
-        if not self._attribute_columns:
-            return "{}"
         attributes: dict[str, Any] = {}
         for column in self._attribute_columns:
             raw = cells[column.index] if column.index < width else None
+            if raw is None or raw == "":
+                continue
             try:
                 if column.attribute is None:
                     attributes = {**v.attribute_map(raw), **attributes}
@@ -194,7 +226,7 @@ class RowConverter:
                         attributes[column.attribute] = value
             except CellError as exc:
                 errors.append(RowError(row_no, _attribute_field(column), exc.code, exc.message))
-        return json.dumps(attributes, ensure_ascii=False, separators=(",", ":"))
+        return _JSON.encode(attributes)
 
 
 def _attribute_field(column: Column) -> str:

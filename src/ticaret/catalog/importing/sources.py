@@ -11,11 +11,14 @@ import codecs
 import csv
 import io
 import itertools
+import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from defusedxml import ElementTree as SafeTree
 
 from ticaret.models import ImportSource
 
@@ -153,6 +156,133 @@ def count_lines(path: Path) -> int:
 
 # XLSX ---------------------------------------------------------------------------------------
 
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+class _SharedStrings:
+    """A workbook's shared strings, parsed only as far as the cells read so far need."""
+
+    def __init__(self, book: zipfile.ZipFile) -> None:
+        self._strings: list[str] = []
+        self._events: Iterator[tuple[str, Any]] | None = None
+        if "xl/sharedStrings.xml" in book.namelist():
+            self._stream = book.open("xl/sharedStrings.xml")
+            self._events = SafeTree.iterparse(self._stream, events=("end",))
+
+    def __getitem__(self, index: int) -> str:
+        while index >= len(self._strings) and self._events is not None:
+            for _, element in self._events:
+                if element.tag == f"{_MAIN}si":
+                    self._strings.append("".join(t.text or "" for t in element.iter(f"{_MAIN}t")))
+                    element.clear()
+                    break
+            else:
+                self._events = None
+        return self._strings[index] if index < len(self._strings) else ""
+
+
+def _sheet_path(book: zipfile.ZipFile, sheet: str | None) -> tuple[str, str]:
+    workbook = SafeTree.fromstring(book.read("xl/workbook.xml"))
+    sheets = [
+        (element.get("name", ""), element.get(f"{_REL}id", ""))
+        for element in workbook.iter(f"{_MAIN}sheet")
+    ]
+    if not sheets:
+        raise SourceError(422, "empty_file", "The workbook has no sheets.")
+    if sheet is None:
+        name, rel_id = sheets[0]
+    else:
+        found = [entry for entry in sheets if entry[0] == sheet]
+        if not found:
+            names = ", ".join(entry[0] for entry in sheets)
+            raise SourceError(
+                422,
+                "sheet_not_found",
+                f"The workbook has no sheet {sheet!r}; its sheets are {names}.",
+            )
+        name, rel_id = found[0]
+    rels = SafeTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels.iter(f"{_PKG_REL}Relationship"):
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return name, target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    raise SourceError(422, "unreadable_file", "The workbook names a sheet it does not contain.")
+
+
+def peek_xlsx(
+    path: Path, sheet: str | None
+) -> tuple[str, Generator[list[Any], None, None], int | None]:
+    """The sheet's name, its rows (cell text and numbers; missing rows as empty ones) and the
+    row count its dimension states, read straight from the XML: a look at the first rows of a
+    large workbook without loading its whole shared strings table (openpyxl loads all of it
+    before the first row). Strings and numbers only: enough to find the header and count rows.
+    """
+    try:
+        book = zipfile.ZipFile(path)
+        name, sheet_path = _sheet_path(book, sheet)
+        stream = book.open(sheet_path)
+    except SourceError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, SafeTree.ParseError) as exc:
+        raise SourceError(
+            422, "unreadable_file", f"The workbook could not be opened: {exc}"
+        ) from exc
+    strings = _SharedStrings(book)
+    events = SafeTree.iterparse(stream, events=("start", "end"))
+    estimated: int | None = None
+    for event, element in events:
+        if event == "start" and element.tag == f"{_MAIN}dimension":
+            match = _CELL_REF.search(element.get("ref", "").split(":")[-1])
+            estimated = int(match.group(2)) if match else None
+        if event == "start" and element.tag == f"{_MAIN}sheetData":
+            break
+
+    def rows() -> Generator[list[Any], None, None]:
+        position = 0
+        try:
+            for event, element in events:
+                if event != "end" or element.tag != f"{_MAIN}row":
+                    continue
+                number = int(element.get("r") or position + 1)
+                while position + 1 < number:
+                    position += 1
+                    yield []
+                position = number
+                cells: list[Any] = []
+                for cell in element.iter(f"{_MAIN}c"):
+                    match = _CELL_REF.match(cell.get("r", ""))
+                    column = _column_index(match.group(1)) if match else len(cells)
+                    cells.extend([None] * (column - len(cells)))
+                    kind = cell.get("t")
+                    value = cell.findtext(f"{_MAIN}v")
+                    if kind == "s" and value is not None:
+                        cells.append(strings[int(value)])
+                    elif kind == "inlineStr":
+                        cells.append("".join(t.text or "" for t in cell.iter(f"{_MAIN}t")))
+                    else:
+                        cells.append(value)
+                element.clear()
+                yield cells
+        except (SafeTree.ParseError, ValueError, zipfile.BadZipFile) as exc:
+            raise SourceError(
+                422, "unreadable_file", f"The sheet could not be read: {exc}"
+            ) from exc
+        finally:
+            stream.close()
+            book.close()
+
+    return name, rows(), estimated
+
 
 class Workbook:
     """An XLSX opened for streaming; close it when done (it holds the file open)."""
@@ -189,14 +319,6 @@ class Workbook:
 
     def rows(self) -> Iterator[Sequence[Any]]:
         yield from self._sheet.iter_rows(values_only=True)
-
-    def estimated_rows(self) -> int | None:
-        """Rows the sheet says it has (its dimension), which writers do not always set."""
-        try:
-            max_row = self._sheet.max_row
-        except (TypeError, ValueError):
-            return None
-        return max_row if isinstance(max_row, int) else None
 
     def close(self) -> None:
         self._book.close()

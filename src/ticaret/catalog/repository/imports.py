@@ -167,6 +167,13 @@ async def upsert_products(
     return UpsertOutcome(created, updated, unchanged, unknown)
 
 
+async def commit_without_waiting_for_disk(session: AsyncSession) -> None:
+    """This transaction's commit returns before its WAL is flushed. For an import job's chunk:
+    a crash can lose only the last chunks with the checkpoint that counted them, and the job
+    that runs again writes them anew (the upsert is idempotent)."""
+    await session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
 # Import rows --------------------------------------------------------------------------------
 
 

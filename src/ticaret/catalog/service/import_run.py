@@ -15,7 +15,7 @@ import json
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from ticaret.catalog.importing.sources import (
     count_lines,
     csv_rows,
     inspect_csv,
+    peek_xlsx,
 )
 from ticaret.catalog.importing.values import NumberFormat
 from ticaret.catalog.repository import imports as repository
@@ -121,17 +122,17 @@ class _Opened:
         detected: dict[str, Any],
         numbers: NumberFormat,
         estimated_rows: int | None = None,
-        workbook: Workbook | None = None,
+        closer: Callable[[], None] | None = None,
     ) -> None:
         self.rows = rows
         self.detected = detected
         self.numbers = numbers
         self.estimated_rows = estimated_rows
-        self._workbook = workbook
+        self._closer = closer
 
     def close(self) -> None:
-        if self._workbook is not None:
-            self._workbook.close()
+        if self._closer is not None:
+            self._closer()
 
 
 def _json_rows(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[Any]]:
@@ -154,8 +155,11 @@ def open_rows(
     *,
     path: Path | None = None,
     rows: Sequence[dict[str, Any]] | None = None,
-    estimate: bool = False,
+    survey: bool = False,
 ) -> _Opened:
+    """The rows of an import. `survey`: a first look (header, row count, size estimate) that
+    reads no more than it must; an XLSX is then read straight from its XML, not through
+    openpyxl, which loads the whole shared strings table before giving the first row."""
     if kind == ImportSource.json:
         assert rows is not None
         return _Opened(
@@ -165,14 +169,22 @@ def open_rows(
             estimated_rows=len(rows) + 1,
         )
     assert path is not None
+    if kind == ImportSource.xlsx and survey:
+        sheet, peeked, estimated = peek_xlsx(path, spec.sheet)
+        return _Opened(
+            peeked,
+            {"sheet": sheet, "decimalSeparator": spec.decimal_separator},
+            NumberFormat(spec.decimal_separator),
+            estimated_rows=estimated,
+            closer=peeked.close,
+        )
     if kind == ImportSource.xlsx:
         workbook = Workbook(path, spec.sheet)
         return _Opened(
             workbook.rows(),
             {"sheet": workbook.sheet, "decimalSeparator": spec.decimal_separator},
             NumberFormat(spec.decimal_separator),
-            estimated_rows=workbook.estimated_rows() if estimate else None,
-            workbook=workbook,
+            closer=workbook.close,
         )
     fmt = inspect_csv(path, encoding=spec.encoding, delimiter=spec.delimiter)
     return _Opened(
@@ -184,7 +196,7 @@ def open_rows(
         },
         # `1.299` groups thousands in a Turkish spreadsheet's `;` CSV.
         NumberFormat(spec.decimal_separator, dot_groups_thousands=fmt.delimiter == ";"),
-        estimated_rows=count_lines(path) if estimate else None,
+        estimated_rows=count_lines(path) if survey else None,
     )
 
 
@@ -459,6 +471,7 @@ async def _write_chunks(
                     or record.checkpoint_row != checkpoint
                 ):
                     return "another run is ahead"
+                await repository.commit_without_waiting_for_disk(session)
                 await apply_chunk(session, record, plan, chunk, settings.catalog.import_error_limit)
                 checkpoint = chunk.last_row
         async with unit_of_work() as session:

@@ -100,7 +100,7 @@ async def _start(
     # First pass: the header, the columns, and whether there are more rows than we answer
     # at once (read no further than that).
     try:
-        opened = open_rows(kind, spec, path=path, rows=rows, estimate=True)
+        opened = open_rows(kind, spec, path=path, rows=rows, survey=True)
         try:
             survey = row_reader(opened, spec, settings, chunk_rows=limit + 1, resume_after=0)
             data_rows = survey.count_rows(limit)
