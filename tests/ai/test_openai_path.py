@@ -53,7 +53,8 @@ async def test_a_message_is_analysed_with_one_structured_output_call(
     assert data["intent"] == "stock_question" and data["action"] == "confirm_stock"
     assert data["suggestedReply"].startswith("Merhaba! Mor Keten Gömlek M beden stokta")
     assert data["summary"].startswith("Müşteri mor keten gömleğin")
-    assert data["confidence"] == 0.92
+    # The model was 0.92 sure; the catalog match weighs in.
+    assert 0.8 < data["confidence"] <= 0.92
     assert data["entities"]["color"] == "mor" and data["entities"]["size"] == "M"
     assert data["openaiResponseId"] == "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"
     assert data["usage"] == {
