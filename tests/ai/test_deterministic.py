@@ -300,3 +300,38 @@ async def test_with_automatic_analysis_off_messages_are_skipped_until_asked(
     data = await analysis(client, shop, message_id)
     assert data["status"] == "completed" and data["skipReason"] is None
     assert data["productMatches"][0]["sku"] == "AYK-001"
+
+
+async def test_auto_reply_answers_a_clear_question_and_leaves_orders_to_the_operator(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop = await open_shop(client)
+    await put_settings(client, shop, autoReply=True)
+    asked = await customer_says(client, shop, "beyaz spor ayakkabı 40 numara var mı")
+    await run_jobs()
+    ordering = await customer_says(
+        client, shop, "2 adet siyah deri kemer istiyorum", phone="905550000099"
+    )
+    await run_jobs()
+
+    data = await analysis(client, shop, asked)
+    operation_id = data["result"]["autoReply"]["operationId"]
+    messages = await client.get(
+        f"/wa/chats/{CUSTOMER_JID}/messages",
+        params={"providerSessionId": shop.psid},
+        headers=shop.headers,
+    )
+    [reply] = [m for m in messages.json()["data"]["rows"] if m["fromMe"]]
+    assert reply["text"] == data["suggestedReply"] and "1.599,00 TL" in reply["text"]
+    assert reply["origin"]["actorType"] == "ai" and reply["origin"]["source"] == "ai"
+    assert reply["origin"]["operationId"] == operation_id
+    assert reply["status"] >= 1  # the sandbox gateway took it
+
+    data = await analysis(client, shop, ordering, jid="905550000099@s.whatsapp.net")
+    assert data["intent"] == "order" and "autoReply" not in data["result"]
+    messages = await client.get(
+        "/wa/chats/905550000099@s.whatsapp.net/messages",
+        params={"providerSessionId": shop.psid},
+        headers=shop.headers,
+    )
+    assert not [m for m in messages.json()["data"]["rows"] if m["fromMe"]]

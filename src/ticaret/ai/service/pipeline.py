@@ -35,7 +35,7 @@ from ticaret.ai.repository import analyses as repository
 from ticaret.ai.repository import settings as settings_repository
 from ticaret.ai.repository.analyses import ANALYSABLE_TYPES
 from ticaret.ai.schemas import VisualSearch
-from ticaret.ai.service import results
+from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit
@@ -332,6 +332,7 @@ async def _run_rules(
     findings.visual_search = results.not_searched(message.type)
     results.apply(row, findings)
     _complete(row, datetime.now(UTC))
+    await auto_reply.send_if_enabled(session, row, wa, message, settings_row, findings)
     await session.flush()
     _emit(session, row, wa, failed=False)
     return Ran("completed")
@@ -414,14 +415,17 @@ async def _record_answer(question: results.LlmQuestion, answer: results.LlmAnswe
         calls = 1 + (1 if answer.photo is not None else 0)
         row.usage = results.usage_record(answer.usage, question.model, calls)
         await results.record_usage(session, row.account_id, answer.usage, question.model, calls)
-        if answer.analysis.mode.value != question.mode:
+        if answer.analysis.mode != question.mode:
             await settings_repository.record_structured_output(
                 session, row.account_id, answer.analysis.mode
             )
         _complete(row, datetime.now(UTC))
+        settings_row = await settings_repository.settings_of(session, row.account_id)
+        await auto_reply.send_if_enabled(
+            session, row, question.wa, question.message, settings_row, findings
+        )
         await session.flush()
         _emit(session, row, question.wa, failed=False)
-        settings_row = await settings_repository.settings_of(session, row.account_id)
         return Ran("completed", await _wake_held(session, row.account_id, settings_row))
 
 
