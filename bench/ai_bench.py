@@ -92,8 +92,13 @@ def catalog(count: int) -> list[dict[str, Any]]:
 
 
 def messages_for(rows: list[dict[str, Any]], count: int) -> list[str]:
+    return [text_ for text_, _ in labelled_for(rows, count)]
+
+
+def labelled_for(rows: list[dict[str, Any]], count: int) -> list[tuple[str, str]]:
+    """Messages about random products of the catalog, each with the sku it means."""
     rng = random.Random(11)
-    texts: list[str] = []
+    texts: list[tuple[str, str]] = []
     fold = str.maketrans("ıİşŞğĞçÇöÖüÜ", "iIsSgGcCoOuU")
     for n in range(count):
         row = rows[rng.randrange(len(rows))]
@@ -103,7 +108,8 @@ def messages_for(rows: list[dict[str, Any]], count: int) -> list[str]:
         text_ = ASKS[n % len(ASKS)].format(
             c=colour.lower(), s=style.lower(), t=kind.lower(), z=rng.choice(["S", "M", "L"])
         )
-        texts.append(text_.translate(fold) if n % 2 else text_)  # half without diacritics
+        # Half without diacritics, as many customers type.
+        texts.append((text_.translate(fold) if n % 2 else text_, row["sku"]))
     return texts
 
 
@@ -280,8 +286,8 @@ async def run_deterministic(args: argparse.Namespace, env: dict[str, str]) -> No
 
             # 1. Ingest alone (analysis off): the baseline.
             await shop.settings(autoAnalyzeInbound=False)
-            texts = messages_for(rows, args.messages)
-            said = await shop.say(texts)
+            labelled = labelled_for(rows, args.messages)
+            said = await shop.say([text_ for text_, _ in labelled])
             worker = spawn(["worker"], child_env)
             ingest = await wait_until(ROWS, len(said), args.timeout)
             stop(worker)
@@ -304,6 +310,7 @@ async def run_deterministic(args: argparse.Namespace, env: dict[str, str]) -> No
                 f"(steady {steady:.1f}/s; {len(said):,} at {len(rows):,} products, one worker)"
                 f"  = {rate / ingest_rate:.2f}x ingest"
             )
+            await accuracy(labelled, said)
 
             # 3. Latency, one message at a time on an idle worker.
             latency_texts = messages_for(rows, args.latency_messages)
@@ -329,6 +336,47 @@ async def run_deterministic(args: argparse.Namespace, env: dict[str, str]) -> No
     finally:
         stop(worker)
         stop(api)
+
+
+TOP_MATCHES = """
+SELECT message_id, coalesce(jsonb_path_query_array(product_matches, '$[*].sku'), '[]')
+FROM ai_analyses
+"""
+KEYWORD = """
+SELECT sku FROM (
+  SELECT sku, id, (
+    SELECT count(*) FROM unnest(CAST(:words AS text[])) AS w
+    WHERE name ILIKE '%' || w || '%' OR coalesce(category, '') ILIKE '%' || w || '%'
+  ) AS hits FROM products
+) AS ranked WHERE hits > 0 ORDER BY hits DESC, id LIMIT 3
+"""
+
+
+async def accuracy(labelled: list[tuple[str, str]], said: list[tuple[str, str]]) -> None:
+    """How often the product a message was written about comes first (or in the first three),
+    beside a keyword ILIKE search of the same catalog."""
+    import re
+
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        ranked = {r[0]: list(r[1]) for r in (await conn.execute(text(TOP_MATCHES))).all()}
+        keyword: list[list[str]] = []
+        started = time.perf_counter()
+        for text_, _ in labelled:
+            words = re.findall(r"\w{3,}", text_.lower())
+            rows = await conn.execute(text(KEYWORD), {"words": words})
+            keyword.append([r[0] for r in rows])
+        keyword_ms = (time.perf_counter() - started) / len(labelled) * 1000
+    ours = [ranked.get(message_id, []) for _, message_id in said]
+    for name, lists in (("analyser", ours), ("keyword ILIKE", keyword)):
+        top1 = sum(bool(s) and s[0] == sku for s, (_, sku) in zip(lists, labelled, strict=True))
+        top3 = sum(sku in s[:3] for s, (_, sku) in zip(lists, labelled, strict=True))
+        print(
+            f"{name:<24} top-1 {top1 / len(labelled):6.1%}  top-3 {top3 / len(labelled):6.1%}"
+            f"  ({len(labelled):,} messages, each about one product)"
+        )
+    print(f"{'':<24} keyword query {keyword_ms:.1f} ms per message")
 
 
 LATENCIES = r"""

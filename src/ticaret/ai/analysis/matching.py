@@ -48,13 +48,16 @@ KNOWN_WORD = 0.45
 COLOUR_KEYS = frozenset({"color", "colour", "renk", "renkler"})
 SIZE_KEYS = frozenset({"size", "beden", "numara", "olcu", "sizes", "bedenler"})
 _LIST_SEPARATORS = re.compile(r"\s*[,/;|]\s*")
+# Spellings of one size (lower case) -> how sizes are compared.
 _SIZE_ALIASES = {
-    "2XL": "XXL",
-    "3XL": "XXXL",
-    "XXXXL": "4XL",
-    "SMALL": "S",
-    "MEDIUM": "M",
-    "LARGE": "L",
+    "2xl": "XXL",
+    "3xl": "3XL",
+    "xxxl": "3XL",
+    "4xl": "4XL",
+    "xxxxl": "4XL",
+    "small": "S",
+    "medium": "M",
+    "large": "L",
 }
 
 
@@ -132,8 +135,8 @@ class Matching:
 
 
 def normal_size(value: str) -> str:
-    size = value.strip().upper().replace(" ", "")
-    return _SIZE_ALIASES.get(size, size)
+    size = value.strip().replace(" ", "")
+    return _SIZE_ALIASES.get(size.lower(), size.upper())
 
 
 def _values(raw: Any) -> list[str]:
