@@ -27,8 +27,8 @@ import statistics
 import sys
 import tempfile
 import threading
-import zipfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
