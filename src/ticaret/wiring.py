@@ -23,6 +23,7 @@ from ticaret.core.events import register_event_consumer
 from ticaret.crm import events as crm_events
 from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
+from ticaret.orders import events as order_events
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
 from ticaret.social import tasks as social_tasks
@@ -40,6 +41,7 @@ DECLARING_MODULES = (
     accounts_events,
     catalog_events,
     catalog_tasks,
+    order_events,
     notification_tasks,
     webhook_events,
     webhook_tasks,

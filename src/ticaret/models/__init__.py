@@ -79,6 +79,17 @@ from ticaret.models.meta import (
     SocialMessageStatus,
     SocialMessageType,
 )
+from ticaret.models.order import (
+    EDITABLE,
+    TRANSITIONS,
+    FulfillmentStatus,
+    Order,
+    OrderCounter,
+    OrderEvent,
+    OrderItem,
+    OrderStatus,
+    PaymentStatus,
+)
 from ticaret.models.wa import (
     Ack,
     ChatType,
@@ -111,7 +122,9 @@ from ticaret.models.webhook import (
 )
 
 __all__ = [
+    "EDITABLE",
     "OPEN_TASK_STATUSES",
+    "TRANSITIONS",
     "Account",
     "Ack",
     "ActorType",
@@ -153,6 +166,7 @@ __all__ = [
     "DeliveryStatus",
     "EmailStatus",
     "Event",
+    "FulfillmentStatus",
     "IdempotencyKey",
     "IdentityChannel",
     "IdentitySource",
@@ -178,8 +192,14 @@ __all__ = [
     "MetaPost",
     "MetaThread",
     "OperationStatus",
+    "Order",
+    "OrderCounter",
+    "OrderEvent",
+    "OrderItem",
+    "OrderStatus",
     "OutgoingEmail",
     "PasswordToken",
+    "PaymentStatus",
     "Platform",
     "PostStatus",
     "Product",
