@@ -24,6 +24,7 @@ from ticaret.crm import events as crm_events
 from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
 from ticaret.orders import events as order_events
+from ticaret.orders import timeline as order_timeline
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
 from ticaret.social import tasks as social_tasks
@@ -42,6 +43,7 @@ DECLARING_MODULES = (
     catalog_events,
     catalog_tasks,
     order_events,
+    order_timeline,
     notification_tasks,
     webhook_events,
     webhook_tasks,

@@ -385,3 +385,39 @@ async def test_order_events_go_through_the_outbox(client: httpx.AsyncClient) -> 
         "toStatus": "canceled",
         "reason": "Müşteri vazgeçti",
     }
+
+
+async def test_the_customer_timeline_shows_its_orders(client: httpx.AsyncClient) -> None:
+    s = await shop(client)
+    first = await s.order(items=[{"name": "Kalem", "unitPrice": "10", "quantity": 2}])
+    second = await s.order(
+        items=[{"productId": s.products["EL-1"]["id"]}, {"name": "Not", "unitPrice": "1"}],
+        source={"channel": "provider_whatsapp", "messageId": "M9"},
+    )
+    other = await s.owner.customer("Başka")
+    await s.order(customerId=other["id"])
+    url = f"/crm/customers/{s.customer['id']}/timeline"
+    orders = (await s.viewer.get(url, params={"kind": "order"}))["rows"]
+    assert [(i["kind"], i["id"]) for i in orders] == [
+        ("order", second["id"]),
+        ("order", first["id"]),
+    ]
+    assert orders[0]["order"] == {
+        "id": second["id"],
+        "orderNo": second["orderNo"],
+        "status": "draft",
+        "paymentStatus": "unpaid",
+        "fulfillmentStatus": "unfulfilled",
+        "currency": "TRY",
+        "grandTotal": "1300.90",
+        "itemCount": 2,
+        "sourceChannel": "provider_whatsapp",
+    }
+    assert orders[1]["order"]["itemCount"] == 1 and orders[1]["at"] == first["createdAt"]
+    # In the whole feed, with the customer's other items, one cursor through all of them.
+    feed = await s.viewer.all_rows(url, limit=1)
+    assert [i["id"] for i in feed if i["kind"] == "order"] == [second["id"], first["id"]]
+    assert {i["kind"] for i in feed} >= {"order", "audit"}
+    await s.agent.delete(f"/orders/{first['id']}")
+    left = (await s.viewer.get(url, params={"kind": "order"}))["rows"]
+    assert [i["id"] for i in left] == [second["id"]]

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.crm.repository.timeline import Position, after
 from ticaret.models import (
     FulfillmentStatus,
     Order,
@@ -158,3 +159,40 @@ async def next_position(session: AsyncSession, account_id: uuid.UUID, order_id: 
         )
     )
     return 0 if highest is None else int(highest) + 1
+
+
+async def customer_orders_from(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    position: Position | None,
+    limit: int,
+) -> list[Order]:
+    """For the CRM timeline: the customer's live orders newest first (by creation), after a
+    position of the feed, through the customer's own order index."""
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.account_id == account_id,
+                Order.customer_id == customer_id,
+                Order.deleted_at.is_(None),
+                after(Order.created_at, Order.id, "order", position),
+            )
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+async def item_counts(
+    session: AsyncSession, account_id: uuid.UUID, order_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not order_ids:
+        return {}
+    rows = await session.execute(
+        select(OrderItem.order_id, func.count())
+        .where(OrderItem.account_id == account_id, OrderItem.order_id.in_(order_ids))
+        .group_by(OrderItem.order_id)
+    )
+    return {row[0]: int(row[1]) for row in rows}
