@@ -1,7 +1,7 @@
 """AI: account settings, message analyses, operator feedback and monthly token usage
 
 Revision ID: 0011
-Revises: 0007, 0008
+Revises: 0009
 Create Date: 2026-12-01 01:40:08.167669
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-down_revision: str | tuple[str, ...] | None = ("0007", "0008")
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -27,6 +27,7 @@ from ticaret.core.queue import close_redis, init_redis
 from ticaret.crm.router import router as crm_router
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
+from ticaret.orders.router import router as orders_router
 from ticaret.settings import Settings, get_settings
 from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
@@ -99,6 +100,11 @@ TAGS = [
         "name": "Products",
         "description": "The product catalog: products, variants, image metadata, search and "
         'bulk imports (JSON, CSV, XLSX). Amounts are decimal strings (`"1299.90"`).',
+    },
+    {
+        "name": "Orders",
+        "description": "Orders of CRM customers: lines with product snapshots, money as decimal "
+        "strings rounded per line, the status machine and its history.",
     },
     {
         "name": "AI settings",
@@ -174,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         meta_router,
         instagram_router,
         catalog_router,
+        orders_router,
         ai_router,
     ):
         app.include_router(router)

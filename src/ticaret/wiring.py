@@ -25,6 +25,8 @@ from ticaret.core.events import register_event_consumer
 from ticaret.crm import events as crm_events
 from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
+from ticaret.orders import events as order_events
+from ticaret.orders import timeline as order_timeline
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
 from ticaret.social import tasks as social_tasks
@@ -42,6 +44,8 @@ DECLARING_MODULES = (
     accounts_events,
     catalog_events,
     catalog_tasks,
+    order_events,
+    order_timeline,
     notification_tasks,
     webhook_events,
     webhook_tasks,

@@ -363,6 +363,32 @@ async def product_import(world: World) -> str:
     return str((await world.call("POST", "/products/import", json={"rows": rows}))["importId"])
 
 
+# Orders ------------------------------------------------------------------------------------
+
+
+@factory("orderId")
+async def order(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/orders",
+        json={
+            "customerId": await world.id("customerId"),
+            "contactId": await world.id("contactId"),
+            "items": [{"productId": await world.id("productId"), "quantity": 2}],
+            # The account id in the notes: a response that leaked this order would show it.
+            "notes": f"Walk order {world.owner.account_id}",
+        },
+    )
+    world.ids["orderItemId"] = str(made["items"][0]["id"])
+    return str(made["id"])
+
+
+@factory("orderItemId")
+async def order_item(world: World) -> str:
+    await world.id("orderId")
+    return world.ids["orderItemId"]
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -472,6 +498,9 @@ NOT_IDS: dict[str, str] = {
     "matchStatus": "enum filter",
     "dateFrom": "time filter",
     "dateTo": "time filter",
+    "paymentStatus": "enum filter",
+    "fulfillmentStatus": "enum filter",
+    "orderNo": "order number text filter",
 }
 
 # Issue 10 makes an assignee outside the account (a user who is no member, another account's
@@ -505,6 +534,12 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
             ("POST", "/crm/assignments/chats/bulk-assign"),
             ("POST", "/crm/assignments/messages/bulk-assign"),
         )
+    },
+    **{
+        ("POST", "/orders", field): "where the order came from, as the channel names it (a "
+        "gateway session, a chat, a message id): a reference kept on the order, no object of "
+        "ours; it only scopes the duplicate check, within the caller's account"
+        for field in ("sourceId", "threadId", "messageId")
     },
 }
 
@@ -608,16 +643,6 @@ BODIES: dict[str, list[BodyExample]] = {
             "productCorrect": False,
             "correctProductId": ids("productId"),
         }
-    ],
-    "POST /products": [lambda ids: {"sku": "WALK-NEW", "name": "New", "price": "1.00"}],
-    "PATCH /products/{productId}": [lambda ids: {"name": "Renamed", "price": "2.00"}],
-    "POST /products/{productId}/images": [lambda ids: {"url": "https://cdn.example.com/b.jpg"}],
-    "POST /products/import": [
-        lambda ids: {"rows": [{"sku": "WALK-IMPORTED", "name": "Imported", "price": "3"}]},
-        lambda ids: Form(
-            data={},
-            files={"file": ("walk.csv", b"sku,name\r\nWALK-CSV,From a file\r\n", "text/csv")},
-        ),
     ],
     "POST /accounts/{accountId}/users": [lambda ids: {"email": "x@example.com", "role": "agent"}],
     "PATCH /accounts/{accountId}/users/{userId}": [lambda ids: {"role": "viewer"}],
@@ -822,4 +847,25 @@ BODIES: dict[str, list[BodyExample]] = {
     "POST /crm/tasks/{taskId}/checklist": [lambda ids: {"title": "x"}],
     "PATCH /crm/tasks/{taskId}/checklist/{itemId}": [lambda ids: {"done": True}],
     "PUT /crm/inbox-links/{channel}/{sourceId}": [lambda ids: {"customerId": ids("customerId")}],
+    "POST /products": [lambda ids: {"sku": "WALK-NEW", "name": "New", "price": "1.00"}],
+    "PATCH /products/{productId}": [lambda ids: {"name": "Renamed", "price": "2.00"}],
+    "POST /products/{productId}/images": [lambda ids: {"url": "https://cdn.example.com/b.jpg"}],
+    "POST /products/import": [
+        lambda ids: {"rows": [{"sku": "WALK-IMPORTED", "name": "Imported", "price": "3"}]},
+        lambda ids: Form(
+            data={},
+            files={"file": ("walk.csv", b"sku,name\r\nWALK-CSV,From a file\r\n", "text/csv")},
+        ),
+    ],
+    "POST /orders": [
+        lambda ids: {
+            "customerId": ids("customerId"),
+            "contactId": ids("contactId"),
+            "items": [{"productId": ids("productId")}],
+        }
+    ],
+    "PATCH /orders/{orderId}": [lambda ids: {"contactId": ids("contactId"), "notes": "x"}],
+    "POST /orders/{orderId}/items": [lambda ids: {"productId": ids("productId")}],
+    "PATCH /orders/{orderId}/items/{orderItemId}": [lambda ids: {"quantity": 3}],
+    "POST /orders/{orderId}/status": [lambda ids: {"status": "confirmed"}],
 }

@@ -94,6 +94,17 @@ from ticaret.models.meta import (
     SocialMessageStatus,
     SocialMessageType,
 )
+from ticaret.models.order import (
+    EDITABLE,
+    TRANSITIONS,
+    FulfillmentStatus,
+    Order,
+    OrderCounter,
+    OrderEvent,
+    OrderItem,
+    OrderStatus,
+    PaymentStatus,
+)
 from ticaret.models.wa import (
     Ack,
     ChatType,
@@ -126,7 +137,9 @@ from ticaret.models.webhook import (
 )
 
 __all__ = [
+    "EDITABLE",
     "OPEN_TASK_STATUSES",
+    "TRANSITIONS",
     "Account",
     "AccountAiSettings",
     "Ack",
@@ -177,6 +190,7 @@ __all__ = [
     "DeliveryStatus",
     "EmailStatus",
     "Event",
+    "FulfillmentStatus",
     "IdempotencyKey",
     "IdentityChannel",
     "IdentitySource",
@@ -204,8 +218,14 @@ __all__ = [
     "MetaPost",
     "MetaThread",
     "OperationStatus",
+    "Order",
+    "OrderCounter",
+    "OrderEvent",
+    "OrderItem",
+    "OrderStatus",
     "OutgoingEmail",
     "PasswordToken",
+    "PaymentStatus",
     "Platform",
     "PostStatus",
     "Product",

@@ -140,7 +140,9 @@ async def upsert_products(
     if not records:
         return UpsertOutcome(0, 0, 0, [])
     await session.execute(text(_STAGING_DDL))
-    await session.execute(text(f"TRUNCATE {STAGING}"))
+    # Empty already unless an earlier chunk of this transaction used it. (TRUNCATE would give
+    # the table a new file each time, and every statement on it a new plan.)
+    await session.execute(text(f"DELETE FROM {STAGING}"))  # noqa: S608
     driver = await _driver(session)
     await driver.copy_records_to_table(STAGING, records=records, columns=list(RECORD_FIELDS))
     unknown: list[int] = []

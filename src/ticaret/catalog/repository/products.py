@@ -21,7 +21,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    exists,
     false,
     func,
     literal,
@@ -33,7 +32,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from ticaret.models import Product, ProductImage, ProductStatus, ProductVariant, StockStatus
 
@@ -162,44 +160,50 @@ async def search(
     filters: ProductFilters,
     *,
     require_all: bool,
+    similar: bool,
     limit: int,
     after: tuple[Decimal, uuid.UUID] | None = None,
 ) -> list[tuple[Product, Decimal]]:
     """Products matching `words` (letters and digits only), best first, with a score in [0, 1].
 
-    A word matches when the folded product text contains it; a word no product contains
-    matches products with a similar word (pg_trgm word similarity: a letter or two typed
-    wrong). The score is the mean over the words of 1 (found as typed) or its word similarity
-    (found a little wrong), with a fifth of the weight
-    on how much of the product's text the query covers (a short name that is the query ranks
-    above a long one that mentions it); a product whose sku is the whole query scores 1. Every
-    part is cheap for a word found as typed, so ranking thousands of matches stays fast.
+    As typed (`similar` false): a word matches when the folded product text contains it; the
+    GIN trigram index finds the rows. With `similar`, a word also matches a similar word
+    (pg_trgm word similarity: a letter or two typed wrong), which costs a trigram comparison
+    per candidate: the caller asks for it only when the words as typed found nothing.
+
+    The score is the mean over the words of 1 (contained) or its word similarity, with a fifth
+    of the weight on how much of the product's text the query covers (a short name that is
+    the query ranks above a long text that mentions it); a product whose sku is the whole
+    query scores 1.
     """
     # Word similarity of at least 0.5 (pg_trgm's default is 0.6) lets one letter typed wrong
-    # or left out of a short word through: "elbse" finds "elbise". For this transaction only.
+    # or left out of a short word through: "elbse" finds "elbise". Plans are made for each
+    # search's own words (a plan cached for other words would not know they fold to
+    # constants the trigram index can use). Both for this transaction only.
     await session.execute(
-        select(func.set_config("pg_trgm.word_similarity_threshold", WORD_SIMILARITY, True))
+        select(
+            func.set_config("pg_trgm.word_similarity_threshold", WORD_SIMILARITY, True),
+            func.set_config("plan_cache_mode", "force_custom_plan", True),
+        )
     )
     folded = [_fold(literal(word)) for word in words]
     contains = [Product.search_text.like(func.concat("%", word, "%")) for word in folded]
-    # A word some product has as typed is looked up as typed; only a word no product has is
-    # looked up by similarity (it was typed a little wrong). Similar-word lookups cost a
-    # trigram comparison per candidate, so they are kept to the words that need them.
-    live = _filtered(account_id, ProductFilters())
-    typed = (
-        await session.execute(select(*(exists().where(*live, found) for found in contains)))
-    ).one()
-    matches = [
-        found if as_typed else Product.search_text.op("%>")(word)
-        for found, word, as_typed in zip(contains, folded, typed, strict=True)
-    ]
+    if similar:
+        matches = [
+            or_(found, Product.search_text.op("%>")(word))
+            for found, word in zip(contains, folded, strict=True)
+        ]
+        per_word: list[ColumnElement[float]] = [
+            case((found, 1.0), else_=func.word_similarity(word, Product.search_text))
+            for found, word in zip(contains, folded, strict=True)
+        ]
+    else:
+        matches = list(contains)
+        # Every candidate contains every word when all must match: nothing to compute.
+        per_word = (
+            [literal(1.0)] if require_all else [case((found, 1.0), else_=0.0) for found in contains]
+        )
     found = and_(true(), *matches) if require_all else or_(false(), *matches)
-    per_word = [
-        case((exact, 1.0), else_=0.0)
-        if as_typed
-        else func.word_similarity(word, Product.search_text)
-        for exact, word, as_typed in zip(contains, folded, typed, strict=True)
-    ]
     similarity = sum(per_word[1:], per_word[0]) / len(per_word)
     coverage = func.least(
         1.0,
@@ -210,12 +214,17 @@ async def search(
     score = func.round(
         cast(case((exact_sku, 1.0), else_=0.8 * similarity + 0.2 * coverage), Numeric), 4
     ).label("score")
-    ranked = select(Product, score).where(*_filtered(account_id, filters), found).subquery("ranked")
-    ranked_product = aliased(Product, ranked)
-    stmt = select(ranked_product, ranked.c.score)
+    scored = select(Product.id, score).where(*_filtered(account_id, filters), found).subquery()
+    # The best `limit` ids first, and only theirs joined to whole rows.
+    best = select(scored.c.id, scored.c.score)
     if after is not None:
-        stmt = stmt.where(tuple_(ranked.c.score, ranked.c.id) < tuple_(after[0], after[1]))
-    stmt = stmt.order_by(ranked.c.score.desc(), ranked.c.id.desc()).limit(limit)
+        best = best.where(tuple_(scored.c.score, scored.c.id) < tuple_(after[0], after[1]))
+    top = best.order_by(scored.c.score.desc(), scored.c.id.desc()).limit(limit).subquery()
+    stmt = (
+        select(Product, top.c.score)
+        .join(top, top.c.id == Product.id)
+        .order_by(top.c.score.desc(), top.c.id.desc())
+    )
     return [(row[0], Decimal(row[1])) for row in await session.execute(stmt)]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import json
 import logging
 import tempfile
@@ -228,18 +229,36 @@ def upsert_plan(plan: ColumnPlan) -> UpsertPlan:
 # Writing ------------------------------------------------------------------------------------
 
 
+class WriteMode(enum.Enum):
+    # The chunk in one statement; a database error rolls back the caller's transaction (a
+    # job's chunk has its own, and is written again row by row).
+    DIRECT = "direct"
+    # Inside a savepoint, falling back to row by row (a request's transaction goes on).
+    GUARDED = "guarded"
+    # One savepoint per row: the rows the database refuses are reported, the others written.
+    ROW_BY_ROW = "row_by_row"
+
+
 async def _write(
-    session: AsyncSession, account_id: uuid.UUID, plan: UpsertPlan, chunk: Chunk
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    plan: UpsertPlan,
+    chunk: Chunk,
+    mode: WriteMode,
 ) -> tuple[UpsertOutcome, list[RowError]]:
     if not chunk.records:
         return UpsertOutcome(0, 0, 0, []), []
-    try:
-        async with session.begin_nested():
-            return await repository.upsert_products(session, account_id, plan, chunk.records), []
-    except DBAPIError:
-        # Rows are validated before they get here; if the database still refuses the chunk,
-        # find the rows it refuses one at a time and write the others.
-        logger.warning("a chunk of an import was refused; writing it row by row", exc_info=True)
+    if mode == WriteMode.DIRECT:
+        return await repository.upsert_products(session, account_id, plan, chunk.records), []
+    if mode == WriteMode.GUARDED:
+        try:
+            async with session.begin_nested():
+                outcome = await repository.upsert_products(session, account_id, plan, chunk.records)
+            return outcome, []
+        except DBAPIError:
+            logger.warning("a chunk of an import was refused; writing it row by row", exc_info=True)
+    # Rows are validated before they get here; if the database still refuses the chunk, find
+    # the rows it refuses one at a time and write the others.
     created = updated = unchanged = 0
     unknown: list[int] = []
     refused: list[RowError] = []
@@ -265,9 +284,10 @@ async def apply_chunk(
     plan: UpsertPlan,
     chunk: Chunk,
     error_limit: int,
+    mode: WriteMode = WriteMode.GUARDED,
 ) -> None:
     """Write one chunk and count it on the import, in the caller's transaction."""
-    outcome, refused = await _write(session, record.account_id, plan, chunk)
+    outcome, refused = await _write(session, record.account_id, plan, chunk, mode)
     errors = [
         *chunk.errors,
         *(
@@ -438,6 +458,29 @@ async def run_import(import_id: uuid.UUID, settings: Settings) -> str:
             opened.close()
 
 
+async def _commit_chunk(
+    import_id: uuid.UUID,
+    plan: UpsertPlan,
+    chunk: Chunk,
+    settings: Settings,
+    checkpoint: int,
+    mode: WriteMode,
+) -> bool:
+    """One chunk and the import's counters in one transaction; False when another run of the
+    job moved the import on (or finished it) meanwhile."""
+    async with unit_of_work() as session:
+        record = await repository.import_for_job(session, import_id, for_update=True)
+        if (
+            record is None
+            or record.status != ImportStatus.running
+            or record.checkpoint_row != checkpoint
+        ):
+            return False
+        await repository.commit_without_waiting_for_disk(session)
+        await apply_chunk(session, record, plan, chunk, settings.catalog.import_error_limit, mode)
+    return True
+
+
 async def _write_chunks(
     import_id: uuid.UUID, reader: ImportReader, settings: Settings, checkpoint: int
 ) -> str:
@@ -463,17 +506,20 @@ async def _write_chunks(
             if chunk is None:
                 break
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_chunk))
-            async with unit_of_work() as session:
-                record = await repository.import_for_job(session, import_id, for_update=True)
-                if (
-                    record is None
-                    or record.status != ImportStatus.running
-                    or record.checkpoint_row != checkpoint
-                ):
-                    return "another run is ahead"
-                await repository.commit_without_waiting_for_disk(session)
-                await apply_chunk(session, record, plan, chunk, settings.catalog.import_error_limit)
-                checkpoint = chunk.last_row
+            try:
+                written = await _commit_chunk(
+                    import_id, plan, chunk, settings, checkpoint, WriteMode.DIRECT
+                )
+            except DBAPIError:
+                logger.warning(
+                    "import %s: a chunk was refused; row by row", import_id, exc_info=True
+                )
+                written = await _commit_chunk(
+                    import_id, plan, chunk, settings, checkpoint, WriteMode.ROW_BY_ROW
+                )
+            if not written:
+                return "another run is ahead"
+            checkpoint = chunk.last_row
         async with unit_of_work() as session:
             record = await repository.import_for_job(session, import_id, for_update=True)
             if record is None or record.status != ImportStatus.running:

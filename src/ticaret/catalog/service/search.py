@@ -66,15 +66,20 @@ async def search_products(
     words = search_words(query)
     if not words:
         return []
-    rows = await repository.search(
-        session,
-        account_id,
-        words,
-        query.strip()[:MAX_QUERY_LENGTH],
-        filters or ProductFilters(),
-        require_all=require_all,
-        limit=limit,
-    )
+    whole = query.strip()[:MAX_QUERY_LENGTH]
+    for similar in (False, True):
+        rows = await repository.search(
+            session,
+            account_id,
+            words,
+            whole,
+            filters or ProductFilters(),
+            require_all=require_all,
+            similar=similar,
+            limit=limit,
+        )
+        if rows:
+            break
     return [ProductMatch(product, float(score)) for product, score in rows]
 
 
@@ -85,25 +90,36 @@ async def search_page(
     filters: ProductFilters,
     page: PageParams,
 ) -> tuple[list[ProductMatch], str | None, bool]:
-    """One page of a list search, best first; the cursor holds the last (score, id)."""
+    """One page of a list search, best first. The cursor holds the last (score, id) and
+    whether the words were looked up as typed or, having found nothing so, by similarity."""
     after: tuple[Decimal, uuid.UUID] | None = None
+    modes: tuple[bool, ...] = (False, True)
     if page.cursor is not None:
-        score, last_id = decode_cursor(page.cursor, 2)
+        score, last_id, mode = decode_cursor(page.cursor, 3)
         try:
             after = (Decimal(score), uuid.UUID(last_id))
         except (InvalidOperation, ValueError) as exc:
             raise InvalidCursor() from exc
-    rows = await repository.search(
-        session,
-        account_id,
-        search_words(query),
-        query.strip()[:MAX_QUERY_LENGTH],
-        filters,
-        require_all=True,
-        limit=page.limit + 1,
-        after=after,
-    )
+        modes = (mode == "similar",)
+    for similar in modes:
+        rows = await repository.search(
+            session,
+            account_id,
+            search_words(query),
+            query.strip()[:MAX_QUERY_LENGTH],
+            filters,
+            require_all=True,
+            similar=similar,
+            limit=page.limit + 1,
+            after=after,
+        )
+        if rows:
+            break
     more = len(rows) > page.limit
     kept = rows[: page.limit]
-    cursor = encode_cursor([kept[-1][1], kept[-1][0].id]) if more and kept else None
+    cursor = (
+        encode_cursor([kept[-1][1], kept[-1][0].id, "similar" if similar else "typed"])
+        if more and kept
+        else None
+    )
     return [ProductMatch(product, float(score)) for product, score in kept], cursor, more

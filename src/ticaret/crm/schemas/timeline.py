@@ -1,5 +1,6 @@
-"""The customer timeline: one feed of items of several kinds, newest first. A new source
-(orders next) is one item model here and one source function in `service/timeline.py`."""
+"""The customer timeline: one feed of items of several kinds, newest first. A new source is
+one item model here and one source registered with `service.timeline.source` (the orders'
+is `orders/timeline.py`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ticaret.core.envelope import ResponseModel, Timestamp
+from ticaret.core.money import Money
 from ticaret.crm.schemas.assignments import AssignmentChangeOut
 from ticaret.crm.schemas.audit import AuditEntryOut
 from ticaret.crm.schemas.comments import CommentOut
 from ticaret.crm.schemas.notes import NoteOut
 from ticaret.crm.schemas.tasks import TaskOut
-from ticaret.models import ChatType, MessageType
+from ticaret.models import ChatType, FulfillmentStatus, MessageType, OrderStatus, PaymentStatus
 
 
 class TimelineMessage(ResponseModel):
@@ -69,8 +71,28 @@ class AuditItem(_Item):
     audit: AuditEntryOut
 
 
+class TimelineOrder(ResponseModel):
+    """An order of the customer, as the timeline shows it (the order itself: GET
+    /orders/{orderId}). The orders domain fills it (`orders/timeline.py`)."""
+
+    id: uuid.UUID
+    order_no: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    currency: str
+    grand_total: Money
+    item_count: int
+    source_channel: str | None
+
+
+class OrderItem(_Item):
+    kind: Literal["order"] = "order"
+    order: TimelineOrder
+
+
 TimelineItem = Annotated[
-    MessageItem | NoteItem | CommentItem | TaskItem | AssignmentItem | AuditItem,
+    MessageItem | NoteItem | CommentItem | TaskItem | AssignmentItem | AuditItem | OrderItem,
     Field(discriminator="kind"),
 ]
-TimelineKind = Literal["message", "note", "comment", "task", "assignment", "audit"]
+TimelineKind = Literal["message", "note", "comment", "task", "assignment", "audit", "order"]
