@@ -86,3 +86,11 @@ class OrderAlreadyCreated(Conflict):
 class OrderDraftEmpty(ValidationFailed):
     code = "order_draft_empty"
     default_message = "The analysis matched no product: name the items in the request."
+
+
+class OrderCustomerRequired(ValidationFailed):
+    code = "order_customer_required"
+    default_message = (
+        "The chat is linked to no CRM customer: link it (PUT /wa/chats/{remoteJid}/customer-link) "
+        "or send customerId."
+    )

@@ -27,6 +27,7 @@ from ticaret.models import (
     SkipReason,
     StructuredOutput,
 )
+from ticaret.orders.schemas import OrderOut, PaymentInfo, ShippingInfo
 
 ProviderSessionField = Annotated[
     str | None,
@@ -396,3 +397,41 @@ class FeedbackOut(ResponseModel):
     actor_type: str
     actor_id: str | None
     created_at: Timestamp
+
+
+# An order from an analysis (the published create-order) ------------------------------------
+
+
+class AnalysisOrderItem(ApiModel):
+    product_id: uuid.UUID
+    quantity: int | None = Field(
+        default=None, ge=1, le=100_000, description="Default: the draft's quantity, else 1."
+    )
+    variant_note: str | None = Field(default=None, max_length=500)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class AnalysisOrderCreate(ApiModel):
+    """The order draft of the analysis, with these overrides; fields left out come from it."""
+
+    provider_session_id: ProviderSessionField
+    customer_id: uuid.UUID | None = Field(
+        default=None, description="Default: the CRM customer the chat is linked to."
+    )
+    contact_id: uuid.UUID | None = Field(default=None, description="Default: the chat's contact.")
+    items: list[AnalysisOrderItem] | None = Field(
+        default=None, max_length=200, description="Default: the draft's items."
+    )
+    shipping: ShippingInfo | None = None
+    payment: PaymentInfo | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    allow_duplicate: bool = Field(
+        default=False, description="Create another order even if this analysis made one."
+    )
+
+
+class OrderFromAnalysis(ResponseModel):
+    order: OrderOut
+    analysis: AnalysisOut

@@ -40,6 +40,9 @@ class Extraction:
     intents: dict[Intent, list[str]]  # the phrases found, by intent
     positive: list[str]
     dates: list[str] = field(default_factory=list)
+    # Numbers that are no size, quantity, price or date by themselves ("kemer 95"): a size if
+    # the matched product has it.
+    numbers: list[str] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)  # typed -> understood
 
     @property
@@ -186,6 +189,7 @@ def extract(text: str) -> Extraction:
 
     colours: list[str] = []
     sizes: list[str] = []
+    numbers: list[str] = []
     quantity: int | None = None
 
     def neighbour(j: int) -> set[str]:
@@ -230,6 +234,8 @@ def extract(text: str) -> Extraction:
                     sizes.append(str(number))
             elif number is not None and 0 < number < min(lexicon.NUMERIC_SIZE_RANGE):
                 quantity = quantity or number
+            elif number is not None:
+                numbers.append(str(number))
             used[j] = True
             continue
         if (
@@ -261,5 +267,6 @@ def extract(text: str) -> Extraction:
         intents=intents,
         positive=positive,
         dates=dates,
+        numbers=numbers,
         corrections=corrections,
     )

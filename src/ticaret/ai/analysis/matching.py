@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +69,7 @@ class Wanted:
     colours: Sequence[str]  # folded Turkish colour names
     sizes: Sequence[str]
     message_words: frozenset[str]
+    numbers: Sequence[str] = ()  # a size if the matched product has it ("kemer 95")
 
     def search_query(self) -> str:
         """One form per product word, then the colours. An inflected word is searched by its
@@ -128,6 +129,8 @@ class Matching:
     candidate_count: int
     status: MatchStatus | None
     unknown_words: list[str] = field(default_factory=list)
+    # What was asked for as matching read it (a bare number the best product has as a size).
+    wanted: Wanted | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -304,14 +307,28 @@ async def match_products(
     unknown = [word.word for word in wanted.product_words if word not in counted]
     if not counted:
         return Matching(True, query, [], len(found), MatchStatus.no_match, unknown)
+    ranked = _rank(candidates, wanted, counted)
+    if ranked and not wanted.sizes and wanted.numbers:
+        sizes = ranked[0].sizes()
+        fits = [n for n in wanted.numbers if normal_size(n) in sizes]
+        if fits:
+            wanted = replace(wanted, sizes=fits[:1])
+            for candidate in candidates:
+                candidate.reasons.clear()
+            ranked = _rank(candidates, wanted, counted)
+    status = _grade(ranked)
+    return Matching(True, query, ranked[:limit], len(found), status, unknown, wanted)
+
+
+def _rank(
+    candidates: list[Candidate], wanted: Wanted, counted: Sequence[ProductWord]
+) -> list[Candidate]:
     for candidate in candidates:
         _score(candidate, wanted, counted)
-    ranked = sorted(
+    return sorted(
         (c for c in candidates if c.confidence >= MIN_CONFIDENCE),
         key=lambda c: (-c.confidence, -c.search_score, str(c.product.id)),
     )
-    status = _grade(ranked)
-    return Matching(True, query, ranked[:limit], len(found), status, unknown)
 
 
 async def match_attributes(

@@ -103,7 +103,7 @@ def by_rules(text: str, earlier_texts: Sequence[str] = ()) -> Understanding:
             if intent is Intent.other:
                 intent, confidence = Intent.product_inquiry, 0.5
     text_words = set(words(text))
-    wanted = Wanted(product_words, colours, sizes, frozenset(text_words))
+    wanted = Wanted(product_words, colours, sizes, frozenset(text_words), extraction.numbers)
     return Understanding(
         intent=intent,
         priority=_priority(intent, text_words),

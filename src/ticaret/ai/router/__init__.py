@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ticaret.ai.router import analyses, feedback, settings
+from ticaret.ai.router import actions, analyses, feedback, settings
 
 router = APIRouter()
-for area in (settings, analyses, feedback):
+for area in (settings, analyses, feedback, actions):
     router.include_router(area.router)

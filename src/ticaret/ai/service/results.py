@@ -209,6 +209,8 @@ async def conclude(
 ) -> Findings:
     """Commerce, action, reply and summary once the understanding and matches are known."""
     link = await customer_link(session, row.account_id, wa, message)
+    if matching.wanted is not None:
+        understanding.wanted = matching.wanted
     if understanding.summary is None:
         understanding.summary = replies.summary(understanding, matching, language)
     commerce = build_commerce(understanding, matching, link, draft_source(wa, message))
