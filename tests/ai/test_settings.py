@@ -69,6 +69,21 @@ async def test_the_key_is_stored_encrypted_and_shown_only_as_its_last_four_chara
     assert stored is not None and API_KEY not in stored
 
 
+async def test_a_key_stays_with_its_endpoint(client: httpx.AsyncClient, dns: Any) -> None:
+    dns({"llm.example.net": [["93.184.216.34"]]})
+    shop = await open_shop(client, catalog=False)
+    await use_openai(client, shop, maxConcurrentAnalyses=7)
+    kept = await put_settings(client, shop, maxConcurrentAnalyses=None, temperature=None)
+    assert kept["maxConcurrentAnalyses"] == 7 and kept["hasApiKey"] is True
+    moved = await put_settings(
+        client, shop, provider="openai_compatible", baseUrl="https://llm.example.net/v1"
+    )
+    # The OpenAI key is never sent to an address someone typed in later.
+    assert moved["hasApiKey"] is False and moved["apiKeyLast4"] is None
+    with_key = await put_settings(client, shop, apiKey="or-key-for-the-new-endpoint-1234")
+    assert with_key["hasApiKey"] is True and with_key["apiKeyLast4"] == "1234"
+
+
 async def test_a_stale_entity_version_is_a_conflict(client: httpx.AsyncClient) -> None:
     shop = await open_shop(client, catalog=False)
     first = await put_settings(client, shop, temperature=0.5)

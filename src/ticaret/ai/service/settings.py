@@ -145,6 +145,10 @@ async def _check_endpoint(base_url: str) -> None:
         raise UnsafeAiEndpoint(f"This base URL cannot be used: {exc}") from None
 
 
+# Settings a PUT may set to null (the rest keep their value when sent null).
+_NULLABLE = frozenset({"base_url", "vision_model", "monthly_token_budget"})
+
+
 class _Unsaved:
     """Settings never saved: the defaults, at version "0"."""
 
@@ -171,20 +175,24 @@ async def update_settings(
     changes = body.model_dump(exclude_unset=True, exclude={"entity_version", "api_key"})
     endpoint_before = (row.provider, row.base_url)
     for name, value in changes.items():
-        if value is None and name in ("provider", "model", "temperature", "language"):
-            continue  # required settings cannot be emptied
+        if value is None and name not in _NULLABLE:
+            continue  # null keeps a setting that must have a value
         setattr(row, name, value)
     if row.provider == AiProvider.openai:
         row.base_url = None
     elif not row.base_url:
         raise BaseUrlRequired()
-    else:
+    elif (row.provider, row.base_url) != endpoint_before:
         await _check_endpoint(row.base_url)
     if body.api_key is not None:
         row.api_key_encrypted = secret_box(get_settings()).encrypt(body.api_key)
         row.api_key_last4 = body.api_key[-4:]
     if (row.provider, row.base_url) != endpoint_before:
         row.structured_output = None  # another endpoint: what it supports is unknown again
+        if body.api_key is None and not new:
+            # A key belongs to its endpoint: an OpenAI key must not go to the new address.
+            row.api_key_encrypted = None
+            row.api_key_last4 = None
     if new:
         session.add(row)
     await session.flush()
