@@ -68,6 +68,7 @@ ASKS = [
     "2 tane {c} {t} istiyorum {z}",
     "{z} beden {c} {s} {t}",
 ]
+NAMING = [ask for ask in ASKS if "{s}" in ask]  # the others leave the style out
 
 
 def catalog(count: int) -> list[dict[str, Any]]:
@@ -339,7 +340,8 @@ async def run_deterministic(args: argparse.Namespace, env: dict[str, str]) -> No
 
 
 TOP_MATCHES = """
-SELECT message_id, coalesce(jsonb_path_query_array(product_matches, '$[*].sku'), '[]')
+SELECT message_id, coalesce(jsonb_path_query_array(product_matches, '$[*].sku'), '[]'),
+       match_status
 FROM ai_analyses
 """
 KEYWORD = """
@@ -353,29 +355,42 @@ SELECT sku FROM (
 
 
 async def accuracy(labelled: list[tuple[str, str]], said: list[tuple[str, str]]) -> None:
-    """How often the product a message was written about comes first (or in the first three),
-    beside a keyword ILIKE search of the same catalog."""
+    """Messages that name the product fully (colour, material or style, type): how often it
+    comes first (or in the first three), beside a keyword ILIKE search of the same catalog.
+    Messages that leave the style out fit twenty products: the right answer is `ambiguous`
+    (the reply asks which one), a confident single product is wrong."""
     import re
 
     from ticaret.core.db import get_engine
 
     async with get_engine().connect() as conn:
-        ranked = {r[0]: list(r[1]) for r in (await conn.execute(text(TOP_MATCHES))).all()}
+        rows = (await conn.execute(text(TOP_MATCHES))).all()
+        ranked = {r[0]: (list(r[1]), r[2]) for r in rows}
         keyword: list[list[str]] = []
         started = time.perf_counter()
         for text_, _ in labelled:
             words = re.findall(r"\w{3,}", text_.lower())
-            rows = await conn.execute(text(KEYWORD), {"words": words})
-            keyword.append([r[0] for r in rows])
+            found = await conn.execute(text(KEYWORD), {"words": words})
+            keyword.append([r[0] for r in found])
         keyword_ms = (time.perf_counter() - started) / len(labelled) * 1000
-    ours = [ranked.get(message_id, []) for _, message_id in said]
-    for name, lists in (("analyser", ours), ("keyword ILIKE", keyword)):
-        top1 = sum(bool(s) and s[0] == sku for s, (_, sku) in zip(lists, labelled, strict=True))
-        top3 = sum(sku in s[:3] for s, (_, sku) in zip(lists, labelled, strict=True))
+    ours = [ranked.get(message_id, ([], None)) for _, message_id in said]
+    full = [n for n in range(len(labelled)) if ASKS[n % len(ASKS)] in NAMING]
+    for name, lists in (("analyser", [o[0] for o in ours]), ("keyword ILIKE", keyword)):
+        top1 = sum(bool(lists[n]) and lists[n][0] == labelled[n][1] for n in full)
+        top3 = sum(labelled[n][1] in lists[n][:3] for n in full)
         print(
-            f"{name:<24} top-1 {top1 / len(labelled):6.1%}  top-3 {top3 / len(labelled):6.1%}"
-            f"  ({len(labelled):,} messages, each about one product)"
+            f"{name:<24} top-1 {top1 / len(full):6.1%}  top-3 {top3 / len(full):6.1%}"
+            f"  ({len(full):,} messages naming one product fully)"
         )
+    vague = [n for n in range(len(labelled)) if n not in set(full)]
+    asked = sum(ours[n][1] == "ambiguous" for n in vague)
+    wrong = sum(
+        ours[n][1] == "high_confidence" and ours[n][0][:1] != [labelled[n][1]] for n in vague
+    )
+    print(
+        f"{'':<24} {len(vague):,} messages without the style (20 products fit): "
+        f"{asked / len(vague):.1%} ambiguous, {wrong / len(vague):.1%} confidently wrong"
+    )
     print(f"{'':<24} keyword query {keyword_ms:.1f} ms per message")
 
 

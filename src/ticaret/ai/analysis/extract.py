@@ -82,7 +82,7 @@ def _vocabulary() -> frozenset[str]:
     intent phrases of one word. (A word that only means something inside a phrase, such as
     "satın" of "satın almak", is no target: "saten" would become it.)"""
     known: set[str] = set(lexicon.COLOURS) | lexicon.COLOUR_WORDS | lexicon.SIZE_WORDS
-    known |= set(lexicon.NUMBER_WORDS) | lexicon.CURRENCY_WORDS
+    known |= set(lexicon.NUMBER_WORDS)
     for phrases in lexicon.INTENT_PHRASES.values():
         known.update(phrase for phrase in phrases if " " not in phrase)
     known.update(phrase for phrase in lexicon.POSITIVE_PHRASES if " " not in phrase)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.ai.analysis import lexicon
 from ticaret.ai.analysis.extract import ProductWord, extract
 from ticaret.ai.analysis.text import best_similarity, fold, words
+from ticaret.ai.repository import catalog as ai_catalog
 from ticaret.catalog.repository import products as catalog_repository
 from ticaret.catalog.repository.products import ProductFilters
 from ticaret.catalog.service.search import search_products
@@ -71,17 +72,19 @@ class Wanted:
     message_words: frozenset[str]
     numbers: Sequence[str] = ()  # a size if the matched product has it ("kemer 95")
 
-    def search_query(self) -> str:
-        """One form per product word, then the colours. An inflected word is searched by its
-        stem ("gömleğiniz" by "gomlek"): the stem is what the catalog has, and a word the
-        catalog lacks costs the search a similarity lookup (tens of milliseconds at 10k
-        products). The re-ranking still compares every form."""
-        terms = [
-            word.forms[1] if len(word.forms) > 1 else word.forms[0] for word in self.product_words
-        ]
+    def search_query(self, in_catalog: set[str] | None = None) -> str:
+        """One reading per product word, then the colours: the first reading the catalog has
+        ("gömleğiniz" is searched as "gomlek"), else the word as typed (the search then looks
+        for similar words: a typo). A reading no product has costs the search a similarity
+        lookup (tens of milliseconds at 10k products). The re-ranking compares every reading."""
+        known = in_catalog or set()
+        terms = [next((f for f in w.forms if f in known), w.forms[0]) for w in self.product_words]
         terms.extend(self.colours)
         # The catalog search reads ten words at most.
         return " ".join(list(dict.fromkeys(terms))[:10])
+
+    def readings(self) -> list[str]:
+        return [form for word in self.product_words for form in word.forms]
 
 
 @dataclass
@@ -280,9 +283,10 @@ async def match_products(
     session: AsyncSession, account_id: uuid.UUID, wanted: Wanted, *, limit: int = SHOWN
 ) -> Matching:
     """The account's active products that fit what the customer asked for, best first."""
-    query = wanted.search_query()
     if not wanted.product_words:
-        return Matching(False, query, [], 0, None)
+        return Matching(False, wanted.search_query(), [], 0, None)
+    known = await ai_catalog.spellings_in_catalog(session, account_id, wanted.readings())
+    query = wanted.search_query(known)
     found = await search_products(
         session,
         account_id,

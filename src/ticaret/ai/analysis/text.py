@@ -144,12 +144,14 @@ _DEVOICE = {"g": "k", "b": "p", "d": "t"}
 MIN_STEM = 3
 
 
-def stems(word: str) -> list[str]:
-    """`word` and the stems it may have (most likely first), each at least three letters."""
-    found = [word]
+@lru_cache(maxsize=65_536)
+def _stems(word: str) -> tuple[str, ...]:
     if word.isdigit() or len(word) <= MIN_STEM + 1:
-        return found
-    for suffix in _SUFFIXES:
+        return (word,)
+    found: list[str] = []
+    # Every ending the word may have, the shortest first ("takımı" is "takım" + "ı" before it
+    # is "tak" + "ımı"); which one is right, only the catalog can tell.
+    for suffix in reversed(_SUFFIXES):
         # Short endings need a longer stem: "çanta" is not "çan" + "ta".
         shortest = MIN_STEM if len(suffix) > 2 else MIN_STEM + 1
         if word.endswith(suffix) and len(word) - len(suffix) >= shortest:
@@ -158,8 +160,12 @@ def stems(word: str) -> list[str]:
             if last in _DEVOICE:
                 found.append(stem[:-1] + _DEVOICE[last])
             found.append(stem)
-            break
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys([word, *found]))
+
+
+def stems(word: str) -> list[str]:
+    """`word` and the stems it may have (longest first), each at least three letters."""
+    return list(_stems(word))
 
 
 def best_similarity(forms: Sequence[str], targets: Iterable[str]) -> float:
