@@ -41,10 +41,15 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     nullable instead), no defaults."""
     schema = model.model_json_schema()
 
-    def tighten(node: Any) -> Any:
+    def tighten(node: Any, *, names: bool = False) -> Any:
+        # `names`: the node maps property names to schemas (a property may be called "title").
         if isinstance(node, dict):
-            node = {k: tighten(v) for k, v in node.items() if k not in ("default", "title")}
-            if node.get("type") == "object" and "properties" in node:
+            node = {
+                k: tighten(v, names=k in ("properties", "$defs") and not names)
+                for k, v in node.items()
+                if names or k not in ("default", "title")
+            }
+            if not names and node.get("type") == "object" and "properties" in node:
                 node["additionalProperties"] = False
                 node["required"] = list(node["properties"])
             return node
