@@ -57,6 +57,7 @@ async def test_the_list_filters_by_status_intent_match_chat_and_date(
     now = datetime.now(UTC)
     assert len(await listed(dateFrom=(now - timedelta(hours=1)).isoformat())) == 3
     assert await listed(dateTo=(now - timedelta(hours=1)).isoformat()) == []
+    assert len(await listed(dateFrom="2020-01-01T00:00:00", dateTo="2100-01-01")) == 3
 
     page = await client.get("/wa/ai-analyses", params={"limit": 2}, headers=shop.headers)
     first = page.json()["data"]

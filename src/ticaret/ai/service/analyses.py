@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,13 @@ from ticaret.wa.errors import SessionNotFound
 from ticaret.wa.repository import sessions as session_repository
 from ticaret.wa.service.access import WaContext, resolve_wa
 from ticaret.wa.service.messages import get_message
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is UTC, as every time this API shows."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 async def list_analyses(
@@ -53,8 +60,8 @@ async def list_analyses(
             match_status=match_status,
             session_id=session_id,
             remote_jid=remote_jid,
-            created_from=date_from,
-            created_to=date_to,
+            created_from=_utc(date_from),
+            created_to=_utc(date_to),
         ),
         after=page.after_id(),
         limit=page.limit,

@@ -273,29 +273,24 @@ async def test_settings(
         checked = await complete_json(
             llm, model_name=model, messages=messages, output=ConnectionCheck, temperature=None
         )
-    except ModelNotFound as error:
+    except (ModelNotFound, ProviderRefusal, InvalidOutput) as error:
+        # The endpoint and the key work; the model is missing, or did not answer as asked.
+        missing = isinstance(error, ModelNotFound)
         return SettingsTestResult(
             provider=provider,
             base_url=endpoint,
             model=model,
-            model_available=False,
+            model_available=not missing,
             structured_output=False,
             mode=None,
             latency_ms=0,
             response_id=None,
-            message=f"The endpoint answered, but not for this model: {error.message}",
-        )
-    except (ProviderRefusal, InvalidOutput) as error:
-        return SettingsTestResult(
-            provider=provider,
-            base_url=endpoint,
-            model=model,
-            model_available=True,
-            structured_output=False,
-            mode=None,
-            latency_ms=0,
-            response_id=None,
-            message=f"The model answered but not with the JSON asked for: {error.message}",
+            message=(
+                "The endpoint answered, but not for this model: "
+                if missing
+                else "The model answered but not with the JSON asked for: "
+            )
+            + error.message,
         )
     except ProviderError as error:
         raise _test_error(error) from None
