@@ -335,3 +335,15 @@ async def test_auto_reply_answers_a_clear_question_and_leaves_orders_to_the_oper
         headers=shop.headers,
     )
     assert not [m for m in messages.json()["data"]["rows"] if m["fromMe"]]
+
+
+async def test_a_very_long_message_is_analysed_from_its_beginning(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop = await open_shop(client)
+    text = "kırmızı saten elbise 38 var mı " + " ".join(f"kelime{n}" for n in range(6000))
+    message_id = await customer_says(client, shop, text)
+    await run_jobs()
+    data = await analysis(client, shop, message_id)
+    assert data["status"] == "completed"
+    assert data["productMatches"][0]["sku"] == "ELB-001"

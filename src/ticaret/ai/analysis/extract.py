@@ -17,6 +17,9 @@ CORRECTION_THRESHOLD = 0.5
 # Shorter words are too close to too many others ("mont" is one letter from "mint").
 MIN_CORRECTED_LENGTH = 5
 MAX_QUANTITY = 999
+# Customers' messages are short; a pasted essay is read as far as this, and no further.
+MAX_TEXT = 1000
+MAX_PRODUCT_WORDS = 12
 _NUMBER_WITH_SUFFIX = re.compile(r"^(\d{1,4})(lik|luk|li|lu|lık|lük)?$")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](\d{2,4}))?\b")
 
@@ -134,6 +137,7 @@ def _number(word: str) -> int | None:
 
 
 def extract(text: str) -> Extraction:
+    text = text[:MAX_TEXT]
     toks = tokens(text)
     words, corrections = _corrected(toks)
     used = [False] * len(words)
@@ -260,7 +264,7 @@ def extract(text: str) -> Extraction:
             product_words.append(ProductWord(word, tuple(dict.fromkeys(forms)), toks[j].raw))
     return Extraction(
         text=" ".join(words),
-        product_words=product_words,
+        product_words=product_words[:MAX_PRODUCT_WORDS],
         colours=colours,
         sizes=sizes,
         quantity=quantity,

@@ -25,6 +25,7 @@ from ticaret.ai.schemas import AnalysisAction, Priority, Sentiment
 from ticaret.models import Intent
 
 CONTEXT_CHARACTERS = 500  # of each earlier message
+MESSAGE_CHARACTERS = 4000  # of the message analysed
 
 
 class _Strict(BaseModel):
@@ -144,7 +145,7 @@ def analysis_messages(
             lines.append(f"{who}: {line.text[:CONTEXT_CHARACTERS]}")
         lines.append("")
     lines.append("New customer message:")
-    lines.append(json.dumps(text or "", ensure_ascii=False))
+    lines.append(json.dumps((text or "")[:MESSAGE_CHARACTERS], ensure_ascii=False))
     if photo is not None:
         lines.append(
             "The customer sent a photo. It shows: "
