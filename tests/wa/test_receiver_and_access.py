@@ -80,7 +80,7 @@ async def test_malformed_events_are_stored_failed_never_lost(
     assert chats.json()["data"]["rows"] == []
 
     unknown_session = await client.post("/wa/provider-events/nope-123", json=broken, headers=auth)
-    assert_error(unknown_session, 404)
+    assert_error(unknown_session, 401, "invalid_signature")
     no_secret = await client.post(url, json=broken)
     assert_error(no_secret, 401)
 
@@ -503,3 +503,24 @@ async def test_deeply_nested_bodies_are_stored_failed_not_lost(
     assert {r.raw_body for r in rows} == {too_deep.decode(), deep.decode()}
     assert "too deeply" in rows[0].error and "deeper than 64 levels" in rows[1].error
     assert all(r.payload is None for r in rows)
+
+
+async def test_the_receiver_answers_alike_for_an_unknown_session_and_a_wrong_secret(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    created = await create_session(client, owner)
+    body = {"id": "evt_probe", "event": "message", "payload": {}}
+    wrong_secret = await client.post(
+        f"/wa/provider-events/{created['providerSessionId']}",
+        json=body,
+        headers={SECRET_HEADER: "guess"},
+    )
+    unknown = await client.post(
+        "/wa/provider-events/no-such-session-1234", json=body, headers={SECRET_HEADER: "guess"}
+    )
+    # A prober learns nothing about which session ids exist.
+    assert wrong_secret.status_code == unknown.status_code == 401
+    assert wrong_secret.json() == unknown.json()
+    assert_error(unknown, 401, "invalid_signature")
+    assert await _inbox() == []

@@ -10,6 +10,7 @@ from ticaret.core.errors import (
     PayloadTooLarge,
     Unauthorized,
     UpstreamUnavailable,
+    ValidationFailed,
 )
 
 # Sessions -----------------------------------------------------------------------------------
@@ -38,6 +39,14 @@ class SandboxDisabled(BadRequest):
 class BaseUrlRequired(BadRequest):
     code = "base_url_required"
     default_message = "This session needs config.baseUrl (the gateway's address)."
+
+
+class GatewayUrlNotAllowed(ValidationFailed):
+    code = "gateway_url_not_allowed"
+    default_message = (
+        "config.baseUrl must be a public address, or a private host the operator allows "
+        "(TICARET_WA__PRIVATE_GATEWAY_HOSTS)."
+    )
 
 
 class ShareWithSelf(BadRequest):
@@ -161,7 +170,8 @@ class UnknownProviderSession(NotFound):
 
 class InvalidSignature(Unauthorized):
     code = "invalid_signature"
-    default_message = "The webhook secret or signature is wrong."
+    # Also the answer for a session that does not exist: the receiver never says which.
+    default_message = "The webhook secret or signature is wrong for this session."
 
 
 class EventTooLarge(PayloadTooLarge):

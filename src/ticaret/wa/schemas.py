@@ -19,6 +19,7 @@ from ticaret.models import (
     SessionStatus,
 )
 from ticaret.wa.errors import InvalidLabelIds
+from ticaret.wa.gateways.addresses import base_url_refusal, normalized_base_url
 
 Provider = Literal["evolution", "waha", "sandbox"]
 LabelMode = Literal["any", "all"]
@@ -39,9 +40,14 @@ class SessionConfig(ApiModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/") if value else value
+        # The shape is checked here (422); where it points is checked by the service against
+        # the operator's policy, then again on every connection.
+        if value is None:
+            return value
+        refusal = base_url_refusal(value)
+        if refusal is not None:
+            raise ValueError(refusal)
+        return normalized_base_url(value)
 
 
 class SessionCreate(ApiModel):

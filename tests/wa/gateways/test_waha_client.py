@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -335,6 +336,12 @@ async def test_open_media_rebases_files_url_and_passes_range(gateway: WahaGatewa
 async def test_open_media_downloads_when_not_in_webhook(
     gateway: WahaGateway, waha: respx.MockRouter
 ) -> None:
+    # The bucket is a media host the operator listed (TICARET_WA__MEDIA_HOSTS); the fixture's
+    # gateway, which lists none, refuses to fetch from it.
+    listed = WahaGateway(
+        httpx.AsyncClient(),
+        dataclasses.replace(CONFIG, media_hosts=frozenset({"bucket.s3.example.com"})),
+    )
     lookup = waha.get(
         "/api/shop-main/chats/905551234567@c.us/messages/false_905551234567@c.us_3A7F"
     ).respond(
@@ -349,7 +356,9 @@ async def test_open_media_downloads_when_not_in_webhook(
         200, content=b"jpegbytes", headers={"content-type": "image/jpeg"}
     )
 
-    stream = await gateway.open_media(
+    with pytest.raises(GatewayRejected, match="host we do not fetch from"):
+        await gateway.open_media(CHAT, "3A7F", {"messageId": "false_905551234567@c.us_3A7F"}, None)
+    stream = await listed.open_media(
         CHAT, "3A7F", {"messageId": "false_905551234567@c.us_3A7F"}, None
     )
     data = b"".join([chunk async for chunk in stream.aiter_bytes()])

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ticaret.wa.gateways import waha_events
 from ticaret.wa.gateways._jid import as_dict, as_str, bare_number, from_epoch
+from ticaret.wa.gateways.addresses import safe_path
 from ticaret.wa.gateways.base import (
     WEBHOOK_SECRET_HEADER,
     Capability,
@@ -287,7 +288,7 @@ class WahaGateway(WhatsAppGateway):
     def _media_target(self, url: str) -> tuple[str, bool]:
         """Where to fetch a WAHA media URL from, and whether our API key may go along."""
         path = urlsplit(url).path
-        if path.startswith(FILES_PREFIX):
+        if path.startswith(FILES_PREFIX) and safe_path(path):
             # WAHA builds file URLs from its own idea of its base URL (often localhost);
             # the file lives on the gateway we talk to, so fetch it from there.
             return self._url(path), True

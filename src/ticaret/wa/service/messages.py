@@ -7,12 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.models import MessageType, WaMessage
 from ticaret.wa.errors import (
+    GatewayRefused,
     GatewayUnreachable,
     MediaNotFound,
     MessageNotFound,
     UnsupportedByProvider,
 )
-from ticaret.wa.gateways import GatewayError, GatewayNotFound, MediaStream
+from ticaret.wa.gateways import GatewayError, GatewayNotFound, GatewayRejected, MediaStream
 from ticaret.wa.gateways.factory import session_gateway
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as repository
@@ -111,6 +112,8 @@ async def open_media(
         )
     except GatewayNotFound:
         raise MediaNotFound("The gateway no longer has this file.") from None
+    except GatewayRejected as exc:
+        raise GatewayRefused(f"The gateway could not serve the file: {exc.public}") from None
     except GatewayError as exc:
-        raise GatewayUnreachable(f"The gateway could not serve the file: {exc.message}") from None
+        raise GatewayUnreachable(f"The gateway could not serve the file: {exc.public}") from None
     return message, stream

@@ -134,7 +134,7 @@ async def _fail(
         operation = await repository.locked(session, operation_id)
         if operation is None:
             return None
-        operation.last_error = error.message[:1000]
+        operation.last_error = error.public[:1000]
         if retry and operation.attempts < settings.operation_max_attempts:
             delay = timedelta(
                 seconds=settings.operation_retry_base_seconds * 2 ** (operation.attempts - 1)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from slugify import slugify
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.accounts import repository as accounts_repository
@@ -17,6 +17,7 @@ from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import Actor
 from ticaret.core.security import secret_box
+from ticaret.core.ssrf import UnsafeUrl, check_url
 from ticaret.models import SessionStatus, WaSession
 from ticaret.settings import get_settings
 from ticaret.wa.errors import (
@@ -24,6 +25,7 @@ from ticaret.wa.errors import (
     BaseUrlRequired,
     GatewayRefused,
     GatewayUnreachable,
+    GatewayUrlNotAllowed,
     NotSessionOwner,
     SandboxDisabled,
     SessionNotFound,
@@ -34,6 +36,7 @@ from ticaret.wa.errors import (
 from ticaret.wa.events import SESSION_STATUS_CHANGED, SessionStatusChanged
 from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState
 from ticaret.wa.gateways._jid import phone_of
+from ticaret.wa.gateways.addresses import base_url_policy
 from ticaret.wa.gateways.factory import session_gateway, webhook_url
 from ticaret.wa.repository import sessions as repository
 from ticaret.wa.schemas import (
@@ -48,12 +51,11 @@ from ticaret.wa.service.access import emit_to_session
 
 logger = logging.getLogger("ticaret.wa.sessions")
 
-_SLUG = re.compile(r"[^a-z0-9]+")
-
 
 def new_provider_session_id(name: str) -> str:
-    # Readable in gateway dashboards, unique through the random suffix.
-    slug = _SLUG.sub("-", name.lower()).strip("-")[:40].strip("-") or "wa"
+    # Readable in gateway dashboards, unique through the random suffix. Letters are
+    # transliterated (Mağaza -> magaza), so a Turkish or Cyrillic name stays recognisable.
+    slug = slugify(name, max_length=40, word_boundary=False).strip("-") or "wa"
     return f"{slug}-{secrets.token_hex(4)}"
 
 
@@ -80,9 +82,9 @@ async def gateway_errors(action: str) -> AsyncIterator[None]:
     try:
         yield
     except GatewayRejected as exc:
-        raise GatewayRefused(f"The gateway refused to {action}: {exc.message}") from None
+        raise GatewayRefused(f"The gateway refused to {action}: {exc.public}") from None
     except GatewayError as exc:
-        raise GatewayUnreachable(f"The gateway did not answer ({action}): {exc.message}") from None
+        raise GatewayUnreachable(f"The gateway did not answer ({action}): {exc.public}") from None
 
 
 async def apply_status(
@@ -146,6 +148,11 @@ async def create_session(
                 f"A {body.provider} session needs config.baseUrl (the gateway's address)."
             )
         base_url, api_key = config.base_url, config.api_key
+        try:
+            # A readable refusal now; the guarded client refuses again on every connection.
+            await check_url(base_url, base_url_policy(settings), subject="gateway URLs")
+        except UnsafeUrl as exc:
+            raise GatewayUrlNotAllowed(f"config.baseUrl is not allowed: {exc}") from None
     box = secret_box(settings)
     secret = secrets.token_urlsafe(32)
     wa = WaSession(
@@ -194,7 +201,7 @@ async def get_session(
         state = await gateway.get_status()
     except GatewayError as exc:
         # The stored status is still worth showing; say why it may be stale.
-        status_error = exc.message
+        status_error = exc.public
     else:
         if await apply_status(session, wa, state, Actor.system()):
             await session.flush()
@@ -248,7 +255,7 @@ async def remove_access(
         await gateway.delete_session()
     except GatewayError as exc:
         # Our side goes away regardless; the gateway instance may need a manual cleanup.
-        wa.last_error = f"gateway delete failed: {exc.message}"
+        wa.last_error = f"gateway delete failed: {exc.public}"
         logger.warning("gateway delete failed for %s: %s", wa.provider_session_id, exc.message)
     wa.deleted_at = datetime.now(UTC)
     await repository.remove_all_shares(session, wa)
