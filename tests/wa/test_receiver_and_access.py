@@ -10,7 +10,14 @@ import httpx
 from sqlalchemy import select, update
 
 from tests.helpers import add_member, assert_error, register
-from tests.wa.helpers import CUSTOMER_JID, create_session, headers, inject, messages
+from tests.wa.helpers import (
+    CUSTOMER_JID,
+    create_session,
+    headers,
+    inject,
+    messages,
+    share_and_accept,
+)
 
 SECRET_HEADER = "X-Ticaret-Webhook-Secret"
 
@@ -157,24 +164,11 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
         404,
     )
     base = f"/accounts/{owner.account_id}/wa-sessions/{psid}"
-    share = await client.post(
-        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
-    )
-    assert share.status_code == 201, share.text
-    again = await client.post(
-        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
-    )
-    assert_error(again, 409, "already_shared")
+    await share_and_accept(client, owner, partner, psid)
     to_self = await client.post(
         f"{base}/shares", json={"accountId": owner.account_id}, headers=owner.headers
     )
     assert_error(to_self, 400, "share_with_self")
-    nobody = await client.post(
-        f"{base}/shares",
-        json={"accountId": "00000000-0000-0000-0000-000000000000"},
-        headers=owner.headers,
-    )
-    assert_error(nobody, 404)
 
     listed = await client.get(
         f"/accounts/{partner.account_id}/wa-sessions", headers=partner.headers
@@ -226,9 +220,7 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
     )
     assert (await client.get(base, headers=owner.headers)).status_code == 200
 
-    await client.post(
-        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
-    )
+    await share_and_accept(client, owner, partner, psid)
     unshared = await client.delete(f"{base}/shares/{partner.account_id}", headers=owner.headers)
     assert unshared.status_code == 200
     assert_error(

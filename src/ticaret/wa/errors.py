@@ -54,19 +54,22 @@ class ShareWithSelf(BadRequest):
     default_message = "The session already belongs to this account."
 
 
-class ShareTargetNotFound(NotFound):
-    code = "account_not_found"
-    default_message = "Account not found."
-
-
-class AlreadyShared(Conflict):
-    code = "already_shared"
-    default_message = "The session is already shared with that account."
-
-
 class ShareNotFound(NotFound):
     code = "share_not_found"
     default_message = "The session is not shared with that account."
+
+
+class ShareOfferNotFound(NotFound):
+    code = "share_not_found"
+    default_message = "Share offer not found."
+
+
+class ShareAlreadyAccepted(Conflict):
+    code = "share_already_accepted"
+    default_message = (
+        "The share was accepted; drop the session's access instead "
+        "(DELETE /accounts/{accountId}/wa-sessions/{providerSessionId})."
+    )
 
 
 class GatewayRefused(UpstreamUnavailable):
