@@ -274,6 +274,9 @@ CHAT = "905551234567@c.us"
 def waha() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=WAHA, assert_all_called=False) as router:
         router.post("/api/sessions").respond(201, json={"name": "x", "status": "STOPPED"})
+        router.get("/api/server/version").respond(
+            200, json={"version": "2025.6.3", "engine": "WEBJS", "tier": "PLUS"}
+        )
         router.post(path__regex=r"^/api/sessions/.+/start$", name="start").respond(
             201, json={"name": "x", "status": "STARTING"}
         )

@@ -66,6 +66,7 @@ async def test_create_session_registers_webhook_with_hmac_and_header(
     route = waha.post("/api/sessions").respond(
         201, json={"name": "shop-main", "status": "STOPPED", "config": {}, "me": None}
     )
+    waha.get("/api/server/version").respond(200, json={"version": "2025.6.3", "engine": "NOWEB"})
 
     state = await gateway.create_session()
 
@@ -99,6 +100,9 @@ async def test_lifecycle_routes(gateway: WahaGateway, waha: respx.MockRouter) ->
     logout = waha.post("/api/sessions/shop-main/logout").respond(201, json={})
     delete = waha.delete("/api/sessions/shop-main").respond(200)
     webhook = waha.put("/api/sessions/shop-main").respond(200, json={"name": "shop-main"})
+    # A server too old to say its version (no /api/server/version): the baseline events.
+    waha.get("/api/server/version").respond(404, json={"statusCode": 404})
+    waha.get("/api/version").respond(404, json={"statusCode": 404})
 
     await gateway.start_session()
     state = await gateway.get_status()
@@ -111,7 +115,8 @@ async def test_lifecycle_routes(gateway: WahaGateway, waha: respx.MockRouter) ->
     assert state.me_jid == "905321112233@c.us"
     assert logout.called
     assert delete.called
-    assert body_of(webhook) == {"config": {"webhooks": [gateway._webhook_config()]}}
+    baseline = ["session.status", "message.any", "message.ack", "message.revoked"]
+    assert body_of(webhook) == {"config": {"webhooks": [gateway._webhook_config(baseline)]}}
 
 
 async def test_pairing_qr_and_code(gateway: WahaGateway, waha: respx.MockRouter) -> None:

@@ -40,6 +40,8 @@ WEBHOOK_EVENTS = (
     "MESSAGES_EDITED",
     "MESSAGES_DELETE",
     "SEND_MESSAGE",
+    # An edit made through the API (ours or another client's) is confirmed by this one.
+    "SEND_MESSAGE_UPDATE",
     "CONTACTS_UPSERT",
     "CONTACTS_UPDATE",
     "CHATS_UPSERT",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -48,6 +49,21 @@ WEBHOOK_EVENTS = (
     "label.chat.added",
     "label.chat.deleted",
 )
+# The WAHA release that first accepted each event in a session's webhook config (WAHA's
+# changelog and source history); an older release refuses the whole config when it names an
+# event it does not know, so a session only subscribes what its server accepts.
+EVENT_SINCE: dict[str, tuple[int, ...]] = {
+    "session.status": (2023, 10, 15),
+    "message.any": (2023, 7, 1),
+    "message.ack": (2023, 8, 19),
+    "message.revoked": (2023, 10, 12),
+    "message.reaction": (2024, 3, 4),
+    "label.chat.added": (2024, 8, 1),
+    "label.chat.deleted": (2024, 8, 1),
+    "message.edited": (2025, 6, 3),
+}
+# Assumed when the server does not say which release it is.
+BASELINE_VERSION = (2023, 10, 15)
 SEND_ROUTES = {
     "image": "/api/sendImage",
     "video": "/api/sendVideo",
@@ -68,10 +84,10 @@ class WahaGateway(WhatsAppGateway):
     def _session(self) -> str:
         return self._config.instance
 
-    def _webhook_config(self) -> dict[str, Any]:
+    def _webhook_config(self, events: Sequence[str]) -> dict[str, Any]:
         return {
             "url": self._config.webhook_url,
-            "events": list(WEBHOOK_EVENTS),
+            "events": list(events),
             # WAHA signs the raw body with this key (X-Webhook-Hmac, sha512) and also sends
             # the secret as a plain header, so either check works at the receiver.
             "hmac": {"key": self._config.webhook_secret},
@@ -82,7 +98,24 @@ class WahaGateway(WhatsAppGateway):
 
     # Session lifecycle -------------------------------------------------------------------
 
+    async def server_version(self) -> tuple[int, ...] | None:
+        """The WAHA release (`GET /api/server/version`; `/api/version` on older servers)."""
+        for path in ("/api/server/version", "/api/version"):
+            try:
+                data = as_dict(await self._call("GET", path))
+            except GatewayNotFound:
+                continue
+            except GatewayRejected:
+                return None
+            return parse_version(as_str(data.get("version")))
+        return None
+
+    async def webhook_events(self) -> list[str]:
+        """The events we use that this server's release accepts."""
+        return events_for_version(await self.server_version())
+
     async def create_session(self) -> SessionState:
+        config = self._webhook_config(await self.webhook_events())
         data = as_dict(
             await self._call(
                 "POST",
@@ -91,7 +124,7 @@ class WahaGateway(WhatsAppGateway):
                     "name": self._session,
                     # Started explicitly by `start_session`, once our receiver is ready.
                     "start": False,
-                    "config": {"webhooks": [self._webhook_config()]},
+                    "config": {"webhooks": [config]},
                 },
             )
         )
@@ -99,10 +132,11 @@ class WahaGateway(WhatsAppGateway):
 
     async def register_webhook(self) -> None:
         # PUT replaces the session config, which only ever holds our webhook.
+        config = self._webhook_config(await self.webhook_events())
         await self._call(
             "PUT",
             f"/api/sessions/{self.segment(self._session)}",
-            json={"config": {"webhooks": [self._webhook_config()]}},
+            json={"config": {"webhooks": [config]}},
         )
 
     async def start_session(self) -> None:
@@ -333,3 +367,21 @@ class WahaGateway(WhatsAppGateway):
             raw=data,
             provider_message_id=serialized,
         )
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """`2025.6.3` (or `2025.6.3-plus`) as (2025, 6, 3); None when it is not such a version."""
+    if not text:
+        return None
+    parts: list[int] = []
+    for part in text.strip().split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            return None
+        parts.append(int(digits))
+    return tuple(parts) if len(parts) >= 2 else None
+
+
+def events_for_version(version: tuple[int, ...] | None) -> list[str]:
+    release = version or BASELINE_VERSION
+    return [e for e in WEBHOOK_EVENTS if EVENT_SINCE.get(e, BASELINE_VERSION) <= release]

@@ -46,7 +46,7 @@ from ticaret.wa.errors import (
     MessageNotFound,
     NotOwnMessage,
 )
-from ticaret.wa.events import MESSAGE_DELETED, MESSAGE_SENT, MESSAGE_UPDATED
+from ticaret.wa.events import CHAT_UPDATED, MESSAGE_DELETED, MESSAGE_SENT, MESSAGE_UPDATED
 from ticaret.wa.gateways import (
     GatewayError,
     MediaInput,
@@ -69,7 +69,7 @@ from ticaret.wa.schemas import (
     SendText,
 )
 from ticaret.wa.service.access import WaContext, emit_to_session
-from ticaret.wa.service.views import message_data, message_deleted, preview_of
+from ticaret.wa.service.views import chat_data, message_data, message_deleted, preview_of
 
 B = TypeVar("B")
 
@@ -551,11 +551,19 @@ async def store(
         session.add(draft.message)
         await session.flush()
         if unit.updates_chat:
-            await chat_repository.record_message_in_chat(
+            # Our message is the chat's last one now (and answers the customer: unread 0).
+            chat = await chat_repository.record_message_in_chat(
                 session,
                 draft.message,
                 name=None,
                 preview=preview_of(draft.message.type, draft.message.text),
+            )
+            await emit_to_session(
+                session,
+                wa_ctx.wa,
+                CHAT_UPDATED,
+                chat_data(chat, wa_ctx.wa.provider_session_id),
+                actor=wa_ctx.ctx.actor,
             )
     operation = WaMessageOperation(
         id=build.operation_id,
