@@ -15,7 +15,7 @@ from ticaret.core.db import unit_of_work
 from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.settings import get_settings
 from ticaret.wa.errors import UnknownProviderSession
-from ticaret.wa.service import operations, receiver
+from ticaret.wa.service import ingest, operations, receiver
 
 
 def operation_job_id(operation_id: uuid.UUID | str, attempts: int) -> str:
@@ -72,3 +72,10 @@ async def _lost_operations(session: AsyncSession) -> list[Lost]:
 async def sweep_wa_operations(ctx: JobContext) -> int:
     """Re-queue operations whose job was lost, or that died while sending."""
     return await requeue_lost(perform_wa_operation, _lost_operations)
+
+
+@cron_job("sweep_wa_early_acks", second={50})
+async def sweep_wa_early_acks(ctx: JobContext) -> int:
+    """Apply acks whose message landed unseen by them; forget those a week old."""
+    async with unit_of_work() as session:
+        return await ingest.apply_stranded_early_acks(session)

@@ -259,6 +259,9 @@ async def _adopt_provider_id(session: AsyncSession, message: WaMessage, sent: Se
     message.provider_message_id = sent.provider_message_id
     if sent.timestamp is not None:
         message.source_timestamp = sent.timestamp
+    # Acks the gateway posted before its answer to our send reached us.
+    await session.flush()
+    await message_repository.apply_early_acks(session, message.session_id, sent.message_id)
 
 
 # The units ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -240,6 +240,8 @@ class Ingest:
             if m.ack is not None:
                 await self._acked((m.message_id,), m.ack)
             return
+        # Acks that raced ahead of the message are applied before anyone hears of it.
+        await message_repository.apply_early_acks(self.session, self.wa.id, m.message_id)
         if not m.from_me and m.chat_type == ChatType.individual and m.sender_jid:
             await self.contact(
                 m.sender_jid,
@@ -268,6 +270,14 @@ class Ingest:
         changed = await message_repository.record_ack(self.session, self.wa.id, message_ids, ack)
         for message in changed:
             await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
+        unchanged = set(message_ids) - {m.message_id for m in changed}
+        if unchanged and ack in Ack._value2member_map_:
+            known = await message_repository.known_message_ids(self.session, self.wa.id, unchanged)
+            missing = sorted(unchanged - known)
+            if missing:
+                # The gateway's webhooks raced, or our send's answer is still on its way: kept
+                # until the message lands (`apply_early_acks`).
+                await message_repository.keep_early_acks(self.session, self.wa.id, missing, ack)
 
     async def ack(self, event: MessageAck) -> None:
         await self._acked(event.message_ids, event.ack)
@@ -357,3 +367,32 @@ async def apply_gateway_event(session: AsyncSession, item: InboxItem) -> Outcome
         return Outcome.ignored("session deleted")
     events = _parser(wa.provider).parse_webhook(item.payload)
     return (await Ingest(session, wa).apply(events)).outcome
+
+
+# Acks kept for messages that landed in a transaction that could not see them yet.
+EARLY_ACK_BATCH = 500
+# An ack whose message has not come in a week never will (sent before the session was linked).
+EARLY_ACK_MAX_AGE = timedelta(days=7)
+
+
+async def apply_stranded_early_acks(session: AsyncSession) -> int:
+    """The sweeper's half of `apply_early_acks`: acks whose message exists by now."""
+    stranded = await message_repository.stranded_early_acks(session, EARLY_ACK_BATCH)
+    sessions: dict[uuid.UUID, WaSession | None] = {}
+    for session_id, message_id in stranded:
+        if session_id not in sessions:
+            sessions[session_id] = await session_repository.session_by_id(session, session_id)
+        wa = sessions[session_id]
+        changed = await message_repository.apply_early_acks(session, session_id, message_id)
+        if wa is None:
+            continue
+        for message in changed:
+            await emit_to_session(
+                session,
+                wa,
+                MESSAGE_UPDATED,
+                message_data(message, wa.provider_session_id),
+                actor=Actor.system(),
+            )
+    await message_repository.forget_early_acks(session, datetime.now(UTC) - EARLY_ACK_MAX_AGE)
+    return len(stranded)
