@@ -407,12 +407,13 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
         headers={**headers(owner), "Idempotency-Key": "k-1"},
     )
     assert sent.status_code == 202
-    # The job is lost and the worker died mid-call: the row says `sending` since long ago.
+    # The job is lost: the row says `queued` since long ago. (One stuck in `sending` is
+    # reconciled, never re-sent blind: tests/wa/test_stuck_operations.py.)
     await get_redis().flushdb()
     long_ago = datetime.now(UTC) - timedelta(minutes=10)
     async with get_sessionmaker()() as session:
         await session.execute(
-            update(WaMessageOperation).values(status="sending", updated_at=long_ago)
+            update(WaMessageOperation).values(status="queued", updated_at=long_ago)
         )
         await session.execute(
             update(IdempotencyKey).values(created_at=long_ago - timedelta(days=1))

@@ -15,9 +15,10 @@ The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in 
 transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
 raises rolls back its work, and the row is marked `failed` with the error; the stored payload
 is never touched, so nothing is lost to a parser bug. A deadlock or serialization failure is
-not the item's fault: the job runs again with backoff and the row stays `received`. A body that is not usable JSON (not JSON
-at all, NUL characters PostgreSQL cannot store, nesting deeper than `MAX_JSON_DEPTH`) is kept as
-text and marked `failed` at once. `sweep_inbox` re-queues rows whose job was lost.
+not the item's fault: the job runs again with backoff and the row stays `received`. A body
+that is not usable JSON (not JSON at all, NUL characters PostgreSQL cannot store, nesting
+deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed` at once. `sweep_inbox`
+re-queues rows whose job was lost.
 """
 
 from __future__ import annotations

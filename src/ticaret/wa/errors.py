@@ -105,6 +105,11 @@ class OperationNotFound(NotFound):
     default_message = "Operation not found."
 
 
+class OperationNotRetryable(Conflict):
+    code = "operation_not_retryable"
+    default_message = "Only an operation whose outcome is unknown, or that failed, is retried."
+
+
 class MediaNotFound(NotFound):
     code = "media_not_found"
     default_message = "This message has no media."

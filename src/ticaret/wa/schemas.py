@@ -264,6 +264,10 @@ class OperationOut(ResponseModel):
     updated_at: Timestamp
 
 
+class OperationRetry(ApiModel):
+    provider_session_id: ProviderSessionField
+
+
 class ActionResult(ResponseModel):
     message: MessageOut | None
     operation: OperationOut

@@ -23,6 +23,7 @@ from ticaret.wa.gateways.errors import (
     GatewayNotFound,
     GatewayRejected,
     GatewayUnavailable,
+    GatewayUnsupported,
     body_excerpt,
     gateway_message,
 )
@@ -199,6 +200,14 @@ class WhatsAppGateway(abc.ABC):
         media_ref: Mapping[str, Any],
         range_header: str | None = None,
     ) -> MediaStream: ...
+
+    async def find_sent(
+        self, chat_id: str, since: datetime, text: str | None, has_media: bool
+    ) -> SentMessage | None:
+        """Our message in the chat since `since` with this content, if the gateway still holds
+        it: how a send whose answer was lost (the worker died mid-call) is reconciled. None when
+        the gateway has no such message; `GatewayUnsupported` when it cannot tell."""
+        raise GatewayUnsupported(f"{self.provider} cannot list a chat's recent messages")
 
     # Webhooks ----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import itertools
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -71,6 +72,8 @@ SEND_ROUTES = {
     "document": "/api/sendFile",
 }
 FILES_PREFIX = "/api/files/"
+# Our clock and the gateway's may differ; a reconciled message may look this much older.
+CLOCK_SKEW_SECONDS = 60
 
 
 class WahaGateway(WhatsAppGateway):
@@ -318,6 +321,28 @@ class WahaGateway(WhatsAppGateway):
         return await self._stream_url(
             target, range_header, with_api_key=with_api_key, filename=filename
         )
+
+    async def find_sent(
+        self, chat_id: str, since: datetime, text: str | None, has_media: bool
+    ) -> SentMessage | None:
+        # `GET /api/{session}/chats/{chatId}/messages`: the chat's latest messages (WAMessage).
+        data = await self._call(
+            "GET",
+            f"/api/{self.segment(self._session)}/chats/{self.segment(chat_id)}/messages",
+            params={"limit": "50", "downloadMedia": "false"},
+        )
+        earliest = since.timestamp() - CLOCK_SKEW_SECONDS
+        for item in data if isinstance(data, list) else []:
+            record = as_dict(item)
+            sent_at = from_epoch(record.get("timestamp"))
+            if record.get("fromMe") is not True or sent_at is None:
+                continue
+            if sent_at.timestamp() < earliest or bool(record.get("hasMedia")) != has_media:
+                continue
+            if (as_str(record.get("body")) or None) != (text or None):
+                continue
+            return self._sent(record)
+        return None
 
     def _media_target(self, url: str) -> tuple[str, bool]:
         """Where to fetch a WAHA media URL from, and whether our API key may go along."""

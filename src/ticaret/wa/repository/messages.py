@@ -300,3 +300,27 @@ async def forget_early_acks(session: AsyncSession, older_than: datetime) -> int:
         delete(WaEarlyAck).where(WaEarlyAck.received_at < older_than).returning(WaEarlyAck.id)
     )
     return len(result.all())
+
+
+async def unclaimed_echo(
+    session: AsyncSession,
+    message: WaMessage,
+    *,
+    since: datetime,
+    text: str | None,
+    has_media: bool,
+) -> WaMessage | None:
+    """The gateway's echo of a send of ours whose answer we lost: a message of ours in the same
+    chat, stored from a webhook (no operation claimed it), sent since `since`, same content."""
+    stmt = select(WaMessage).where(
+        WaMessage.session_id == message.session_id,
+        WaMessage.remote_jid == message.remote_jid,
+        WaMessage.id != message.id,
+        WaMessage.from_me.is_(True),
+        WaMessage.has_media.is_(has_media),
+        WaMessage.text.is_not_distinct_from(text),
+        WaMessage.source_timestamp >= since,
+        ~WaMessage.message_id.startswith("local:"),
+        or_(WaMessage.origin.is_(None), ~WaMessage.origin.has_key("operationId")),
+    )
+    return await session.scalar(stmt.order_by(WaMessage.source_timestamp).limit(1))

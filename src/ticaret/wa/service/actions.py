@@ -221,6 +221,9 @@ class ActionUnit(abc.ABC, Generic[B]):
     updates_chat: ClassVar[bool] = True
     # A gateway capability not every gateway has (refused up front when the session's lacks it).
     needs: ClassVar[Capability | None] = None
+    # Doing it twice changes nothing (a read, the same reaction, the same edit): a call whose
+    # worker died mid-way is simply made again. Anything else is reconciled, never re-sent blind.
+    resend_safe: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def draft(self, build: Builder, body: B) -> Draft: ...
@@ -380,6 +383,7 @@ class SendMediaUnit(ActionUnit[SendMedia]):
 
 class ReactUnit(ActionUnit[React]):
     action = MessageAction.react
+    resend_safe = True
     # The reaction is a row of the timeline, but not the chat's last message.
     updates_chat = False
 
@@ -418,6 +422,7 @@ class ReactUnit(ActionUnit[React]):
 
 class EditUnit(ActionUnit[Edit]):
     action = MessageAction.edit
+    resend_safe = True
     creates_message = False
     updates_chat = False
     needs = "edit"
@@ -502,6 +507,7 @@ class ReadUnit(ActionUnit[list[WaMessage]]):
     """Tells the gateway what `POST .../read` marked read here (no message row of its own)."""
 
     action = MessageAction.read
+    resend_safe = True
     creates_message = False
     updates_chat = False
 
