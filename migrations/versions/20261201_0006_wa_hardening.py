@@ -78,9 +78,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wa_early_acks")),
-        sa.UniqueConstraint(
-            "session_id", "message_id", "ack", name="uq_wa_early_acks_message_ack"
-        ),
+        sa.UniqueConstraint("session_id", "message_id", "ack", name="uq_wa_early_acks_message_ack"),
     )
     op.create_index(op.f("ix_wa_early_acks_received_at"), "wa_early_acks", ["received_at"])
 
@@ -98,8 +96,121 @@ def upgrade() -> None:
     merge_split_chats()
 
 
+# A copy of `wa.repository.chats.MERGE_STATEMENTS` as it was when this revision was written.
+MERGE_STATEMENTS = (
+    # Messages both chats hold: labels move to the kept copy, then the copy goes.
+    """UPDATE wa_message_labels l SET message_id = keep.id
+       FROM wa_messages dup JOIN wa_messages keep
+         ON keep.session_id = dup.session_id AND keep.message_id = dup.message_id
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid AND keep.remote_jid = :to_jid
+         AND l.message_id = dup.id
+         AND NOT EXISTS (SELECT 1 FROM wa_message_labels x
+                         WHERE x.message_id = keep.id AND x.label_id = l.label_id)""",
+    """DELETE FROM wa_messages dup USING wa_messages keep
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid
+         AND keep.session_id = :s AND keep.remote_jid = :to_jid
+         AND keep.message_id = dup.message_id""",
+    "UPDATE wa_messages SET remote_jid = :to_jid WHERE session_id = :s AND remote_jid = :from_jid",
+    # The chat: folded into the one under `to`, or renamed when there is none.
+    """UPDATE wa_chats t SET
+         last_message_preview = CASE WHEN f.last_message_at IS NOT NULL AND
+           (t.last_message_at IS NULL OR f.last_message_at > t.last_message_at)
+           THEN f.last_message_preview ELSE t.last_message_preview END,
+         last_message_from_me = CASE WHEN f.last_message_at IS NOT NULL AND
+           (t.last_message_at IS NULL OR f.last_message_at > t.last_message_at)
+           THEN f.last_message_from_me ELSE t.last_message_from_me END,
+         last_message_at = GREATEST(t.last_message_at, f.last_message_at),
+         unread_count = t.unread_count + f.unread_count,
+         name = COALESCE(t.name, f.name),
+         alt_jid = COALESCE(t.alt_jid, CAST(:alt_jid AS varchar)),
+         archived = t.archived AND f.archived,
+         updated_at = now()
+       FROM wa_chats f
+       WHERE t.session_id = :s AND t.remote_jid = :to_jid
+         AND f.session_id = :s AND f.remote_jid = :from_jid""",
+    """UPDATE wa_chat_labels l SET chat_id = t.id
+       FROM wa_chats f, wa_chats t
+       WHERE f.session_id = :s AND f.remote_jid = :from_jid
+         AND t.session_id = :s AND t.remote_jid = :to_jid AND l.chat_id = f.id
+         AND NOT EXISTS (SELECT 1 FROM wa_chat_labels x
+                         WHERE x.chat_id = t.id AND x.label_id = l.label_id)""",
+    """UPDATE wa_chats SET remote_jid = :to_jid,
+         alt_jid = COALESCE(alt_jid, CAST(:alt_jid AS varchar)), updated_at = now()
+       WHERE session_id = :s AND remote_jid = :from_jid
+         AND NOT EXISTS (SELECT 1 FROM wa_chats t
+                         WHERE t.session_id = :s AND t.remote_jid = :to_jid)""",
+    "DELETE FROM wa_chats WHERE session_id = :s AND remote_jid = :from_jid",
+    # The contact likewise.
+    """UPDATE wa_contacts t SET
+         lid = COALESCE(t.lid, f.lid, CAST(:alt_jid AS varchar)),
+         phone = COALESCE(t.phone, f.phone), name = COALESCE(t.name, f.name),
+         push_name = COALESCE(t.push_name, f.push_name),
+         profile_pic_url = COALESCE(t.profile_pic_url, f.profile_pic_url), updated_at = now()
+       FROM wa_contacts f
+       WHERE t.session_id = :s AND t.jid = :to_jid AND f.session_id = :s AND f.jid = :from_jid""",
+    """UPDATE wa_contacts SET jid = :to_jid, lid = COALESCE(lid, CAST(:alt_jid AS varchar)),
+         updated_at = now()
+       WHERE session_id = :s AND jid = :from_jid
+         AND NOT EXISTS (SELECT 1 FROM wa_contacts t WHERE t.session_id = :s AND t.jid = :to_jid)""",
+    "DELETE FROM wa_contacts WHERE session_id = :s AND jid = :from_jid",
+)
+
+# One spelling per phone JID: `@c.us` is `@s.whatsapp.net`, a device suffix (`:12`) goes.
+CANONICAL = (
+    "regexp_replace(regexp_replace({col}, '^([^@:]+):[0-9]+@(s\\.whatsapp\\.net|c\\.us|lid)$', "
+    "'\\1@\\2'), '@c\\.us$', '@s.whatsapp.net')"
+)
+SPLIT = "({col} ~ '@c\\.us$' OR {col} ~ '^[^@:]+:[0-9]+@(s\\.whatsapp\\.net|c\\.us|lid)$')"
+
+
 def merge_split_chats() -> None:
-    """Placeholder replaced below."""
+    """One person, one chat: chats, messages and contacts filed under another spelling of the
+    same JID (`@c.us`, a device suffix) or under a LID whose phone is known are merged."""
+    conn = op.get_bind()
+    spellings = conn.execute(
+        sa.text(
+            "SELECT DISTINCT session_id, jid FROM ("  # noqa: S608 - constants only
+            f"SELECT session_id, remote_jid AS jid FROM wa_chats WHERE {SPLIT.format(col='remote_jid')} "
+            f"UNION SELECT session_id, remote_jid FROM wa_messages WHERE {SPLIT.format(col='remote_jid')} "
+            f"UNION SELECT session_id, jid FROM wa_contacts WHERE {SPLIT.format(col='jid')}"
+            ") AS split ORDER BY 1, 2"
+        )
+    ).all()
+    for session_id, jid in spellings:
+        to_jid = conn.execute(sa.text(f"SELECT {CANONICAL.format(col=':j')}"), {"j": jid}).scalar()
+        _merge(conn, session_id, jid, to_jid, None)
+    lids = conn.execute(
+        sa.text(
+            "SELECT session_id, remote_jid, "  # noqa: S608 - constants only
+            f"{CANONICAL.format(col='alt_jid')} FROM wa_chats "
+            "WHERE remote_jid LIKE '%@lid' AND (alt_jid LIKE '%@s.whatsapp.net' OR alt_jid LIKE '%@c.us') "
+            "UNION SELECT session_id, jid, phone || '@s.whatsapp.net' FROM wa_contacts "
+            "WHERE jid LIKE '%@lid' AND phone ~ '^[0-9]+$' ORDER BY 1, 2"
+        )
+    ).all()
+    for session_id, lid, phone in lids:
+        _merge(conn, session_id, lid, phone, lid)
+    for table, columns in (
+        ("wa_messages", ("participant", "sender_jid", "sender_jid_resolved")),
+        ("wa_chats", ("alt_jid",)),
+    ):
+        for column in columns:
+            conn.execute(
+                sa.text(
+                    f"UPDATE {table} SET {column} = {CANONICAL.format(col=column)} "  # noqa: S608
+                    f"WHERE {SPLIT.format(col=column)}"
+                )
+            )
+
+
+def _merge(
+    conn: sa.Connection, session_id: object, from_jid: str, to_jid: str, alt: str | None
+) -> None:
+    if from_jid == to_jid:
+        return
+    params = {"s": session_id, "from_jid": from_jid, "to_jid": to_jid, "alt_jid": alt}
+    for statement in MERGE_STATEMENTS:
+        conn.execute(sa.text(statement), params)
 
 
 def downgrade() -> None:

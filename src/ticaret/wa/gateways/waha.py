@@ -5,6 +5,7 @@ Paths and bodies follow WAHA's controllers and DTOs (`src/api/*.controller.ts`,
 sending under `/api/send*` with `session` in the body, message edits and deletes under
 `/api/{session}/chats/{chatId}/messages/{messageId}`. Authentication is the `X-Api-Key` header.
 
+Chats are sent as WAHA spells them (`@c.us`; we store `@s.whatsapp.net`, see `_jid`).
 WAHA's own endpoints address a message by its serialized id `false_<chat>_<id>[_<participant>]`;
 the methods here accept either that or a bare key id plus `from_me`/`participant`.
 """
@@ -21,7 +22,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ticaret.wa.gateways import waha_events
-from ticaret.wa.gateways._jid import as_dict, as_str, bare_number, from_epoch
+from ticaret.wa.gateways._jid import as_dict, as_str, as_waha_chat, bare_number, from_epoch
 from ticaret.wa.gateways.addresses import safe_path
 from ticaret.wa.gateways.base import (
     WEBHOOK_SECRET_HEADER,
@@ -189,6 +190,7 @@ class WahaGateway(WhatsAppGateway):
         reply_to: str | None = None,
         mentions: list[str] | None = None,
     ) -> SentMessage:
+        chat_id = as_waha_chat(chat_id)
         body: dict[str, Any] = {"session": self._session, "chatId": chat_id, "text": text}
         if reply_to:
             # Current engines accept the bare key id as well as the serialized one.
@@ -200,6 +202,7 @@ class WahaGateway(WhatsAppGateway):
     async def send_media(
         self, chat_id: str, media: MediaInput, reply_to: str | None = None
     ) -> SentMessage:
+        chat_id = as_waha_chat(chat_id)
         file: dict[str, Any] = {"mimetype": media.mimetype}
         if media.filename:
             file["filename"] = media.filename
@@ -228,6 +231,7 @@ class WahaGateway(WhatsAppGateway):
         from_me: bool,
         participant: str | None = None,
     ) -> None:
+        chat_id = as_waha_chat(chat_id)
         await self._call(
             "PUT",
             "/api/reaction",
@@ -247,6 +251,7 @@ class WahaGateway(WhatsAppGateway):
         )
 
     async def edit_message(self, chat_id: str, message_id: str, text: str) -> None:
+        chat_id = as_waha_chat(chat_id)
         # Only our own messages can be edited.
         serialized = waha_events.serialize_message_id(chat_id, message_id, True, None)
         await self._call("PUT", self._message_path(chat_id, serialized), json={"text": text})
@@ -254,6 +259,7 @@ class WahaGateway(WhatsAppGateway):
     async def delete_for_everyone(
         self, chat_id: str, message_id: str, from_me: bool, participant: str | None = None
     ) -> None:
+        chat_id = as_waha_chat(chat_id)
         serialized = waha_events.serialize_message_id(chat_id, message_id, from_me, participant)
         await self._call("DELETE", self._message_path(chat_id, serialized))
 
@@ -265,6 +271,7 @@ class WahaGateway(WhatsAppGateway):
         from_me: bool = False,
         participant: str | None = None,
     ) -> SentMessage:
+        to_chat_id, from_chat_id = as_waha_chat(to_chat_id), as_waha_chat(from_chat_id)
         serialized = waha_events.serialize_message_id(
             from_chat_id, message_id, from_me, participant
         )
@@ -276,6 +283,7 @@ class WahaGateway(WhatsAppGateway):
         return self._sent(response)
 
     async def mark_read(self, chat_id: str, messages: Sequence[MessageRef]) -> None:
+        chat_id = as_waha_chat(chat_id)
         # `participant` applies to the whole call (NOWEB needs it in groups), so messages from
         # different group members are marked in one call per member.
         by_participant: dict[str | None, list[str]] = {}
@@ -301,6 +309,7 @@ class WahaGateway(WhatsAppGateway):
         media_ref: Mapping[str, Any],
         range_header: str | None = None,
     ) -> MediaStream:
+        chat_id = as_waha_chat(chat_id)
         filename = as_str(media_ref.get("filename"))
         url = as_str(media_ref.get("url"))
         if url is None:
@@ -325,6 +334,7 @@ class WahaGateway(WhatsAppGateway):
     async def find_sent(
         self, chat_id: str, since: datetime, text: str | None, has_media: bool
     ) -> SentMessage | None:
+        chat_id = as_waha_chat(chat_id)
         # `GET /api/{session}/chats/{chatId}/messages`: the chat's latest messages (WAMessage).
         data = await self._call(
             "GET",

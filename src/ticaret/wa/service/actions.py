@@ -54,7 +54,7 @@ from ticaret.wa.gateways import (
     SentMessage,
     WhatsAppGateway,
 )
-from ticaret.wa.gateways._jid import bare_number, chat_type_of
+from ticaret.wa.gateways._jid import bare_number, canonical_jid, chat_type_of
 from ticaret.wa.gateways.base import Capability, MediaKind
 from ticaret.wa.repository import chats as chat_repository
 from ticaret.wa.repository import messages as message_repository
@@ -79,7 +79,7 @@ _JID = re.compile(
 
 
 def normalize_jid(value: str) -> str:
-    """A chat JID as given, or a phone number turned into one."""
+    """A chat JID in its canonical spelling, or a phone number turned into one."""
     value = value.strip()
     if "@" not in value:
         digits = bare_number(value)
@@ -88,7 +88,7 @@ def normalize_jid(value: str) -> str:
         return f"{digits}@s.whatsapp.net"
     if not _JID.match(value):
         raise InvalidJid()
-    return value
+    return canonical_jid(value)
 
 
 @dataclass(frozen=True)

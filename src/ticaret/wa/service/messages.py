@@ -20,7 +20,7 @@ from ticaret.wa.repository import messages as repository
 from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter, MessageOut
 from ticaret.wa.service import actions
 from ticaret.wa.service.access import WaContext
-from ticaret.wa.service.chats import chat_row
+from ticaret.wa.service.chats import chat_jid, chat_row
 from ticaret.wa.service.views import message_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
@@ -28,7 +28,8 @@ from ticaret.wa.tasks import queue_operation
 async def get_message(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
 ) -> WaMessage:
-    message = await repository.message(session, wa_ctx.wa.id, remote_jid, message_id)
+    jid = await chat_jid(session, wa_ctx, remote_jid)
+    message = await repository.message(session, wa_ctx.wa.id, jid, message_id)
     if message is None:
         raise MessageNotFound()
     return message
@@ -44,12 +45,12 @@ async def list_messages(
     message_type: MessageType | None,
     labels: LabelFilter | None,
 ) -> Page[MessageOut]:
-    await chat_row(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     rows = await repository.messages_page(
         session,
         wa_ctx.wa.id,
         wa_ctx.account_id,
-        remote_jid,
+        chat.remote_jid,
         after=page.after_time_and_id(),
         limit=page.limit,
         q=q,
@@ -76,7 +77,7 @@ async def request_action(
     meta: actions.RequestMeta,
 ) -> ActionResult:
     """Store what the action will do (the pending message, its operation); a job does it."""
-    remote_jid = actions.normalize_jid(remote_jid)
+    remote_jid = await chat_jid(session, wa_ctx, actions.normalize_jid(remote_jid))
     unit = actions.unit_for(body.action)
     if unit.needs is not None and unit.needs not in session_gateway(wa_ctx.wa).capabilities:
         raise UnsupportedByProvider(
@@ -105,7 +106,7 @@ async def open_media(
     gateway = session_gateway(wa_ctx.wa)
     try:
         stream = await gateway.open_media(
-            remote_jid,
+            message.remote_jid,
             message.provider_message_id or message.message_id,
             message.media or {},
             range_header,
