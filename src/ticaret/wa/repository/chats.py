@@ -124,7 +124,8 @@ MERGE_STATEMENTS = (
     """UPDATE wa_contacts SET jid = :to_jid, lid = COALESCE(lid, CAST(:alt_jid AS varchar)),
          updated_at = now()
        WHERE session_id = :s AND jid = :from_jid
-         AND NOT EXISTS (SELECT 1 FROM wa_contacts t WHERE t.session_id = :s AND t.jid = :to_jid)""",
+         AND NOT EXISTS (SELECT 1 FROM wa_contacts t
+                         WHERE t.session_id = :s AND t.jid = :to_jid)""",
     "DELETE FROM wa_contacts WHERE session_id = :s AND jid = :from_jid",
 )
 

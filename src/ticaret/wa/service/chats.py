@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.models import ChatType, MessageAction, WaChat
 from ticaret.wa.errors import ChatNotFound, MessageNotFound
-from ticaret.wa.gateways._jid import canonical_jid, is_lid
 from ticaret.wa.events import CHAT_UPDATED
+from ticaret.wa.gateways._jid import canonical_jid, is_lid
 from ticaret.wa.repository import chats as repository
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as message_repository
