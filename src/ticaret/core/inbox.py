@@ -16,9 +16,9 @@ transaction and records `processed`, `ignored` or `failed` with the reason. A ha
 raises rolls back its work, and the row is marked `failed` with the error; the stored payload
 is never touched, so nothing is lost to a parser bug. A deadlock or serialization failure is
 not the item's fault: the job runs again with backoff and the row stays `received`. A body
-that is not usable JSON (not JSON at all, NUL characters PostgreSQL cannot store, nesting
-deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed` at once. `sweep_inbox`
-re-queues rows whose job was lost.
+that is not usable JSON (not JSON at all, NUL characters or lone surrogates PostgreSQL cannot
+store, nesting deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed` at once.
+`sweep_inbox` re-queues rows whose job was lost.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,17 +72,30 @@ class Decoded:
         return self.problem is None
 
 
-def _too_deep(value: Any, limit: int) -> bool:
+def _unstorable(value: Any, limit: int) -> str | None:
+    """Why a parsed body cannot be kept as JSONB: nested deeper than `limit`, a string with a
+    lone surrogate (`"\\ud800"` is valid JSON but no UTF-8 text), or an infinite number."""
     # Iterative: the point is to stay clear of the recursion limit.
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
-        if isinstance(current, dict | list):
+        if isinstance(current, str):
+            try:
+                current.encode("utf-8")
+            except UnicodeEncodeError:
+                return "body contains a lone UTF-16 surrogate"
+        elif isinstance(current, float) and not math.isfinite(current):
+            # 1e999, NaN, Infinity: Python reads them, JSONB has no such number.
+            return "body contains a number out of range"
+        elif isinstance(current, dict | list):
             if depth > limit:
-                return True
-            children = current.values() if isinstance(current, dict) else current
-            stack.extend((child, depth + 1) for child in children)
-    return False
+                return f"body nests deeper than {limit} levels"
+            if isinstance(current, dict):
+                stack.extend((key, depth) for key in current)
+                stack.extend((child, depth + 1) for child in current.values())
+            else:
+                stack.extend((child, depth + 1) for child in current)
+    return None
 
 
 def decode_json(raw_body: bytes) -> Decoded:
@@ -97,8 +111,9 @@ def decode_json(raw_body: bytes) -> Decoded:
     if b"\\u0000" in raw_body:
         # PostgreSQL JSONB cannot hold NUL characters; keep the body as text instead.
         return Decoded(None, as_text(), "body contains NUL characters")
-    if _too_deep(payload, MAX_JSON_DEPTH):
-        return Decoded(None, as_text(), f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    problem = _unstorable(payload, MAX_JSON_DEPTH)
+    if problem is not None:
+        return Decoded(None, as_text(), problem)
     return Decoded(payload)
 
 
