@@ -4,9 +4,16 @@ FROM python:3.12-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
+# Exactly the locked, hash-checked dependencies (requirements.lock: the runtime half of the
+# requirements-dev.lock that `make test` uses), in their own layer so a source change does not
+# reinstall them.
+COPY requirements.lock ./
+RUN /opt/venv/bin/pip install --upgrade pip \
+    && /opt/venv/bin/pip install --require-hashes -r requirements.lock
+# Then the project alone: no dependency is resolved here.
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/pip check
 
 # Runtime stage: non-root, only the venv, migrations and alembic.ini.
 FROM python:3.12-slim AS runtime

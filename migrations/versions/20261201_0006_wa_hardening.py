@@ -2,7 +2,7 @@
 console's replay order, and chats split by JID spelling merged
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-01 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -99,7 +99,7 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from ticaret.core.devsecrets import load_or_create
+    from ticaret.core.devsecrets import dev_meta_app, load_or_create
 
     settings = get_settings()
     data_dir = Path(settings.data_dir).resolve()
@@ -116,6 +116,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
             redis_url = settings.redis_url
     run_migrations(database_url)
     env.update(load_or_create(data_dir))
+    if settings.meta.app_secret is None and not settings.is_production:
+        # A stand-in Meta app, so `ticaret meta-inject` can sign webhooks the API accepts.
+        for key, value in dev_meta_app(data_dir).items():
+            env.setdefault(key, value)
     env.update(
         {
             "TICARET_DATABASE_URL": database_url,
@@ -263,6 +267,86 @@ def cmd_wa_inject(args: argparse.Namespace) -> int:
     return 0
 
 
+def _meta_secret(platform: str) -> str | None:
+    """The app secret webhooks are signed with: the configured one, or the dev stand-in."""
+    from ticaret.core.devsecrets import dev_meta_app
+    from ticaret.social.config import app_for
+    from ticaret.social.errors import MetaNotConfigured
+
+    settings = get_settings()
+    try:
+        return app_for(platform, settings).app_secret
+    except MetaNotConfigured:
+        if settings.is_production:
+            return None
+        return dev_meta_app(Path(settings.data_dir).resolve())["TICARET_META__APP_SECRET"]
+
+
+async def _ensure_dev_asset(account: str, platform: str, external_id: str) -> str:
+    import uuid
+
+    from ticaret.core.db import dispose_engine, init_engine, unit_of_work
+    from ticaret.core.devsecrets import ensure_secrets
+    from ticaret.social.devtools import ensure_dev_asset
+
+    settings = get_settings()
+    ensure_secrets(settings)
+    init_engine(settings.database_url)
+    try:
+        async with unit_of_work() as session:
+            asset = await ensure_dev_asset(session, uuid.UUID(account), platform, external_id)
+            return str(asset.id)
+    finally:
+        await dispose_engine()
+
+
+def cmd_meta_inject(args: argparse.Namespace) -> int:
+    import json
+
+    import httpx
+
+    from ticaret.social.devtools import DEV_INSTAGRAM_ID, DEV_PAGE_ID, comment_body, message_body
+    from ticaret.social.graph.webhooks import sign
+
+    settings = get_settings()
+    if settings.is_production:
+        print("meta-inject is a development tool; it does not run in production", file=sys.stderr)
+        return 2
+    platform = args.platform
+    secret = _meta_secret(platform)
+    if secret is None:
+        print("no Meta app secret is configured (TICARET_META__APP_SECRET)", file=sys.stderr)
+        return 2
+    external_id = args.id or (DEV_PAGE_ID if platform == "facebook" else DEV_INSTAGRAM_ID)
+    if args.account:
+        if not settings.database_url:
+            print(
+                "--account needs TICARET_DATABASE_URL (see `ticaret dev` output)", file=sys.stderr
+            )
+            return 2
+        asset_id = asyncio.run(_ensure_dev_asset(args.account, platform, external_id))
+        print(f"{platform} asset {asset_id} ({external_id}) receives the webhook")
+    build = comment_body if args.comment else message_body
+    body = json.dumps(build(platform, external_id, args.sender, args.text)).encode()
+    path = "/meta/webhook" if platform == "facebook" else "/instagram/webhook"
+    url = args.api_url.rstrip("/") + path
+    try:
+        response = httpx.post(
+            url,
+            content=body,
+            headers={"content-type": "application/json", "x-hub-signature-256": sign(body, secret)},
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        print(f"could not reach {url}: {exc}", file=sys.stderr)
+        return 1
+    if response.status_code != 200:
+        print(f"{url} answered {response.status_code}: {response.text}", file=sys.stderr)
+        return 1
+    print(f"delivered a signed {platform} webhook to {url}: {response.json()['data']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticaret", description="Ticaret backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -302,6 +386,23 @@ def build_parser() -> argparse.ArgumentParser:
     wa_inject.add_argument("--name", help="the customer's WhatsApp display name")
     wa_inject.add_argument("--media", action="store_true", help="attach the sample image")
     wa_inject.set_defaults(handler=cmd_wa_inject)
+
+    meta_inject = sub.add_parser(
+        "meta-inject",
+        help="development: post a signed Messenger / Instagram webhook to the running API",
+    )
+    meta_inject.add_argument("--platform", choices=["facebook", "instagram"], default="facebook")
+    meta_inject.add_argument(
+        "--account", help="account id: connects a stand-in Page / Instagram account to it"
+    )
+    meta_inject.add_argument("--id", help="the Page or Instagram account id (a dev one by default)")
+    meta_inject.add_argument(
+        "--from", dest="sender", default="24000000000000001", help="PSID/IGSID"
+    )
+    meta_inject.add_argument("--text", required=True)
+    meta_inject.add_argument("--comment", action="store_true", help="a comment instead of a DM")
+    meta_inject.add_argument("--api-url", default="http://127.0.0.1:8000")
+    meta_inject.set_defaults(handler=cmd_meta_inject)
     return parser
 
 

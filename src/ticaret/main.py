@@ -20,10 +20,12 @@ from ticaret.core.errors import install_error_handlers
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
+from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
+from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
 from ticaret.webhooks.router import router as webhooks_router
 
@@ -58,6 +60,16 @@ TAGS = [
     {
         "name": "WhatsApp provider events",
         "description": "Gateway webhooks in, and the sandbox's inbound injector.",
+    },
+    {
+        "name": "Meta (Facebook Pages)",
+        "description": "Page onboarding, Messenger threads, posts, comments and the signed "
+        "webhook receiver.",
+    },
+    {
+        "name": "Instagram",
+        "description": "Instagram professional accounts (Instagram Login): DMs, media "
+        "publishing, comments and the signed webhook receiver.",
     },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
@@ -96,7 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs without a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     # Innermost of the three: its 413 still gets CORS headers and a request id.
     app.add_middleware(BodyLimitMiddleware)
@@ -116,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         console_router,
         wa_router,
+        meta_router,
+        instagram_router,
     ):
         app.include_router(router)
     document_event_types(app)

@@ -95,6 +95,62 @@ class WaSettings(BaseModel):
         return _comma_list(value)
 
 
+GRAPH_VERSION = "v25.0"
+
+
+class MetaSettings(BaseModel):
+    """The Facebook app behind Page onboarding, Messenger and Page webhooks."""
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    # What Meta echoes back when it verifies the webhook URL (`hub.verify_token`).
+    verify_token: SecretStr | None = None
+    # Graph API base with the pinned version (tests, proxies and air-gapped fakes point it
+    # elsewhere).
+    graph_base_url: str = f"https://graph.facebook.com/{GRAPH_VERSION}"
+    # Where the Login dialog lives (`{base}/{version}/dialog/oauth`).
+    dialog_base_url: str = "https://www.facebook.com"
+    # The OAuth redirect_uri registered with the app (default: the public base URL +
+    # /meta/oauth/callback).
+    oauth_redirect_uri: str | None = None
+    # Origins (scheme://host[:port]) the browser may be sent back to after onboarding; a relative
+    # path is always allowed. Anything else is refused: no open redirect.
+    redirect_origins: list[str] = []
+    oauth_state_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    # Meta batches up to 1,000 changes in one POST.
+    webhook_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    request_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Above this share (percent) of any rate limit the usage headers report, sync jobs wait before
+    # their next call: Meta's own `estimated_time_to_regain_access`, or up to the max below.
+    usage_backoff_threshold: int = Field(default=80, ge=1, le=100)
+    usage_backoff_max_seconds: float = Field(default=300.0, ge=0)
+    # A sync waits this long in place; a longer backoff re-queues the job for later.
+    sync_max_inline_wait_seconds: float = Field(default=60.0, ge=0)
+    # Graph pages read per list (conversations, messages of one conversation, posts, comments).
+    sync_max_pages: int = Field(default=20, ge=1, le=1000)
+    # Sends, replies and publishing: tries on 5xx / rate limits, backoff base * 2**(try-1).
+    operation_max_attempts: int = Field(default=5, ge=1, le=20)
+    operation_retry_base_seconds: float = Field(default=2.0, ge=0)
+    # Instagram containers: seconds between status checks, and how many before giving up.
+    publish_poll_seconds: float = Field(default=10.0, ge=0)
+    publish_max_polls: int = Field(default=30, ge=1, le=500)
+
+
+class InstagramSettings(BaseModel):
+    """The Instagram app (Instagram API with Instagram Login); id, secret and verify token fall
+    back to the Meta app's when unset."""
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+    graph_base_url: str = f"https://graph.instagram.com/{GRAPH_VERSION}"
+    authorize_url: str = "https://www.instagram.com/oauth/authorize"
+    token_url: str = "https://api.instagram.com/oauth/access_token"  # noqa: S105 - a URL
+    oauth_redirect_uri: str | None = None
+    # Long-lived tokens last 60 days; the refresh job renews them this many days before expiry.
+    token_refresh_days_before: int = Field(default=10, ge=1, le=59)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TICARET_",
@@ -135,6 +191,8 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     webhooks: WebhookSettings = WebhookSettings()
     wa: WaSettings = WaSettings()
+    meta: MetaSettings = MetaSettings()
+    instagram: InstagramSettings = InstagramSettings()
 
     @property
     def is_production(self) -> bool:

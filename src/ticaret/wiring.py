@@ -19,6 +19,9 @@ from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
 from ticaret.core.events import register_event_consumer
 from ticaret.notifications import tasks as notification_tasks
+from ticaret.social import events as social_events
+from ticaret.social import inbox as social_inbox
+from ticaret.social import tasks as social_tasks
 from ticaret.wa import events as wa_events
 from ticaret.wa import inbox as wa_inbox
 from ticaret.wa import tasks as wa_tasks
@@ -37,6 +40,9 @@ DECLARING_MODULES = (
     wa_events,
     wa_inbox,
     wa_tasks,
+    social_events,
+    social_inbox,
+    social_tasks,
 )
 
 

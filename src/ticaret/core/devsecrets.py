@@ -27,6 +27,24 @@ def load_or_create(data_dir: Path) -> dict[str, str]:
     return values
 
 
+def dev_meta_app(data_dir: Path) -> dict[str, str]:
+    """A stand-in Meta app for development (no Facebook app needed): the API verifies webhooks
+    with this secret and `ticaret meta-inject` signs with it. Added to older files on demand."""
+    path = data_dir / "dev-secrets.json"
+    values = load_or_create(data_dir)
+    wanted = {
+        "TICARET_META__APP_ID": "ticaret-dev-app",
+        "TICARET_META__APP_SECRET": secrets.token_urlsafe(32),
+        "TICARET_META__VERIFY_TOKEN": secrets.token_urlsafe(16),
+    }
+    missing = {k: v for k, v in wanted.items() if k not in values}
+    if missing:
+        values = {**values, **missing}
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
+    return {k: values[k] for k in wanted}
+
+
 # HS256 with a key shorter than its 256-bit output can be brute-forced offline from one token.
 MIN_JWT_SECRET_BYTES = 32
 

@@ -1,0 +1,1 @@
+"""Facebook Pages and Instagram: onboarding, webhooks, DMs, posts and media, comments."""

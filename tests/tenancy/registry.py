@@ -1,0 +1,443 @@
+"""What the tenancy walk (`test_walk.py`) must know about the API, one entry per fact.
+
+The walk reads every route from the OpenAPI document. Victim A and attacker B each get the same
+set of objects, made through the public API by the factories below; then B calls every route
+with B's own values everywhere except one place that carries A's id, once per such place
+(path, query, `x-account-id`, request body). The walk fails on any route or parameter this
+registry does not explain, so a new domain is covered the day it lands:
+
+- a new id parameter or id field in a body: add a `@factory("name")` that creates the object
+  in the world's account and returns its id (or list the name in `NOT_IDS` if it is none);
+- a new route with a request body: add an example body to `BODIES`;
+- a new route without ids: add it to `EXEMPT` with the reason;
+- an id whose foreign value is legitimately accepted somewhere (a filter, an address, the
+  target of a share): say so in `FILTERS`, `ADDRESS_ROUTES` or `BODY_FIELDS_NOT_IDS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tests.helpers import Caller, add_member, register
+from tests.wa.helpers import create_session
+
+# Parameter names and body fields that carry an id. Anything else must be in NOT_IDS.
+ID_NAME = re.compile(r"(^|[a-z])(Id|Ids|Jid|jid)$|^x-account-id$")
+
+
+@dataclass
+class World:
+    """One tenant: an owner, their account, and the objects the factories made in it."""
+
+    client: httpx.AsyncClient
+    owner: Caller
+    run_jobs: Callable[[], Awaitable[Any]]
+    # Each world talks to its own customer, so a chat never exists in both by coincidence.
+    customer_phone: str
+    ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def customer_jid(self) -> str:
+        return f"{self.customer_phone}@s.whatsapp.net"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {**self.owner.headers, "x-account-id": self.owner.account_id}
+
+    async def id(self, name: str) -> str:
+        if name not in self.ids:
+            self.ids[name] = await FACTORIES[name](self)
+        return self.ids[name]
+
+    async def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self.client.request(method, url, headers=self.headers, **kwargs)
+        assert response.status_code in (200, 201, 202), (method, url, response.text)
+        return response.json()["data"]
+
+
+Factory = Callable[[World], Awaitable[str]]
+FACTORIES: dict[str, Factory] = {}
+
+
+def factory(*names: str) -> Callable[[Factory], Factory]:
+    def register_factory(make: Factory) -> Factory:
+        for name in names:
+            FACTORIES[name] = make
+        return make
+
+    return register_factory
+
+
+# Accounts ----------------------------------------------------------------------------------
+
+
+@factory("accountId", "x-account-id")
+async def own_account(world: World) -> str:
+    return world.owner.account_id
+
+
+@factory("userId")
+async def member(world: World) -> str:
+    return (await add_member(world.client, world.owner, "agent")).user_id
+
+
+@factory("apiAccountId")
+async def api_account(world: World) -> str:
+    url = f"/accounts/{world.owner.account_id}/api-accounts"
+    return str((await world.call("POST", url, json={"name": "Integration"}))["id"])
+
+
+@factory("invitationId")
+async def invitation(world: World) -> str:
+    """An invitation this world's account sent to an address nobody has registered yet."""
+    url = f"/accounts/{world.owner.account_id}/users"
+    email = f"invitee-{world.owner.account_id}@example.com"
+    # The membership id is the invitation's id (GET /auth/invitations, as the invitee sees it).
+    return str((await world.call("POST", url, json={"email": email, "role": "agent"}))["id"])
+
+
+# Webhooks ----------------------------------------------------------------------------------
+
+
+@factory("webhookId")
+async def webhook(world: World) -> str:
+    url = f"/accounts/{world.owner.account_id}/webhooks"
+    created = await world.call(
+        "POST", url, json={"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+    )
+    # Paused: its deliveries are held, so the jobs other factories run never try to send them
+    # (a burst worker would otherwise wait out the retry schedule).
+    await world.call("POST", f"{url}/{created['id']}/pause")
+    return str(created["id"])
+
+
+@factory("deliveryId")
+async def delivery(world: World) -> str:
+    webhook_id = await world.id("webhookId")
+    url = f"/accounts/{world.owner.account_id}/webhooks/{webhook_id}/test"
+    made = await world.call("POST", url)
+    world.ids["eventId"] = made["eventId"]
+    return str(made["id"])
+
+
+@factory("eventId")
+async def event(world: World) -> str:
+    await world.id("deliveryId")
+    return world.ids["eventId"]
+
+
+# WhatsApp ----------------------------------------------------------------------------------
+
+
+@factory("providerSessionId")
+async def wa_session(world: World) -> str:
+    return str((await create_session(world.client, world.owner))["providerSessionId"])
+
+
+@factory("messageId")
+async def inbound_message(world: World) -> str:
+    psid = await world.id("providerSessionId")
+    injected = await world.call(
+        "POST",
+        f"/wa/sandbox/{psid}/inbound",
+        # The account id in the text: a response that leaked this message would show it.
+        json={
+            "from": world.customer_phone,
+            "text": f"Fiyat nedir? ({world.owner.account_id})",
+            "withMedia": True,
+        },
+    )
+    await world.run_jobs()  # the message lands in its chat, with its media stored
+    return str(injected["messageId"])
+
+
+@factory("remoteJid", "jid")
+async def chat(world: World) -> str:
+    await world.id("messageId")
+    return world.customer_jid
+
+
+@factory("labelId")
+async def label(world: World) -> str:
+    made = await world.call("POST", "/wa/labels", json={"name": "VIP", "color": "#aa0000"})
+    label_id = str(made["id"])
+    # Linked to the chat and the message, so a removal that crossed accounts would show.
+    chat_url = f"/wa/chats/{await world.id('remoteJid')}"
+    await world.call("POST", f"{chat_url}/labels", json={"labelId": label_id})
+    message_url = f"{chat_url}/messages/{await world.id('messageId')}/labels"
+    await world.call("POST", message_url, json={"labelId": label_id})
+    return label_id
+
+
+@factory("labelIds")
+async def labels(world: World) -> str:
+    return await world.id("labelId")  # a comma-separated list of one
+
+
+@factory("operationId")
+async def operation(world: World) -> str:
+    sent = await world.call(
+        "POST",
+        f"/wa/chats/{await world.id('remoteJid')}/messages",
+        json={"action": "send_text", "text": "Merhaba"},
+    )
+    return str(sent["operation"]["id"])
+
+
+@factory("targetAccountId")
+async def share_target(world: World) -> str:
+    """An account this world's session is shared with."""
+    target = await register(world.client, name="Share Target")
+    psid = await world.id("providerSessionId")
+    url = f"/accounts/{world.owner.account_id}/wa-sessions/{psid}/shares"
+    await world.call("POST", url, json={"accountId": target.account_id})
+    return target.account_id
+
+
+@factory("shareId")
+async def share_offer(world: World) -> str:
+    """A session another account offered to this world's account (still pending)."""
+    sharer = await register(world.client, name="Sharer")
+    psid = (await create_session(world.client, sharer))["providerSessionId"]
+    offered = await world.client.post(
+        f"/accounts/{sharer.account_id}/wa-sessions/{psid}/shares",
+        json={"accountId": world.owner.account_id},
+        headers=sharer.headers,
+    )
+    assert offered.status_code == 201, offered.text
+    return str(offered.json()["data"]["id"])
+
+
+# What another account's id gives -----------------------------------------------------------
+
+# Default: 404, the answer for an object the caller cannot see (never reveal it exists).
+# x-account-id naming an account the caller is no member of is 403 `not_a_member` (API.md).
+FORBIDDEN = {("header", "x-account-id"): "not_a_member"}
+
+# Filters match nothing of another account: 200 with an empty page, never its rows.
+FILTERS = {("query", "labelId"), ("query", "labelIds"), ("query", "eventId")}
+
+# A chat's remoteJid is a WhatsApp address, not an object: A's customer is just a number in B's
+# session. Where B may act on a number it has no chat with, the walk checks only that the
+# answer carries none of A's data (and, as everywhere, that A's data did not change).
+ADDRESS_ROUTES: dict[tuple[str, str], str] = {
+    ("POST /wa/chats/{remoteJid}/messages", "remoteJid"): "writing to a new number starts a chat",
+    ("GET /wa/chats/{remoteJid}/labels", "remoteJid"): "B's labels on that number: none yet",
+    ("POST /wa/chats/{remoteJid}/labels", "remoteJid"): "B labels its own view of that number",
+    ("PUT /wa/chats/{remoteJid}/labels", "remoteJid"): "B labels its own view of that number",
+    (
+        "DELETE /wa/chats/{remoteJid}/labels/{labelId}",
+        "remoteJid",
+    ): "removing a label B never put there removes nothing",
+}
+
+# Parameters that are not ids of stored objects.
+NOT_IDS: dict[str, str] = {
+    "cursor": "pagination",
+    "limit": "pagination",
+    "q": "search text",
+    "type": "enum filter",
+    "status": "enum filter",
+    "unread": "flag filter",
+    "archived": "flag filter",
+    "isGroup": "flag filter",
+    "labelMode": "enum filter",
+    "eventType": "event type filter",
+    "phone": "the phone number to pair a session with",
+    "If-Match": "entity version",
+    "Idempotency-Key": "the caller's own key, scoped to the caller's account",
+    "Range": "byte range",
+}
+
+# Id-named body fields that name something other than another tenant's object.
+BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
+    (
+        "POST",
+        "/accounts/{accountId}/wa-sessions/{providerSessionId}/shares",
+        "accountId",
+    ): "the account B offers its own session to; naming any account is the point of sharing "
+    "(whether the target takes it is the share invitation's business, API.md)",
+    (
+        "POST",
+        "/wa/chats/{remoteJid}/messages",
+        "toRemoteJid",
+    ): "a WhatsApp address to forward to, not a stored object",
+    (
+        "POST",
+        "/wa/sandbox/{providerSessionId}/inbound",
+        "messageId",
+    ): "the id the injected customer message will carry (message ids are per session)",
+}
+
+# Routes that take no id of a tenant's object, or whose ids are guarded by something other
+# than the caller's account.
+EXEMPT: dict[str, str] = {
+    "GET /health": "no ids: liveness",
+    "GET /health/ready": "no ids: readiness",
+    "GET /metrics": "no ids: process metrics",
+    "POST /auth/register": "no ids: creates the caller's own user and account",
+    "POST /auth/login": "no ids: credentials",
+    "POST /auth/logout": "no ids: the caller's own token",
+    "POST /auth/forgot-password": "no ids: an email address",
+    "POST /auth/reset-password": "no ids: a reset token",
+    "GET /auth/me": "no ids: the caller",
+    "GET /accounts": "no ids: the caller's own memberships",
+    "POST /accounts": "no ids: creates an account the caller owns",
+    "GET /console": "no ids: a static page",
+    "GET /console/events": "an SSE stream opened by a stream token minted for one account; "
+    "foreign events, filters and Last-Event-ID are covered by tests/console/test_stream.py "
+    "(test_another_accounts_events_never_appear)",
+    "POST /wa/provider-events/{providerSessionId}": "gateway webhooks: authenticated by the "
+    "session's own secret, not by an account (tests/wa/test_gateway_sessions.py)",
+    "POST /auth/refresh": "no ids: the caller's own refresh token",
+    "POST /auth/verify-email": "no ids: an email confirmation token",
+    "GET /auth/invitations": "no ids: invitations addressed to the caller",
+    "GET /events/types": "no ids: the event type catalogue",
+    "GET /meta/oauth/callback": "Facebook's redirect: the account is in the signed `state` "
+    "(tests/social/test_onboarding.py)",
+    "GET /instagram/oauth/callback": "Instagram's redirect: the account is in the signed `state` "
+    "(tests/social/test_onboarding.py)",
+    "GET /meta/webhook": "Meta's subscription handshake: the app's verify token, no account",
+    "POST /meta/webhook": "Meta's webhooks: signed with the app secret, routed by Page id",
+    "GET /instagram/webhook": "Meta's subscription handshake: the app's verify token, no account",
+    "POST /instagram/webhook": "Meta's webhooks: signed with the app secret, routed by account",
+}
+
+# Routes the walk does not cover yet, and what covers them meanwhile. Two tenants need two
+# Graph-faked onboardings with different Page and Instagram ids, which tests/social/helpers.py
+# does not take yet; tests/social/test_tenancy.py checks these paths by hand until then.
+_SOCIAL_PENDING = "Page/Instagram factories pending (tests/social/test_tenancy.py covers it)"
+PENDING: dict[str, str] = {
+    "DELETE /instagram/accounts/{igAccountId}": _SOCIAL_PENDING,
+    "DELETE /meta/assets/{assetId}": _SOCIAL_PENDING,
+    "GET /instagram/accounts/{igAccountId}/media": _SOCIAL_PENDING,
+    "GET /instagram/accounts/{igAccountId}/media/{mediaId}/comments": _SOCIAL_PENDING,
+    "GET /instagram/accounts/{igAccountId}/operations/{operationId}": _SOCIAL_PENDING,
+    "GET /instagram/accounts/{igAccountId}/threads": _SOCIAL_PENDING,
+    "GET /instagram/accounts/{igAccountId}/threads/{threadId}/messages": _SOCIAL_PENDING,
+    "GET /meta/assets/{assetId}/operations/{operationId}": _SOCIAL_PENDING,
+    "GET /meta/assets/{assetId}/posts": _SOCIAL_PENDING,
+    "GET /meta/assets/{assetId}/posts/{postId}/comments": _SOCIAL_PENDING,
+    "GET /meta/assets/{assetId}/threads": _SOCIAL_PENDING,
+    "GET /meta/assets/{assetId}/threads/{threadId}/messages": _SOCIAL_PENDING,
+    "PATCH /instagram/accounts/{igAccountId}": _SOCIAL_PENDING,
+    "PATCH /meta/assets/{assetId}": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/comments/{commentId}/replies": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/media/feed": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/media/reels": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/media/stories": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/sync": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/threads/{threadId}/messages": _SOCIAL_PENDING,
+    "POST /instagram/accounts/{igAccountId}/threads/{threadId}/read": _SOCIAL_PENDING,
+    "POST /meta/assets/{assetId}/comments/{commentId}/replies": _SOCIAL_PENDING,
+    "POST /meta/assets/{assetId}/posts": _SOCIAL_PENDING,
+    "POST /meta/assets/{assetId}/sync": _SOCIAL_PENDING,
+    "POST /meta/assets/{assetId}/threads/{threadId}/messages": _SOCIAL_PENDING,
+    "POST /meta/assets/{assetId}/threads/{threadId}/read": _SOCIAL_PENDING,
+}
+
+
+# Example bodies ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Form:
+    """A multipart body."""
+
+    data: dict[str, str]
+    files: dict[str, tuple[str, bytes, str]]
+
+
+Ids = Callable[[str], str]
+Body = dict[str, Any] | Form
+BodyExample = Callable[[Ids], Body]
+
+_JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+# Valid bodies for every route that takes one; `ids(name)` is the world's id (B's, or A's for
+# the field being attacked). Several examples per route cover every id field of a union.
+BODIES: dict[str, list[BodyExample]] = {
+    "POST /accounts/{accountId}/users": [lambda ids: {"email": "x@example.com", "role": "agent"}],
+    "PATCH /accounts/{accountId}/users/{userId}": [lambda ids: {"role": "viewer"}],
+    "POST /accounts/{accountId}/api-accounts": [lambda ids: {"name": "Another"}],
+    "POST /accounts/{accountId}/webhooks": [
+        lambda ids: {"url": "http://127.0.0.1:9/other", "events": ["*"]}
+    ],
+    "PATCH /accounts/{accountId}/webhooks/{webhookId}": [lambda ids: {"description": "x"}],
+    "POST /accounts/{accountId}/wa-sessions": [
+        lambda ids: {"name": "Another", "provider": "sandbox"}
+    ],
+    "POST /accounts/{accountId}/wa-sessions/{providerSessionId}/shares": [
+        lambda ids: {"accountId": ids("targetAccountId")}
+    ],
+    "POST /wa/chats/{remoteJid}/messages": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "action": "send_text",
+            "text": "x",
+        },
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "action": "reply",
+            "quotedMessageId": ids("messageId"),
+            "text": "x",
+        },
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "action": "send_media",
+            "media": {"data": "aGVsbG8=", "mimetype": "text/plain", "filename": "a.txt"},
+            "quotedMessageId": ids("messageId"),
+        },
+        lambda ids: {"action": "react", "messageId": ids("messageId"), "emoji": "+"},
+        lambda ids: {"action": "edit", "messageId": ids("messageId"), "text": "y"},
+        lambda ids: {"action": "delete", "messageId": ids("messageId")},
+        lambda ids: {
+            "action": "forward",
+            "messageId": ids("messageId"),
+            "toRemoteJid": "905550000001@s.whatsapp.net",
+        },
+    ],
+    "POST /wa/chats/{remoteJid}/messages/upload": [
+        lambda ids: Form(
+            data={
+                "providerSessionId": ids("providerSessionId"),
+                "quotedMessageId": ids("messageId"),
+            },
+            files={"file": ("a.jpg", _JPEG, "image/jpeg")},
+        )
+    ],
+    "POST /wa/chats/{remoteJid}/read": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "messageIds": [ids("messageId")],
+        }
+    ],
+    "POST /wa/labels": [lambda ids: {"name": "Other", "color": "#00aa00"}],
+    "PATCH /wa/labels/{labelId}": [lambda ids: {"name": "Renamed"}],
+    "POST /wa/chats/{remoteJid}/labels": [
+        lambda ids: {"providerSessionId": ids("providerSessionId"), "labelId": ids("labelId")}
+    ],
+    "PUT /wa/chats/{remoteJid}/labels": [
+        lambda ids: {"providerSessionId": ids("providerSessionId"), "labelIds": [ids("labelId")]}
+    ],
+    "POST /wa/chats/{remoteJid}/messages/{messageId}/labels": [
+        lambda ids: {"providerSessionId": ids("providerSessionId"), "labelId": ids("labelId")}
+    ],
+    "PUT /wa/chats/{remoteJid}/messages/{messageId}/labels": [
+        lambda ids: {"providerSessionId": ids("providerSessionId"), "labelIds": [ids("labelId")]}
+    ],
+    "POST /meta/oauth/url": [lambda ids: {"redirectUrl": "https://app.example.com/done"}],
+    "POST /instagram/oauth/url": [lambda ids: {"redirectUrl": "https://app.example.com/done"}],
+    "POST /wa/sandbox/{providerSessionId}/inbound": [
+        lambda ids: {"from": "905550000002", "text": "x"}
+    ],
+    "POST /wa/operations/{operationId}/retry": [
+        lambda ids: {"providerSessionId": ids("providerSessionId")}
+    ],
+}
