@@ -8,9 +8,9 @@ another committed a higher one, and a client that resumed from the higher one in
 never saw the lower (the hold-back is what that costs: an event waits while an older transaction
 is still running, usually milliseconds).
 
-Redis pub/sub only wakes the stream: subscribe first (confirmed by Redis), then read the outbox
-from the client's position, and read again whenever the account publishes an event (or, while
-events wait behind an older transaction, every `HOLD_POLL_SECONDS`). Every event comes from the
+Redis pub/sub only wakes the stream: take the client's position, subscribe (confirmed by Redis),
+then read the outbox from that position, and again whenever the account publishes an event (or,
+while events wait behind an older transaction, every `HOLD_POLL_SECONDS`). Every event comes from the
 outbox, after the client's position, so there is no gap and no duplicate.
 """
 
@@ -132,9 +132,11 @@ async def account_events(
     last_event_id: str | None,
     stream_filter: StreamFilter,
 ) -> AsyncIterator[ServerSentEvent]:
+    # The starting position is read before subscribing: an event committed in between comes
+    # after it, so the first read below finds it (read after, "now" would have skipped it).
+    position, replay, truncated = await _start(account_id, last_event_id, stream_filter)
     subscription = await broker.subscribe(account_id)
     try:
-        position, replay, truncated = await _start(account_id, last_event_id, stream_filter)
         if truncated:
             yield ServerSentEvent(comment=f"replay limited to the newest {REPLAY_LIMIT} events")
         for event in replay:
