@@ -10,8 +10,8 @@ is still running, usually milliseconds).
 
 Redis pub/sub only wakes the stream: take the client's position, subscribe (confirmed by Redis),
 then read the outbox from that position, and again whenever the account publishes an event (or,
-while events wait behind an older transaction, every `HOLD_POLL_SECONDS`). Every event comes from the
-outbox, after the client's position, so there is no gap and no duplicate.
+while events wait behind an older transaction, every `HOLD_POLL_SECONDS`). Every event comes
+from the outbox, after the client's position, so there is no gap and no duplicate.
 """
 
 from __future__ import annotations
