@@ -2,7 +2,7 @@
 console's replay order, and chats split by JID spelling merged
 
 Revision ID: 0006
-Revises: 0010
+Revises: 0007
 Create Date: 2026-12-01 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0010"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -106,6 +106,14 @@ MERGE_STATEMENTS = (
          AND l.message_id = dup.id
          AND NOT EXISTS (SELECT 1 FROM wa_message_labels x
                          WHERE x.message_id = keep.id AND x.label_id = l.label_id)""",
+    # CRM message assignments likewise (an account's assignment of the kept copy wins).
+    """UPDATE crm_message_assignments a SET message_pk = keep.id
+       FROM wa_messages dup JOIN wa_messages keep
+         ON keep.session_id = dup.session_id AND keep.message_id = dup.message_id
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid AND keep.remote_jid = :to_jid
+         AND a.message_pk = dup.id
+         AND NOT EXISTS (SELECT 1 FROM crm_message_assignments x
+                         WHERE x.message_pk = keep.id AND x.account_id = a.account_id)""",
     """DELETE FROM wa_messages dup USING wa_messages keep
        WHERE dup.session_id = :s AND dup.remote_jid = :from_jid
          AND keep.session_id = :s AND keep.remote_jid = :to_jid
@@ -134,6 +142,17 @@ MERGE_STATEMENTS = (
          AND t.session_id = :s AND t.remote_jid = :to_jid AND l.chat_id = f.id
          AND NOT EXISTS (SELECT 1 FROM wa_chat_labels x
                          WHERE x.chat_id = t.id AND x.label_id = l.label_id)""",
+    # CRM chat assignments follow the chat (an account's assignment of the kept chat wins).
+    """UPDATE crm_chat_assignments a SET chat_id = t.id
+       FROM wa_chats f, wa_chats t
+       WHERE f.session_id = :s AND f.remote_jid = :from_jid
+         AND t.session_id = :s AND t.remote_jid = :to_jid AND a.chat_id = f.id
+         AND NOT EXISTS (SELECT 1 FROM crm_chat_assignments x
+                         WHERE x.chat_id = t.id AND x.account_id = a.account_id)""",
+    """UPDATE crm_chat_assignments SET remote_jid = :to_jid
+       WHERE session_id = :s AND remote_jid = :from_jid""",
+    """UPDATE crm_message_assignments SET remote_jid = :to_jid
+       WHERE session_id = :s AND remote_jid = :from_jid""",
     """UPDATE wa_chats SET remote_jid = :to_jid,
          alt_jid = COALESCE(alt_jid, CAST(:alt_jid AS varchar)), updated_at = now()
        WHERE session_id = :s AND remote_jid = :from_jid

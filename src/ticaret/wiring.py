@@ -18,6 +18,8 @@ from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
 from ticaret.core.events import register_event_consumer
+from ticaret.crm import events as crm_events
+from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
@@ -40,6 +42,8 @@ DECLARING_MODULES = (
     wa_events,
     wa_inbox,
     wa_tasks,
+    crm_events,
+    crm_tasks,
     social_events,
     social_inbox,
     social_tasks,
@@ -49,3 +53,6 @@ DECLARING_MODULES = (
 def load() -> None:
     # Webhook subscriptions can name any type, so fan-out looks at every event.
     register_event_consumer(webhook_tasks.fan_out_event, types=["*"])
+    # A chat's person is linked to a customer by phone (or to the customer their other JID is
+    # mapped to) in each account that sees the session; the ingest path stays as fast as it was.
+    register_event_consumer(crm_tasks.link_chat, types=["wa.message.received", "wa.message.sent"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,14 @@ MERGE_STATEMENTS = (
          AND l.message_id = dup.id
          AND NOT EXISTS (SELECT 1 FROM wa_message_labels x
                          WHERE x.message_id = keep.id AND x.label_id = l.label_id)""",
+    # CRM message assignments likewise (an account's assignment of the kept copy wins).
+    """UPDATE crm_message_assignments a SET message_pk = keep.id
+       FROM wa_messages dup JOIN wa_messages keep
+         ON keep.session_id = dup.session_id AND keep.message_id = dup.message_id
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid AND keep.remote_jid = :to_jid
+         AND a.message_pk = dup.id
+         AND NOT EXISTS (SELECT 1 FROM crm_message_assignments x
+                         WHERE x.message_pk = keep.id AND x.account_id = a.account_id)""",
     """DELETE FROM wa_messages dup USING wa_messages keep
        WHERE dup.session_id = :s AND dup.remote_jid = :from_jid
          AND keep.session_id = :s AND keep.remote_jid = :to_jid
@@ -107,6 +116,17 @@ MERGE_STATEMENTS = (
          AND t.session_id = :s AND t.remote_jid = :to_jid AND l.chat_id = f.id
          AND NOT EXISTS (SELECT 1 FROM wa_chat_labels x
                          WHERE x.chat_id = t.id AND x.label_id = l.label_id)""",
+    # CRM chat assignments follow the chat (an account's assignment of the kept chat wins).
+    """UPDATE crm_chat_assignments a SET chat_id = t.id
+       FROM wa_chats f, wa_chats t
+       WHERE f.session_id = :s AND f.remote_jid = :from_jid
+         AND t.session_id = :s AND t.remote_jid = :to_jid AND a.chat_id = f.id
+         AND NOT EXISTS (SELECT 1 FROM crm_chat_assignments x
+                         WHERE x.chat_id = t.id AND x.account_id = a.account_id)""",
+    """UPDATE crm_chat_assignments SET remote_jid = :to_jid
+       WHERE session_id = :s AND remote_jid = :from_jid""",
+    """UPDATE crm_message_assignments SET remote_jid = :to_jid
+       WHERE session_id = :s AND remote_jid = :from_jid""",
     """UPDATE wa_chats SET remote_jid = :to_jid,
          alt_jid = COALESCE(alt_jid, CAST(:alt_jid AS varchar)), updated_at = now()
        WHERE session_id = :s AND remote_jid = :from_jid
@@ -157,13 +177,15 @@ async def chats_page(
     chat_type: ChatType | None,
     labels: LabelFilter | None,
     archived: bool | None,
+    conditions: Sequence[ColumnElement[bool]] = (),
 ) -> list[WaChat]:
-    """Latest activity first; chats without messages last. `labels` are the account's."""
+    """Latest activity first; chats without messages last. `labels` are the account's;
+    `conditions` are more filters on `wa_chats` rows from another domain (the CRM's)."""
     # Spelled exactly as in the index `ix_wa_chats_session_activity` so the planner uses it.
     last: ColumnElement[datetime] = literal_column(
         "coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)"
     )
-    stmt = select(WaChat).where(WaChat.session_id == session_id)
+    stmt = select(WaChat).where(WaChat.session_id == session_id, *conditions)
     if q:
         pattern = contains_pattern(q)
         stmt = stmt.where(or_(WaChat.name.ilike(pattern), WaChat.remote_jid.ilike(pattern)))
