@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
 from ticaret.core.events import EventPayload
+from ticaret.crm.schemas.identities import ChatLink
 from ticaret.models import (
     AssetFeature,
     AssetStatus,
@@ -137,6 +138,11 @@ class ThreadOut(ResponseModel):
         description="End of Meta's 24-hour window for replies without a message tag."
     )
     unread_count: int
+    customer_link: ChatLink | None = Field(
+        default=None,
+        description="This account's CRM customer (and contact) of the thread: the person's "
+        "PSID / IGSID mapping, else the Page's / Instagram account's inbox link.",
+    )
     created_at: Timestamp
     updated_at: Timestamp
 

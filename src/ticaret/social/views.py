@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ticaret.core.envelope import from_row
+from ticaret.crm.schemas.identities import ChatLink
 from ticaret.models import MetaAsset, MetaComment, MetaMessage, MetaOperation, MetaPost, MetaThread
 from ticaret.social.schemas import (
     AssetOut,
@@ -25,10 +26,13 @@ def asset_out(asset: MetaAsset) -> AssetOut:
     return from_row(AssetOut, asset, enabled_features=list(asset.features))
 
 
-def thread_out(thread: MetaThread) -> ThreadOut:
+def thread_out(thread: MetaThread, customer_link: ChatLink | None = None) -> ThreadOut:
     last = thread.last_customer_message_at
     return from_row(
-        ThreadOut, thread, messaging_window_ends_at=last + STANDARD_WINDOW if last else None
+        ThreadOut,
+        thread,
+        messaging_window_ends_at=last + STANDARD_WINDOW if last else None,
+        customer_link=customer_link,
     )
 
 
