@@ -26,9 +26,7 @@ def _replace_check(table: str, column: str, values: Sequence[str]) -> None:
 
 def upgrade() -> None:
     _replace_check("crm_inbox_links", "channel", ["whatsapp", "messenger", "instagram"])
-    _replace_check(
-        "crm_identities", "source", ["manual", "phone", "merge", "integration", "inbox"]
-    )
+    _replace_check("crm_identities", "source", ["manual", "phone", "merge", "integration", "inbox"])
     op.create_index(
         "ix_meta_messages_asset_timeline",
         "meta_messages",
