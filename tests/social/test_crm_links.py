@@ -13,6 +13,7 @@ import respx
 from tests.crm.helpers import Api, events, inbox, team
 from tests.helpers import assert_error, register
 from tests.social.helpers import (
+    GRAPH,
     IG_ID,
     IGSID,
     PAGE_ID,
@@ -208,7 +209,7 @@ async def test_a_page_bound_to_a_customer_brings_its_people_and_they_follow_the_
     page = await connect_page(client, shop.owner.caller, graph)
     instagram = await connect_instagram(client, shop.owner.caller, graph)
     box = await inbox(shop.owner)
-    await _writes(client, "Sipariş vermek istiyorum", timestamp=now_ms() - 60_000)
+    await _writes(client, "Sipariş vermek istiyorum", timestamp=now_ms() - 3_600_000)
     await run_jobs()
     dealer = await shop.agent.customer("Bayi İzmir")
 
@@ -253,20 +254,30 @@ async def test_a_page_bound_to_a_customer_brings_its_people_and_they_follow_the_
     assert [(m["value"], m["customerId"]) for m in rule["rows"]] == [(PSID, dealer["id"])]
     assert (await _thread(shop.viewer, page, PSID))["customerLink"]["source"] == "inbox"
 
-    # A new person writing to the Page is mapped to the dealer as their message arrives.
-    await _writes(client, "Kargo ne zaman?", sender=OTHER_PSID)
+    # A new person writing to the Page is mapped to the dealer as their thread begins.
+    await _writes(client, "Kargo ne zaman?", sender=OTHER_PSID, timestamp=now_ms() - 600_000)
     await run_jobs()
     rule = await shop.viewer.get("/crm/identity-mappings", params={"source": "inbox"})
     assert {m["value"] for m in rule["rows"]} == {PSID, OTHER_PSID}
     assert {m["customerId"] for m in rule["rows"]} == {dealer["id"]}
+    # One `meta.thread.created` per person, however many messages they send.
+    await _writes(client, "Bir de beden?", sender=OTHER_PSID, timestamp=now_ms() - 1_200_000)
+    await run_jobs()
+    created = await events(shop.owner.caller.account_id, "meta.thread.created")
+    assert [e["data"]["participantId"] for e in created] == [PSID, OTHER_PSID]
     timeline = await shop.viewer.get(
         f"/crm/customers/{dealer['id']}/timeline", params={"kind": "social_message"}
     )
     assert [i["message"]["text"] for i in timeline["rows"]] == [
         "Kargo ne zaman?",
+        "Bir de beden?",
         "Sipariş vermek istiyorum",
     ]
-    assert [i["message"]["participantId"] for i in timeline["rows"]] == [OTHER_PSID, PSID]
+    assert [i["message"]["participantId"] for i in timeline["rows"]] == [
+        OTHER_PSID,
+        OTHER_PSID,
+        PSID,
+    ]
 
     # An operator moves one person to a customer of their own: that mapping is theirs now.
     own = await shop.agent.customer("Özel Müşteri")
@@ -364,7 +375,7 @@ async def test_unmatched_lists_chats_and_threads_by_activity_with_one_cursor(
     await _writes(client, "eski", timestamp=now_ms() - 3_600_000)
     await box.customer_writes("905550000001", "orta")
     await run_jobs()
-    await _writes(client, "yeni", sender=IGSID, platform="instagram", timestamp=now_ms() + 60_000)
+    await _writes(client, "yeni", sender=IGSID, platform="instagram", timestamp=now_ms() + 600_000)
     await run_jobs()
 
     everything = await shop.viewer.get("/crm/identities/unmatched")
@@ -421,3 +432,77 @@ async def test_a_page_scoped_mapping_names_its_page(client: httpx.AsyncClient) -
         )
         error = assert_error(response, 422, "invalid_identity")
         assert error["details"]["fields"][0]["path"] == "scope"
+
+
+async def test_a_synced_conversation_of_a_bound_page_is_the_customers(
+    client: httpx.AsyncClient, graph: respx.MockRouter, run_jobs: Any
+) -> None:
+    shop = await team(client)
+    page = await connect_page(client, shop.owner.caller, graph)
+    dealer = await shop.agent.customer("Bayi")
+    await shop.owner.put(f"/crm/inbox-links/messenger/{PAGE_ID}", json={"customerId": dealer["id"]})
+    person, name = "24100000000000003", "Ali Kaya"
+    # Graph's Conversations API (docs/META.md): one conversation with one message, no posts.
+    graph.get(f"{GRAPH}/{PAGE_ID}/conversations").respond(
+        200,
+        json={
+            "data": [
+                {
+                    "id": "t_3001",
+                    "updated_time": "2026-11-30T09:00:00+0000",
+                    "participants": {
+                        "data": [
+                            {"name": name, "email": f"{person}@facebook.com", "id": person},
+                            {
+                                "name": "Ayşe Butik",
+                                "email": f"{PAGE_ID}@facebook.com",
+                                "id": PAGE_ID,
+                            },
+                        ]
+                    },
+                }
+            ],
+            "paging": {"cursors": {"before": "QVFIUmx1", "after": "QVFIUmxz"}},
+        },
+    )
+    graph.get(f"{GRAPH}/t_3001/messages").respond(
+        200,
+        json={
+            "data": [
+                {
+                    "id": "m_s1",
+                    "created_time": "2026-11-30T08:59:00+0000",
+                    "from": {"name": name, "email": f"{person}@facebook.com", "id": person},
+                    "to": {
+                        "data": [
+                            {
+                                "name": "Ayşe Butik",
+                                "email": f"{PAGE_ID}@facebook.com",
+                                "id": PAGE_ID,
+                            }
+                        ]
+                    },
+                    "message": "Toptan fiyat?",
+                }
+            ],
+            "paging": {"cursors": {"before": "QVFIUmx1", "after": "QVFIUmxz"}},
+        },
+    )
+    graph.get(f"{GRAPH}/{PAGE_ID}/posts").respond(
+        200, json={"data": [], "paging": {"cursors": {"before": "QQ", "after": "QQ"}}}
+    )
+    await shop.owner.post(f"/meta/assets/{page['id']}/sync", expect=202)
+    await run_jobs()
+
+    [created] = await events(shop.owner.caller.account_id, "meta.thread.created")
+    assert (created["data"]["participantId"], created["data"]["participantName"]) == (person, name)
+    [mapping] = (await shop.viewer.get("/crm/identity-mappings", params={"source": "inbox"}))[
+        "rows"
+    ]
+    assert (mapping["value"], mapping["displayName"], mapping["customerId"]) == (
+        person,
+        name,
+        dealer["id"],
+    )
+    thread = await _thread(shop.viewer, page, person)
+    assert thread["customerLink"]["customer"]["id"] == dealer["id"]

@@ -29,8 +29,8 @@ async def link_customer_chats(ctx: JobContext, account_id: str, customer_id: str
 
 @job("crm_link_thread", max_tries=5, timeout=60)
 async def link_thread(ctx: JobContext, event_id: str) -> int:
-    """Outbox consumer of `meta.message.received|sent` and `instagram.message.received|sent`:
-    the thread's person follows the inbox link of its Page / Instagram account."""
+    """Outbox consumer of `meta.thread.created` and `instagram.thread.created`: the new
+    thread's person follows the inbox link of its Page / Instagram account."""
     async with unit_of_work() as session:
         return await autolink.link_from_thread_event(session, event_id)
 

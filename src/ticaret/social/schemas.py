@@ -122,6 +122,19 @@ class SyncStarted(ResponseModel):
 # Threads and messages -----------------------------------------------------------------------
 
 
+class ThreadData(EventPayload):
+    """A new DM thread, as its event shows it."""
+
+    id: uuid.UUID
+    asset_id: uuid.UUID
+    platform: Platform
+    participant_id: str = Field(description="The person's PSID (Messenger) or IGSID.")
+    participant_name: str | None
+    participant_username: str | None
+    conversation_id: str | None
+    created_at: Timestamp
+
+
 class ThreadOut(ResponseModel):
     id: uuid.UUID
     asset_id: uuid.UUID

@@ -13,6 +13,7 @@ from ticaret.social.schemas import (
     MessageOut,
     OperationOut,
     PostOut,
+    ThreadData,
     ThreadOut,
 )
 
@@ -34,6 +35,10 @@ def thread_out(thread: MetaThread, customer_link: ChatLink | None = None) -> Thr
         messaging_window_ends_at=last + STANDARD_WINDOW if last else None,
         customer_link=customer_link,
     )
+
+
+def thread_data(thread: MetaThread) -> ThreadData:
+    return ThreadData.model_validate(thread)
 
 
 def message_out(message: MetaMessage, participant_id: str) -> MessageOut:

@@ -280,13 +280,14 @@ async def follow_inbox(
 
 
 async def link_from_thread_event(session: AsyncSession, event_id: str) -> int:
-    """A `meta.message.received|sent` or `instagram.message.received|sent` event: the inbox
-    rule for the thread's person, in the event's account."""
+    """A `meta.thread.created` or `instagram.thread.created` event: the inbox rule for the new
+    thread's person, in the event's account. (Once per person, not per message: a binding
+    made or changed later reaches existing threads through `follow_inbox_link`.)"""
     event = await chats_repo.event(session, event_id)
     if event is None:
         return 0
     try:
-        thread_id = uuid.UUID(str(event.data.get("threadId")))
+        thread_id = uuid.UUID(str(event.data.get("id")))
     except ValueError:
         return 0
     thread = await threads_repo.thread_by_id(session, thread_id)
