@@ -642,7 +642,7 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
     **{
         ("PATCH", path, "defaultAssigneeId"): "another account's user as a Page's or Instagram "
         "account's default assignee is a 422 unknown_assignee (tests/social/test_tenancy.py "
-        "test_asset_settings_change_and_viewers_only_read)"
+        "test_asset_settings)"
         for path in ("/meta/assets/{assetId}", "/instagram/accounts/{igAccountId}")
     },
     **{
