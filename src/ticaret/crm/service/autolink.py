@@ -17,8 +17,10 @@ a Page or an Instagram account bound to a customer by an inbox link is that cust
 PSID / IGSID is mapped to it (source `inbox`), so other domains find the customer by the
 identity and the customer's mappings show the person. Such a mapping follows the inbox link:
 it moves when the inbox is bound to another customer and goes when the link is cleared. A
-mapping an operator made, or moved, is never touched. Meta tells us no phone of the person, so
-there is no phone rule here.
+mapping an operator made, or moved, is never touched. The rule runs when a thread begins
+(`meta.thread.created`, `instagram.thread.created`) and over a Page's existing threads when its
+link is set, moved or cleared (a job); so a person an operator unlinked stays unlinked until
+the binding changes. Meta tells us no phone of the person, so there is no phone rule here.
 """
 
 from __future__ import annotations
