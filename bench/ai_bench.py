@@ -496,7 +496,7 @@ async def run_llm(args: argparse.Namespace, env: dict[str, str]) -> None:
         **env,
         "PYTHONPATH": str(REPO / "src"),
         "TICARET_PUBLIC_BASE_URL": base,
-        "TICARET_AI__PRIVATE_ENDPOINT_HOSTS": '["127.0.0.1"]',
+        "TICARET_AI__PRIVATE_ENDPOINT_HOSTS": "127.0.0.1",
     }
     api = spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], child_env)
     worker: subprocess.Popen[bytes] | None = None

@@ -51,7 +51,7 @@ def product_row(n: int, prefix: str) -> list[Any]:
         f"{color} {kind} Model {n}",
         BRANDS[(n // 64) % len(BRANDS)],
         kind,
-        (n % 5000) + (n % 100) / 100 + 9,
+        round((n % 5000) + (n % 100) / 100 + 9, 2),
         n % 50,
         color,
         SIZES[n % len(SIZES)],

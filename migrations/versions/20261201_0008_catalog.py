@@ -1,7 +1,7 @@
 """catalog: products, variants, image metadata, imports (and their uploaded files), search
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0013
 Create Date: 2026-12-01 01:19:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -70,3 +70,8 @@ def load() -> None:
     register_event_consumer(crm_tasks.link_chat, types=["wa.message.received", "wa.message.sent"])
     # Every customer message (text or image) of an account with analysis on gets analysed.
     register_event_consumer(ai_tasks.analyse_received_message, types=["wa.message.received"])
+    # A new Page or Instagram thread's person follows the inbox link of the Page / account
+    # (once per person: the per-message ingest path gains no job).
+    register_event_consumer(
+        crm_tasks.link_thread, types=["meta.thread.created", "instagram.thread.created"]
+    )

@@ -483,3 +483,30 @@ async def test_an_xlsx_over_the_limit_runs_as_a_job_and_a_bad_header_is_refused_
 
     bad = xlsx_bytes([["Ürün Adı", "Fiyat"], *[[f"x{n}", 1] for n in range(1500)]])
     assert_error(await import_file(client, owner, bad, "stok.xlsx"), 422, "missing_sku_column")
+
+
+async def test_json_rows_over_the_limit_run_as_a_job_that_a_sweep_requeues_when_lost(
+    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ticaret.catalog import tasks
+    from ticaret.core.queue import get_redis
+
+    owner = await register(client)
+    rows = [{"sku": f"JS-{n:04d}", "name": f"Ürün {n}", "price": f"{n}.50"} for n in range(1200)]
+    response = await client.post("/products/import", json={"rows": rows}, headers=owner.headers)
+    assert response.status_code == 202, response.text
+    import_id = response.json()["data"]["importId"]
+    # Redis loses the queued job (a restart without persistence).
+    await get_redis().flushdb()
+    await run_jobs()
+    waiting = (await client.get(f"/products/imports/{import_id}", headers=owner.headers)).json()
+    assert waiting["data"]["status"] == "queued"
+    monkeypatch.setattr(tasks, "IDLE_BEFORE_REQUEUE", dt.timedelta(0))
+    assert await tasks.sweep_product_imports({}) == 1
+    await run_jobs()
+    done = (await client.get(f"/products/imports/{import_id}", headers=owner.headers)).json()
+    assert (done["data"]["status"], done["data"]["created"]) == ("completed", 1200)
+    # A finished import is left alone by the next sweep and by a job that runs again.
+    assert await tasks.sweep_product_imports({}) == 0
+    assert await tasks.run_product_import({}, import_id) == "nothing to do"
+    assert (await products_by_sku(client, owner))["JS-0007"]["price"] == "7.50"

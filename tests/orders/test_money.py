@@ -227,3 +227,24 @@ async def test_one_currency_per_order_and_amounts_the_currency_cannot_hold_are_r
     await s.agent.error(
         "PATCH", f"/orders/{usd['id']}", 422, "currency_mismatch", json={"currency": "TRY"}
     )
+
+
+async def test_an_orders_currency_comes_from_its_first_line_and_archived_products_are_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    s = await shop(client)
+    euro = await s.order(items=[{"name": "Kumaş", "unitPrice": "12.50", "currency": "eur"}])
+    assert (euro["currency"], euro["grandTotal"]) == ("EUR", "12.50")
+    lira = await s.order()
+    assert lira["currency"] == "TRY"
+    archived = await s.owner.post(
+        "/products", json={"sku": "OLD-1", "name": "Eski", "price": "5", "status": "archived"}
+    )
+    refused = await s.agent.error(
+        "POST",
+        "/orders",
+        422,
+        "product_unavailable",
+        json={"customerId": s.customer["id"], "items": [{"productId": archived["id"]}]},
+    )
+    assert refused["details"]["fields"][0]["path"] == "items.0.productId"

@@ -393,10 +393,13 @@ async def create_order(
             raise DuplicateOrder(
                 details={"orderId": str(existing.id), "orderNo": existing.order_no}
             )
+    # Default: the first line's currency (its own, or its product's), else the shop's.
     currency = body.currency
-    if currency is None:
-        first = next((products[i.product_id] for i in body.items if i.product_id), None)
-        currency = first.currency if first is not None else settings.orders.default_currency
+    if currency is None and body.items:
+        first = body.items[0]
+        product = products.get(first.product_id) if first.product_id else None
+        currency = first.currency or (product.currency if product is not None else None)
+    currency = currency or settings.orders.default_currency
     # Last before the write: the counter stays locked until this transaction commits.
     number = await repository.next_order_number(session, account_id)
     order = Order(

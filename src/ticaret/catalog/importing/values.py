@@ -176,13 +176,16 @@ def amount(value: Any, numbers: NumberFormat, currency: str, what: str) -> Decim
 
 
 def whole_number(value: Any, numbers: NumberFormat) -> int | None:
-    if type(value) is int:
-        number: Decimal | None = Decimal(value)
-    else:
-        try:
-            number = numbers.parse(value)
-        except InvalidOperation:
-            raise CellError("invalid_number", "is not a number") from None
+    if type(value) is int:  # a typed spreadsheet cell: the common case, checked directly
+        if value < 0:
+            raise CellError("negative", "cannot be negative")
+        if value > MAX_STOCK:
+            raise CellError("too_large", "is too large")
+        return value
+    try:
+        number = numbers.parse(value)
+    except InvalidOperation:
+        raise CellError("invalid_number", "is not a number") from None
     if number is None:
         return None
     if number != number.to_integral_value():

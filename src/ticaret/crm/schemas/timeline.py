@@ -16,7 +16,16 @@ from ticaret.crm.schemas.audit import AuditEntryOut
 from ticaret.crm.schemas.comments import CommentOut
 from ticaret.crm.schemas.notes import NoteOut
 from ticaret.crm.schemas.tasks import TaskOut
-from ticaret.models import ChatType, FulfillmentStatus, MessageType, OrderStatus, PaymentStatus
+from ticaret.models import (
+    ChatType,
+    FulfillmentStatus,
+    MessageType,
+    OrderStatus,
+    PaymentStatus,
+    Platform,
+    SocialMessageStatus,
+    SocialMessageType,
+)
 
 
 class TimelineMessage(ResponseModel):
@@ -36,6 +45,26 @@ class TimelineMessage(ResponseModel):
     source_timestamp: Timestamp
 
 
+class TimelineSocialMessage(ResponseModel):
+    """A Page or Instagram DM (`/meta/assets/{assetId}/threads/{threadId}/messages` shows it
+    whole)."""
+
+    id: uuid.UUID
+    platform: Platform
+    asset_id: uuid.UUID
+    thread_id: uuid.UUID
+    participant_id: str = Field(description="The person's PSID or IGSID.")
+    participant_name: str | None
+    mid: str
+    from_me: bool
+    type: SocialMessageType
+    text: str | None = Field(description="Null once the person deleted it.")
+    has_attachments: bool
+    status: SocialMessageStatus
+    deleted: bool
+    source_timestamp: Timestamp
+
+
 class _Item(ResponseModel):
     id: uuid.UUID = Field(description="The id of the object the item shows.")
     at: Timestamp = Field(description="When it happened; the feed's order.")
@@ -44,6 +73,11 @@ class _Item(ResponseModel):
 class MessageItem(_Item):
     kind: Literal["message"] = "message"
     message: TimelineMessage
+
+
+class SocialMessageItem(_Item):
+    kind: Literal["social_message"] = "social_message"
+    message: TimelineSocialMessage
 
 
 class NoteItem(_Item):
@@ -92,7 +126,17 @@ class OrderItem(_Item):
 
 
 TimelineItem = Annotated[
-    MessageItem | NoteItem | CommentItem | TaskItem | AssignmentItem | AuditItem | OrderItem,
+    MessageItem
+    | SocialMessageItem
+    | NoteItem
+    | CommentItem
+    | TaskItem
+    | AssignmentItem
+    | AuditItem
+    | OrderItem,
     Field(discriminator="kind"),
 ]
-TimelineKind = Literal["message", "note", "comment", "task", "assignment", "audit", "order"]
+# `message`: WhatsApp; `social_message`: Page and Instagram DMs; `order`: the customer's orders.
+TimelineKind = Literal[
+    "message", "social_message", "note", "comment", "task", "assignment", "audit", "order"
+]

@@ -13,6 +13,7 @@ from fastapi import Depends, Path, Query
 from ticaret.core.auth import AccountContext, account_context
 from ticaret.core.db import DbSession
 from ticaret.models import Role
+from ticaret.wa.gateways._jid import canonical_jid
 from ticaret.wa.service.access import WaContext, resolve_wa
 
 ProviderSessionQuery = Annotated[
@@ -20,7 +21,14 @@ ProviderSessionQuery = Annotated[
     Query(alias="providerSessionId", max_length=100, description="The WhatsApp session."),
 ]
 ProviderSessionId = Annotated[str, Path(alias="providerSessionId", max_length=100)]
-RemoteJid = Annotated[str, Path(alias="remoteJid", max_length=128)]
+
+
+def _remote_jid(remote_jid: Annotated[str, Path(alias="remoteJid", max_length=128)]) -> str:
+    # One spelling per person on every path in: `...@c.us` names the `...@s.whatsapp.net` chat.
+    return canonical_jid(remote_jid)
+
+
+RemoteJid = Annotated[str, Depends(_remote_jid)]
 MessageId = Annotated[str, Path(alias="messageId", max_length=200)]
 LabelId = Annotated[uuid.UUID, Path(alias="labelId")]
 LabelIdQuery = Annotated[uuid.UUID | None, Query(alias="labelId")]
