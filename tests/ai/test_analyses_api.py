@@ -22,7 +22,7 @@ from tests.ai.helpers import (
     use_openai,
 )
 from tests.helpers import add_member, assert_error, register
-from tests.wa.helpers import create_session
+from tests.wa.helpers import create_session, share_and_accept
 
 
 async def _shop_with_three_analyses(
@@ -261,12 +261,7 @@ async def test_a_shared_session_is_analysed_once_per_account_with_its_own_catalo
 ) -> None:
     shop = await open_shop(client)
     partner = await register(client)
-    share = await client.post(
-        f"/accounts/{shop.owner.account_id}/wa-sessions/{shop.psid}/shares",
-        json={"accountId": partner.account_id},
-        headers=shop.owner.headers,
-    )
-    assert share.status_code == 201, share.text
+    await share_and_accept(client, shop.owner, partner, shop.psid)
     partner_headers = {**partner.headers, "x-account-id": partner.account_id}
     await client.post(
         "/products",
