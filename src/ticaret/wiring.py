@@ -18,6 +18,7 @@ from ticaret.ai import events as ai_events
 from ticaret.ai import tasks as ai_tasks
 from ticaret.catalog import events as catalog_events
 from ticaret.catalog import tasks as catalog_tasks
+from ticaret.conversations import events as conversation_events
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
@@ -59,6 +60,7 @@ DECLARING_MODULES = (
     social_tasks,
     ai_events,
     ai_tasks,
+    conversation_events,
 )
 
 

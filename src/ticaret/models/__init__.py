@@ -42,6 +42,17 @@ from ticaret.models.catalog import (
     ProductVariant,
     StockStatus,
 )
+from ticaret.models.conversations import (
+    CHANNEL_TYPES,
+    Conversation,
+    ConversationAttachment,
+    ConversationMessage,
+    ConversationStatus,
+    ConversationType,
+    MessageRole,
+    MessageSender,
+    MessageSource,
+)
 from ticaret.models.core import ActorType, Event, IdempotencyKey, InboxItem, InboxStatus
 from ticaret.models.crm import (
     OPEN_TASK_STATUSES,
@@ -139,6 +150,7 @@ from ticaret.models.webhook import (
 )
 
 __all__ = [
+    "CHANNEL_TYPES",
     "EDITABLE",
     "OPEN_TASK_STATUSES",
     "TRANSITIONS",
@@ -170,6 +182,11 @@ __all__ = [
     "CommentKind",
     "CommentStatus",
     "ContactStatus",
+    "Conversation",
+    "ConversationAttachment",
+    "ConversationMessage",
+    "ConversationStatus",
+    "ConversationType",
     "CrmAssignmentChange",
     "CrmAuditEntry",
     "CrmChatAssignment",
@@ -209,6 +226,9 @@ __all__ = [
     "Membership",
     "MembershipStatus",
     "MessageAction",
+    "MessageRole",
+    "MessageSender",
+    "MessageSource",
     "MessageType",
     "MetaAsset",
     "MetaComment",

@@ -1,0 +1,159 @@
+"""SQL of conversations, each statement scoped by account."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.models import Conversation
+
+
+async def conversation(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Conversation | None:
+    query = select(Conversation).where(
+        Conversation.account_id == account_id, Conversation.id == conversation_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+def add(session: AsyncSession, **fields: Any) -> Conversation:
+    row = Conversation(**fields)
+    session.add(row)
+    return row
+
+
+async def ensure_channel_conversation(
+    session: AsyncSession, *, key: dict[str, Any], fields: dict[str, Any]
+) -> tuple[Conversation, bool]:
+    """The conversation of a chat or thread, created when missing; `True` when it is new.
+    Two deliveries racing both land on the one row (the partial unique indexes)."""
+    index = (
+        ["account_id", "wa_session_id", "remote_jid"]
+        if "wa_session_id" in key
+        else ["account_id", "meta_thread_id"]
+    )
+    where = (
+        Conversation.wa_session_id.is_not(None)
+        if "wa_session_id" in key
+        else Conversation.meta_thread_id.is_not(None)
+    )
+    inserted = await session.scalar(
+        insert(Conversation)
+        .values(id=fields.pop("id"), **key, **fields)
+        .on_conflict_do_nothing(index_elements=index, index_where=where)
+        .returning(Conversation.id)
+    )
+    query = select(Conversation).where(
+        *(getattr(Conversation, name) == value for name, value in key.items())
+    )
+    row = (await session.scalars(query.execution_options(populate_existing=True))).one()
+    return row, inserted is not None
+
+
+def filtered(
+    account_id: uuid.UUID,
+    *,
+    type_: str | None = None,
+    types: list[str] | None = None,
+    agent_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    status: str | None = None,
+    ai_enabled: bool | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Select[Conversation]:
+    query = select(Conversation).where(Conversation.account_id == account_id)
+    if type_ is not None:
+        query = query.where(Conversation.type == type_)
+    if types is not None:
+        query = query.where(Conversation.type.in_(types))
+    if agent_id is not None:
+        query = query.where(Conversation.agent_id == agent_id)
+    if customer_id is not None:
+        query = query.where(Conversation.customer_id == customer_id)
+    if status is not None:
+        query = query.where(Conversation.status == status)
+    if ai_enabled is not None:
+        query = query.where(Conversation.ai_enabled.is_(ai_enabled))
+    if created_from is not None:
+        query = query.where(Conversation.created_at >= created_from)
+    if created_before is not None:
+        query = query.where(Conversation.created_at < created_before)
+    return query
+
+
+async def page_newest_first(
+    session: AsyncSession,
+    query: Select[Conversation],
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Conversation]:
+    if after is not None:
+        moment, last_id = after
+        query = query.where(
+            or_(
+                Conversation.created_at < moment,
+                and_(Conversation.created_at == moment, Conversation.id < last_id),
+            )
+        )
+    query = query.order_by(Conversation.created_at.desc(), Conversation.id.desc()).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def count(session: AsyncSession, query: Select[Conversation]) -> int:
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    return int(total or 0)
+
+
+async def page_by_offset(
+    session: AsyncSession, query: Select[Conversation], *, offset: int, limit: int
+) -> list[Conversation]:
+    query = query.order_by(Conversation.created_at.desc(), Conversation.id.desc())
+    return list(await session.scalars(query.offset(offset).limit(limit)))
+
+
+async def bump(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    *,
+    cost: Decimal | None,
+    at: datetime,
+) -> None:
+    """One more message: the counters move in the statement that adds it, never on read."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.account_id == account_id, Conversation.id == conversation_id)
+        .values(
+            message_count=Conversation.message_count + 1,
+            total_cost=Conversation.total_cost + (cost or Decimal(0)),
+            last_message_at=func.greatest(func.coalesce(Conversation.last_message_at, at), at),
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def for_wa_chat(
+    session: AsyncSession, account_id: uuid.UUID, wa_session_id: uuid.UUID, remote_jid: str
+) -> Conversation | None:
+    query = select(Conversation).where(
+        Conversation.account_id == account_id,
+        Conversation.wa_session_id == wa_session_id,
+        Conversation.remote_jid == remote_jid,
+    )
+    return (await session.scalars(query)).one_or_none()

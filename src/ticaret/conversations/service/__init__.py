@@ -1,0 +1,1 @@
+"""Rules of conversations, their messages and attachments; never commits."""
