@@ -14,6 +14,8 @@ CRM auto-link, ...) adds one `register_event_consumer` line naming the event typ
 from __future__ import annotations
 
 from ticaret.accounts import events as accounts_events
+from ticaret.agents import events as agent_events
+from ticaret.agents import tasks as agent_tasks
 from ticaret.ai import events as ai_events
 from ticaret.ai import tasks as ai_tasks
 from ticaret.catalog import events as catalog_events
@@ -61,10 +63,15 @@ DECLARING_MODULES = (
     ai_events,
     ai_tasks,
     conversation_events,
+    agent_events,
+    agent_tasks,
 )
 
 
 def load() -> None:
+    # A customer's message that asks for an agent (or reaches an inbox where one answers on
+    # its own) starts the agent's run.
+    register_event_consumer(agent_tasks.start_agent_runs, types=["conversation.message.created"])
     # Webhook subscriptions can name any type, so fan-out looks at every event.
     register_event_consumer(webhook_tasks.fan_out_event, types=["*"])
     # A chat's person is linked to a customer by phone (or to the customer their other JID is

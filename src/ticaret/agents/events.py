@@ -38,3 +38,21 @@ RUN_FAILED = event_type(
     "(`superseded`) or AI was turned off on the conversation (`cancelled`); `reason` says why.",
     AgentRunEnded,
 )
+
+
+class ConversationHandoff(EventPayload):
+    conversation_id: uuid.UUID
+    agent_id: uuid.UUID
+    run_id: uuid.UUID
+    group_id: uuid.UUID | None = Field(description="The CRM group it was assigned to.")
+    reason: str
+
+
+# Declared here because only an agent hands a conversation off; it belongs to the
+# conversation's event family (subscribers follow `conversation.*`).
+CONVERSATION_HANDOFF = event_type(
+    "conversation.handoff",
+    "An AI agent handed a conversation to people: AI is off on it and it is assigned to the "
+    "agent's handoff group (when the agent has one).",
+    ConversationHandoff,
+)

@@ -14,7 +14,8 @@ from ticaret.models.agents import AgentTool, RunStatus, RunTrigger
 VERSION_DESCRIPTION = "entityVersion the change was based on (or send If-Match); 409 if stale."
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Language = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}(-[a-z]{2})?$")
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}(-[a-z]{2})?$"),
 ]
 AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Instructions = Annotated[str, StringConstraints(max_length=20000)]
@@ -47,7 +48,7 @@ class HandoffRules(ApiModel):
     )
     on_human_request: bool = Field(
         default=True,
-        description="A customer asking for a person (\"temsilci\", \"human\", ...) is handed off.",
+        description='A customer asking for a person ("temsilci", "human", ...) is handed off.',
     )
     low_confidence: bool = Field(
         default=True,

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.models import AiAgentRun, AiAgentRunStep
+from ticaret.models import AiAgentRun, AiAgentRunStep, Event
 from ticaret.models.agents import RunStatus
 
 
@@ -135,7 +135,9 @@ async def next_pending(session: AsyncSession, conversation_id: uuid.UUID) -> AiA
     )
 
 
-async def unfinished_before(session: AsyncSession, moment: datetime, limit: int) -> Sequence[AiAgentRun]:
+async def unfinished_before(
+    session: AsyncSession, moment: datetime, limit: int
+) -> Sequence[AiAgentRun]:
     """For the sweeper: pending runs older than `moment`, and running ones past their lease."""
     return list(
         await session.scalars(
@@ -149,3 +151,8 @@ async def unfinished_before(session: AsyncSession, moment: datetime, limit: int)
             .limit(limit)
         )
     )
+
+
+async def event(session: AsyncSession, event_id: str) -> Event | None:
+    """For the consumer job, by primary key."""
+    return await session.get(Event, event_id)

@@ -47,12 +47,22 @@ from ticaret.ai.providers.factory import provider_for, uses_llm
 from ticaret.ai.repository import settings as settings_repository
 from ticaret.ai.service.results import cost_estimate, record_usage, this_month
 from ticaret.ai.service.settings import default_settings
+from ticaret.conversations.events import MESSAGE_CREATED
+from ticaret.conversations.schemas.messages import MessageCreated
 from ticaret.core.auth import AccountContext
 from ticaret.core.db import unit_of_work
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import Actor, emit
 from ticaret.core.ids import new_id
-from ticaret.models import AccountAiSettings, AiAgent, AiAgentRun, AiAgentRunStep
+from ticaret.models import (
+    AccountAiSettings,
+    AiAgent,
+    AiAgentRun,
+    AiAgentRunStep,
+    ConversationStatus,
+    ConversationType,
+    MessageRole,
+)
 from ticaret.models.agents import FINISHED, RunStatus, RunTrigger
 from ticaret.settings import get_settings
 
@@ -117,6 +127,71 @@ async def start_run(
     dispatch = _dispatch(run)
     await session.flush()
     return run, dispatch
+
+
+async def _channel_agent(
+    session: AsyncSession, conversation: port.ConversationView
+) -> AiAgent | None:
+    """The agent that answers this conversation's inbox on its own (the oldest, if several)."""
+    candidates = await agents_repository.channel_agents(
+        session, conversation.account_id, conversation.type
+    )
+    if not candidates:
+        return None
+    inbox = await port.inbox_of(session, conversation)
+    for agent in candidates:
+        for channel in agent.channels:
+            if channel.get("type") == conversation.type and channel.get("channelId") in (
+                None,
+                inbox,
+            ):
+                return agent
+    return None
+
+
+async def consume_message_created(event_id: str) -> list[Dispatch]:
+    """`conversation.message.created` -> a run, when a customer's message asked for an agent
+    (`aiAgentId`) or arrived where an agent answers on its own. Once per message."""
+    async with unit_of_work() as session:
+        event = await repository.event(session, event_id)
+        if event is None or event.type != MESSAGE_CREATED.name:
+            return []
+        data = MessageCreated.model_validate(event.data)
+        if data.role != MessageRole.user:
+            return []
+        conversation = await port.load(session, event.account_id, data.conversation_id)
+        if conversation is None:
+            return []
+        agent: AiAgent | None = None
+        trigger = RunTrigger.message
+        if data.ai_agent_id is not None:
+            agent = await agents_repository.agent(session, event.account_id, data.ai_agent_id)
+            if data.ai_trigger == "auto":
+                trigger = RunTrigger.channel
+        elif conversation.ai_enabled and conversation.status == ConversationStatus.open:
+            agent = await _channel_agent(session, conversation)
+            trigger = RunTrigger.channel
+        if agent is None:
+            return []
+        if conversation.type == ConversationType.test:
+            trigger = RunTrigger.test
+        started = await start_run(
+            session,
+            account_id=event.account_id,
+            agent=agent,
+            conversation_id=conversation.id,
+            trigger=trigger,
+            trigger_message_id=data.id,
+        )
+        return [started[1]] if started is not None else []
+
+
+async def lost_runs(session: AsyncSession) -> list[Dispatch]:
+    """Runs whose job Redis lost: pending ones past the grace, running ones past their lease.
+    The sweeper queues each under its recorded job id (the job finds a finished or busy run
+    and does nothing)."""
+    rows = await repository.unfinished_before(session, _now() - SWEEP_GRACE, limit=500)
+    return [Dispatch(row.id, row.job_id or _job_id(row.id)) for row in rows]
 
 
 # Reading runs -------------------------------------------------------------------------------
@@ -308,14 +383,14 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
                 )
         run.model = resolved_model(agent, settings)
         language = conversation.language or agent.language or settings.language
-        history = await port.history(
-            session, conversation, up_to=run.trigger_message_id, limit=agent.context_messages
-        )
+        history = await port.history(session, conversation, limit=agent.context_messages)
         keyword = prompts.handoff_match(agent.handoff_rules, history)
         plan = Plan(
             account_id=run.account_id,
             model=run.model,
-            temperature=agent.temperature if agent.temperature is not None else settings.temperature,
+            temperature=agent.temperature
+            if agent.temperature is not None
+            else settings.temperature,
             language=language,
             tools=list(agent.tools),
             max_steps=agent.max_steps,
@@ -414,7 +489,9 @@ async def _failed_call(run_id: uuid.UUID, error: ProviderError) -> Ran:
         if error.retryable and run.attempts < config.max_attempts:
             wait = error.retry_after
             if wait is None:
-                wait = min(config.retry_base_seconds * 2 ** (run.attempts - 1), config.retry_max_seconds)
+                wait = min(
+                    config.retry_base_seconds * 2 ** (run.attempts - 1), config.retry_max_seconds
+                )
             run.status = RunStatus.pending
             run.lease_until = None
             run.error = error.as_record()
@@ -503,9 +580,7 @@ async def _record_step(
         return await _post(session, run, plan, result), []
 
 
-async def _post(
-    session: AsyncSession, run: AiAgentRun, plan: Plan, result: ChatResult
-) -> Ran:
+async def _post(session: AsyncSession, run: AiAgentRun, plan: Plan, result: ChatResult) -> Ran:
     """The final answer: with the conversation locked, check once more and post it."""
     conversation = await port.load(session, run.account_id, run.conversation_id, lock=True)
     stop = await _stop_reason(session, run, conversation)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -401,7 +401,7 @@ class CallOutcome:
     result: dict[str, Any]
     error: bool
 
-    def as_tool_message(self, call_id: str) -> Mapping[str, Any]:
+    def as_tool_message(self, call_id: str) -> dict[str, Any]:
         return {
             "role": "tool",
             "tool_call_id": call_id,
