@@ -15,6 +15,7 @@ from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
+from ticaret.conversations.router import router as conversations_router
 from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
@@ -116,6 +117,17 @@ TAGS = [
         "description": "Every customer message analysed: intent, product matches from the "
         "catalog, an order draft and a suggested reply; retries, feedback, orders from them.",
     },
+    {
+        "name": "Conversations",
+        "description": "One conversation resource over every channel (WhatsApp, Messenger, "
+        "Instagram, api, widget, test): multilingual messages (Connect360 send), history with "
+        "the AI's function calls, human takeover, attachments.",
+    },
+    {
+        "name": "WhatTalk compatible",
+        "description": "WhatTalk's conversation list and history, byte for byte: a WhatTalk "
+        "client works by changing its base URL. Authorization: Bearer <apiKey>:<apiSecret>.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -182,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_router,
         orders_router,
         ai_router,
+        conversations_router,
     ):
         app.include_router(router)
     document_event_types(app)
