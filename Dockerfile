@@ -19,7 +19,9 @@ RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/pip check
 FROM python:3.12-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     TICARET_ENVIRONMENT=production
-RUN groupadd --system ticaret && useradd --system --gid ticaret --home /app ticaret
+# /data/attachments: a named volume mounted there starts with this owner (attachments).
+RUN groupadd --system ticaret && useradd --system --gid ticaret --home /app ticaret \
+    && mkdir -p /data/attachments && chown ticaret:ticaret /data/attachments
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY alembic.ini ./

@@ -16,6 +16,7 @@ from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
+from ticaret.conversations.router import router as conversations_router
 from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
@@ -123,6 +124,17 @@ TAGS = [
         "tools (catalog, stock, order drafts, CRM, handoff to people); every run and step "
         "recorded with tokens and cost.",
     },
+    {
+        "name": "Conversations",
+        "description": "One conversation resource over every channel (WhatsApp, Messenger, "
+        "Instagram, api, widget, test): multilingual messages (Connect360 send), history with "
+        "the AI's function calls, human takeover, attachments.",
+    },
+    {
+        "name": "WhatTalk compatible",
+        "description": "WhatTalk's conversation list and history, byte for byte: a WhatTalk "
+        "client works by changing its base URL. Authorization: Bearer <apiKey>:<apiSecret>.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -190,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orders_router,
         ai_router,
         agents_router,
+        conversations_router,
     ):
         app.include_router(router)
     document_event_types(app)

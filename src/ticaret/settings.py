@@ -217,6 +217,14 @@ class OrderSettings(BaseModel):
     default_currency: str = Field(default="TRY", min_length=3, max_length=3)
 
 
+class AttachmentSettings(BaseModel):
+    # Where uploaded files live, one file per SHA-256 (`<dir>/ab/abcdef...`). Empty: the
+    # `attachments` folder of `data_dir`. In docker-compose it is a volume.
+    dir: str = ""
+    # Largest file POST /attachments takes (bytes).
+    max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TICARET_",
@@ -263,6 +271,7 @@ class Settings(BaseSettings):
 
     catalog: CatalogSettings = CatalogSettings()
     orders: OrderSettings = OrderSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
 
     @property
     def is_production(self) -> bool:

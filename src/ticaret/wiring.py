@@ -21,6 +21,7 @@ from ticaret.ai import tasks as ai_tasks
 from ticaret.catalog import events as catalog_events
 from ticaret.catalog import tasks as catalog_tasks
 from ticaret.conversations import events as conversation_events
+from ticaret.conversations import tasks as conversation_tasks
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
@@ -65,6 +66,7 @@ DECLARING_MODULES = (
     conversation_events,
     agent_events,
     agent_tasks,
+    conversation_tasks,
 )
 
 
@@ -83,4 +85,13 @@ def load() -> None:
     # (once per person: the per-message ingest path gains no job).
     register_event_consumer(
         crm_tasks.link_thread, types=["meta.thread.created", "instagram.thread.created"]
+    )
+    # Every WhatsApp chat, Messenger and Instagram thread is a conversation from its first
+    # message on; its messages are mirrored into it (once each, however often delivered).
+    register_event_consumer(
+        conversation_tasks.mirror_wa_message, types=list(conversation_tasks.WA_MESSAGE_EVENTS)
+    )
+    register_event_consumer(
+        conversation_tasks.mirror_social_message,
+        types=list(conversation_tasks.SOCIAL_MESSAGE_EVENTS),
     )

@@ -17,11 +17,6 @@ class AttachmentNotFound(NotFound):
     default_message = "Attachment not found."
 
 
-class CustomerNotFound(NotFound):
-    code = "customer_not_found"
-    default_message = "Customer not found."
-
-
 class ParentInOtherConversation(ValidationFailed):
     code = "parent_in_other_conversation"
     default_message = "The parent message belongs to another conversation."

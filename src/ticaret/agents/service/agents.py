@@ -42,6 +42,7 @@ from ticaret.crm.repository import groups as groups_repository
 from ticaret.models import (
     AccountAiSettings,
     AiAgent,
+    ConversationStatus,
     ConversationType,
     MessageRole,
     MessageSender,
@@ -224,6 +225,7 @@ async def test_agent(
             session,
             account_id=ctx.account_id,
             type=ConversationType.test,
+            status=ConversationStatus.open,
             agent_id=agent.id,
             ai_enabled=True,
             customer_id=body.customer_id,

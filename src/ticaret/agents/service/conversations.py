@@ -13,22 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.agents.events import CONVERSATION_HANDOFF, ConversationHandoff
 from ticaret.agents.repository import conversations as repository
-from ticaret.conversations.events import CONVERSATION_UPDATED
 from ticaret.conversations.repository import conversations as conversation_repository
 from ticaret.conversations.repository import messages as message_repository
-from ticaret.conversations.schemas.conversations import ConversationUpdated
+from ticaret.conversations.schemas.conversations import Assignee, ConversationUpdate
+from ticaret.conversations.service.conversations import update_conversation
 from ticaret.conversations.service.messages import post_message
+from ticaret.core.auth import AccountContext, Principal
 from ticaret.core.events import Actor, emit
 from ticaret.crm.repository import customers as customers_repository
 from ticaret.models import (
     AiAgent,
     AiAgentRun,
-    Conversation,
     ConversationMessage,
-    ConversationStatus,
-    ConversationType,
     MessageRole,
     MessageSender,
+    Role,
 )
 
 
@@ -149,57 +148,28 @@ async def hand_off(
     *,
     reason: str,
 ) -> None:
-    """AI off on the conversation, assigned to the agent's handoff group (when it has one)."""
-    row = await conversation_repository.conversation(
-        session, conversation.account_id, conversation.id, for_update=True
-    )
-    assert row is not None, "the run holds a conversation of its account"
-    changed = []
-    if row.ai_enabled:
-        row.ai_enabled = False
-        changed.append("aiEnabled")
-    if agent.handoff_group_id is not None and row.assignee_group_id != agent.handoff_group_id:
-        row.assignee_group_id = agent.handoff_group_id
-        row.assignee_user_id = None
-        changed.append("assignee")
-    await session.flush()
+    """AI off on the conversation, assigned to the agent's handoff group (when it has one),
+    through the conversations domain's own update (its `conversation.updated` event), as the
+    run's actor; then `conversation.handoff`."""
     actor = Actor("ai", str(run.id))
-    if changed:
-        emit(
-            session,
-            CONVERSATION_UPDATED,
-            ConversationUpdated(**_data(row), changed=changed),
-            account_id=row.account_id,
-            actor=actor,
-        )
+    change = ConversationUpdate(ai_enabled=False)
+    if agent.handoff_group_id is not None:
+        change.assignee = Assignee(type="group", id=agent.handoff_group_id)
+    ctx = AccountContext(Principal.acting_as(actor), conversation.account_id, Role.agent)
+    await update_conversation(session, ctx, conversation.id, change)
     emit(
         session,
         CONVERSATION_HANDOFF,
         ConversationHandoff(
-            conversation_id=row.id,
+            conversation_id=conversation.id,
             agent_id=agent.id,
             run_id=run.id,
             group_id=agent.handoff_group_id,
             reason=reason,
         ),
-        account_id=row.account_id,
+        account_id=conversation.account_id,
         actor=actor,
     )
-
-
-def _data(row: Conversation) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "type": ConversationType(row.type),
-        "status": ConversationStatus(row.status),
-        "ai_enabled": row.ai_enabled,
-        "agent_id": row.agent_id,
-        "customer_id": row.customer_id,
-        "assignee_user_id": row.assignee_user_id,
-        "assignee_group_id": row.assignee_group_id,
-        "message_count": row.message_count,
-        "total_cost": row.total_cost,
-    }
 
 
 async def inbox_of(session: AsyncSession, conversation: ConversationView) -> str | None:

@@ -157,3 +157,22 @@ async def for_wa_chat(
         Conversation.remote_jid == remote_jid,
     )
     return (await session.scalars(query)).one_or_none()
+
+
+async def set_customer(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID | None,
+) -> None:
+    await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.account_id == account_id,
+            Conversation.id == conversation_id,
+            Conversation.customer_id.is_(None),
+        )
+        .values(customer_id=customer_id, contact_id=contact_id, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )

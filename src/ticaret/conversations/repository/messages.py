@@ -91,3 +91,17 @@ async def recent(
         .limit(limit)
     )
     return list(reversed(list(await session.scalars(query))))
+
+
+async def all_oldest_first(
+    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID
+) -> list[ConversationMessage]:
+    query = (
+        select(ConversationMessage)
+        .where(
+            ConversationMessage.account_id == account_id,
+            ConversationMessage.conversation_id == conversation_id,
+        )
+        .order_by(ConversationMessage.created_at, ConversationMessage.id)
+    )
+    return list(await session.scalars(query))

@@ -29,12 +29,17 @@ from ticaret.conversations.errors import (
 from ticaret.conversations.repository import attachments as attachment_repository
 from ticaret.conversations.repository import conversations as conversation_repository
 from ticaret.conversations.repository import messages as repository
+from ticaret.conversations.schemas.conversations import HistoryEntry
 from ticaret.conversations.schemas.messages import (
     ChannelOperationOut,
     ConversationMessageOut,
+    FunctionCall,
     MessageCreated,
+    SendMessage,
+    SendResult,
 )
 from ticaret.conversations.service import delivery
+from ticaret.conversations.service.customers import resolve_customer
 from ticaret.conversations.service.delivery import Origin
 from ticaret.conversations.service.views import message_out
 from ticaret.core.auth import AccountContext, Principal
@@ -235,3 +240,70 @@ async def messages_out(
         session, account_id, list({file_id for row in rows for file_id in row.attachment_ids})
     )
     return [message_out(row, files) for row in rows]
+
+
+async def send(
+    session: AsyncSession,
+    ctx: AccountContext,
+    conversation_id: uuid.UUID,
+    body: SendMessage,
+    origin: Origin,
+) -> SendResult:
+    """The Connect360 send: the customer resolved (or created) first, then the message."""
+    conversation = await conversation_repository.conversation(
+        session, ctx.account_id, conversation_id
+    )
+    if conversation is None:
+        raise ConversationNotFound()
+    customer_id: uuid.UUID | None = None
+    if body.sender == MessageSender.customer or body.customer_id or body.customer:
+        match = await resolve_customer(session, ctx, body.customer_id, body.customer)
+        if match is not None:
+            customer_id = match.customer_id
+            if conversation.customer_id is None and conversation.type not in CHANNEL_TYPES:
+                await conversation_repository.set_customer(
+                    session, ctx.account_id, conversation.id, match.customer_id, match.contact_id
+                )
+    customer_message = body.sender == MessageSender.customer
+    message, operation = await post_message(
+        session,
+        account_id=ctx.account_id,
+        conversation_id=conversation.id,
+        role=MessageRole.user if customer_message else MessageRole.operator,
+        sender=body.sender,
+        content=body.content or {},
+        ctx=ctx,
+        parent_id=body.parent_id,
+        attachment_ids=body.attachment_ids or [],
+        flags=body.flags or [],
+        customer_id=customer_id if customer_message else None,
+        channel_identifier=body.channel_identifier,
+        ai_agent_id=body.ai.agent_id if body.ai is not None else None,
+        origin=origin,
+    )
+    [out] = await messages_out(session, ctx.account_id, [message])
+    return SendResult(message=out, operation=operation)
+
+
+async def history(
+    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID
+) -> list[ConversationMessage]:
+    """Every message, oldest first (WhatTalk's history has no pages)."""
+    conversation = await conversation_repository.conversation(session, account_id, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound()
+    return await repository.all_oldest_first(session, account_id, conversation.id)
+
+
+def history_entries(rows: Sequence[ConversationMessage]) -> list[HistoryEntry]:
+    return [
+        HistoryEntry(
+            role=MessageRole(row.role),
+            content=row.text or "",
+            function_calls=[FunctionCall.model_validate(call) for call in row.function_calls]
+            if row.function_calls
+            else None,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

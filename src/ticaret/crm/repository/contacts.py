@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.crm.repository import plan_for_these_values, search_distance, search_matches
@@ -110,6 +110,25 @@ async def live_contacts_of(
                 CrmContact.customer_id == customer_id,
                 CrmContact.deleted_at.is_(None),
             )
+        )
+    )
+
+
+async def contacts_with_email(
+    session: AsyncSession, account_id: uuid.UUID, email: str
+) -> list[CrmContact]:
+    """Live contacts of live customers with this address (any case), oldest first."""
+    return list(
+        await session.scalars(
+            select(CrmContact)
+            .join(CrmCustomer, CrmCustomer.id == CrmContact.customer_id)
+            .where(
+                CrmContact.account_id == account_id,
+                func.lower(CrmContact.email) == email.lower(),
+                CrmContact.deleted_at.is_(None),
+                CrmCustomer.deleted_at.is_(None),
+            )
+            .order_by(CrmContact.id)
         )
     )
 

@@ -187,6 +187,23 @@ async def customers_with_phone(
     )
 
 
+async def customers_with_email(
+    session: AsyncSession, account_id: uuid.UUID, email: str
+) -> list[CrmCustomer]:
+    """Live customers with this address (stored lower case), oldest first."""
+    return list(
+        await session.scalars(
+            select(CrmCustomer)
+            .where(
+                CrmCustomer.account_id == account_id,
+                CrmCustomer.deleted_at.is_(None),
+                CrmCustomer.emails.contains([email.lower()]),
+            )
+            .order_by(CrmCustomer.id)
+        )
+    )
+
+
 # Representatives and teams -------------------------------------------------------------------
 
 

@@ -573,6 +573,17 @@ async def find_customers_by_phone(
     return matches + [IdentityMatch(c.id, None, None) for c in customers if c.id not in seen]
 
 
+async def find_customers_by_email(
+    session: AsyncSession, account_id: uuid.UUID, email: str
+) -> list[IdentityMatch]:
+    """Customers (and contacts) with this e-mail address, in any case."""
+    contacts = await contacts_repo.contacts_with_email(session, account_id, email)
+    customers = await customers_repo.customers_with_email(session, account_id, email)
+    matches = [IdentityMatch(c.customer_id, c.id, None) for c in contacts]
+    seen = {m.customer_id for m in matches}
+    return matches + [IdentityMatch(c.id, None, None) for c in customers if c.id not in seen]
+
+
 async def link_identity(
     session: AsyncSession,
     account_id: uuid.UUID,
