@@ -178,3 +178,40 @@ async def events(account_id: str, *types: str) -> list[dict[str, Any]]:
             .order_by(Event.seq)
         )
         return [{"type": t, "data": d} for t, d in rows.tuples()]
+
+
+async def api_conversation(shop: Shop, **fields: Any) -> dict[str, Any]:
+    """An `api` conversation of the shop's customer, made as a server integration would."""
+    body = {"type": "api", "customerId": shop.customer_id, "language": "tr", **fields}
+    return dict(await shop.call("POST", "/conversations", json=body, expect=201))
+
+
+async def customer_writes(
+    shop: Shop, conversation_id: str, text: str, **fields: Any
+) -> dict[str, Any]:
+    """The customer's message through the Connect360 send (`sender: customer`)."""
+    body = {"content": {"tr": text}, "sender": "customer", "customerId": shop.customer_id}
+    body.update(fields)
+    sent = await shop.call(
+        "POST", f"/conversations/{conversation_id}/messages", json=body, expect=201
+    )
+    return dict(sent["message"])
+
+
+async def operator_writes(shop: Shop, conversation_id: str, text: str) -> dict[str, Any]:
+    sent = await shop.call(
+        "POST",
+        f"/conversations/{conversation_id}/messages",
+        json={"content": {"tr": text}, "sender": "workspace"},
+        expect=201,
+    )
+    return dict(sent["message"])
+
+
+async def runs_of(shop: Shop, agent_id: str) -> list[dict[str, Any]]:
+    page = await shop.call("GET", f"/ai/agents/{agent_id}/runs")
+    return list(page["rows"])
+
+
+async def history(shop: Shop, conversation_id: str) -> list[dict[str, Any]]:
+    return list((await shop.call("GET", f"/conversations/{conversation_id}/history"))["history"])

@@ -41,7 +41,7 @@ from ticaret.agents.repository import runs as repository
 from ticaret.agents.schemas import FunctionCallOut, RunOut, StepOut, TokenUsage
 from ticaret.agents.service import conversations as port
 from ticaret.agents.service import prompts
-from ticaret.agents.service.tools import ToolContext, call_tool, tool_specs
+from ticaret.agents.service.tools import ToolContext, call_tool, not_run, tool_specs
 from ticaret.ai.providers.base import ChatRequest, ChatResult, ProviderError, Usage
 from ticaret.ai.providers.factory import provider_for, uses_llm
 from ticaret.ai.repository import settings as settings_repository
@@ -519,17 +519,51 @@ async def _record_step(
         run, agent, conversation = await _reload(session, run_id)
         if run is None or agent is None:
             return Ran("missing"), []
-        stop = await _stop_reason(session, run, conversation)
-        if stop is not None:
-            return Ran(stop[0], await _finish(session, run, *stop)), []
-        assert conversation is not None
         model = result.model or plan.model
         cost, note = _cost(result.usage, model)
+        # What the model said and spent is recorded whatever happens next.
+        step = AiAgentRunStep(
+            account_id=run.account_id,
+            run_id=run.id,
+            position=position,
+            content=result.content,
+            function_calls=[],
+            finish_reason=result.finish_reason,
+            response_id=result.response_id,
+            model=result.model,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+            total_tokens=result.usage.total_tokens,
+            cost=cost,
+            latency_ms=result.latency_ms,
+        )
+        session.add(step)
+        run.step_count = position + 1
+        run.prompt_tokens += result.usage.prompt_tokens
+        run.completion_tokens += result.usage.completion_tokens
+        run.total_tokens += result.usage.total_tokens
+        run.cost += cost
+        run.cost_note = note or run.cost_note
+        run.lease_until = _now() + LEASE
+        await record_usage(session, run.account_id, result.usage, model, 1)
+        stop = await _stop_reason(session, run, conversation)
+        if stop is not None:
+            if conversation is not None:
+                await port.add_cost(session, conversation, run.cost)
+            return Ran(stop[0], await _finish(session, run, *stop)), []
+        assert conversation is not None
+        if not result.tool_calls:
+            return await _post(session, run, plan, result), []
+        last = position + 1 >= plan.max_steps
         calls: list[dict[str, Any]] = []
         follow_up: list[dict[str, Any]] = [_assistant_message(result)]
         context = ToolContext(session, run.account_id, agent, run, conversation)
         for call in result.tool_calls:
-            outcome = await call_tool(context, plan.tools, call.name, call.arguments)
+            if last:
+                # The run ends here: nothing it asked for on its last step is done.
+                outcome = not_run(call.arguments, "The agent has no step left to use the result.")
+            else:
+                outcome = await call_tool(context, plan.tools, call.name, call.arguments)
             calls.append(
                 {
                     "id": call.id,
@@ -540,44 +574,18 @@ async def _record_step(
                 }
             )
             follow_up.append(outcome.as_tool_message(call.id))
-        session.add(
-            AiAgentRunStep(
-                account_id=run.account_id,
-                run_id=run.id,
-                position=position,
-                content=result.content,
-                function_calls=calls,
-                finish_reason=result.finish_reason,
-                response_id=result.response_id,
-                model=result.model,
-                prompt_tokens=result.usage.prompt_tokens,
-                completion_tokens=result.usage.completion_tokens,
-                total_tokens=result.usage.total_tokens,
-                cost=cost,
-                latency_ms=result.latency_ms,
+        step.function_calls = calls
+        if last:
+            reason = (
+                f"The agent used its {plan.max_steps} step(s) without a final answer; "
+                "nothing was posted."
             )
-        )
-        run.step_count = position + 1
-        run.prompt_tokens += result.usage.prompt_tokens
-        run.completion_tokens += result.usage.completion_tokens
-        run.total_tokens += result.usage.total_tokens
-        run.cost += cost
-        run.cost_note = note or run.cost_note
-        run.lease_until = _now() + LEASE
-        await record_usage(session, run.account_id, result.usage, model, 1)
-        if result.tool_calls:
-            if position + 1 >= plan.max_steps:
-                reason = (
-                    f"The agent used its {plan.max_steps} step(s) without a final answer; "
-                    "nothing was posted."
-                )
-                await port.add_cost(session, conversation, run.cost)
-                return Ran(
-                    RunStatus.max_steps_reached,
-                    await _finish(session, run, RunStatus.max_steps_reached, reason),
-                ), []
-            return None, follow_up
-        return await _post(session, run, plan, result), []
+            await port.add_cost(session, conversation, run.cost)
+            return Ran(
+                RunStatus.max_steps_reached,
+                await _finish(session, run, RunStatus.max_steps_reached, reason),
+            ), []
+        return None, follow_up
 
 
 async def _post(session: AsyncSession, run: AiAgentRun, plan: Plan, result: ChatResult) -> Ran:

@@ -421,6 +421,14 @@ def _validation_problem(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def not_run(raw: str, message: str) -> CallOutcome:
+    try:
+        parsed: Any = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        parsed = raw
+    return CallOutcome(parsed, _error("not_run", message), True)
+
+
 async def call_tool(ctx: ToolContext, enabled: list[str], name: str, raw: str) -> CallOutcome:
     """Run one function call; whatever goes wrong becomes an error result for the model."""
     try:
