@@ -109,6 +109,13 @@ SCOPED_IDS: dict[str, dict[str, str]] = {
         "commentId": "instagram:commentId",
         "operationId": "instagram:operationId",
     },
+    # An agent's handoff group is a CRM group; its channels name inboxes (a WhatsApp session
+    # here); its test chat goes on in one of its own test conversations.
+    "/ai/agents": {
+        "handoffGroupId": "groupId",
+        "channelId": "providerSessionId",
+        "conversationId": "ai:testConversationId",
+    },
 }
 
 
@@ -586,6 +593,43 @@ async def order_item(world: World) -> str:
     return world.ids["orderItemId"]
 
 
+# AI agents ---------------------------------------------------------------------------------
+
+
+@factory("agentId")
+async def ai_agent(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/ai/agents",
+        json={
+            # The account id in the instructions: a response that leaked the agent would show it.
+            "name": "Walk agent",
+            "instructions": f"Walk agent of {world.owner.account_id}",
+            "handoffGroupId": await world.id("groupId"),
+            "channels": [{"type": "whatsapp", "channelId": await world.id("providerSessionId")}],
+        },
+    )
+    return str(made["id"])
+
+
+@factory("ai:testConversationId")
+async def ai_test_conversation(world: World) -> str:
+    """The agent's test chat: its conversation and its (pending) run."""
+    started = await world.call(
+        "POST",
+        f"/ai/agents/{await world.id('agentId')}/test",
+        json={"content": "Merhaba", "customerId": await world.id("customerId")},
+    )
+    world.ids["runId"] = str(started["run"]["id"])
+    return str(started["conversationId"])
+
+
+@factory("runId")
+async def ai_run(world: World) -> str:
+    await world.id("ai:testConversationId")
+    return world.ids["runId"]
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -814,6 +858,24 @@ BODIES: dict[str, list[BodyExample]] = {
         }
     ],
     "PUT /ai/settings": [lambda ids: {"temperature": 0.3, "autoReply": False}],
+    "POST /ai/agents": [
+        lambda ids: {
+            "name": "Another",
+            "handoffGroupId": ids("handoffGroupId"),
+            "channels": [{"type": "whatsapp", "channelId": ids("channelId")}],
+        }
+    ],
+    "PATCH /ai/agents/{agentId}": [
+        lambda ids: {
+            "name": "Renamed",
+            "handoffGroupId": ids("handoffGroupId"),
+            "channels": [{"type": "whatsapp", "channelId": ids("channelId")}],
+        }
+    ],
+    "POST /ai/agents/{agentId}/test": [
+        lambda ids: {"content": "Merhaba", "customerId": ids("customerId")},
+        lambda ids: {"content": "Merhaba", "conversationId": ids("conversationId")},
+    ],
     "POST /ai/settings/test": [lambda ids: {"model": "gpt-4o-mini"}],
     "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-analysis/retry": [
         lambda ids: {"providerSessionId": ids("providerSessionId")}

@@ -37,6 +37,7 @@ from ticaret.conversations.service.messages import post_message
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.versioning import check_version
+from ticaret.crm.errors import CustomerNotFound
 from ticaret.crm.repository import customers as customers_repository
 from ticaret.crm.repository import groups as groups_repository
 from ticaret.models import (
@@ -220,7 +221,7 @@ async def test_agent(
                 session, ctx.account_id, body.customer_id
             )
             if customer is None:
-                raise TestConversationNotFound("No CRM customer of this account has this id.")
+                raise CustomerNotFound()
         conversation = conversation_repository.add(
             session,
             account_id=ctx.account_id,
