@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,11 +115,6 @@ async def claim(
     await savepoint.commit()
     await session.refresh(run)
     return True
-
-
-async def forget_steps(session: AsyncSession, run_id: uuid.UUID) -> None:
-    """A run taken up again after its worker died starts its steps over."""
-    await session.execute(delete(AiAgentRunStep).where(AiAgentRunStep.run_id == run_id))
 
 
 async def next_pending(session: AsyncSession, conversation_id: uuid.UUID) -> AiAgentRun | None:

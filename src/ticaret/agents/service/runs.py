@@ -309,6 +309,11 @@ async def _finish(
     run.finished_at = _now()
     run.lease_until = None
     await session.flush()
+    if run.step_count:
+        # The account's monthly meter, once per run and last in its transaction: the meter's
+        # row is shared by every run of the account, so it is held only until the commit.
+        usage = Usage(run.prompt_tokens, run.completion_tokens, run.total_tokens)
+        await record_usage(session, run.account_id, usage, run.model or "", run.step_count)
     emit(
         session,
         RUN_COMPLETED if status in ENDED_OK else RUN_FAILED,
@@ -354,10 +359,8 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
         assert conversation is not None
         now = _now()
         await repository.release_stale(session, run.conversation_id, now)
-        if run.status == RunStatus.running:
-            # Its worker died mid-run (arq runs the job again): start over.
-            await repository.forget_steps(session, run.id)
-            run.step_count = 0
+        # A run taken up again (its worker died, or the provider asked it to wait) goes on
+        # numbering its steps: every call it paid for stays in its record.
         if not await repository.claim(session, run, now=now, lease_until=now + LEASE):
             return None, Ran("waiting")
         agent = await agents_repository.agent(session, run.account_id, run.agent_id)
@@ -399,6 +402,7 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
                 *history,
             ],
             handoff_keyword=keyword,
+            first_position=run.step_count,
         )
         return plan, Ran(RunStatus.running)
 
@@ -424,14 +428,14 @@ async def _hand_off_at_once(run_id: uuid.UUID, plan: Plan) -> Ran:
             AiAgentRunStep(
                 account_id=run.account_id,
                 run_id=run.id,
-                position=0,
+                position=plan.first_position,
                 content=note,
                 function_calls=[call],
                 finish_reason="handoff_rule",
                 model=None,
             )
         )
-        run.step_count = 1
+        run.step_count = plan.first_position + 1
         locked = await port.load(session, run.account_id, run.conversation_id, lock=True)
         assert locked is not None
         message_id = await port.post_reply(
@@ -495,8 +499,6 @@ async def _failed_call(run_id: uuid.UUID, error: ProviderError) -> Ran:
             run.status = RunStatus.pending
             run.lease_until = None
             run.error = error.as_record()
-            await repository.forget_steps(session, run.id)
-            run.step_count = 0
             return Ran(RunStatus.pending, [_dispatch(run, timedelta(seconds=wait))])
         return Ran(
             RunStatus.failed,
@@ -511,7 +513,7 @@ async def _failed_call(run_id: uuid.UUID, error: ProviderError) -> Ran:
 
 
 async def _record_step(
-    run_id: uuid.UUID, plan: Plan, position: int, result: ChatResult
+    run_id: uuid.UUID, plan: Plan, taken: int, result: ChatResult
 ) -> tuple[Ran | None, list[dict[str, Any]]]:
     """Record one model answer, run the functions it asked for, and post the reply when it is
     final. Returns the run's end (or None to go on) and the messages to add for the next call."""
@@ -521,6 +523,7 @@ async def _record_step(
             return Ran("missing"), []
         model = result.model or plan.model
         cost, note = _cost(result.usage, model)
+        position = plan.first_position + taken
         # What the model said and spent is recorded whatever happens next.
         step = AiAgentRunStep(
             account_id=run.account_id,
@@ -545,7 +548,6 @@ async def _record_step(
         run.cost += cost
         run.cost_note = note or run.cost_note
         run.lease_until = _now() + LEASE
-        await record_usage(session, run.account_id, result.usage, model, 1)
         stop = await _stop_reason(session, run, conversation)
         if stop is not None:
             if conversation is not None:
@@ -554,7 +556,7 @@ async def _record_step(
         assert conversation is not None
         if not result.tool_calls:
             return await _post(session, run, plan, result), []
-        last = position + 1 >= plan.max_steps
+        last = taken + 1 >= plan.max_steps
         calls: list[dict[str, Any]] = []
         follow_up: list[dict[str, Any]] = [_assistant_message(result)]
         context = ToolContext(session, run.account_id, agent, run, conversation)
@@ -626,7 +628,7 @@ async def execute(run_id: uuid.UUID) -> Ran:
         provider = provider_for(settings)
     specs = tool_specs(plan.tools)
     messages = list(plan.messages)
-    for position in range(plan.max_steps):
+    for taken in range(plan.max_steps):
         try:
             result = await provider.chat(
                 ChatRequest(
@@ -638,7 +640,7 @@ async def execute(run_id: uuid.UUID) -> Ran:
             )
         except ProviderError as error:
             return await _failed_call(run_id, error)
-        ended, follow_up = await _record_step(run_id, plan, position, result)
+        ended, follow_up = await _record_step(run_id, plan, taken, result)
         if ended is not None:
             return ended
         messages.extend(follow_up)

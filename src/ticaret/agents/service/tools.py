@@ -391,8 +391,12 @@ TOOLS: dict[str, Tool] = {
 }
 
 
+# Built once: a JSON schema from pydantic costs milliseconds, and every model call sends them.
+_SPECS = {name: tool.spec() for name, tool in TOOLS.items()}
+
+
 def tool_specs(enabled: list[str]) -> list[dict[str, Any]]:
-    return [TOOLS[name].spec() for name in enabled if name in TOOLS]
+    return [_SPECS[name] for name in enabled if name in _SPECS]
 
 
 @dataclass(frozen=True)
