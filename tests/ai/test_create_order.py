@@ -3,6 +3,7 @@ order through the orders domain, once per analysis unless asked again."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -102,6 +103,24 @@ async def test_a_second_order_from_one_analysis_needs_allow_duplicate(
     assert applied[1]["orderId"] == second.json()["data"]["order"]["id"]
 
 
+async def test_two_operators_clicking_at_once_make_one_order(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop, message_id, _ = await _order_draft(client, run_jobs)
+    body = {"providerSessionId": shop.psid}
+    answers = await asyncio.gather(
+        *(client.post(_create_url(message_id), json=body, headers=shop.headers) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    [made] = [a for a in answers if a.status_code == 201]
+    [refused] = [a for a in answers if a.status_code == 409]
+    error = assert_error(refused, 409, "order_already_created")
+    assert error["details"]["orderId"] == made.json()["data"]["order"]["id"]
+    listed = await client.get("/orders", headers=shop.headers)
+    assert len(listed.json()["data"]["rows"]) == 1
+    assert len((await analysis(client, shop, message_id))["appliedActions"]) == 1
+
+
 async def test_a_repeated_idempotency_key_returns_the_first_order(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
@@ -150,6 +169,19 @@ async def test_the_operator_overrides_items_and_adds_shipping_and_payment(
     assert line["quantity"] == 3 and line["variantNote"] == "Renk: siyah, Beden: 95"
     assert order["shippingTotal"] == "49.90" and order["grandTotal"] == "1246.90"
     assert order["notes"] == "Hediye paketi" and order["tags"] == ["whatsapp"]
+    assert line["unitPrice"] == "399.00" and line["currency"] == "TRY"
+
+    # Prices are the catalog's: the published request has no price to change.
+    priced = await client.post(
+        _create_url(message_id),
+        json={
+            "providerSessionId": shop.psid,
+            "allowDuplicate": True,
+            "items": [{"productId": belt, "quantity": 1, "unitPrice": "1.00"}],
+        },
+        headers=shop.headers,
+    )
+    assert_error(priced, 422, "validation_error")
 
 
 async def test_an_order_needs_a_customer_items_and_a_completed_analysis(
