@@ -83,6 +83,44 @@ async def test_an_analysis_draft_becomes_an_order_with_one_call(
     assert [o["id"] for o in listed.json()["data"]["rows"]] == [order["id"]]
 
 
+async def test_the_published_request_exactly_as_published_answers_order_and_analysis(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop, message_id, customer = await _order_draft(client, run_jobs)
+    drafted = (await analysis(client, shop, message_id))["commerce"]["orderDraft"]
+    # Every published key and no other: no session named (the account has one).
+    published = {
+        "customerId": customer["id"],
+        "contactId": None,
+        "items": [
+            {
+                "productId": drafted["items"][0]["productId"],
+                "quantity": 1,
+                "variantNote": "Beden: 100",
+                "metadata": {"line": 1},
+            }
+        ],
+        "shipping": {"recipientName": "Ayşe Yılmaz", "city": "İstanbul"},
+        "payment": {"method": "bank_transfer"},
+        "notes": "Kapıda teslim",
+        "tags": ["ai"],
+        "metadata": {"from": "panel"},
+        "allowDuplicate": False,
+    }
+    response = await client.post(_create_url(message_id), json=published, headers=shop.headers)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert set(data) == {"order", "analysis"}
+    order = data["order"]
+    assert order["customerId"] == customer["id"] and order["contactId"] is None
+    [line] = order["items"]
+    assert line["quantity"] == 1 and line["variantNote"] == "Beden: 100"
+    assert line["metadata"] == {"line": 1} and line["unitPrice"] == "399.00"
+    assert order["metadata"]["from"] == "panel"
+    assert order["metadata"]["aiAnalysisId"] == data["analysis"]["id"]
+    assert data["analysis"]["appliedActions"][0]["orderId"] == order["id"]
+
+
 async def test_a_second_order_from_one_analysis_needs_allow_duplicate(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
