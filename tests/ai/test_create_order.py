@@ -141,6 +141,26 @@ async def test_a_second_order_from_one_analysis_needs_allow_duplicate(
     assert applied[1]["orderId"] == second.json()["data"]["order"]["id"]
 
 
+async def test_after_its_order_is_deleted_the_analysis_makes_one_again(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop, message_id, _ = await _order_draft(client, run_jobs)
+    body = {"providerSessionId": shop.psid}
+    first = await client.post(_create_url(message_id), json=body, headers=shop.headers)
+    first_id = first.json()["data"]["order"]["id"]
+    deleted = await client.delete(f"/orders/{first_id}", headers=shop.headers)
+    assert deleted.status_code in (200, 204), deleted.text
+
+    again = await client.post(_create_url(message_id), json=body, headers=shop.headers)
+    assert again.status_code == 201, again.text
+    applied = again.json()["data"]["analysis"]["appliedActions"]
+    assert [a["orderId"] for a in applied] == [first_id, again.json()["data"]["order"]["id"]]
+    assert [a["allowDuplicate"] for a in applied] == [False, False]
+    third = await client.post(_create_url(message_id), json=body, headers=shop.headers)
+    error = assert_error(third, 409, "order_already_created")
+    assert error["details"]["orderId"] == applied[1]["orderId"]
+
+
 async def test_two_operators_clicking_at_once_make_one_order(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
