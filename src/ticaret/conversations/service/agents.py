@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable, Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.conversations.errors import AgentNotFound
+
 AgentNames = Callable[
     [AsyncSession, uuid.UUID, Collection[uuid.UUID]], Awaitable[dict[uuid.UUID, str]]
 ]
@@ -27,3 +29,14 @@ async def agent_names(
     if _names is None or not agent_ids:
         return {}
     return await _names(session, account_id, agent_ids)
+
+
+async def require_agent(
+    session: AsyncSession, account_id: uuid.UUID, agent_id: uuid.UUID | None
+) -> None:
+    """An agent named in a request must be one of the account's (404 otherwise), once the
+    agents domain answers; before it is wired, any id is taken as given."""
+    if agent_id is None or _names is None:
+        return
+    if agent_id not in await _names(session, account_id, [agent_id]):
+        raise AgentNotFound()

@@ -24,6 +24,7 @@ from ticaret.conversations.schemas.conversations import (
     ConversationUpdated,
     CustomerBrief,
 )
+from ticaret.conversations.service.agents import require_agent
 from ticaret.conversations.service.customers import resolve_customer
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page
@@ -87,6 +88,7 @@ async def list_conversations(
 async def create_conversation(
     session: AsyncSession, ctx: AccountContext, body: ConversationCreate
 ) -> ConversationOut:
+    await require_agent(session, ctx.account_id, body.agent_id)
     match = await resolve_customer(session, ctx, body.customer_id, body.customer)
     row = repository.add(
         session,
@@ -173,6 +175,7 @@ async def update_conversation(
         row.language = body.language
         changed.append("language")
     if "agent_id" in sent and body.agent_id != row.agent_id:
+        await require_agent(session, ctx.account_id, body.agent_id)
         row.agent_id = body.agent_id
         changed.append("agentId")
     if changed:
