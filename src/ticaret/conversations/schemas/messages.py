@@ -154,11 +154,17 @@ class ChannelOperationOut(ResponseModel):
     created_at: Timestamp
 
 
-class SendResult(ResponseModel):
+class MessageSent(ResponseModel):
+    """A send that no channel carries (api, widget, test, or a customer's message)."""
+
     message: ConversationMessageOut
-    operation: ChannelOperationOut | None = Field(
-        default=None, description="Only for WhatsApp, Messenger and Instagram conversations."
-    )
+
+
+class SendResult(MessageSent):
+    """A workspace message on a WhatsApp, Messenger or Instagram conversation, with the
+    channel's operation that sends it."""
+
+    operation: ChannelOperationOut
 
 
 class MessageCreated(EventPayload):

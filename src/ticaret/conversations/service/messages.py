@@ -36,6 +36,7 @@ from ticaret.conversations.schemas.messages import (
     ConversationMessageOut,
     FunctionCall,
     MessageCreated,
+    MessageSent,
     SendMessage,
     SendResult,
 )
@@ -252,7 +253,7 @@ async def send(
     conversation_id: uuid.UUID,
     body: SendMessage,
     origin: Origin,
-) -> SendResult:
+) -> SendResult | MessageSent:
     """The Connect360 send: the customer resolved (or created) first, then the message."""
     conversation = await conversation_repository.conversation(
         session, ctx.account_id, conversation_id
@@ -290,6 +291,8 @@ async def send(
         origin=origin,
     )
     [out] = await messages_out(session, ctx.account_id, [message])
+    if operation is None:
+        return MessageSent(message=out)
     return SendResult(message=out, operation=operation)
 
 
