@@ -215,7 +215,9 @@ async def conversations_out(
                         WaSession.id.in_(session_ids)
                     )
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         if session_ids
         else {}
@@ -226,7 +228,9 @@ async def conversations_out(
                 await session.execute(
                     select(MetaThread.id, MetaThread.asset_id).where(MetaThread.id.in_(thread_ids))
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         if thread_ids
         else {}
