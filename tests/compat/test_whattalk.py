@@ -50,9 +50,7 @@ async def whattalk_token(api: Api) -> dict[str, str]:
     return {"Authorization": f"Bearer {made['key']}:{made['secret']}"}
 
 
-async def listing(
-    client: httpx.AsyncClient, auth: dict[str, str], **params: Any
-) -> dict[str, Any]:
+async def listing(client: httpx.AsyncClient, auth: dict[str, str], **params: Any) -> dict[str, Any]:
     response = await client.get("/compat/whattalk/user/conversations", params=params, headers=auth)
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -221,9 +219,7 @@ async def test_invalid_parameters_answer_in_whattalks_error_shape(
 ) -> None:
     api = await new_api(client)
     auth = await whattalk_token(api)
-    response = await client.get(
-        "/compat/whattalk/user/conversations", params=params, headers=auth
-    )
+    response = await client.get("/compat/whattalk/user/conversations", params=params, headers=auth)
     assert response.status_code == 422
     body = response.json()
     assert list(body) == ["status", "error"]

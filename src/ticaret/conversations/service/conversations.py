@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.conversations import events
@@ -31,13 +30,7 @@ from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.core.events import Actor, emit
 from ticaret.core.ids import new_id
 from ticaret.crm.service.people import require_groups, require_members
-from ticaret.models import (
-    Conversation,
-    ConversationStatus,
-    CrmCustomer,
-    MetaThread,
-    WaSession,
-)
+from ticaret.models import Conversation, ConversationStatus
 
 
 async def conversation_or_404(
@@ -197,44 +190,9 @@ async def conversations_out(
     customer_ids = {r.customer_id for r in rows if r.customer_id is not None}
     session_ids = {r.wa_session_id for r in rows if r.wa_session_id is not None}
     thread_ids = {r.meta_thread_id for r in rows if r.meta_thread_id is not None}
-    customers = (
-        {
-            c.id: c
-            for c in await session.scalars(
-                select(CrmCustomer).where(CrmCustomer.id.in_(customer_ids))
-            )
-        }
-        if customer_ids
-        else {}
-    )
-    psids = (
-        dict(
-            (
-                await session.execute(
-                    select(WaSession.id, WaSession.provider_session_id).where(
-                        WaSession.id.in_(session_ids)
-                    )
-                )
-            )
-            .tuples()
-            .all()
-        )
-        if session_ids
-        else {}
-    )
-    assets = (
-        dict(
-            (
-                await session.execute(
-                    select(MetaThread.id, MetaThread.asset_id).where(MetaThread.id.in_(thread_ids))
-                )
-            )
-            .tuples()
-            .all()
-        )
-        if thread_ids
-        else {}
-    )
+    customers = await repository.customers_by_id(session, customer_ids)
+    psids = await repository.provider_session_ids(session, session_ids)
+    assets = await repository.thread_assets(session, thread_ids)
     out = []
     for row in rows:
         customer = customers.get(row.customer_id) if row.customer_id else None
