@@ -3,6 +3,7 @@ order through the orders domain, once per analysis unless asked again."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -82,6 +83,44 @@ async def test_an_analysis_draft_becomes_an_order_with_one_call(
     assert [o["id"] for o in listed.json()["data"]["rows"]] == [order["id"]]
 
 
+async def test_the_published_request_exactly_as_published_answers_order_and_analysis(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop, message_id, customer = await _order_draft(client, run_jobs)
+    drafted = (await analysis(client, shop, message_id))["commerce"]["orderDraft"]
+    # Every published key and no other: no session named (the account has one).
+    published = {
+        "customerId": customer["id"],
+        "contactId": None,
+        "items": [
+            {
+                "productId": drafted["items"][0]["productId"],
+                "quantity": 1,
+                "variantNote": "Beden: 100",
+                "metadata": {"line": 1},
+            }
+        ],
+        "shipping": {"recipientName": "Ayşe Yılmaz", "city": "İstanbul"},
+        "payment": {"method": "bank_transfer"},
+        "notes": "Kapıda teslim",
+        "tags": ["ai"],
+        "metadata": {"from": "panel"},
+        "allowDuplicate": False,
+    }
+    response = await client.post(_create_url(message_id), json=published, headers=shop.headers)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    assert set(data) == {"order", "analysis"}
+    order = data["order"]
+    assert order["customerId"] == customer["id"] and order["contactId"] is None
+    [line] = order["items"]
+    assert line["quantity"] == 1 and line["variantNote"] == "Beden: 100"
+    assert line["metadata"] == {"line": 1} and line["unitPrice"] == "399.00"
+    assert order["metadata"]["from"] == "panel"
+    assert order["metadata"]["aiAnalysisId"] == data["analysis"]["id"]
+    assert data["analysis"]["appliedActions"][0]["orderId"] == order["id"]
+
+
 async def test_a_second_order_from_one_analysis_needs_allow_duplicate(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
@@ -100,6 +139,44 @@ async def test_a_second_order_from_one_analysis_needs_allow_duplicate(
     applied = second.json()["data"]["analysis"]["appliedActions"]
     assert [a["allowDuplicate"] for a in applied] == [False, True]
     assert applied[1]["orderId"] == second.json()["data"]["order"]["id"]
+
+
+async def test_after_its_order_is_deleted_the_analysis_makes_one_again(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop, message_id, _ = await _order_draft(client, run_jobs)
+    body = {"providerSessionId": shop.psid}
+    first = await client.post(_create_url(message_id), json=body, headers=shop.headers)
+    first_id = first.json()["data"]["order"]["id"]
+    deleted = await client.delete(f"/orders/{first_id}", headers=shop.headers)
+    assert deleted.status_code in (200, 204), deleted.text
+
+    again = await client.post(_create_url(message_id), json=body, headers=shop.headers)
+    assert again.status_code == 201, again.text
+    applied = again.json()["data"]["analysis"]["appliedActions"]
+    assert [a["orderId"] for a in applied] == [first_id, again.json()["data"]["order"]["id"]]
+    assert [a["allowDuplicate"] for a in applied] == [False, False]
+    third = await client.post(_create_url(message_id), json=body, headers=shop.headers)
+    error = assert_error(third, 409, "order_already_created")
+    assert error["details"]["orderId"] == applied[1]["orderId"]
+
+
+async def test_two_operators_clicking_at_once_make_one_order(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    shop, message_id, _ = await _order_draft(client, run_jobs)
+    body = {"providerSessionId": shop.psid}
+    answers = await asyncio.gather(
+        *(client.post(_create_url(message_id), json=body, headers=shop.headers) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    [made] = [a for a in answers if a.status_code == 201]
+    [refused] = [a for a in answers if a.status_code == 409]
+    error = assert_error(refused, 409, "order_already_created")
+    assert error["details"]["orderId"] == made.json()["data"]["order"]["id"]
+    listed = await client.get("/orders", headers=shop.headers)
+    assert len(listed.json()["data"]["rows"]) == 1
+    assert len((await analysis(client, shop, message_id))["appliedActions"]) == 1
 
 
 async def test_a_repeated_idempotency_key_returns_the_first_order(
@@ -150,6 +227,19 @@ async def test_the_operator_overrides_items_and_adds_shipping_and_payment(
     assert line["quantity"] == 3 and line["variantNote"] == "Renk: siyah, Beden: 95"
     assert order["shippingTotal"] == "49.90" and order["grandTotal"] == "1246.90"
     assert order["notes"] == "Hediye paketi" and order["tags"] == ["whatsapp"]
+    assert line["unitPrice"] == "399.00" and line["currency"] == "TRY"
+
+    # Prices are the catalog's: the published request has no price to change.
+    priced = await client.post(
+        _create_url(message_id),
+        json={
+            "providerSessionId": shop.psid,
+            "allowDuplicate": True,
+            "items": [{"productId": belt, "quantity": 1, "unitPrice": "1.00"}],
+        },
+        headers=shop.headers,
+    )
+    assert_error(priced, 422, "validation_error")
 
 
 async def test_an_order_needs_a_customer_items_and_a_completed_analysis(

@@ -89,17 +89,20 @@ async def test_search_pages_by_score(client: httpx.AsyncClient) -> None:
         await create_product(
             client, owner, sku=f"KZ-{number}", name="Yün Kazak " + "örgü " * number
         )
-    seen: list[str] = []
-    cursor: str | None = None
-    while True:
-        params = {"q": "yün kazak", "limit": "3", **({"cursor": cursor} if cursor else {})}
-        page = (await client.get("/products", params=params, headers=owner.headers)).json()["data"]
-        seen.extend(row["sku"] for row in page["rows"])
-        cursor = page["nextCursor"]
-        if not cursor:
-            break
-    assert sorted(seen) == [f"KZ-{n}" for n in range(7)] and len(seen) == 7
-    assert seen[0] == "KZ-0"  # the name closest to the query
+    # As typed, and with a word typed wrong (the pages continue by similarity).
+    for query in ("yün kazak", "YUN KAZK"):
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            params = {"q": query, "limit": "3", **({"cursor": cursor} if cursor else {})}
+            response = await client.get("/products", params=params, headers=owner.headers)
+            page = response.json()["data"]
+            seen.extend(row["sku"] for row in page["rows"])
+            cursor = page["nextCursor"]
+            if not cursor:
+                break
+        assert sorted(seen) == [f"KZ-{n}" for n in range(7)] and len(seen) == 7, query
+        assert seen[0] == "KZ-0"  # the name closest to the query
 
 
 async def test_the_search_function_matches_a_customers_sentence(client: httpx.AsyncClient) -> None:

@@ -28,9 +28,10 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
     description="Tamamlanmis AI analizinden operator onayli siparis olusturur. The order "
     "(a draft, `POST /orders` rules) takes the analysis's draft: the chat's CRM customer and "
     "contact, its items with quantities and variant notes; anything in the request replaces "
-    "that part. A second order from the same analysis is a 409 `order_already_created` unless "
-    "`allowDuplicate`. The analysis records the order in `appliedActions`. Repeating a request "
-    "with the same `Idempotency-Key` returns the first answer.",
+    "that part; prices are the catalog's. While an order made from the analysis stands (not "
+    "deleted), another is a 409 `order_already_created` unless `allowDuplicate`. The "
+    "analysis records the order in `appliedActions`. Repeating a request with the same "
+    "`Idempotency-Key` returns the first answer.",
     status_code=status.HTTP_201_CREATED,
     response_model=Envelope[OrderFromAnalysis],
     responses=error_responses(400, 401, 403, 404, 409, 422),

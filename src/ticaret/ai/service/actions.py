@@ -8,6 +8,7 @@ action on the analysis.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from ticaret.ai.errors import (
     OrderCustomerRequired,
     OrderDraftEmpty,
 )
+from ticaret.ai.repository import orders as order_repository
 from ticaret.ai.schemas import (
     AnalysisOrderCreate,
     AppliedAction,
@@ -116,6 +118,24 @@ def _order_request(
         ) from None
 
 
+async def _refuse_a_second_order(
+    session: AsyncSession, account_id: uuid.UUID, row: AiAnalysis
+) -> None:
+    """409 while an order this analysis made stands; a deleted one no longer counts, as for the
+    orders domain's own check of an order's source message."""
+    earlier = [a for a in row.applied_actions if a.get("type") == CREATE_ORDER]
+    if not earlier:
+        return
+    live = await order_repository.live_order_ids(
+        session, account_id, [uuid.UUID(a["orderId"]) for a in earlier]
+    )
+    standing = [a for a in earlier if uuid.UUID(a["orderId"]) in live]
+    if standing:
+        raise OrderAlreadyCreated(
+            details={"orderId": standing[-1]["orderId"], "orderNo": standing[-1]["orderNo"]}
+        )
+
+
 async def create_order(
     session: AsyncSession,
     settings: Settings,
@@ -129,11 +149,8 @@ async def create_order(
     row = await analysis_of(session, wa_ctx, remote_jid, message_id, lock=True)
     if row.status != AnalysisStatus.completed:
         raise AnalysisNotCompleted()
-    earlier = [a for a in row.applied_actions if a.get("type") == CREATE_ORDER]
-    if earlier and not body.allow_duplicate:
-        raise OrderAlreadyCreated(
-            details={"orderId": earlier[-1]["orderId"], "orderNo": earlier[-1]["orderNo"]}
-        )
+    if not body.allow_duplicate:
+        await _refuse_a_second_order(session, ctx.account_id, row)
     psid = wa_ctx.wa.provider_session_id
     request = _order_request(body, row, _draft(row), psid)
     order = await orders.create_order(session, settings, ctx.account_id, ctx.actor, request)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     false,
     func,
     literal,
@@ -160,16 +161,16 @@ async def search(
     filters: ProductFilters,
     *,
     require_all: bool,
-    similar: bool,
+    similar: Sequence[bool] | None = None,
     limit: int,
     after: tuple[Decimal, uuid.UUID] | None = None,
 ) -> list[tuple[Product, Decimal]]:
     """Products matching `words` (letters and digits only), best first, with a score in [0, 1].
 
-    As typed (`similar` false): a word matches when the folded product text contains it; the
-    GIN trigram index finds the rows. With `similar`, a word also matches a similar word
-    (pg_trgm word similarity: a letter or two typed wrong), which costs a trigram comparison
-    per candidate: the caller asks for it only when the words as typed found nothing.
+    A word matches when the folded product text contains it; the GIN trigram index finds the
+    rows. A word flagged in `similar` matches a similar word instead (pg_trgm word similarity:
+    a letter or two typed wrong), which costs a trigram comparison per candidate: the caller
+    flags only words no product has as typed (`words_found_as_typed`).
 
     The score is the mean over the words of 1 (contained) or its word similarity, with a fifth
     of the weight on how much of the product's text the query covers (a short name that is
@@ -188,14 +189,16 @@ async def search(
     )
     folded = [_fold(literal(word)) for word in words]
     contains = [Product.search_text.like(func.concat("%", word, "%")) for word in folded]
-    if similar:
+    if similar is not None and any(similar):
         matches = [
-            or_(found, Product.search_text.op("%>")(word))
-            for found, word in zip(contains, folded, strict=True)
+            Product.search_text.op("%>")(word) if fuzzy else found
+            for found, word, fuzzy in zip(contains, folded, similar, strict=True)
         ]
         per_word: list[ColumnElement[float]] = [
-            case((found, 1.0), else_=func.word_similarity(word, Product.search_text))
-            for found, word in zip(contains, folded, strict=True)
+            func.word_similarity(word, Product.search_text)
+            if fuzzy
+            else (literal(1.0) if require_all else case((found, 1.0), else_=0.0))
+            for found, word, fuzzy in zip(contains, folded, similar, strict=True)
         ]
     else:
         matches = list(contains)
@@ -226,6 +229,45 @@ async def search(
         .order_by(top.c.score.desc(), top.c.id.desc())
     )
     return [(row[0], Decimal(row[1])) for row in await session.execute(stmt)]
+
+
+async def words_found_as_typed(
+    session: AsyncSession, account_id: uuid.UUID, words: Sequence[str]
+) -> list[bool]:
+    """Whether some live product of the account contains each word (folded) as typed.
+
+    Looked up through the trigram index's bitmap only: an index or sequential scan stopping
+    at the first match is the planner's choice for an EXISTS, and it would read every product
+    of the account for a word none has (the very case this is asked about). A word common in
+    other accounts' catalogs and absent from this one reads their matches; rare, and bounded.
+    """
+    await session.execute(
+        select(
+            func.set_config("enable_seqscan", "off", True),
+            func.set_config("enable_indexscan", "off", True),
+        )
+    )
+    checks = []
+    for word in words:
+        # OFFSET 0 keeps the account condition out of the inner scan: with it inside, the
+        # planner would rather walk the account's own index and test every product.
+        having = (
+            select(Product.account_id, Product.deleted_at)
+            .where(Product.search_text.like(func.concat("%", _fold(literal(word)), "%")))
+            .offset(0)
+            .subquery()
+        )
+        checks.append(
+            exists().where(having.c.account_id == account_id, having.c.deleted_at.is_(None))
+        )
+    found = (await session.execute(select(*checks))).one()
+    await session.execute(
+        select(
+            func.set_config("enable_seqscan", "on", True),
+            func.set_config("enable_indexscan", "on", True),
+        )
+    )
+    return [bool(value) for value in found]
 
 
 async def variants_of(

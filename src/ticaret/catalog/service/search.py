@@ -33,6 +33,15 @@ MAX_WORDS = 10
 MAX_QUERY_LENGTH = 200
 
 
+async def _mistyped(
+    session: AsyncSession, account_id: uuid.UUID, words: list[str]
+) -> list[bool] | None:
+    """Which words no product has as typed (to be looked up by similarity); None when every
+    word is in the catalog as typed (then nothing similar is worth looking for)."""
+    found = await repository.words_found_as_typed(session, account_id, words)
+    return [not typed for typed in found] if not all(found) else None
+
+
 @dataclass(frozen=True)
 class ProductMatch:
     product: Product
@@ -67,19 +76,23 @@ async def search_products(
     if not words:
         return []
     whole = query.strip()[:MAX_QUERY_LENGTH]
-    for similar in (False, True):
-        rows = await repository.search(
-            session,
-            account_id,
-            words,
-            whole,
-            filters or ProductFilters(),
-            require_all=require_all,
-            similar=similar,
-            limit=limit,
-        )
-        if rows:
-            break
+    chosen = filters or ProductFilters()
+    rows = await repository.search(
+        session, account_id, words, whole, chosen, require_all=require_all, limit=limit
+    )
+    if not rows:
+        similar = await _mistyped(session, account_id, words)
+        if similar is not None:
+            rows = await repository.search(
+                session,
+                account_id,
+                words,
+                whole,
+                chosen,
+                require_all=require_all,
+                similar=similar,
+                limit=limit,
+            )
     return [ProductMatch(product, float(score)) for product, score in rows]
 
 
@@ -93,28 +106,43 @@ async def search_page(
     """One page of a list search, best first. The cursor holds the last (score, id) and
     whether the words were looked up as typed or, having found nothing so, by similarity."""
     after: tuple[Decimal, uuid.UUID] | None = None
-    modes: tuple[bool, ...] = (False, True)
+    passes: tuple[str, ...] = ("typed", "similar")
     if page.cursor is not None:
         score, last_id, mode = decode_cursor(page.cursor, 3)
         try:
             after = (Decimal(score), uuid.UUID(last_id))
         except (InvalidOperation, ValueError) as exc:
             raise InvalidCursor() from exc
-        modes = (mode == "similar",)
-    for similar in modes:
+        passes = (mode,)
+    words = search_words(query)
+    whole = query.strip()[:MAX_QUERY_LENGTH]
+    rows: list[tuple[Product, Decimal]] = []
+    similar: list[bool] | None = None
+    if "typed" in passes:
         rows = await repository.search(
             session,
             account_id,
-            search_words(query),
-            query.strip()[:MAX_QUERY_LENGTH],
+            words,
+            whole,
             filters,
             require_all=True,
-            similar=similar,
             limit=page.limit + 1,
             after=after,
         )
-        if rows:
-            break
+    if not rows and "similar" in passes:
+        similar = await _mistyped(session, account_id, words)
+        if similar is not None:
+            rows = await repository.search(
+                session,
+                account_id,
+                words,
+                whole,
+                filters,
+                require_all=True,
+                similar=similar,
+                limit=page.limit + 1,
+                after=after,
+            )
     more = len(rows) > page.limit
     kept = rows[: page.limit]
     cursor = (
