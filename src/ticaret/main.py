@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
+from ticaret.agents.router import router as agents_router
 from ticaret.ai.router import router as ai_router
 from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
@@ -119,6 +120,12 @@ TAGS = [
         "catalog, an order draft and a suggested reply; retries, feedback, orders from them.",
     },
     {
+        "name": "AI agents",
+        "description": "Assistants that answer customers in conversations with the shop's "
+        "tools (catalog, stock, order drafts, CRM, handoff to people); every run and step "
+        "recorded with tokens and cost.",
+    },
+    {
         "name": "Conversations",
         "description": "One conversation resource over every channel (WhatsApp, Messenger, "
         "Instagram, api, widget, test): multilingual messages (Connect360 send), history with "
@@ -195,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_router,
         orders_router,
         ai_router,
+        agents_router,
         conversations_router,
         whattalk_router,
     ):

@@ -248,6 +248,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     # The worker serves its job metrics here on 127.0.0.1 (0 turns it off); the API serves /metrics.
     worker_metrics_port: int = 9101
+    # Jobs one worker runs at once. Agent runs spend most of their time waiting for the model
+    # (a second or more per step), so a worker keeps this many runs in flight.
+    worker_max_jobs: int = Field(default=50, ge=1, le=1000)
     # On SIGTERM/SIGINT the worker stops taking jobs and lets running ones finish this long; jobs
     # still running then are cancelled and queued again (they are idempotent).
     worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)

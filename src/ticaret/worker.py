@@ -67,7 +67,11 @@ async def run_worker() -> None:
         from prometheus_client import start_http_server
 
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
-    worker = build_worker(redis, shutdown_grace_seconds=settings.worker_shutdown_grace_seconds)
+    worker = build_worker(
+        redis,
+        max_jobs=settings.worker_max_jobs,
+        shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
+    )
     logger.info("worker started with %d job(s)", len(registered_jobs()))
     try:
         await worker.async_run()

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conversations.helpers import Api, conversation, new_api, send
+from tests.conversations.helpers import Api, agent, conversation, new_api, send
 
 BASE = "http://testserver/compat/whattalk/user/conversations"
 ITEM_KEYS = [
@@ -70,7 +70,7 @@ async def test_the_list_has_laravels_paginator_keys_and_whattalks_item_keys(
 
     api = await new_api(client)
     auth = await whattalk_token(api)
-    agent_id = str(uuid.uuid4())
+    agent_id = await agent(api, "Support Assistant")
     chat = await conversation(api, type="widget", agentId=agent_id)
     await send(api, chat["id"], sender="customer", content={"en": "Hi"})
     async with unit_of_work() as session:
@@ -89,8 +89,7 @@ async def test_the_list_has_laravels_paginator_keys_and_whattalks_item_keys(
     assert list(item) == ITEM_KEYS
     assert item["id"] == chat["id"]
     assert item["assistant_id"] == agent_id
-    # No agents domain answers yet on this branch: the name is unknown, not made up.
-    assert item["assistant_name"] is None
+    assert item["assistant_name"] == "Support Assistant"
     assert item["type"] == "widget"
     assert item["message_count"] == 2 and isinstance(item["message_count"], int)
     assert item["total_cost"] == 0.0045 and isinstance(item["total_cost"], float)
@@ -183,7 +182,7 @@ async def test_many_pages_are_linked_through_laravels_window(client: httpx.Async
 async def test_the_filters_of_whattalks_list(client: httpx.AsyncClient) -> None:
     api = await new_api(client)
     auth = await whattalk_token(api)
-    agent_id = str(uuid.uuid4())
+    agent_id = await agent(api)
     widget = await conversation(api, type="widget", agentId=agent_id)
     plain = await conversation(api)
 

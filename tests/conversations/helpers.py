@@ -13,6 +13,7 @@ from tests.helpers import Caller, assert_error, register
 __all__ = [
     "Api",
     "Caller",
+    "agent",
     "assert_error",
     "conversation",
     "events",
@@ -25,6 +26,11 @@ __all__ = [
 
 async def new_api(client: httpx.AsyncClient, name: str = "Shop") -> Api:
     return Api(client, await register(client, name=name))
+
+
+async def agent(api: Api, name: str = "Support Assistant", **fields: Any) -> str:
+    """An AI agent of the account (answering nowhere on its own unless `channels` say so)."""
+    return str((await api.post("/ai/agents", json={"name": name, **fields}))["id"])
 
 
 async def conversation(api: Api, **body: Any) -> dict[str, Any]:

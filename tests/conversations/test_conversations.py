@@ -9,6 +9,7 @@ import httpx
 
 from tests.conversations.helpers import (
     Api,
+    agent,
     assert_error,
     conversation,
     events,
@@ -77,7 +78,7 @@ async def test_the_list_filters_combine_and_pages_go_newest_first(
 ) -> None:
     api = await new_api(client)
     customer = await api.post("/crm/customers", json={"title": "Acme"})
-    agent_id = str(uuid.uuid4())
+    agent_id = await agent(api)
     widget = await conversation(api, type="widget", agentId=agent_id)
     plain = await conversation(api, customerId=customer["id"])
     third = await conversation(api, aiEnabled=False)
@@ -112,15 +113,15 @@ async def test_the_list_filters_combine_and_pages_go_newest_first(
 
 async def test_a_person_takes_a_conversation_over_from_the_ai(client: httpx.AsyncClient) -> None:
     api = await new_api(client)
-    agent = await add_member(client, api.caller, "agent")
+    member = await add_member(client, api.caller, "agent")
     group = await api.post("/crm/groups", json={"name": "Destek"})
     made = await conversation(api)
     taken = await api.patch(
         f"/conversations/{made['id']}",
-        json={"aiEnabled": False, "assignee": {"type": "user", "id": agent.user_id}},
+        json={"aiEnabled": False, "assignee": {"type": "user", "id": member.user_id}},
     )
     assert taken["aiEnabled"] is False
-    assert taken["assignee"] == {"userId": agent.user_id, "groupId": None}
+    assert taken["assignee"] == {"userId": member.user_id, "groupId": None}
     to_group = await api.patch(
         f"/conversations/{made['id']}", json={"assignee": {"type": "group", "id": group["id"]}}
     )
@@ -141,6 +142,19 @@ async def test_a_person_takes_a_conversation_over_from_the_ai(client: httpx.Asyn
     assert len(await events(api.caller.account_id, "conversation.updated")) == 4
 
     stranger = await new_api(client, "Other")
+    their_agent = await agent(stranger)
+    foreign_agent = await api.response(
+        "PATCH", f"/conversations/{made['id']}", json={"agentId": their_agent}
+    )
+    assert_error(foreign_agent, 404, "agent_not_found")
+    assert_error(
+        await api.response("POST", "/conversations", json={"agentId": their_agent}),
+        404,
+        "agent_not_found",
+    )
+    own_agent = await agent(api)
+    assigned = await api.patch(f"/conversations/{made['id']}", json={"agentId": own_agent})
+    assert assigned["agentId"] == own_agent
     other_group = await stranger.post("/crm/groups", json={"name": "Diğer"})
     response = await api.response(
         "PATCH",

@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 
 from tests.conversations.helpers import (
+    agent,
     assert_error,
     conversation,
     message_events,
@@ -209,7 +210,7 @@ async def test_a_send_asks_an_agent_to_answer_and_customer_messages_reach_the_ag
     client: httpx.AsyncClient,
 ) -> None:
     api = await new_api(client)
-    agent_id = str(uuid.uuid4())
+    agent_id = await agent(api)
     chat = await conversation(api, agentId=agent_id)
     asked = await send(
         api, chat["id"], content={"en": "Can you help this customer?"}, ai={"agentId": agent_id}
@@ -226,6 +227,13 @@ async def test_a_send_asks_an_agent_to_answer_and_customer_messages_reach_the_ag
     assert created[0]["id"] == asked["message"]["id"]
     assert created[0]["conversationId"] == chat["id"]
     assert created[0]["conversationType"] == "api"
+    stranger = await new_api(client, "Stranger")
+    foreign = await api.response(
+        "POST",
+        f"/conversations/{chat['id']}/messages",
+        json={"content": {"en": "x"}, "ai": {"agentId": await agent(stranger)}},
+    )
+    assert_error(foreign, 404, "agent_not_found")
 
 
 async def test_channel_ids_must_name_the_conversations_channel(client: httpx.AsyncClient) -> None:

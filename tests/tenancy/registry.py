@@ -19,7 +19,6 @@ registry does not explain, so a new domain is covered the day it lands:
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +108,13 @@ SCOPED_IDS: dict[str, dict[str, str]] = {
         "threadId": "instagram:threadId",
         "commentId": "instagram:commentId",
         "operationId": "instagram:operationId",
+    },
+    # An agent's handoff group is a CRM group; its channels name inboxes (a WhatsApp session
+    # here); its test chat goes on in one of its own test conversations.
+    "/ai/agents": {
+        "handoffGroupId": "groupId",
+        "channelId": "providerSessionId",
+        "conversationId": "ai:testConversationId",
     },
 }
 
@@ -587,6 +593,43 @@ async def order_item(world: World) -> str:
     return world.ids["orderItemId"]
 
 
+# AI agents ---------------------------------------------------------------------------------
+
+
+@factory("agentId")
+async def ai_agent(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/ai/agents",
+        json={
+            # The account id in the instructions: a response that leaked the agent would show it.
+            "name": "Walk agent",
+            "instructions": f"Walk agent of {world.owner.account_id}",
+            "handoffGroupId": await world.id("groupId"),
+            "channels": [{"type": "whatsapp", "channelId": await world.id("providerSessionId")}],
+        },
+    )
+    return str(made["id"])
+
+
+@factory("ai:testConversationId")
+async def ai_test_conversation(world: World) -> str:
+    """The agent's test chat: its conversation and its (pending) run."""
+    started = await world.call(
+        "POST",
+        f"/ai/agents/{await world.id('agentId')}/test",
+        json={"content": "Merhaba", "customerId": await world.id("customerId")},
+    )
+    world.ids["runId"] = str(started["run"]["id"])
+    return str(started["conversationId"])
+
+
+@factory("runId")
+async def ai_run(world: World) -> str:
+    await world.id("ai:testConversationId")
+    return world.ids["runId"]
+
+
 # Conversations -----------------------------------------------------------------------------
 
 
@@ -600,13 +643,6 @@ async def attachment(world: World) -> str:
     )
     world.ids.setdefault("attachmentIds", str(made["id"]))
     return str(made["id"])
-
-
-@factory("agentId")
-async def conversation_agent(world: World) -> str:
-    """The agent the world's conversation names (agents come with issue 14's agents domain:
-    until then an id no other account's conversation uses)."""
-    return str(uuid.uuid4())
 
 
 @factory("conversationId")
@@ -814,15 +850,6 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
         "channelId",
     ): "the conversation's channel named as text (a providerSessionId, an asset id, a "
     "channelIdentifier): any other is a 422 channel_mismatch (tests/conversations/test_send.py)",
-    **{
-        (method, path, "agentId"): "AI agents land with the agents domain (issue 14, rows 10-14), "
-        "which registers the lookup that makes another account's agent a 404"
-        for method, path in (
-            ("POST", "/conversations"),
-            ("PATCH", "/conversations/{conversationId}"),
-            ("POST", "/conversations/{conversationId}/messages"),
-        )
-    },
 }
 
 # Routes that take no id of a tenant's object, or whose ids are guarded by something other
@@ -899,6 +926,24 @@ BODIES: dict[str, list[BodyExample]] = {
         }
     ],
     "PUT /ai/settings": [lambda ids: {"temperature": 0.3, "autoReply": False}],
+    "POST /ai/agents": [
+        lambda ids: {
+            "name": "Another",
+            "handoffGroupId": ids("handoffGroupId"),
+            "channels": [{"type": "whatsapp", "channelId": ids("channelId")}],
+        }
+    ],
+    "PATCH /ai/agents/{agentId}": [
+        lambda ids: {
+            "name": "Renamed",
+            "handoffGroupId": ids("handoffGroupId"),
+            "channels": [{"type": "whatsapp", "channelId": ids("channelId")}],
+        }
+    ],
+    "POST /ai/agents/{agentId}/test": [
+        lambda ids: {"content": "Merhaba", "customerId": ids("customerId")},
+        lambda ids: {"content": "Merhaba", "conversationId": ids("conversationId")},
+    ],
     "POST /ai/settings/test": [lambda ids: {"model": "gpt-4o-mini"}],
     "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-analysis/retry": [
         lambda ids: {"providerSessionId": ids("providerSessionId")}

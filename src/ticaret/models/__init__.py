@@ -15,6 +15,14 @@ from ticaret.models.account import (
     TokenPurpose,
     User,
 )
+from ticaret.models.agents import (
+    AgentTool,
+    AiAgent,
+    AiAgentRun,
+    AiAgentRunStep,
+    RunStatus,
+    RunTrigger,
+)
 from ticaret.models.ai import (
     AccountAiSettings,
     AiAnalysis,
@@ -158,6 +166,10 @@ __all__ = [
     "AccountAiSettings",
     "Ack",
     "ActorType",
+    "AgentTool",
+    "AiAgent",
+    "AiAgentRun",
+    "AiAgentRunStep",
     "AiAnalysis",
     "AiAnalysisFeedback",
     "AiProvider",
@@ -256,6 +268,8 @@ __all__ = [
     "ProductVariant",
     "RefreshToken",
     "Role",
+    "RunStatus",
+    "RunTrigger",
     "SessionEndReason",
     "SessionStatus",
     "ShareStatus",

@@ -122,8 +122,10 @@ class Conversation(IdMixin, TimestampMixin, Base):
     type: Mapped[str] = mapped_column(String(20), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=ConversationStatus.open)
     ai_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    # The AI agent that answers it (table `ai_agents`, its foreign key comes with that table).
-    agent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The AI agent that answers it.
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ai_agents.id", ondelete="SET NULL")
+    )
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("crm_customers.id", ondelete="SET NULL")
     )

@@ -10,6 +10,7 @@ from ticaret.ai.providers.base import (
     ProviderConfig,
     ProviderError,
     ResponseFormat,
+    ToolCall,
     Usage,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "ProviderConfig",
     "ProviderError",
     "ResponseFormat",
+    "ToolCall",
     "Usage",
 ]

@@ -58,6 +58,8 @@ class ChatRequest:
     temperature: float | None = None
     response_format: ResponseFormat | None = None
     max_completion_tokens: int | None = None
+    # Function tools as the API takes them: [{"type": "function", "function": {name, ...}}].
+    tools: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked for; `arguments` is the JSON text it wrote, unparsed."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class ChatResult:
     content: str | None
     refusal: str | None
@@ -85,6 +96,7 @@ class ChatResult:
     latency_ms: int
     # Parameters the endpoint refused and the adapter left out to get this answer.
     dropped_parameters: tuple[str, ...] = field(default=())
+    tool_calls: tuple[ToolCall, ...] = field(default=())
 
 
 class LlmProvider(abc.ABC):

@@ -33,6 +33,7 @@ from ticaret.ai.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
     TargetRefused,
+    ToolCall,
     Usage,
     redact,
 )
@@ -136,6 +137,8 @@ class OpenAICompatibleProvider(LlmProvider):
             params["response_format"] = request.response_format.as_param()
         if request.max_completion_tokens is not None:
             params["max_completion_tokens"] = request.max_completion_tokens
+        if request.tools:
+            params["tools"] = [dict(tool) for tool in request.tools]
         dropped: list[str] = []
         started = time.perf_counter()
         while True:
@@ -171,4 +174,9 @@ class OpenAICompatibleProvider(LlmProvider):
             else Usage(),
             latency_ms=latency_ms,
             dropped_parameters=tuple(dropped),
+            tool_calls=tuple(
+                ToolCall(call.id, call.function.name, call.function.arguments)
+                for call in choice.message.tool_calls or ()
+                if call.type == "function"
+            ),
         )

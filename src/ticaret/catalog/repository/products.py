@@ -109,6 +109,16 @@ async def products_by_id(
     return {row.id: row for row in rows}
 
 
+async def product_with_sku(
+    session: AsyncSession, account_id: uuid.UUID, sku: str
+) -> Product | None:
+    return await session.scalar(
+        select(Product).where(
+            Product.account_id == account_id, Product.sku == sku, Product.deleted_at.is_(None)
+        )
+    )
+
+
 async def sku_taken(
     session: AsyncSession, account_id: uuid.UUID, sku: str, *, other_than: uuid.UUID | None = None
 ) -> bool:

@@ -1,0 +1,62 @@
+"""AI agents, each statement scoped by account; a deleted agent is not found."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.models import AiAgent
+
+
+async def agent(
+    session: AsyncSession, account_id: uuid.UUID, agent_id: uuid.UUID, *, for_update: bool = False
+) -> AiAgent | None:
+    stmt = select(AiAgent).where(
+        AiAgent.account_id == account_id, AiAgent.id == agent_id, AiAgent.deleted_at.is_(None)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def agent_names(
+    session: AsyncSession, account_id: uuid.UUID, agent_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the account's live agents among `agent_ids` (what conversations show)."""
+    rows = await session.execute(
+        select(AiAgent.id, AiAgent.name).where(
+            AiAgent.account_id == account_id,
+            AiAgent.id.in_(list(agent_ids)),
+            AiAgent.deleted_at.is_(None),
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+async def agents_page(
+    session: AsyncSession, account_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> list[AiAgent]:
+    stmt = select(AiAgent).where(AiAgent.account_id == account_id, AiAgent.deleted_at.is_(None))
+    if after is not None:
+        stmt = stmt.where(AiAgent.id < after)
+    return list(await session.scalars(stmt.order_by(AiAgent.id.desc()).limit(limit + 1)))
+
+
+async def channel_agents(
+    session: AsyncSession, account_id: uuid.UUID, channel_type: str
+) -> list[AiAgent]:
+    """The account's live agents that answer on some inbox of this channel, oldest first."""
+    return list(
+        await session.scalars(
+            select(AiAgent)
+            .where(
+                AiAgent.account_id == account_id,
+                AiAgent.deleted_at.is_(None),
+                AiAgent.channels.contains([{"type": channel_type}]),
+            )
+            .order_by(AiAgent.id)
+        )
+    )

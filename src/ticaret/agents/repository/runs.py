@@ -1,0 +1,153 @@
+"""Agent runs and their steps. The API's reads are scoped by account; the run job holds the id
+of a run we wrote and looks it up by primary key (`run_by_id`, `claim`, ...)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.models import AiAgentRun, AiAgentRunStep, Event
+from ticaret.models.agents import RunStatus
+
+
+async def add_run(session: AsyncSession, values: dict[str, object]) -> AiAgentRun | None:
+    """A new pending run; None when its triggering message already has one."""
+    run_id = await session.scalar(
+        insert(AiAgentRun)
+        .values(**values)
+        .on_conflict_do_nothing(constraint="uq_ai_agent_runs_trigger_message_id")
+        .returning(AiAgentRun.id)
+    )
+    if run_id is None:
+        return None
+    return await session.get(AiAgentRun, run_id)
+
+
+async def run(session: AsyncSession, account_id: uuid.UUID, run_id: uuid.UUID) -> AiAgentRun | None:
+    return await session.scalar(
+        select(AiAgentRun).where(AiAgentRun.account_id == account_id, AiAgentRun.id == run_id)
+    )
+
+
+async def run_by_id(
+    session: AsyncSession, run_id: uuid.UUID, *, for_update: bool = False
+) -> AiAgentRun | None:
+    """By primary key alone: for the run job, which holds the id of a run we wrote."""
+    stmt = select(AiAgentRun).where(AiAgentRun.id == run_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def runs_page(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    *,
+    status: RunStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[AiAgentRun]:
+    stmt = select(AiAgentRun).where(
+        AiAgentRun.account_id == account_id, AiAgentRun.agent_id == agent_id
+    )
+    if status is not None:
+        stmt = stmt.where(AiAgentRun.status == status)
+    if after is not None:
+        stmt = stmt.where(AiAgentRun.id < after)
+    return list(await session.scalars(stmt.order_by(AiAgentRun.id.desc()).limit(limit + 1)))
+
+
+async def steps_of(
+    session: AsyncSession, account_id: uuid.UUID, run_id: uuid.UUID
+) -> list[AiAgentRunStep]:
+    return list(
+        await session.scalars(
+            select(AiAgentRunStep)
+            .where(AiAgentRunStep.account_id == account_id, AiAgentRunStep.run_id == run_id)
+            .order_by(AiAgentRunStep.position)
+        )
+    )
+
+
+async def release_stale(session: AsyncSession, conversation_id: uuid.UUID, now: datetime) -> None:
+    """A run still `running` past its lease lost its worker: it goes back to pending (its job,
+    or the sweeper, runs it again) so that it no longer holds the conversation."""
+    await session.execute(
+        update(AiAgentRun)
+        .where(
+            AiAgentRun.conversation_id == conversation_id,
+            AiAgentRun.status == RunStatus.running,
+            AiAgentRun.lease_until < now,
+        )
+        .values(status=RunStatus.pending, lease_until=None)
+    )
+
+
+async def claim(
+    session: AsyncSession, run: AiAgentRun, *, now: datetime, lease_until: datetime
+) -> bool:
+    """Mark the run `running`, or False when another run of its conversation is running: the
+    partial unique index on (conversation_id) WHERE running is the lock, in the database, so
+    it holds across workers and processes."""
+    savepoint = await session.begin_nested()
+    try:
+        await session.execute(
+            update(AiAgentRun)
+            .where(AiAgentRun.id == run.id)
+            .values(
+                status=RunStatus.running,
+                started_at=func.coalesce(AiAgentRun.started_at, now),
+                lease_until=lease_until,
+                attempts=AiAgentRun.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError:
+        await savepoint.rollback()
+        return False
+    await savepoint.commit()
+    await session.refresh(run)
+    return True
+
+
+async def next_pending(session: AsyncSession, conversation_id: uuid.UUID) -> AiAgentRun | None:
+    """The oldest run of the conversation still waiting for its turn."""
+    return await session.scalar(
+        select(AiAgentRun)
+        .where(
+            AiAgentRun.conversation_id == conversation_id,
+            AiAgentRun.status == RunStatus.pending,
+        )
+        .order_by(AiAgentRun.id)
+        .limit(1)
+    )
+
+
+async def unfinished_before(
+    session: AsyncSession, moment: datetime, limit: int
+) -> Sequence[AiAgentRun]:
+    """For the sweeper: pending runs older than `moment`, and running ones past their lease."""
+    return list(
+        await session.scalars(
+            select(AiAgentRun)
+            .where(
+                AiAgentRun.status.in_([RunStatus.pending, RunStatus.running]),
+                AiAgentRun.created_at < moment,
+                (AiAgentRun.status == RunStatus.pending) | (AiAgentRun.lease_until < moment),
+            )
+            .order_by(AiAgentRun.created_at)
+            .limit(limit)
+        )
+    )
+
+
+async def event(session: AsyncSession, event_id: str) -> Event | None:
+    """For the consumer job, by primary key."""
+    return await session.get(Event, event_id)

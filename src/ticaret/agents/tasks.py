@@ -1,0 +1,53 @@
+"""Agent jobs: the consumer of `conversation.message.created`, the run of one agent over a
+conversation, and the sweeper that queues runs whose job was lost."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.agents.service import runs
+from ticaret.agents.service.runs import RUN_TIMEOUT_SECONDS, Dispatch
+from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
+
+
+async def queue_runs(dispatches: Sequence[Dispatch]) -> None:
+    for run in dispatches:
+        await run_agent.options(job_id=run.job_id, defer_by=run.defer).enqueue(str(run.run_id))
+
+
+def queue_runs_after_commit(session: AsyncSession, dispatches: Sequence[Dispatch]) -> None:
+    for run in dispatches:
+        run_agent.options(job_id=run.job_id, defer_by=run.defer).after_commit(
+            session, str(run.run_id)
+        )
+
+
+@job("start_agent_runs", max_tries=3, timeout=60)
+async def start_agent_runs(ctx: JobContext, event_id: str) -> int:
+    """The outbox consumer: a customer's message in, the run of the agent that answers it out."""
+    dispatches = await runs.consume_message_created(event_id)
+    await queue_runs(dispatches)
+    return len(dispatches)
+
+
+# A try is a whole run; provider failures are retried by the run itself (backoff recorded on
+# the run), so arq only tries again when a worker died mid-run.
+@job("run_agent", max_tries=3, timeout=RUN_TIMEOUT_SECONDS)
+async def run_agent(ctx: JobContext, run_id: str) -> str:
+    ran = await runs.execute(uuid.UUID(run_id))
+    await queue_runs(ran.dispatches)
+    return str(ran.status)
+
+
+async def _lost(session: AsyncSession) -> list[Lost]:
+    return [Lost(str(d.run_id), d.job_id) for d in await runs.lost_runs(session)]
+
+
+@cron_job("sweep_agent_runs", second={25, 55})
+async def sweep_agent_runs(ctx: JobContext) -> int:
+    """Queue again the runs Redis lost (a pending run whose job vanished, a run whose worker
+    died and whose lease is over)."""
+    return await requeue_lost(run_agent, _lost)
