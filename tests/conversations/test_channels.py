@@ -191,3 +191,38 @@ async def test_an_instagram_thread_becomes_an_instagram_conversation(
     await run_jobs()
     assert send_api.called
     assert (await api.get(f"/conversations/{chat['id']}"))["messageCount"] == 2
+
+
+async def test_a_chats_conversation_belongs_to_the_customer_with_its_phone(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    api = Api(client, owner)
+    known = await api.post("/crm/customers", json={"title": "Ayşe", "phones": ["+905551112233"]})
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid, "Merhaba")
+    await run_jobs()
+    chat = await _only_conversation(api)
+    assert chat["customerId"] == known["id"]
+    assert chat["customer"] == {"id": known["id"], "title": "Ayşe"}
+    filtered = await api.get("/conversations", params={"customerId": known["id"]})
+    assert [row["id"] for row in filtered["rows"]] == [chat["id"]]
+
+
+async def test_a_customer_made_after_the_first_message_gets_the_conversation_on_the_next(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    api = Api(client, owner)
+    psid = (await create_session(client, owner))["providerSessionId"]
+    await inject(client, owner, psid, "Merhaba")
+    await run_jobs()
+    assert (await _only_conversation(api))["customerId"] is None
+    later = await api.post("/crm/customers", json={"title": "Ayşe", "phones": ["05551112233"]})
+    await run_jobs()  # the CRM links the chat to the new customer
+    await inject(client, owner, psid, "Siparişim nerede?")
+    await run_jobs()
+    chat = await _only_conversation(api)
+    assert chat["customerId"] == later["id"] and chat["messageCount"] == 2
+    page = await api.get(f"/conversations/{chat['id']}/messages")
+    assert [m["sender"]["customerId"] for m in page["rows"]] == [None, later["id"]]
