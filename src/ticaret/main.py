@@ -14,6 +14,7 @@ from ticaret.agents.router import router as agents_router
 from ticaret.ai.router import router as ai_router
 from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
+from ticaret.compat.whattalk.router import router as whattalk_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
 from ticaret.conversations.router import router as conversations_router
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ai_router,
         agents_router,
         conversations_router,
+        whattalk_router,
     ):
         app.include_router(router)
     document_event_types(app)

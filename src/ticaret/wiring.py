@@ -16,12 +16,14 @@ from __future__ import annotations
 from ticaret.accounts import events as accounts_events
 from ticaret.agents import events as agent_events
 from ticaret.agents import tasks as agent_tasks
+from ticaret.agents.repository import agents as agent_repository
 from ticaret.ai import events as ai_events
 from ticaret.ai import tasks as ai_tasks
 from ticaret.catalog import events as catalog_events
 from ticaret.catalog import tasks as catalog_tasks
 from ticaret.conversations import events as conversation_events
 from ticaret.conversations import tasks as conversation_tasks
+from ticaret.conversations.service.agents import register_agent_names
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
@@ -71,6 +73,9 @@ DECLARING_MODULES = (
 
 
 def load() -> None:
+    # Conversations name agents (WhatTalk's `assistant_name`, a send's `ai.agentId` checked
+    # against the account's agents) through this lookup, not by importing the agents domain.
+    register_agent_names(agent_repository.agent_names)
     # A customer's message that asks for an agent (or reaches an inbox where one answers on
     # its own) starts the agent's run.
     register_event_consumer(agent_tasks.start_agent_runs, types=["conversation.message.created"])

@@ -630,6 +630,52 @@ async def ai_run(world: World) -> str:
     return world.ids["runId"]
 
 
+# Conversations -----------------------------------------------------------------------------
+
+
+@factory("attachmentId", "attachmentIds")
+async def attachment(world: World) -> str:
+    # The account id in the name: a response that leaked this file would show it.
+    made = await world.call(
+        "POST",
+        "/attachments",
+        files={"file": (f"walk-{world.owner.account_id}.txt", b"walk file", "text/plain")},
+    )
+    world.ids.setdefault("attachmentIds", str(made["id"]))
+    return str(made["id"])
+
+
+@factory("conversationId")
+async def api_conversation(world: World) -> str:
+    """An api conversation of the world's customer, with one message carrying the file."""
+    made = await world.call(
+        "POST",
+        "/conversations",
+        json={
+            "type": "api",
+            "channelIdentifier": f"walk-{world.owner.account_id}",
+            "customerId": await world.id("customerId"),
+            "agentId": await world.id("agentId"),
+        },
+    )
+    sent = await world.call(
+        "POST",
+        f"/conversations/{made['id']}/messages",
+        json={
+            "content": {"en": f"Walk message {world.owner.account_id}"},
+            "attachmentIds": [await world.id("attachmentId")],
+        },
+    )
+    world.ids["parentId"] = str(sent["message"]["id"])
+    return str(made["id"])
+
+
+@factory("parentId")
+async def conversation_message(world: World) -> str:
+    await world.id("conversationId")
+    return world.ids["parentId"]
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -654,6 +700,7 @@ FILTERS = {
     ("query", "assigneeUserId"),
     ("query", "remoteJid"),
     ("query", "messageId"),
+    ("query", "agentId"),
 }
 
 # A chat's remoteJid is a WhatsApp address, not an object: A's customer is just a number in B's
@@ -742,6 +789,7 @@ NOT_IDS: dict[str, str] = {
     "paymentStatus": "enum filter",
     "fulfillmentStatus": "enum filter",
     "orderNo": "order number text filter",
+    "aiEnabled": "flag filter",
 }
 
 # Issue 10 makes an assignee outside the account (a user who is no member, another account's
@@ -788,6 +836,20 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
         "ours; it only scopes the duplicate check, within the caller's account"
         for field in ("sourceId", "threadId", "messageId")
     },
+    **{
+        (method, path, "externalId"): "the integrator's own id for its customer: looked up "
+        "(and linked) within the caller's account only"
+        for method, path in (
+            ("POST", "/conversations"),
+            ("POST", "/conversations/{conversationId}/messages"),
+        )
+    },
+    (
+        "POST",
+        "/conversations/{conversationId}/messages",
+        "channelId",
+    ): "the conversation's channel named as text (a providerSessionId, an asset id, a "
+    "channelIdentifier): any other is a 422 channel_mismatch (tests/conversations/test_send.py)",
 }
 
 # Routes that take no id of a tenant's object, or whose ids are guarded by something other
@@ -822,6 +884,12 @@ EXEMPT: dict[str, str] = {
     "POST /meta/webhook": "Meta's webhooks: signed with the app secret, routed by Page id",
     "GET /instagram/webhook": "Meta's subscription handshake: the app's verify token, no account",
     "POST /instagram/webhook": "Meta's webhooks: signed with the app secret, routed by account",
+    "GET /compat/whattalk/user/conversations": "WhatTalk's credential (Bearer <apiKey>:"
+    "<apiSecret>) names the one account; another account's conversations never show "
+    "(tests/compat/test_whattalk.py test_unknown_and_foreign_conversations_are_not_found)",
+    "GET /compat/whattalk/conversations/{uuid}": "WhatTalk's credential names the one account; "
+    "another account's conversation is WhatTalk's 404 (tests/compat/test_whattalk.py "
+    "test_unknown_and_foreign_conversations_are_not_found)",
 }
 
 # Routes the walk does not cover yet, and what covers them meanwhile.
@@ -1144,4 +1212,36 @@ BODIES: dict[str, list[BodyExample]] = {
     "POST /orders/{orderId}/items": [lambda ids: {"productId": ids("productId")}],
     "PATCH /orders/{orderId}/items/{orderItemId}": [lambda ids: {"quantity": 3}],
     "POST /orders/{orderId}/status": [lambda ids: {"status": "confirmed"}],
+    "POST /conversations": [
+        lambda ids: {
+            "type": "widget",
+            "customerId": ids("customerId"),
+            "agentId": ids("agentId"),
+        },
+        lambda ids: {"customer": {"externalId": "walk-visitor", "name": "Visitor"}},
+    ],
+    "PATCH /conversations/{conversationId}": [
+        lambda ids: {"status": "open", "agentId": ids("agentId")}
+    ],
+    "POST /conversations/{conversationId}/messages": [
+        lambda ids: {
+            "content": {"en": "x"},
+            "parentId": ids("parentId"),
+            "attachmentIds": [ids("attachmentIds")],
+            "ai": {"agentId": ids("agentId")},
+        },
+        lambda ids: {
+            "sender": "customer",
+            "customerId": ids("customerId"),
+            "content": {"tr": "y"},
+        },
+        lambda ids: {
+            "sender": "customer",
+            "customer": {"externalId": "walk-visitor"},
+            "content": {"ar": "z"},
+        },
+    ],
+    "POST /attachments": [
+        lambda ids: Form(data={}, files={"file": ("walk.txt", b"another file", "text/plain")})
+    ],
 }

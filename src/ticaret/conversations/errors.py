@@ -13,6 +13,11 @@ class MessageNotFound(NotFound):
     default_message = "Message not found."
 
 
+class AgentNotFound(NotFound):
+    code = "agent_not_found"
+    default_message = "AI agent not found."
+
+
 class AttachmentNotFound(NotFound):
     default_message = "Attachment not found."
 
@@ -54,3 +59,8 @@ class AttachmentTooLarge(AppError):
 class AttachmentRejected(ValidationFailed):
     code = "attachment_rejected"
     default_message = "This file type cannot be attached."
+
+
+class ChannelMismatch(ValidationFailed):
+    code = "channel_mismatch"
+    default_message = "channelId names another channel than the conversation's."

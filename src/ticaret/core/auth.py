@@ -108,6 +108,14 @@ async def _api_principal(session: AsyncSession, key: str, secret: str) -> Princi
     return Principal(api_account=api_account)
 
 
+async def api_account_context(session: AsyncSession, key: str, secret: str) -> AccountContext:
+    """The account of an API key and secret given some other way than the two headers (the
+    WhatTalk-compatible routes take them as one Bearer token). Raises Unauthorized."""
+    principal = await _api_principal(session, key, secret)
+    assert principal.api_account is not None
+    return AccountContext(principal, principal.api_account.account_id, principal.api_account.role)
+
+
 async def _user_principal(session: AsyncSession, token: str) -> Principal:
     claims = decode_access_token(get_settings(), token)
     if claims is None:

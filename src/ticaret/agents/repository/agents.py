@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,20 @@ async def agent(
     if for_update:
         stmt = stmt.with_for_update()
     return await session.scalar(stmt)
+
+
+async def agent_names(
+    session: AsyncSession, account_id: uuid.UUID, agent_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of the account's live agents among `agent_ids` (what conversations show)."""
+    rows = await session.execute(
+        select(AiAgent.id, AiAgent.name).where(
+            AiAgent.account_id == account_id,
+            AiAgent.id.in_(list(agent_ids)),
+            AiAgent.deleted_at.is_(None),
+        )
+    )
+    return dict(rows.tuples().all())
 
 
 async def agents_page(

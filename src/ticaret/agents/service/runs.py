@@ -159,7 +159,9 @@ async def consume_message_created(event_id: str) -> list[Dispatch]:
         if event is None or event.type != MESSAGE_CREATED.name:
             return []
         data = MessageCreated.model_validate(event.data)
-        if data.role != MessageRole.user:
+        # A customer's message, or any message whose sender asked an agent to answer
+        # (Connect360's `ai.agentId` on a workspace send: "can you help this customer?").
+        if data.role != MessageRole.user and data.ai_trigger != "requested":
             return []
         conversation = await port.load(session, event.account_id, data.conversation_id)
         if conversation is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.models import Conversation
+from ticaret.models import Conversation, CrmCustomer, MetaThread, WaSession
 
 
 async def conversation(
@@ -176,3 +177,33 @@ async def set_customer(
         .values(customer_id=customer_id, contact_id=contact_id, updated_at=func.now())
         .execution_options(synchronize_session=False)
     )
+
+
+# What a conversation shows of the rows it points to, for a page of them at once.
+
+
+async def customers_by_id(
+    session: AsyncSession, customer_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, CrmCustomer]:
+    if not customer_ids:
+        return {}
+    query = select(CrmCustomer).where(CrmCustomer.id.in_(customer_ids))
+    return {row.id: row for row in await session.scalars(query)}
+
+
+async def provider_session_ids(
+    session: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not session_ids:
+        return {}
+    query = select(WaSession.id, WaSession.provider_session_id).where(WaSession.id.in_(session_ids))
+    return dict((await session.execute(query)).tuples().all())
+
+
+async def thread_assets(
+    session: AsyncSession, thread_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    if not thread_ids:
+        return {}
+    query = select(MetaThread.id, MetaThread.asset_id).where(MetaThread.id.in_(thread_ids))
+    return dict((await session.execute(query)).tuples().all())

@@ -6,7 +6,12 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from ticaret.conversations.router.deps import ConversationId
-from ticaret.conversations.schemas.messages import ConversationMessageOut, SendMessage, SendResult
+from ticaret.conversations.schemas.messages import (
+    ConversationMessageOut,
+    MessageSent,
+    SendMessage,
+    SendResult,
+)
 from ticaret.conversations.service import messages as service
 from ticaret.conversations.service.delivery import Origin
 from ticaret.core.auth import client_ip
@@ -42,8 +47,7 @@ async def list_messages(
     "`ai.agentId` asks that agent to answer, asynchronously. `Idempotency-Key` makes a retry "
     "return the first answer.",
     status_code=status.HTTP_201_CREATED,
-    response_model=Envelope[SendResult],
-    response_model_exclude_none=False,
+    response_model=Envelope[SendResult | MessageSent],
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def send_message(
@@ -53,10 +57,10 @@ async def send_message(
     session: DbSession,
     request: Request,
     idempotency: Idempotent,
-) -> Envelope[SendResult] | JSONResponse:
+) -> Envelope[SendResult | MessageSent] | JSONResponse:
     origin = Origin(client_ip(request), request.headers.get("user-agent"))
 
-    async def perform() -> Envelope[SendResult]:
+    async def perform() -> Envelope[SendResult | MessageSent]:
         return ok(await service.send(session, ctx, conversation_id, body, origin))
 
     return await idempotency.run(

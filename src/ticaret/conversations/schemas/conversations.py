@@ -125,7 +125,7 @@ class HistoryEntry(ResponseModel):
     role: MessageRole
     content: str
     function_calls: list[FunctionCall] | None = Field(
-        default=None, serialization_alias="function_calls"
+        default=None, serialization_alias="function_calls", exclude_if=lambda calls: calls is None
     )
     created_at: Timestamp
 

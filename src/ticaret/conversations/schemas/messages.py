@@ -50,7 +50,9 @@ class CustomerInput(ApiModel):
 
 class AiTrigger(ApiModel):
     agent_id: uuid.UUID = Field(description="The AI agent that answers after the message is saved.")
-    channel_id: str | None = Field(default=None, max_length=200)
+    channel_id: str | None = Field(
+        default=None, max_length=200, description="As `channelId`: the conversation's channel."
+    )
 
 
 class SendMessage(ApiModel):
@@ -65,9 +67,13 @@ class SendMessage(ApiModel):
     attachment_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
     flags: list[str] | None = Field(default=None, max_length=20)
     parent_id: uuid.UUID | None = Field(default=None, description="The message this replies to.")
-    template_id: str | None = Field(default=None, max_length=200)
-    template_context: Any = None
-    channel_id: str | None = Field(default=None, max_length=200)
+    channel_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The conversation's channel, when the caller names it: the WhatsApp "
+        "providerSessionId, the Page / Instagram asset id, or an api / widget conversation's "
+        "channelIdentifier. Another channel is a 422.",
+    )
     channel_identifier: str | None = Field(default=None, max_length=300)
     sender: MessageSender = MessageSender.workspace
     customer_id: uuid.UUID | None = None
@@ -148,11 +154,17 @@ class ChannelOperationOut(ResponseModel):
     created_at: Timestamp
 
 
-class SendResult(ResponseModel):
+class MessageSent(ResponseModel):
+    """A send that no channel carries (api, widget, test, or a customer's message)."""
+
     message: ConversationMessageOut
-    operation: ChannelOperationOut | None = Field(
-        default=None, description="Only for WhatsApp, Messenger and Instagram conversations."
-    )
+
+
+class SendResult(MessageSent):
+    """A workspace message on a WhatsApp, Messenger or Instagram conversation, with the
+    channel's operation that sends it."""
+
+    operation: ChannelOperationOut
 
 
 class MessageCreated(EventPayload):

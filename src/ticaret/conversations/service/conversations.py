@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.conversations import events
@@ -24,19 +23,14 @@ from ticaret.conversations.schemas.conversations import (
     ConversationUpdated,
     CustomerBrief,
 )
+from ticaret.conversations.service.agents import require_agent
 from ticaret.conversations.service.customers import resolve_customer
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.core.events import Actor, emit
 from ticaret.core.ids import new_id
 from ticaret.crm.service.people import require_groups, require_members
-from ticaret.models import (
-    Conversation,
-    ConversationStatus,
-    CrmCustomer,
-    MetaThread,
-    WaSession,
-)
+from ticaret.models import Conversation, ConversationStatus
 
 
 async def conversation_or_404(
@@ -87,6 +81,7 @@ async def list_conversations(
 async def create_conversation(
     session: AsyncSession, ctx: AccountContext, body: ConversationCreate
 ) -> ConversationOut:
+    await require_agent(session, ctx.account_id, body.agent_id)
     match = await resolve_customer(session, ctx, body.customer_id, body.customer)
     row = repository.add(
         session,
@@ -173,6 +168,7 @@ async def update_conversation(
         row.language = body.language
         changed.append("language")
     if "agent_id" in sent and body.agent_id != row.agent_id:
+        await require_agent(session, ctx.account_id, body.agent_id)
         row.agent_id = body.agent_id
         changed.append("agentId")
     if changed:
@@ -194,40 +190,9 @@ async def conversations_out(
     customer_ids = {r.customer_id for r in rows if r.customer_id is not None}
     session_ids = {r.wa_session_id for r in rows if r.wa_session_id is not None}
     thread_ids = {r.meta_thread_id for r in rows if r.meta_thread_id is not None}
-    customers = (
-        {
-            c.id: c
-            for c in await session.scalars(
-                select(CrmCustomer).where(CrmCustomer.id.in_(customer_ids))
-            )
-        }
-        if customer_ids
-        else {}
-    )
-    psids = (
-        dict(
-            (
-                await session.execute(
-                    select(WaSession.id, WaSession.provider_session_id).where(
-                        WaSession.id.in_(session_ids)
-                    )
-                )
-            ).tuples()
-        )
-        if session_ids
-        else {}
-    )
-    assets = (
-        dict(
-            (
-                await session.execute(
-                    select(MetaThread.id, MetaThread.asset_id).where(MetaThread.id.in_(thread_ids))
-                )
-            ).tuples()
-        )
-        if thread_ids
-        else {}
-    )
+    customers = await repository.customers_by_id(session, customer_ids)
+    psids = await repository.provider_session_ids(session, session_ids)
+    assets = await repository.thread_assets(session, thread_ids)
     out = []
     for row in rows:
         customer = customers.get(row.customer_id) if row.customer_id else None

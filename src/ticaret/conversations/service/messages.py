@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.conversations import events
 from ticaret.conversations.errors import (
     AttachmentNotFound,
+    ChannelMismatch,
     ConversationClosed,
     ConversationNotFound,
     MessageNotFound,
@@ -35,10 +36,12 @@ from ticaret.conversations.schemas.messages import (
     ConversationMessageOut,
     FunctionCall,
     MessageCreated,
+    MessageSent,
     SendMessage,
     SendResult,
 )
 from ticaret.conversations.service import delivery
+from ticaret.conversations.service.agents import require_agent
 from ticaret.conversations.service.customers import resolve_customer
 from ticaret.conversations.service.delivery import Origin
 from ticaret.conversations.service.views import message_out
@@ -53,7 +56,9 @@ from ticaret.models import (
     ConversationType,
     MessageRole,
     MessageSender,
+    MetaThread,
     Role,
+    WaSession,
 )
 
 AI_ACTOR = Actor("ai", None)
@@ -248,13 +253,17 @@ async def send(
     conversation_id: uuid.UUID,
     body: SendMessage,
     origin: Origin,
-) -> SendResult:
+) -> SendResult | MessageSent:
     """The Connect360 send: the customer resolved (or created) first, then the message."""
     conversation = await conversation_repository.conversation(
         session, ctx.account_id, conversation_id
     )
     if conversation is None:
         raise ConversationNotFound()
+    for named in (body.channel_id, body.ai.channel_id if body.ai else None):
+        if named is not None and named not in await channel_names(session, conversation):
+            raise ChannelMismatch()
+    await require_agent(session, ctx.account_id, body.ai.agent_id if body.ai else None)
     customer_id: uuid.UUID | None = None
     if body.sender == MessageSender.customer or body.customer_id or body.customer:
         match = await resolve_customer(session, ctx, body.customer_id, body.customer)
@@ -282,7 +291,23 @@ async def send(
         origin=origin,
     )
     [out] = await messages_out(session, ctx.account_id, [message])
+    if operation is None:
+        return MessageSent(message=out)
     return SendResult(message=out, operation=operation)
+
+
+async def channel_names(session: AsyncSession, conversation: Conversation) -> set[str]:
+    """What a caller may call the conversation's channel in `channelId`."""
+    names = {conversation.channel_identifier} if conversation.channel_identifier else set()
+    if conversation.wa_session_id is not None:
+        wa = await session.get(WaSession, conversation.wa_session_id)
+        if wa is not None:
+            names.add(wa.provider_session_id)
+    if conversation.meta_thread_id is not None:
+        thread = await session.get(MetaThread, conversation.meta_thread_id)
+        if thread is not None:
+            names |= {str(thread.asset_id), str(thread.id)}
+    return names
 
 
 async def history(

@@ -9,19 +9,27 @@ once per account (`source`, `source_message_id` unique), and a message we sent t
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ticaret.conversations.repository import conversations as conversation_repository
 from ticaret.conversations.repository import messages as repository
 from ticaret.conversations.service.conversations import emit_created
 from ticaret.conversations.service.messages import announce
+from ticaret.core import phones
 from ticaret.core.events import Actor
 from ticaret.core.ids import new_id
-from ticaret.crm.service.identities import find_customer_by_identity, thread_person
+from ticaret.crm.service.identities import (
+    IdentityMatch,
+    find_customer_by_identity,
+    find_customers_by_phone,
+    thread_person,
+)
 from ticaret.models import (
     ChatType,
     Conversation,
@@ -76,6 +84,24 @@ async def _channel_conversation(
     )
 
 
+def mirrored_id(source_message_id: uuid.UUID, account_id: uuid.UUID) -> uuid.UUID:
+    """The copy's id: the channel message's time-ordered prefix (messages of one moment keep
+    the order they arrived in) and a tail of its own per account (a shared session's message
+    is copied into each account that sees it)."""
+    tail = bytearray(hashlib.sha256(account_id.bytes + source_message_id.bytes).digest()[:8])
+    tail[0] = (tail[0] & 0x3F) | 0x80  # RFC 9562 variant
+    return uuid.UUID(bytes=source_message_id.bytes[:8] + bytes(tail))
+
+
+def message_time(sent: datetime, stored: datetime | None) -> datetime:
+    """When the message was written, for the conversation's order: the channel's time, which
+    has whole seconds only; within its second, the moment we got it (a live message), so two
+    messages of one second keep their order against each other and against our replies."""
+    if stored is None:
+        return sent
+    return min(max(stored, sent), sent + timedelta(milliseconds=999))
+
+
 async def _store(
     session: AsyncSession,
     conversation: Conversation,
@@ -86,11 +112,21 @@ async def _store(
     source: MessageSource,
     source_message_id: uuid.UUID,
     at: datetime,
+    customer: tuple[uuid.UUID | None, uuid.UUID | None],
 ) -> bool:
+    if created:
+        emit_created(session, conversation, Actor.system())
+    elif conversation.customer_id is None and customer[0] is not None:
+        # The CRM linked the person after their first message (its own job): follow it.
+        await conversation_repository.set_customer(
+            session, conversation.account_id, conversation.id, customer[0], customer[1]
+        )
+        # Seen by this message's copy and event, without a second UPDATE of the row.
+        set_committed_value(conversation, "customer_id", customer[0])
     language = conversation.language or UNDETERMINED
     stored = await repository.add_mirrored(
         session,
-        id=new_id(),
+        id=mirrored_id(source_message_id, conversation.account_id),
         account_id=conversation.account_id,
         conversation_id=conversation.id,
         # Ours from a linked phone or the Page inbox is a person of the workspace.
@@ -107,8 +143,6 @@ async def _store(
         actor_type="system",
         created_at=at,
     )
-    if created:
-        emit_created(session, conversation, Actor.system())
     if stored is None:
         return False
     await conversation_repository.bump(
@@ -118,6 +152,21 @@ async def _store(
     assert message is not None
     announce(session, conversation, message, ai_agent_id=None, actor=Actor.system())
     return True
+
+
+async def _whatsapp_customer(
+    session: AsyncSession, account_id: uuid.UUID, remote_jid: str
+) -> IdentityMatch | None:
+    """The chat's customer: its identity, or (the CRM's own link job may not have run yet)
+    the one customer with the chat's phone number, as the CRM's rule would link it."""
+    match = await find_customer_by_identity(
+        session, account_id, IdentityChannel.whatsapp, remote_jid
+    )
+    if match is not None:
+        return match
+    phone = phones.phone_of_jid(remote_jid)
+    candidates = await find_customers_by_phone(session, account_id, phone) if phone else []
+    return candidates[0] if len(candidates) == 1 else None
 
 
 async def mirror_wa_event(session: AsyncSession, event_id: str) -> bool:
@@ -139,9 +188,7 @@ async def mirror_wa_event(session: AsyncSession, event_id: str) -> bool:
     wa = await session.get(WaSession, message.session_id)
     if wa is None or wa.deleted_at is not None:
         return False
-    match = await find_customer_by_identity(
-        session, event.account_id, IdentityChannel.whatsapp, message.remote_jid
-    )
+    match = await _whatsapp_customer(session, event.account_id, message.remote_jid)
     conversation, created = await _channel_conversation(
         session,
         event.account_id,
@@ -157,7 +204,8 @@ async def mirror_wa_event(session: AsyncSession, event_id: str) -> bool:
         text=message.text or _placeholder(message.type),
         source=MessageSource.wa,
         source_message_id=message.id,
-        at=message.source_timestamp or datetime.now(UTC),
+        at=message_time(message.source_timestamp, message.created_at),
+        customer=(match.customer_id, match.contact_id) if match else (None, None),
     )
 
 
@@ -195,5 +243,6 @@ async def mirror_social_event(session: AsyncSession, event_id: str) -> bool:
         text=message.text or _placeholder(message.type),
         source=MessageSource.meta,
         source_message_id=message.id,
-        at=message.source_timestamp,
+        at=message_time(message.source_timestamp, message.created_at),
+        customer=(match.customer_id, match.contact_id) if match else (None, None),
     )

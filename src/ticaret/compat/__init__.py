@@ -1,0 +1,1 @@
+"""Routes that answer in another product's shapes, so its clients work unchanged."""

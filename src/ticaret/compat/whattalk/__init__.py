@@ -1,0 +1,1 @@
+"""WhatTalk-compatible conversation list and history (`/compat/whattalk/...`)."""
