@@ -282,3 +282,22 @@ async def test_a_model_without_a_price_costs_zero_with_a_note(
     assert Decimal(run["cost"]) == 0 and run["usage"]["totalTokens"] == 340
     assert "No price is configured for the model 'llama-3.1-8b-instruct'" in run["costNote"]
     assert sent(route, 0)["model"] == "llama-3.1-8b-instruct"
+
+
+async def test_a_customer_asking_for_a_person_is_handed_off(
+    client: httpx.AsyncClient, run_jobs: Any, openai_api: respx.MockRouter
+) -> None:
+    shop = await open_shop(client)
+    keeps = await create_agent(shop, handoffRules={"onHumanRequest": False})
+    hands_off = await create_agent(shop)
+    route = chat_route(openai_api)
+    route.side_effect = answers(completion("Ben de yardımcı olabilirim!"))
+    kept = await chat_with(shop, keeps["id"], "Bir temsilciyle görüşmek istiyorum")
+    handed = await chat_with(shop, hands_off["id"], "Bir TEMSİLCİYLE görüşmek istiyorum")
+    await run_jobs()
+
+    assert (await run_of(shop, kept["run"]["id"]))["status"] == "completed"
+    run = await run_of(shop, handed["run"]["id"])
+    assert run["status"] == "handed_off"
+    assert run["reason"] == "Handoff rule: the customer asked for a person"
+    assert route.call_count == 1
