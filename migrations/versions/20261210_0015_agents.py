@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Uuid(), nullable=False),
         sa.Column("trigger", sa.String(length=10), nullable=False),
         sa.Column("trigger_message_id", sa.Uuid(), nullable=True),
+        sa.Column("trigger_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("error", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -151,7 +152,10 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_ai_agent_runs_conversation", "ai_agent_runs", ["conversation_id", "id"], unique=False
+        "ix_ai_agent_runs_conversation",
+        "ai_agent_runs",
+        ["conversation_id", "trigger_at", "id"],
+        unique=False,
     )
     op.create_index(
         "ix_ai_agent_runs_unfinished",

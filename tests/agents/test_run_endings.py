@@ -202,26 +202,51 @@ async def test_a_pending_run_stops_when_ai_is_turned_off(
     assert route.call_count == 0
 
 
-async def test_an_agent_answers_on_its_channel_and_runs_of_a_conversation_take_turns(
+async def test_an_agent_answers_on_its_channel_only(
     client: httpx.AsyncClient, run_jobs: Any, openai_api: respx.MockRouter
 ) -> None:
     shop = await open_shop(client)
     agent = await create_agent(shop, channels=[{"type": "api", "channelId": "site-1"}])
     elsewhere = await api_conversation(shop, channelIdentifier="site-2")
     conversation = await api_conversation(shop, channelIdentifier="site-1")
-    route = chat_route(openai_api)
-    route.side_effect = lambda request: httpx.Response(200, json=completion("Merhaba!"))
+    chat_route(openai_api).side_effect = answers(completion("Merhaba! Nasıl yardımcı olabilirim?"))
     await customer_writes(shop, elsewhere["id"], "Merhaba")
-    first = await customer_writes(shop, conversation["id"], "Merhaba")
-    second = await customer_writes(shop, conversation["id"], "Elbiseleriniz var mı?")
+    message = await customer_writes(shop, conversation["id"], "Merhaba")
     await run_jobs()
 
-    runs = sorted(await runs_of(shop, agent["id"]), key=lambda r: r["createdAt"])
-    assert [r["triggerMessageId"] for r in runs] == [first["id"], second["id"]]
-    assert all(r["status"] == "completed" and r["trigger"] == "channel" for r in runs)
-    # One conversation, one run at a time: the second started after the first ended.
-    assert runs[1]["startedAt"] >= runs[0]["finishedAt"]
+    (run,) = await runs_of(shop, agent["id"])
+    assert run["trigger"] == "channel" and run["triggerMessageId"] == message["id"]
+    assert run["conversationId"] == conversation["id"] and run["status"] == "completed"
+    assert [e["role"] for e in await history(shop, conversation["id"])] == ["user", "assistant"]
     assert [e["role"] for e in await history(shop, elsewhere["id"])] == ["user"]
+
+
+async def test_runs_of_one_conversation_take_turns_in_the_order_of_the_messages(
+    client: httpx.AsyncClient, run_jobs: Any, openai_api: respx.MockRouter
+) -> None:
+    shop = await open_shop(client)
+    agent = await create_agent(shop)
+    route = chat_route(openai_api)
+    route.side_effect = lambda request: httpx.Response(200, json=completion("Tabii!"))
+    first = await chat_with(shop, agent["id"], "Merhaba")
+    conversation_id = first["conversationId"]
+    second = await chat_with(
+        shop, agent["id"], "Elbiseleriniz var mı?", conversationId=conversation_id
+    )
+    # Both runs wait in the queue; the worker takes both jobs at once.
+    await run_jobs()
+
+    one = await run_of(shop, first["run"]["id"])
+    two = await run_of(shop, second["run"]["id"])
+    assert one["status"] == two["status"] == "completed"
+    # One conversation, one run at a time: the second started after the first ended.
+    assert two["startedAt"] >= one["finishedAt"]
+    assert [e["role"] for e in await history(shop, conversation_id)] == [
+        "user",
+        "user",
+        "assistant",
+        "assistant",
+    ]
 
 
 async def test_a_rejected_key_fails_the_run_with_the_providers_reason(

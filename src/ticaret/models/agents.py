@@ -108,7 +108,7 @@ class AiAgentRun(IdMixin, Base):
     __tablename__ = "ai_agent_runs"
     __table_args__ = (
         Index("ix_ai_agent_runs_agent", "account_id", "agent_id", text("id DESC")),
-        Index("ix_ai_agent_runs_conversation", "conversation_id", "id"),
+        Index("ix_ai_agent_runs_conversation", "conversation_id", "trigger_at", "id"),
         # The lock that keeps runs of one conversation from overlapping: one running at a time.
         Index(
             "uq_ai_agent_runs_one_running",
@@ -140,6 +140,8 @@ class AiAgentRun(IdMixin, Base):
     trigger_message_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("conversation_messages.id", ondelete="SET NULL")
     )
+    # When the triggering message was written: runs of a conversation answer in this order.
+    trigger_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=RunStatus.pending)
     reason: Mapped[str | None] = mapped_column(Text)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

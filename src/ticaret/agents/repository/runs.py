@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,9 +90,7 @@ async def release_stale(session: AsyncSession, conversation_id: uuid.UUID, now: 
     )
 
 
-async def claim(
-    session: AsyncSession, run: AiAgentRun, *, now: datetime, lease_until: datetime
-) -> bool:
+async def claim(session: AsyncSession, run: AiAgentRun, *, lease_until: datetime) -> bool:
     """Mark the run `running`, or False when another run of its conversation is running: the
     partial unique index on (conversation_id) WHERE running is the lock, in the database, so
     it holds across workers and processes."""
@@ -103,7 +101,6 @@ async def claim(
             .where(AiAgentRun.id == run.id)
             .values(
                 status=RunStatus.running,
-                started_at=func.coalesce(AiAgentRun.started_at, now),
                 lease_until=lease_until,
                 attempts=AiAgentRun.attempts + 1,
             )
@@ -114,7 +111,39 @@ async def claim(
         return False
     await savepoint.commit()
     await session.refresh(run)
+    if run.started_at is None:
+        # Read after the claim: a claim that waited for the previous run's commit (the unique
+        # index makes it wait) starts when that run is over.
+        run.started_at = datetime.now(UTC)
     return True
+
+
+async def older_pending(session: AsyncSession, run: AiAgentRun) -> bool:
+    """Whether a run of the same conversation, created before this one, still waits."""
+    older = await session.scalar(
+        select(AiAgentRun.id)
+        .where(
+            AiAgentRun.conversation_id == run.conversation_id,
+            AiAgentRun.status == RunStatus.pending,
+            tuple_(AiAgentRun.trigger_at, AiAgentRun.id) < tuple_(run.trigger_at, run.id),
+        )
+        .limit(1)
+    )
+    return older is not None
+
+
+async def newer_taken_up(session: AsyncSession, run: AiAgentRun) -> bool:
+    """Whether a run for a later message of the conversation already started (or answered)."""
+    newer = await session.scalar(
+        select(AiAgentRun.id)
+        .where(
+            AiAgentRun.conversation_id == run.conversation_id,
+            AiAgentRun.status.in_([RunStatus.running, RunStatus.completed, RunStatus.handed_off]),
+            tuple_(AiAgentRun.trigger_at, AiAgentRun.id) > tuple_(run.trigger_at, run.id),
+        )
+        .limit(1)
+    )
+    return newer is not None
 
 
 async def next_pending(session: AsyncSession, conversation_id: uuid.UUID) -> AiAgentRun | None:
@@ -125,7 +154,7 @@ async def next_pending(session: AsyncSession, conversation_id: uuid.UUID) -> AiA
             AiAgentRun.conversation_id == conversation_id,
             AiAgentRun.status == RunStatus.pending,
         )
-        .order_by(AiAgentRun.id)
+        .order_by(AiAgentRun.trigger_at, AiAgentRun.id)
         .limit(1)
     )
 

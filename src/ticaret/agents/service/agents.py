@@ -255,6 +255,7 @@ async def test_agent(
         conversation_id=conversation.id,
         trigger=RunTrigger.test,
         trigger_message_id=message.id,
+        trigger_at=message.created_at,
     )
     assert started is not None, "a new message has no run yet"
     run, dispatch = started

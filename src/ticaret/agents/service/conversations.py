@@ -48,9 +48,15 @@ class ConversationView:
 
 
 async def load(
-    session: AsyncSession, account_id: uuid.UUID, conversation_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    with_customer: bool = False,
 ) -> ConversationView | None:
-    """`lock`: hold the conversation's row until commit. A person's message moves the row's
+    """`with_customer`: the customer's name too (for the prompt). `lock`: hold the
+    conversation's row until commit. A person's message moves the row's
     counters, so a reply posted under the lock sees every message committed before it."""
     row = await conversation_repository.conversation(
         session, account_id, conversation_id, for_update=lock
@@ -60,7 +66,7 @@ async def load(
     if lock:
         await session.refresh(row)
     title = None
-    if row.customer_id is not None:
+    if with_customer and row.customer_id is not None:
         customer = await customers_repository.customer(session, account_id, row.customer_id)
         title = customer.title if customer is not None else None
     return ConversationView(

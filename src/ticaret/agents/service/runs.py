@@ -107,6 +107,7 @@ async def start_run(
     conversation_id: uuid.UUID,
     trigger: RunTrigger,
     trigger_message_id: uuid.UUID | None,
+    trigger_at: datetime,
 ) -> tuple[AiAgentRun, Dispatch] | None:
     """A pending run for this message; None when the message already has one."""
     run = await repository.add_run(
@@ -118,6 +119,7 @@ async def start_run(
             "conversation_id": conversation_id,
             "trigger": trigger,
             "trigger_message_id": trigger_message_id,
+            "trigger_at": trigger_at,
             "status": RunStatus.pending,
             "job_id": "",
         },
@@ -184,6 +186,7 @@ async def consume_message_created(event_id: str) -> list[Dispatch]:
             conversation_id=conversation.id,
             trigger=trigger,
             trigger_message_id=data.id,
+            trigger_at=data.created_at,
         )
         return [started[1]] if started is not None else []
 
@@ -277,11 +280,13 @@ def _now() -> datetime:
 
 
 async def _stop_reason(
-    session: AsyncSession, run: AiAgentRun, conversation: port.ConversationView | None
+    session: AsyncSession,
+    run: AiAgentRun,
+    conversation: port.ConversationView | None,
+    agent: AiAgent | None,
 ) -> tuple[RunStatus, str] | None:
     if conversation is None:
         return RunStatus.cancelled, "The conversation was deleted."
-    agent = await agents_repository.agent(session, run.account_id, run.agent_id)
     if agent is None:
         return RunStatus.cancelled, "The agent was deleted."
     if not conversation.ai_enabled and not run.handed_off:
@@ -354,18 +359,32 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
         run = await repository.run_by_id(session, run_id, for_update=True)
         if run is None or run.status in FINISHED:
             return None, Ran(run.status if run is not None else "missing")
-        conversation = await port.load(session, run.account_id, run.conversation_id)
-        stop = await _stop_reason(session, run, conversation)
+        conversation = await port.load(
+            session, run.account_id, run.conversation_id, with_customer=True
+        )
+        agent = await agents_repository.agent(session, run.account_id, run.agent_id)
+        stop = await _stop_reason(session, run, conversation, agent)
         if stop is not None:
             return None, Ran(stop[0], await _finish(session, run, *stop))
         assert conversation is not None
+        if await repository.newer_taken_up(session, run):
+            # Its message was written before one that is answered already (the runs were
+            # created out of order): answering it now would answer the past.
+            reason = "A later message of the customer was answered first."
+            return None, Ran(
+                RunStatus.superseded,
+                await _finish(session, run, RunStatus.superseded, reason),
+            )
         now = _now()
         await repository.release_stale(session, run.conversation_id, now)
         # A run taken up again (its worker died, or the provider asked it to wait) goes on
         # numbering its steps: every call it paid for stays in its record.
-        if not await repository.claim(session, run, now=now, lease_until=now + LEASE):
+        # Runs of a conversation answer in the order their messages came: an older one that
+        # still waits goes first (whoever ends before it hands the conversation to it).
+        if await repository.older_pending(session, run) or not await repository.claim(
+            session, run, lease_until=now + LEASE
+        ):
             return None, Ran("waiting")
-        agent = await agents_repository.agent(session, run.account_id, run.agent_id)
         assert agent is not None
         settings = await _account_settings(session, run.account_id)
         if not uses_llm(settings):
@@ -521,7 +540,7 @@ async def _record_step(
     final. Returns the run's end (or None to go on) and the messages to add for the next call."""
     async with unit_of_work() as session:
         run, agent, conversation = await _reload(session, run_id)
-        if run is None or agent is None:
+        if run is None:
             return Ran("missing"), []
         model = result.model or plan.model
         cost, note = _cost(result.usage, model)
@@ -550,14 +569,14 @@ async def _record_step(
         run.cost += cost
         run.cost_note = note or run.cost_note
         run.lease_until = _now() + LEASE
-        stop = await _stop_reason(session, run, conversation)
+        stop = await _stop_reason(session, run, conversation, agent)
         if stop is not None:
             if conversation is not None:
                 await port.add_cost(session, conversation, run.cost)
             return Ran(stop[0], await _finish(session, run, *stop)), []
-        assert conversation is not None
+        assert conversation is not None and agent is not None
         if not result.tool_calls:
-            return await _post(session, run, plan, result), []
+            return await _post(session, run, agent, plan, result), []
         last = taken + 1 >= plan.max_steps
         calls: list[dict[str, Any]] = []
         follow_up: list[dict[str, Any]] = [_assistant_message(result)]
@@ -592,10 +611,12 @@ async def _record_step(
         return None, follow_up
 
 
-async def _post(session: AsyncSession, run: AiAgentRun, plan: Plan, result: ChatResult) -> Ran:
+async def _post(
+    session: AsyncSession, run: AiAgentRun, agent: AiAgent, plan: Plan, result: ChatResult
+) -> Ran:
     """The final answer: with the conversation locked, check once more and post it."""
     conversation = await port.load(session, run.account_id, run.conversation_id, lock=True)
-    stop = await _stop_reason(session, run, conversation)
+    stop = await _stop_reason(session, run, conversation, agent)
     if stop is not None:
         if conversation is not None:
             await port.add_cost(session, conversation, run.cost)
