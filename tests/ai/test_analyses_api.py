@@ -29,12 +29,17 @@ async def _shop_with_three_analyses(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> tuple[Any, dict[str, str]]:
     shop = await open_shop(client)
-    ids = {
-        "stock": await customer_says(client, shop, "kırmızı saten elbise 38 var mı"),
-        "hello": await customer_says(client, shop, "merhaba", phone="905550000011"),
-        "price": await customer_says(client, shop, "bambu havlu fiyatı", phone="905550000012"),
-    }
-    await run_jobs()
+    ids: dict[str, str] = {}
+    # One message at a time: the list is newest analysis first, and analyses of messages
+    # handled by concurrent jobs would be made in any order.
+    for name, text, phone in (
+        ("stock", "kırmızı saten elbise 38 var mı", None),
+        ("hello", "merhaba", "905550000011"),
+        ("price", "bambu havlu fiyatı", "905550000012"),
+    ):
+        extra = {"phone": phone} if phone else {}
+        ids[name] = await customer_says(client, shop, text, **extra)
+        await run_jobs()
     return shop, ids
 
 
