@@ -151,3 +151,52 @@ async def test_a_run_searches_drafts_an_order_and_answers_with_every_step_record
     listed = await shop.call("GET", f"/ai/agents/{agent['id']}/runs")
     assert [r["id"] for r in listed["rows"]] == [run["id"]]
     assert listed["rows"][0]["steps"] is None
+
+
+async def test_the_read_tools_answer_from_the_catalog_the_crm_and_the_customers_orders(
+    client: httpx.AsyncClient, run_jobs: Any, openai_api: respx.MockRouter
+) -> None:
+    shop = await open_shop(client)
+    agent = await create_agent(shop)
+    product = (await shop.call("GET", "/products", params={"q": "ELB-002"}))["rows"][0]
+    order = await shop.call(
+        "POST",
+        "/orders",
+        json={"customerId": shop.customer_id, "items": [{"productId": product["id"]}]},
+        expect=201,
+    )
+    other = await shop.call("POST", "/crm/customers", json={"title": "Başka"}, expect=201)
+    await shop.call(
+        "POST",
+        "/orders",
+        json={"customerId": other["id"], "items": [{"productId": product["id"]}]},
+        expect=201,
+    )
+    route = chat_route(openai_api)
+    route.side_effect = answers(
+        completion(
+            calls=[
+                Call("lookup_customer", {}),
+                Call("get_product", {"sku": "ELB-001"}),
+                Call("check_stock", {"product_id": product["id"]}),
+                Call("get_order_status", {"order_no": order["orderNo"]}),
+                # Another customer's order is not this chat's to read.
+                Call("get_order_status", {"order_no": "TS-000002"}),
+            ]
+        ),
+        completion("Siparişiniz taslak durumunda; elbise stokta."),
+    )
+    started = await chat_with(shop, agent["id"], "Siparişim ne durumda?")
+    await run_jobs()
+
+    run = await run_of(shop, started["run"]["id"])
+    assert run["status"] == "completed"
+    customer, product_info, stock, mine, theirs = run["steps"][0]["functionCalls"]
+    assert customer["result"]["title"] == "Ayşe Yılmaz"
+    assert customer["result"]["phones"] == ["+905551112233"]
+    assert product_info["result"]["name"] == "Kırmızı Saten Elbise"
+    assert product_info["result"]["price"] == "1299.90"
+    assert stock["result"]["sku"] == "ELB-002" and stock["result"]["stock_quantity"] == 5
+    assert mine["result"]["order_no"] == order["orderNo"]
+    assert mine["result"]["status"] == "draft"
+    assert theirs["error"] is True and theirs["result"]["error"]["code"] == "order_not_found"

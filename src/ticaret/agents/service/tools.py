@@ -30,7 +30,6 @@ from ticaret.catalog.service.search import search_products as catalog_search
 from ticaret.core.errors import AppError
 from ticaret.core.events import Actor
 from ticaret.core.money import format_decimal
-from ticaret.core.phones import normalize_phone
 from ticaret.crm.repository import customers as customers_repository
 from ticaret.models import AiAgent, AiAgentRun, Order, Product, ProductStatus
 from ticaret.models.agents import AgentTool
@@ -132,9 +131,7 @@ class GetOrderStatus(Arguments):
 
 
 class LookupCustomer(Arguments):
-    """The CRM customer this conversation is with, or the one with this phone number."""
-
-    phone: str | None = Field(default=None, max_length=40)
+    """The CRM customer this conversation is with (name, phones, emails, city)."""
 
 
 class HandoffToHuman(Arguments):
@@ -333,31 +330,17 @@ async def _get_order_status(ctx: ToolContext, args: GetOrderStatus) -> dict[str,
 
 
 async def _lookup_customer(ctx: ToolContext, args: LookupCustomer) -> dict[str, Any]:
-    if args.phone is not None:
-        e164 = normalize_phone(args.phone)
-        found = (
-            await customers_repository.customers_with_phone(ctx.session, ctx.account_id, e164)
-            if e164
-            else []
-        )
-    elif ctx.conversation.customer_id is not None:
-        one = await customers_repository.customer(
-            ctx.session, ctx.account_id, ctx.conversation.customer_id
-        )
-        found = [one] if one is not None else []
-    else:
-        raise NoCustomer("This conversation is not linked to a CRM customer.")
+    # Only the conversation's own customer: whoever writes in a chat must not be able to read
+    # other customers' details through the model (by phone, name, ...).
+    customer = await customers_repository.customer(ctx.session, ctx.account_id, _customer_of(ctx))
+    if customer is None:
+        raise NoCustomer("This conversation's customer was deleted from the CRM.")
     return {
-        "customers": [
-            {
-                "customer_id": str(customer.id),
-                "title": customer.title,
-                "phones": list(customer.phones),
-                "emails": list(customer.emails),
-                "city": customer.city,
-            }
-            for customer in found[:5]
-        ]
+        "customer_id": str(customer.id),
+        "title": customer.title,
+        "phones": list(customer.phones),
+        "emails": list(customer.emails),
+        "city": customer.city,
     }
 
 
