@@ -377,8 +377,6 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
             )
         now = _now()
         await repository.release_stale(session, run.conversation_id, now)
-        # A run taken up again (its worker died, or the provider asked it to wait) goes on
-        # numbering its steps: every call it paid for stays in its record.
         # Runs of a conversation answer in the order their messages came: an older one that
         # still waits goes first (whoever ends before it hands the conversation to it).
         if await repository.older_pending(session, run) or not await repository.claim(
@@ -423,6 +421,8 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
                 *history,
             ],
             handoff_keyword=keyword,
+            # A run taken up again (its worker died, or the provider asked it to wait) goes on
+            # numbering its steps: every call it paid for stays in its record.
             first_position=run.step_count,
         )
         return plan, Ran(RunStatus.running)
