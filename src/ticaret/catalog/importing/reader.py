@@ -95,7 +95,7 @@ _IN_STOCK = StockStatus.in_stock.value
 _ACTIVE = ProductStatus.active.value
 _read_sku = v.text_reader(LIMITS["sku"])
 # JSON text of a string (what `_JSON` writes for one, without building a dict first).
-_json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 # Fields read without depending on another field, in record order.
