@@ -52,6 +52,9 @@ logger = logging.getLogger("ticaret.catalog.imports")
 
 # Job runs an import may start before it is given up as failed.
 MAX_ATTEMPTS = 5
+# An import that wrote this many products refreshes the planner's statistics before it is
+# reported completed, so searches right after it are planned for the catalog it left.
+ANALYZE_AFTER_ROWS = 10_000
 ENCODINGS = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
@@ -554,6 +557,8 @@ async def _write_chunks(
             record = await repository.import_for_job(session, import_id, for_update=True)
             if record is None or record.status != ImportStatus.running:
                 return "another run finished it"
+            if record.created_count + record.updated_count >= ANALYZE_AFTER_ROWS:
+                await repository.refresh_product_statistics(session)
             finish(session, record, ImportStatus.completed)
             await repository.drop_file(session, import_id)
         return "completed"
