@@ -504,6 +504,32 @@ async def test_a_50000_row_csv_runs_as_a_job_whose_progress_moves(
     assert events[-1]["processedRows"] == 50_000 and events[-1]["created"] == 49_999
 
 
+async def test_a_job_whose_chunks_repeat_skus_ends_with_each_skus_last_row(
+    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are written two at a time; a chunk that repeats a sku of the one before waits
+    for it, so the file's later row wins as it would one row at a time."""
+    monkeypatch.setattr(get_settings().catalog, "import_chunk_rows", 100)
+    owner = await register(client)
+    rows = [["sku", "name", "price", "stock"]]
+    rows += [[f"D-{n % 150:03d}", f"Defter {n}", f"{n}.50", str(n % 7)] for n in range(1500)]
+    response = await import_file(client, owner, csv_bytes(rows))
+    assert response.status_code == 202, response.text
+    import_id = response.json()["data"]["importId"]
+    await run_jobs()
+    done = (await client.get(f"/products/imports/{import_id}", headers=owner.headers)).json()[
+        "data"
+    ]
+    assert done["status"] == "completed", done
+    assert (done["processedRows"], done["created"], done["failed"]) == (1500, 150, 0), done
+    assert done["created"] + done["updated"] + done["unchanged"] == 1500
+    products = await products_by_sku(client, owner)
+    last = {f"D-{n % 150:03d}": n for n in range(1500)}
+    assert {sku: (p["name"], p["price"]) for sku, p in products.items()} == {
+        sku: (f"Defter {n}", f"{n}.50") for sku, n in last.items()
+    }
+
+
 async def test_an_xlsx_over_the_limit_runs_as_a_job_and_a_bad_header_is_refused_at_once(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> None:

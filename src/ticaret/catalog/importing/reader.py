@@ -69,6 +69,8 @@ class Chunk:
     errors: list[RowError] = field(default_factory=list)
     failed_rows: int = 0
     last_row: int = 0  # the data row this chunk ends on (the resume point once written)
+    # A sku of the chunk before is written again: this one must be written after it.
+    repeats_previous: bool = False
 
     @property
     def rows(self) -> int:
@@ -286,6 +288,7 @@ class ImportReader:
         self._converter = RowConverter(self.plan, options)
         self._row_no = 0
         self._carry: tuple[int, Sequence[Any]] | None = None
+        self._previous_skus: set[str] = set()
         self.done = False
 
     def _find_header(self, mapping: Mapping[str, str | None]) -> tuple[int, Sequence[Any]]:
@@ -351,6 +354,8 @@ class ImportReader:
             chunk.last_row = row_no
         if chunk.rows == 0 and chunk.last_row == 0:
             return None
+        chunk.repeats_previous = not seen.isdisjoint(self._previous_skus)
+        self._previous_skus = seen
         return chunk
 
 
