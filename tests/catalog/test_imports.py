@@ -511,8 +511,11 @@ async def test_a_job_whose_chunks_repeat_skus_ends_with_each_skus_last_row(
     for it, so the file's later row wins as it would one row at a time."""
     monkeypatch.setattr(get_settings().catalog, "import_chunk_rows", 100)
     owner = await register(client)
+    # The first half's chunks share no sku with the chunk before (written side by side), the
+    # second half's all do (one after the other).
+    skus = [f"D-{n % 250 if n < 750 else n % 150:03d}" for n in range(1500)]
     rows = [["sku", "name", "price", "stock"]]
-    rows += [[f"D-{n % 150:03d}", f"Defter {n}", f"{n}.50", str(n % 7)] for n in range(1500)]
+    rows += [[sku, f"Defter {n}", f"{n}.50", str(n % 7)] for n, sku in enumerate(skus)]
     response = await import_file(client, owner, csv_bytes(rows))
     assert response.status_code == 202, response.text
     import_id = response.json()["data"]["importId"]
@@ -521,10 +524,10 @@ async def test_a_job_whose_chunks_repeat_skus_ends_with_each_skus_last_row(
         "data"
     ]
     assert done["status"] == "completed", done
-    assert (done["processedRows"], done["created"], done["failed"]) == (1500, 150, 0), done
+    assert (done["processedRows"], done["created"], done["failed"]) == (1500, 250, 0), done
     assert done["created"] + done["updated"] + done["unchanged"] == 1500
     products = await products_by_sku(client, owner)
-    last = {f"D-{n % 150:03d}": n for n in range(1500)}
+    last = {sku: n for n, sku in enumerate(skus)}
     assert {sku: (p["name"], p["price"]) for sku, p in products.items()} == {
         sku: (f"Defter {n}", f"{n}.50") for sku, n in last.items()
     }
