@@ -1,8 +1,8 @@
 """The rows of an import file: what kind of file it is, and its rows one at a time.
 
 Files are read from disk as streams: a CSV through the `csv` module over a text stream in the
-detected encoding, an XLSX through openpyxl's read-only (streaming) worksheets. Neither is
-ever held whole in memory.
+detected encoding, an XLSX sheet through expat callbacks (its shared strings spilled to a
+temporary file). Neither is ever held whole in memory.
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ def peek_xlsx(
 ) -> tuple[str, Generator[list[Any], None, None], int | None]:
     """The sheet's name, its rows (cell text and numbers; missing rows as empty ones) and the
     row count its dimension states, read straight from the XML: a look at the first rows of a
-    large workbook without loading its whole shared strings table (openpyxl loads all of it
+    large workbook without reading its whole shared strings table (`Workbook` reads all of it
     before the first row). Strings and numbers only: enough to find the header and count rows.
     """
     try:

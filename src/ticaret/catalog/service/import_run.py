@@ -164,7 +164,7 @@ def open_rows(
 ) -> _Opened:
     """The rows of an import. `survey`: a first look (header, row count, size estimate) that
     reads no more than it must; an XLSX is then read straight from its XML, not through
-    openpyxl, which loads the whole shared strings table before giving the first row."""
+    `Workbook`, which reads the whole shared strings table before giving the first row."""
     if kind == ImportSource.json:
         assert rows is not None
         return _Opened(
@@ -438,8 +438,8 @@ async def _materialise(import_id: uuid.UUID, path: Path) -> None:
 
 
 class _FewerCollections:
-    """Reading a large file allocates millions of short-lived containers (openpyxl's XML
-    elements and cells, csv rows, records). Python's cyclic collector runs every 700 of them by
+    """Reading a large file allocates millions of short-lived containers (cells, csv rows,
+    records). Python's cyclic collector runs every 700 of them by
     default and then costs about a third of an XLSX import; while any import runs, the worker
     collects every 100,000 instead (the memory that holds is a few megabytes)."""
 
