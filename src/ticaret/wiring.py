@@ -14,6 +14,8 @@ CRM auto-link, ...) adds one `register_event_consumer` line naming the event typ
 from __future__ import annotations
 
 from ticaret.accounts import events as accounts_events
+from ticaret.ai import events as ai_events
+from ticaret.ai import tasks as ai_tasks
 from ticaret.catalog import events as catalog_events
 from ticaret.catalog import tasks as catalog_tasks
 from ticaret.core import events as core_events
@@ -55,6 +57,8 @@ DECLARING_MODULES = (
     social_events,
     social_inbox,
     social_tasks,
+    ai_events,
+    ai_tasks,
 )
 
 
@@ -64,6 +68,8 @@ def load() -> None:
     # A chat's person is linked to a customer by phone (or to the customer their other JID is
     # mapped to) in each account that sees the session; the ingest path stays as fast as it was.
     register_event_consumer(crm_tasks.link_chat, types=["wa.message.received", "wa.message.sent"])
+    # Every customer message (text or image) of an account with analysis on gets analysed.
+    register_event_consumer(ai_tasks.analyse_received_message, types=["wa.message.received"])
     # A new Page or Instagram thread's person follows the inbox link of the Page / account
     # (once per person: the per-message ingest path gains no job).
     register_event_consumer(
