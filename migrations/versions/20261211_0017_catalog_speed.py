@@ -6,7 +6,7 @@ their matches first, hundreds of thousands of rows for a word such as "model". W
 account as the index's first column (btree_gin), the index itself keeps only the account's.
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-11 00:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
