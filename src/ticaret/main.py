@@ -14,6 +14,7 @@ from ticaret.auth.router import router as auth_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
 from ticaret.core.body_limit import BodyLimitMiddleware
+from ticaret.core.cache import start_cache_listener, stop_cache_listener
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
@@ -93,10 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_overflow=settings.db_max_overflow,
         )
         await init_redis(settings.redis_url)
+        await start_cache_listener()
         init_http_client()
         try:
             yield
         finally:
+            await stop_cache_listener()
             await close_broker()
             await close_http_client()
             await close_redis()

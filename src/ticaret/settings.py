@@ -53,6 +53,10 @@ class WebhookSettings(BaseModel):
     retry_delay_scale: float = Field(default=1.0, ge=0.0, le=10.0)
     # How long a rotated-out secret keeps signing next to the new one.
     rotation_grace_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400)
+    # Deliveries claimed, sent concurrently and recorded together (one transaction each way).
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    # Attempts in flight at once per process, across every job (each holds a connection).
+    max_concurrent_sends: int = Field(default=200, ge=1, le=5000)
 
 
 class WaSettings(BaseModel):

@@ -17,7 +17,7 @@ from ticaret.accounts import events as accounts_events
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
-from ticaret.core.events import register_event_consumer
+from ticaret.core.events import register_batch_consumer
 from ticaret.notifications import tasks as notification_tasks
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
@@ -47,5 +47,10 @@ DECLARING_MODULES = (
 
 
 def load() -> None:
-    # Webhook subscriptions can name any type, so fan-out looks at every event.
-    register_event_consumer(webhook_tasks.fan_out_event, types=["*"])
+    # Webhook subscriptions can name any type, so fan-out looks at every event; one job per
+    # commit, and none for accounts without a webhook.
+    register_batch_consumer(
+        webhook_tasks.fan_out_events,
+        types=["*"],
+        accounts=webhook_tasks.accounts_with_webhooks,
+    )

@@ -12,6 +12,7 @@ from arq.worker import Function, Worker
 
 from ticaret import wiring
 from ticaret.core import queue
+from ticaret.core.cache import start_cache_listener, stop_cache_listener
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.http import close_http_client, init_http_client
@@ -62,6 +63,7 @@ async def run_worker() -> None:
     ensure_secrets(settings)
     init_engine(settings.database_url, pool_size=settings.db_pool_size)
     redis = await queue.init_redis(settings.redis_url)
+    await start_cache_listener()
     init_http_client()
     if settings.worker_metrics_port:
         from prometheus_client import start_http_server
@@ -81,6 +83,7 @@ async def run_worker() -> None:
         )
     finally:
         await worker.close()
+        await stop_cache_listener()
         await close_http_client()
         await queue.close_redis()
         await dispose_engine()
