@@ -82,8 +82,8 @@ async def run_worker() -> None:
             worker.jobs_retried,
         )
     finally:
-        await worker.close()
         await stop_cache_listener()
+        await worker.close()
         await close_http_client()
         await queue.close_redis()
         await dispose_engine()

@@ -179,24 +179,49 @@ async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Cl
     return claims[0] if claims else None
 
 
-_sending: asyncio.Semaphore | None = None
+# Requests in flight per pooled client (see `guarded_client`'s lanes); `max_concurrent_sends`
+# sets how many lanes a process uses.
+LANE_WIDTH = 8
 
 
-def _send_slots() -> asyncio.Semaphore:
-    global _sending
-    if _sending is None:
-        _sending = asyncio.Semaphore(get_settings().webhooks.max_concurrent_sends)
-    return _sending
+class _Lanes:
+    """The process's delivery lanes: one pooled guarded client and one semaphore each."""
+
+    def __init__(self, total: int) -> None:
+        self.count = max(1, -(-total // LANE_WIDTH))
+        self.slots = [asyncio.Semaphore(LANE_WIDTH) for _ in range(self.count)]
+        self._next = 0
+
+    def pick(self) -> int:
+        # The least busy lane, so a slow receiver on one lane does not hold up the others.
+        best = self._next = (self._next + 1) % self.count
+        for offset in range(self.count):
+            lane = (self._next + offset) % self.count
+            if not self.slots[lane].locked():
+                return lane
+        return best
+
+
+_lanes: _Lanes | None = None
+
+
+def _delivery_lanes() -> _Lanes:
+    global _lanes
+    if _lanes is None:
+        _lanes = _Lanes(get_settings().webhooks.max_concurrent_sends)
+    return _lanes
 
 
 async def send_claimed(claim: Claim) -> AttemptResult:
     settings = get_settings()
-    async with _send_slots():
+    lanes = _delivery_lanes()
+    lane = lanes.pick()
+    async with lanes.slots[lane]:
         # The guard runs at connect time, on the address actually connected to: the name may
         # resolve elsewhere than when the URL was saved (DNS rebinding), and there is no second
-        # lookup. The client is the process's pooled one, so receivers keep their connections.
+        # lookup. The clients are the process's pooled ones, so receivers keep their connections.
         return await send_delivery(
-            guarded_client(webhook_policy(settings)),
+            guarded_client(webhook_policy(settings), lane),
             url=claim.url,
             event_id=claim.event_id,
             body=claim.body,

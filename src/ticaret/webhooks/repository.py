@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.ids import new_id
 from ticaret.models import (
     DeliveryStatus,
     Event,
@@ -345,6 +346,24 @@ async def webhooks_with_unreleased_holds(
 
 
 # Batches: a fan-out of many events, and attempts claimed and recorded many at a time. ---------
+# The batch statements are Core statements on the tables, built once and run with a list of
+# rows (executemany / insertmanyvalues): compiled once per process, not once per batch size.
+
+_deliveries_table: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+_attempts_table: Table = WebhookAttempt.__table__  # type: ignore[assignment]
+_fanouts_table: Table = WebhookFanout.__table__  # type: ignore[assignment]
+
+_MARK_FANNED_OUT = (
+    insert(_fanouts_table)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(_fanouts_table.c.event_id)
+)
+_INSERT_DELIVERIES = (
+    insert(_deliveries_table)
+    .on_conflict_do_nothing(constraint="uq_webhook_deliveries_webhook_event")
+    .returning(_deliveries_table.c.id, _deliveries_table.c.status)
+)
+_INSERT_ATTEMPTS = insert(_attempts_table)
 
 
 async def events_by_ids(session: AsyncSession, event_ids: Sequence[str]) -> list[Event]:
@@ -398,13 +417,8 @@ async def mark_fanned_out_many(session: AsyncSession, events: Sequence[Event]) -
     """Record these events as fanned out; returns those no earlier run had done."""
     if not events:
         return set()
-    stmt = (
-        insert(WebhookFanout)
-        .values([{"event_id": e.id, "account_id": e.account_id} for e in events])
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(WebhookFanout.event_id)
-    )
-    return set(await session.scalars(stmt))
+    rows = [{"event_id": e.id, "account_id": e.account_id} for e in events]
+    return set(await session.scalars(_MARK_FANNED_OUT, rows))
 
 
 async def insert_deliveries_many(
@@ -427,13 +441,9 @@ async def insert_deliveries_many(
     ]
     if not values:
         return []
-    stmt = (
-        insert(WebhookDelivery)
-        .values(values)
-        .on_conflict_do_nothing(constraint="uq_webhook_deliveries_webhook_event")
-        .returning(WebhookDelivery.id, WebhookDelivery.status)
-    )
-    return [(row[0], row[1]) for row in await session.execute(stmt)]
+    for row in values:
+        row["id"] = new_id()
+    return [(row[0], row[1]) for row in await session.execute(_INSERT_DELIVERIES, values)]
 
 
 async def deliveries_to_attempt(
@@ -454,7 +464,7 @@ async def deliveries_to_attempt(
         .order_by(WebhookDelivery.id)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
-    return [row.tuple() for row in rows]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def deliveries_to_record(
@@ -470,7 +480,7 @@ async def deliveries_to_record(
         .order_by(WebhookDelivery.id)
         .with_for_update(of=WebhookDelivery)
     )
-    return [row.tuple() for row in rows]
+    return [(row[0], row[1]) for row in rows]
 
 
 async def set_deliveries(
@@ -487,8 +497,6 @@ async def set_deliveries(
     )
 
 
-_deliveries_table: Table = WebhookDelivery.__table__  # type: ignore[assignment]
-# Built once, run as one executemany per batch (a Core statement: no per-row ORM work).
 _RECORD_DELIVERY = (
     update(_deliveries_table)
     .where(_deliveries_table.c.id == bindparam("b_id"))
@@ -521,4 +529,4 @@ async def insert_attempts(session: AsyncSession, attempts: Sequence[dict[str, An
     """The batch's attempt rows in one statement."""
     if not attempts:
         return
-    await session.execute(insert(WebhookAttempt).values(list(attempts)))
+    await session.execute(_INSERT_ATTEMPTS, list(attempts))
