@@ -23,6 +23,7 @@ from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
 from ticaret.core.openapi import install_docs
 from ticaret.core.queue import close_redis, init_redis
+from ticaret.crm.router import router as crm_router
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
 from ticaret.settings import Settings, get_settings
@@ -72,6 +73,27 @@ TAGS = [
         "description": "Instagram professional accounts (Instagram Login): DMs, media "
         "publishing, comments and the signed webhook receiver.",
     },
+    {
+        "name": "CRM customers",
+        "description": "Customers (search, filters), their representatives and teams.",
+    },
+    {"name": "CRM contacts", "description": "The people under customers."},
+    {"name": "CRM groups", "description": "Teams of users; admins manage them."},
+    {
+        "name": "CRM identities",
+        "description": "Channel identities mapped to customers; chats no customer is linked to.",
+    },
+    {
+        "name": "CRM chats",
+        "description": "A WhatsApp chat's (and its messages') assignment and customer link.",
+    },
+    {"name": "CRM assignments", "description": "Bulk assignment and the assignment history."},
+    {"name": "CRM notes", "description": "Private notes on customers."},
+    {"name": "CRM comments", "description": "Comments on customers and tasks, with mentions."},
+    {"name": "CRM tasks", "description": "Tasks, their watchers and checklists."},
+    {"name": "CRM timeline", "description": "Everything about a customer in one feed."},
+    {"name": "CRM inbox links", "description": "Whole inboxes bound to customers."},
+    {"name": "CRM audit", "description": "Who changed what on a customer."},
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -134,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         events_router,
         console_router,
         wa_router,
+        crm_router,
         meta_router,
         instagram_router,
     ):

@@ -17,7 +17,9 @@ from ticaret.accounts import events as accounts_events
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
-from ticaret.core.events import register_batch_consumer
+from ticaret.core.events import register_batch_consumer, register_event_consumer
+from ticaret.crm import events as crm_events
+from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
@@ -40,6 +42,8 @@ DECLARING_MODULES = (
     wa_events,
     wa_inbox,
     wa_tasks,
+    crm_events,
+    crm_tasks,
     social_events,
     social_inbox,
     social_tasks,
@@ -54,3 +58,6 @@ def load() -> None:
         types=["*"],
         accounts=webhook_tasks.accounts_with_webhooks,
     )
+    # A chat's person is linked to a customer by phone (or to the customer their other JID is
+    # mapped to) in each account that sees the session; the ingest path stays as fast as it was.
+    register_event_consumer(crm_tasks.link_chat, types=["wa.message.received", "wa.message.sent"])

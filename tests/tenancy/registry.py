@@ -199,6 +199,139 @@ async def share_target(world: World) -> str:
     return target.account_id
 
 
+# CRM ---------------------------------------------------------------------------------------
+
+
+@factory("groupId")
+async def crm_group(world: World) -> str:
+    group = await world.call("POST", "/crm/groups", json={"name": "Satış"})
+    url = f"/crm/groups/{group['id']}/members"
+    await world.call("POST", url, json={"userId": await world.id("userId")})
+    return str(group["id"])
+
+
+@factory("customerId")
+async def crm_customer(world: World) -> str:
+    """The world's customer, with the customer's phone: the world's chat is linked to it."""
+    made = await world.call(
+        "POST",
+        "/crm/customers",
+        json={"title": f"Müşteri {world.owner.account_id}", "phones": [world.customer_phone]},
+    )
+    await world.id("remoteJid")
+    await world.run_jobs()  # the automatic link of the chat by phone
+    return str(made["id"])
+
+
+@factory("contactId")
+async def crm_contact(world: World) -> str:
+    url = f"/crm/customers/{await world.id('customerId')}/contacts"
+    return str((await world.call("POST", url, json={"displayName": "Ayşe"}))["id"])
+
+
+@factory("assignedGroupId", "teamId")
+async def crm_team(world: World) -> str:
+    return await world.id("groupId")
+
+
+@factory("representativeId", "assignedUserId")
+async def crm_representative(world: World) -> str:
+    """A member who represents the customer and owns the chat."""
+    user_id = await world.id("userId")
+    customer = f"/crm/customers/{await world.id('customerId')}"
+    await world.call("PUT", f"{customer}/representatives", json={"userIds": [user_id]})
+    await world.call("PUT", f"{customer}/teams", json={"groupIds": [await world.id("groupId")]})
+    await world.call(
+        "PUT",
+        f"/wa/chats/{await world.id('remoteJid')}/assignment",
+        json={"assigneeType": "user", "assigneeId": user_id},
+    )
+    # Both names: the first asked for does the work, the other finds it done.
+    world.ids.setdefault("representativeId", user_id)
+    world.ids.setdefault("assignedUserId", user_id)
+    return user_id
+
+
+@factory("bulkId")
+async def crm_bulk(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/crm/assignments/messages/bulk-assign",
+        json={
+            "messages": [
+                {
+                    "providerSessionId": await world.id("providerSessionId"),
+                    "remoteJid": await world.id("remoteJid"),
+                    "messageId": await world.id("messageId"),
+                }
+            ],
+            "assigneeType": "group",
+            "assigneeId": await world.id("groupId"),
+        },
+    )
+    return str(made["bulkId"])
+
+
+@factory("mappingId")
+async def crm_mapping(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/crm/identity-mappings",
+        json={
+            "channel": "external",
+            "scope": "erp",
+            "value": f"C-{world.owner.account_id}",
+            "customerId": await world.id("customerId"),
+        },
+    )
+    return str(made["id"])
+
+
+@factory("noteId")
+async def crm_note(world: World) -> str:
+    url = f"/crm/customers/{await world.id('customerId')}/notes"
+    return str((await world.call("POST", url, json={"body": "Vade 60 gün"}))["id"])
+
+
+@factory("taskId")
+async def crm_task(world: World) -> str:
+    url = f"/crm/customers/{await world.id('customerId')}/tasks"
+    user_id = await world.id("userId")
+    made = await world.call(
+        "POST",
+        url,
+        json={"title": "Teklif", "assigneeUserId": user_id, "watcherUserIds": [user_id]},
+    )
+    return str(made["id"])
+
+
+@factory("commentId")
+async def crm_comment(world: World) -> str:
+    url = f"/crm/tasks/{await world.id('taskId')}/comments"
+    made = await world.call("POST", url, json={"body": "Aradım", "mentions": []})
+    return str(made["id"])
+
+
+@factory("itemId")
+async def crm_checklist_item(world: World) -> str:
+    url = f"/crm/tasks/{await world.id('taskId')}/checklist"
+    return str((await world.call("POST", url, json={"title": "PDF"}))["id"])
+
+
+@factory("assigneeUserId")
+async def crm_assignee(world: World) -> str:
+    return await world.id("userId")
+
+
+@factory("sourceId")
+async def crm_inbox(world: World) -> str:
+    """The world's session, bound to its customer."""
+    psid = await world.id("providerSessionId")
+    url = f"/crm/inbox-links/whatsapp/{psid}"
+    await world.call("PUT", url, json={"customerId": await world.id("customerId")})
+    return psid
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -206,7 +339,24 @@ async def share_target(world: World) -> str:
 FORBIDDEN = {("header", "x-account-id"): "not_a_member"}
 
 # Filters match nothing of another account: 200 with an empty page, never its rows.
-FILTERS = {("query", "labelId"), ("query", "labelIds"), ("query", "eventId")}
+FILTERS = {
+    ("query", "labelId"),
+    ("query", "labelIds"),
+    ("query", "eventId"),
+    # The CRM's filters (customers, contacts, tasks, mappings, history, WhatsApp lists).
+    ("query", "assignedUserId"),
+    ("query", "assignedGroupId"),
+    ("query", "customerId"),
+    ("query", "contactId"),
+    ("query", "representativeId"),
+    ("query", "teamId"),
+    ("query", "userId"),
+    ("query", "groupId"),
+    ("query", "bulkId"),
+    ("query", "assigneeUserId"),
+    ("query", "remoteJid"),
+    ("query", "messageId"),
+}
 
 # A chat's remoteJid is a WhatsApp address, not an object: A's customer is just a number in B's
 # session. Where B may act on a number it has no chat with, the walk checks only that the
@@ -220,7 +370,26 @@ ADDRESS_ROUTES: dict[tuple[str, str], str] = {
         "DELETE /wa/chats/{remoteJid}/labels/{labelId}",
         "remoteJid",
     ): "removing a label B never put there removes nothing",
+    **{
+        (route, "remoteJid"): "B's own chat with that number (B may have written to it), "
+        "with B's own assignment and customer link"
+        for route in (
+            "GET /wa/chats/{remoteJid}/assignment",
+            "PUT /wa/chats/{remoteJid}/assignment",
+            "DELETE /wa/chats/{remoteJid}/assignment",
+            "GET /wa/chats/{remoteJid}/customer-link",
+            "PUT /wa/chats/{remoteJid}/customer-link",
+            "DELETE /wa/chats/{remoteJid}/customer-link",
+            "POST /wa/chats/{remoteJid}/customer-link",
+            "POST /crm/assignments/chats/bulk-assign",
+            "POST /crm/assignments/chats/bulk-unassign",
+        )
+    },
 }
+
+# Required parameters that are not ids, and the value the walk sends (never an id of A's, so
+# it is not among what A's answers must not show).
+VALUES: dict[str, str] = {"channel": "whatsapp"}
 
 # Parameters that are not ids of stored objects.
 NOT_IDS: dict[str, str] = {
@@ -238,7 +407,36 @@ NOT_IDS: dict[str, str] = {
     "If-Match": "entity version",
     "Idempotency-Key": "the caller's own key, scoped to the caller's account",
     "Range": "byte range",
+    "assignmentStatus": "enum filter",
+    "assignedToMe": "flag filter",
+    "assignedToMyGroups": "flag filter",
+    "crmIdentityStatus": "enum filter",
+    "tag": "tag filter",
+    "city": "city filter",
+    "hasOpenTasks": "flag filter",
+    "includeGroups": "flag filter",
+    "includeTasks": "flag filter",
+    "channel": "identity or inbox channel (enum)",
+    "value": "an identity's value (a JID or another system's id), matched in the account",
+    "source": "enum filter",
+    "targetType": "enum filter",
+    "pinned": "flag filter",
+    "priority": "enum filter",
+    "unassigned": "flag filter",
+    "watchedByMe": "flag filter",
+    "dueBefore": "time filter",
+    "dueAfter": "time filter",
+    "overdue": "flag filter",
+    "sort": "list order",
+    "kind": "timeline item kinds",
+    "entityType": "enum filter",
+    "reason": "free text kept in the assignment history",
 }
+
+# Issue 10 makes an assignee outside the account (a user who is no member, another account's
+# group) a 422 `invalid_assignee`, not a 404 (tests/crm/test_assignments.py and
+# test_chat_assignments.py check it); the other ids of these bodies are walked.
+_ASSIGNEE_422 = "another account's user or group as assignee is a 422 invalid_assignee (issue 10)"
 
 # Id-named body fields that name something other than another tenant's object.
 BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
@@ -258,6 +456,15 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
         "/wa/sandbox/{providerSessionId}/inbound",
         "messageId",
     ): "the id the injected customer message will carry (message ids are per session)",
+    **{
+        (method, path, "assigneeId"): _ASSIGNEE_422
+        for method, path in (
+            ("PUT", "/wa/chats/{remoteJid}/assignment"),
+            ("PUT", "/wa/chats/{remoteJid}/messages/{messageId}/assignment"),
+            ("POST", "/crm/assignments/chats/bulk-assign"),
+            ("POST", "/crm/assignments/messages/bulk-assign"),
+        )
+    },
 }
 
 # Routes that take no id of a tenant's object, or whose ids are guarded by something other
@@ -423,4 +630,133 @@ BODIES: dict[str, list[BodyExample]] = {
     "POST /wa/sandbox/{providerSessionId}/inbound": [
         lambda ids: {"from": "905550000002", "text": "x"}
     ],
+    "PATCH /accounts/{accountId}/settings": [lambda ids: {"defaultPhoneRegion": "TR"}],
+    "POST /crm/groups": [lambda ids: {"name": "Another"}],
+    "PATCH /crm/groups/{groupId}": [lambda ids: {"description": "x"}],
+    "POST /crm/groups/{groupId}/members": [lambda ids: {"userId": ids("userId")}],
+    "PUT /crm/groups/{groupId}/members": [lambda ids: {"userIds": [ids("userId")]}],
+    "POST /crm/customers": [
+        lambda ids: {
+            "title": "X",
+            "primaryRepresentativeId": ids("userId"),
+            "primaryTeamId": ids("groupId"),
+        }
+    ],
+    "PATCH /crm/customers/{customerId}": [
+        lambda ids: {
+            "city": "X",
+            "primaryRepresentativeId": ids("userId"),
+            "primaryTeamId": ids("groupId"),
+        }
+    ],
+    "PUT /crm/customers/{customerId}/representatives": [
+        lambda ids: {"userIds": [ids("userId")], "primaryUserId": ids("userId")}
+    ],
+    "PUT /crm/customers/{customerId}/teams": [
+        lambda ids: {"groupIds": [ids("groupId")], "primaryGroupId": ids("groupId")}
+    ],
+    "POST /crm/customers/{customerId}/contacts": [lambda ids: {"displayName": "X"}],
+    "PATCH /crm/contacts/{contactId}": [
+        lambda ids: {"title": "X", "customerId": ids("customerId")}
+    ],
+    "POST /crm/identity-mappings": [
+        lambda ids: {
+            "channel": "external",
+            "scope": "other",
+            "value": "X",
+            "customerId": ids("customerId"),
+            "contactId": ids("contactId"),
+        }
+    ],
+    "PATCH /crm/identity-mappings/{mappingId}": [
+        lambda ids: {"customerId": ids("customerId"), "contactId": ids("contactId")}
+    ],
+    "POST /crm/assignments/chats/bulk-assign": [
+        lambda ids: {
+            "chats": [
+                {"providerSessionId": ids("providerSessionId"), "remoteJid": ids("remoteJid")}
+            ],
+            "assigneeType": "user",
+            "assigneeId": ids("userId"),
+        }
+    ],
+    "POST /crm/assignments/chats/bulk-unassign": [
+        lambda ids: {
+            "chats": [
+                {"providerSessionId": ids("providerSessionId"), "remoteJid": ids("remoteJid")}
+            ]
+        }
+    ],
+    "POST /crm/assignments/messages/bulk-assign": [
+        lambda ids: {
+            "messages": [
+                {
+                    "providerSessionId": ids("providerSessionId"),
+                    "remoteJid": ids("remoteJid"),
+                    "messageId": ids("messageId"),
+                }
+            ],
+            "assigneeType": "user",
+            "assigneeId": ids("userId"),
+        }
+    ],
+    "POST /crm/assignments/messages/bulk-unassign": [
+        lambda ids: {
+            "messages": [
+                {
+                    "providerSessionId": ids("providerSessionId"),
+                    "remoteJid": ids("remoteJid"),
+                    "messageId": ids("messageId"),
+                }
+            ]
+        }
+    ],
+    "PUT /wa/chats/{remoteJid}/assignment": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "assigneeType": "user",
+            "assigneeId": ids("userId"),
+        }
+    ],
+    "PUT /wa/chats/{remoteJid}/messages/{messageId}/assignment": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "assigneeType": "user",
+            "assigneeId": ids("userId"),
+        }
+    ],
+    "PUT /wa/chats/{remoteJid}/customer-link": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "customerId": ids("customerId"),
+            "contactId": ids("contactId"),
+        }
+    ],
+    "POST /wa/chats/{remoteJid}/customer-link": [
+        lambda ids: {"providerSessionId": ids("providerSessionId")}
+    ],
+    "POST /crm/customers/{customerId}/notes": [lambda ids: {"body": "x"}],
+    "PATCH /crm/customers/{customerId}/notes/{noteId}": [lambda ids: {"body": "y"}],
+    "POST /crm/customers/{customerId}/comments": [lambda ids: {"body": "x"}],
+    "PATCH /crm/comments/{commentId}": [lambda ids: {"body": "y"}],
+    "POST /crm/customers/{customerId}/tasks": [
+        lambda ids: {
+            "title": "x",
+            "contactId": ids("contactId"),
+            "assigneeUserId": ids("userId"),
+            "watcherUserIds": [ids("userId")],
+        }
+    ],
+    "PATCH /crm/tasks/{taskId}": [
+        lambda ids: {
+            "title": "y",
+            "contactId": ids("contactId"),
+            "assigneeUserId": ids("userId"),
+        }
+    ],
+    "PUT /crm/tasks/{taskId}/watchers": [lambda ids: {"userIds": [ids("userId")]}],
+    "POST /crm/tasks/{taskId}/comments": [lambda ids: {"body": "x"}],
+    "POST /crm/tasks/{taskId}/checklist": [lambda ids: {"title": "x"}],
+    "PATCH /crm/tasks/{taskId}/checklist/{itemId}": [lambda ids: {"done": True}],
+    "PUT /crm/inbox-links/{channel}/{sourceId}": [lambda ids: {"customerId": ids("customerId")}],
 }

@@ -30,6 +30,7 @@ from tests.tenancy.registry import (
     ID_NAME,
     NOT_IDS,
     PENDING,
+    VALUES,
     Body,
     BodyExample,
     Form,
@@ -166,8 +167,10 @@ def registry_problems(spec: dict[str, Any]) -> list[str]:
                     f"{op.key}: {where} parameter {name!r} is unknown; add a factory for it "
                     f"or list it in NOT_IDS in {REGISTRY}"
                 )
-            elif required:
-                problems.append(f"{op.key}: required parameter {name!r} needs a value")
+            elif required and name not in VALUES:
+                problems.append(
+                    f"{op.key}: required parameter {name!r} needs a value in VALUES ({REGISTRY})"
+                )
         has_body = bool(spec["paths"][op.path][op.method.lower()].get("requestBody"))
         if has_body and op.key not in BODIES:
             problems.append(f"{op.key}: takes a body; add a valid example to BODIES in {REGISTRY}")
@@ -204,7 +207,8 @@ class Call:
         path = self.op.path
         for where, name, _ in self.op.parameters:
             if where == "path":
-                path = path.replace("{" + name + "}", self.ids[name])
+                value = self.ids[name] if name in self.ids else VALUES[name]
+                path = path.replace("{" + name + "}", value)
         headers = {**self.world.owner.headers, **self.headers}
         if isinstance(self.body, Form):
             return await client.request(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticaret.core.errors import Conflict, Forbidden, NotFound
+from ticaret.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class AccountNotFound(NotFound):
@@ -40,3 +40,8 @@ class LastOwner(Conflict):
 class ApiAccountRevoked(Conflict):
     code = "api_account_revoked"
     default_message = "A revoked API account cannot be rotated."
+
+
+class UnknownPhoneRegion(ValidationFailed):
+    code = "invalid_phone_region"
+    default_message = "Not a region phone numbers know (an ISO 3166 code such as TR or DE)."

@@ -9,6 +9,8 @@ from ticaret.accounts import service
 from ticaret.accounts.schemas import (
     AccountCreate,
     AccountOut,
+    AccountSettingsOut,
+    AccountSettingsUpdate,
     ApiAccountCreate,
     ApiAccountOut,
     ApiAccountWithSecret,
@@ -162,3 +164,28 @@ async def revoke_api_account(
     api_account_id: ApiAccountId, ctx: Admin, session: DbSession
 ) -> Envelope[ApiAccountOut]:
     return ok(await service.revoke(session, ctx, api_account_id))
+
+
+@router.get(
+    "/{accountId}/settings",
+    summary="The account's settings (default phone region)",
+    response_model=Envelope[AccountSettingsOut],
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_account_settings(ctx: Viewer, session: DbSession) -> Envelope[AccountSettingsOut]:
+    return ok(await service.get_settings(session, ctx))
+
+
+@router.patch(
+    "/{accountId}/settings",
+    summary="Change the account's settings",
+    description="`defaultPhoneRegion`: phone numbers typed without a country code (CRM "
+    "customers and contacts, search) are read in this region; TR when unset.",
+    response_model=Envelope[AccountSettingsOut],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def update_account_settings(
+    body: AccountSettingsUpdate, ctx: Admin, session: DbSession, if_match: IfMatch = None
+) -> Envelope[AccountSettingsOut]:
+    version = expected_version(body.entity_version, if_match)
+    return ok(await service.update_settings(session, ctx, body, version))

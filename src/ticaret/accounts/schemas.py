@@ -22,6 +22,25 @@ class AccountOut(ResponseModel):
     entity_version: str
 
 
+class AccountSettingsOut(ResponseModel):
+    account_id: uuid.UUID
+    default_phone_region: str | None = Field(
+        description="ISO 3166 region that phone numbers without a country code are read in."
+    )
+    phone_region: str = Field(description="The region in effect (TR when none is set).")
+    entity_version: str = Field(description="The account's.")
+
+
+class AccountSettingsUpdate(ApiModel):
+    default_phone_region: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="An ISO 3166 region such as TR or DE; null goes back to TR.",
+    )
+    entity_version: str | None = None
+
+
 class MemberAdd(ApiModel):
     email: EmailStr
     name: str | None = Field(default=None, max_length=200)

@@ -17,6 +17,7 @@ from ticaret.accounts.errors import (
     MemberNotFound,
     OwnerRequired,
     RoleTooHigh,
+    UnknownPhoneRegion,
 )
 from ticaret.accounts.events import (
     API_ACCOUNT_CREATED,
@@ -33,12 +34,15 @@ from ticaret.accounts.events import (
 )
 from ticaret.accounts.schemas import (
     AccountOut,
+    AccountSettingsOut,
+    AccountSettingsUpdate,
     ApiAccountOut,
     ApiAccountWithSecret,
     MemberOut,
 )
 from ticaret.auth import service as auth_service
 from ticaret.auth.repository import user_by_email
+from ticaret.core import phones
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import emit
@@ -331,3 +335,46 @@ async def revoke(
             actor=ctx.actor,
         )
     return api_account_out(api_account)
+
+
+# Settings ------------------------------------------------------------------------------------
+
+
+def _settings_out(account: Account) -> AccountSettingsOut:
+    return AccountSettingsOut(
+        account_id=account.id,
+        default_phone_region=account.default_phone_region,
+        phone_region=phones.region_or_default(account.default_phone_region),
+        entity_version=account.entity_version,
+    )
+
+
+async def _account_or_404(session: AsyncSession, account_id: uuid.UUID) -> Account:
+    account = await repository.account(session, account_id)
+    if account is None:
+        raise AccountNotFound()
+    return account
+
+
+async def get_settings(session: AsyncSession, ctx: AccountContext) -> AccountSettingsOut:
+    return _settings_out(await _account_or_404(session, ctx.account_id))
+
+
+async def update_settings(
+    session: AsyncSession,
+    ctx: AccountContext,
+    body: AccountSettingsUpdate,
+    expected_version: str | None,
+) -> AccountSettingsOut:
+    account = await _account_or_404(session, ctx.account_id)
+    check_version(account, expected_version)
+    if "default_phone_region" in body.model_fields_set:
+        region = body.default_phone_region.upper() if body.default_phone_region else None
+        if region is not None and region not in phones.SUPPORTED_REGIONS:
+            raise UnknownPhoneRegion(
+                details={"fields": [{"path": "defaultPhoneRegion", "message": "unknown region"}]}
+            )
+        if region != account.default_phone_region:
+            account.default_phone_region = region
+            await session.flush()
+    return _settings_out(account)

@@ -64,6 +64,8 @@ class Account(IdMixin, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "accounts"
 
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # ISO 3166 region phone numbers without a country code are read in (CRM); TR when unset.
+    default_phone_region: Mapped[str | None] = mapped_column(String(2))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

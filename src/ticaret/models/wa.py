@@ -191,6 +191,8 @@ class WaChat(IdMixin, TimestampMixin, Base):
             text("coalesce(last_message_at, 'epoch'::timestamptz) DESC"),
             text("id DESC"),
         ),
+        # The CRM finds a person's chats by either JID (`@lid` or phone).
+        Index("ix_wa_chats_alt_jid", "alt_jid", postgresql_where=text("alt_jid IS NOT NULL")),
         one_of("type", ChatType),
     )
 
@@ -220,6 +222,13 @@ class WaMessage(IdMixin, TimestampMixin, VersionedMixin, Base):
             "ix_wa_messages_chat_timeline",
             "session_id",
             "remote_jid",
+            text("source_timestamp DESC"),
+            text("id DESC"),
+        ),
+        # A whole session's messages newest first (a CRM customer bound to the inbox).
+        Index(
+            "ix_wa_messages_session_time",
+            "session_id",
             text("source_timestamp DESC"),
             text("id DESC"),
         ),

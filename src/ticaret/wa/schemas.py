@@ -8,6 +8,8 @@ from pydantic import Field, field_validator
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
 from ticaret.core.events import EventPayload
+from ticaret.crm.schemas.assignments import AssignmentBrief
+from ticaret.crm.schemas.identities import ChatLink
 from ticaret.models import (
     ChatType,
     LabelChange,
@@ -172,6 +174,12 @@ class ChatData(EventPayload):
 
 class ChatOut(ChatData):
     labels: list[LabelBrief] = Field(description="This account's labels on the chat.")
+    assignment: AssignmentBrief | None = Field(
+        default=None, description="Who owns the chat in this account (CRM)."
+    )
+    customer_link: ChatLink | None = Field(
+        default=None, description="This account's CRM customer (and contact) of the chat."
+    )
 
 
 # Messages -----------------------------------------------------------------------------------
@@ -213,7 +221,6 @@ class MessageData(EventPayload):
     deleted_for_me: bool
     deleted_for_everyone: bool
     origin: dict[str, Any] | None
-    assignment: dict[str, Any] | None = None
     source_timestamp: Timestamp
     created_at: Timestamp
     updated_at: Timestamp
@@ -222,6 +229,16 @@ class MessageData(EventPayload):
 
 class MessageOut(MessageData):
     labels: list[LabelBrief] = Field(description="This account's labels on the message.")
+    assignment: AssignmentBrief | None = Field(
+        default=None,
+        description="Who owns the message in this account (CRM): its own assignment, or its "
+        "chat's (`scope`).",
+    )
+    customer_link: ChatLink | None = Field(
+        default=None,
+        description="This account's CRM customer of the message: the chat's, or in a group "
+        "the sender's when the sender is mapped.",
+    )
 
 
 class OperationOut(ResponseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,13 +36,15 @@ async def chats_page(
     chat_type: ChatType | None,
     labels: LabelFilter | None,
     archived: bool | None,
+    conditions: Sequence[ColumnElement[bool]] = (),
 ) -> list[WaChat]:
-    """Latest activity first; chats without messages last. `labels` are the account's."""
+    """Latest activity first; chats without messages last. `labels` are the account's;
+    `conditions` are more filters on `wa_chats` rows from another domain (the CRM's)."""
     # Spelled exactly as in the index `ix_wa_chats_session_activity` so the planner uses it.
     last: ColumnElement[datetime] = literal_column(
         "coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)"
     )
-    stmt = select(WaChat).where(WaChat.session_id == session_id)
+    stmt = select(WaChat).where(WaChat.session_id == session_id, *conditions)
     if q:
         pattern = contains_pattern(q)
         stmt = stmt.where(or_(WaChat.name.ilike(pattern), WaChat.remote_jid.ilike(pattern)))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, case, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,10 +63,12 @@ async def messages_page(
     q: str | None,
     message_type: MessageType | None,
     labels: LabelFilter | None,
+    conditions: Sequence[ColumnElement[bool]] = (),
 ) -> list[WaMessage]:
-    """One chat's timeline, newest first. `labels` are the account's."""
+    """One chat's timeline, newest first. `labels` are the account's; `conditions` are more
+    filters on `wa_messages` rows from another domain (the CRM's assignment and customer)."""
     stmt = select(WaMessage).where(
-        WaMessage.session_id == session_id, WaMessage.remote_jid == remote_jid
+        WaMessage.session_id == session_id, WaMessage.remote_jid == remote_jid, *conditions
     )
     if q:
         stmt = stmt.where(WaMessage.search.op("@@")(func.websearch_to_tsquery("simple", q)))

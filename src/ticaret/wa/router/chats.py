@@ -10,6 +10,7 @@ from ticaret.core.db import DbSession
 from ticaret.core.deps import Agent, Paging
 from ticaret.core.envelope import Envelope, Page, ok
 from ticaret.core.openapi import error_responses
+from ticaret.crm.router.deps import CrmFilters
 from ticaret.models import ChatType
 from ticaret.wa.router.deps import (
     LabelIdQuery,
@@ -29,6 +30,8 @@ router = APIRouter(prefix="/wa", tags=["WhatsApp"])
 @router.get(
     "/chats",
     summary="List chats, latest activity first",
+    description="Sohbetleri listeler. The CRM filters (assignment, customer, contact, "
+    "identity status) combine with `q`, `type`, `unread` and the label filters.",
     response_model=Envelope[Page[ChatOut]],
     responses=error_responses(400, 401, 403, 404, 422),
 )
@@ -36,6 +39,7 @@ async def list_chats(
     wa_ctx: Reader,
     session: DbSession,
     page: Paging,
+    crm: CrmFilters,
     q: Annotated[str | None, Query(max_length=200, description="Name or JID contains")] = None,
     unread: Annotated[bool, Query(description="Only chats with unread messages")] = False,
     chat_type: Annotated[ChatType | None, Query(alias="type")] = None,
@@ -55,6 +59,7 @@ async def list_chats(
             chat_type=chat_type,
             labels=labels,
             archived=archived,
+            crm=crm,
         )
     )
 

@@ -17,6 +17,7 @@ from ticaret.core.deps import Agent, Paging
 from ticaret.core.envelope import Envelope, Page, ok
 from ticaret.core.idempotency import Idempotency, Idempotent
 from ticaret.core.openapi import error_responses
+from ticaret.crm.router.deps import CrmFilters
 from ticaret.models import MessageAction, MessageType
 from ticaret.settings import get_settings
 from ticaret.wa.errors import FileTooLarge, InvalidMediaData
@@ -57,6 +58,10 @@ declare_body_limit(
 @router.get(
     "/chats/{remoteJid}/messages",
     summary="List a chat's messages, newest first",
+    description="Sohbet mesajlarını listeler. The CRM filters combine with `q`, `type` and "
+    "the label filters and keep the cursor: a message without its own assignment follows "
+    "its chat's; in a group, a message belongs to its sender's customer when the sender is "
+    "mapped, else to the group's.",
     response_model=Envelope[Page[MessageOut]],
     responses=error_responses(400, 401, 403, 404, 422),
 )
@@ -65,6 +70,7 @@ async def list_messages(
     wa_ctx: Reader,
     session: DbSession,
     page: Paging,
+    crm: CrmFilters,
     q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
     message_type: Annotated[MessageType | None, Query(alias="type")] = None,
     label_id: LabelIdQuery = None,
@@ -74,7 +80,14 @@ async def list_messages(
     labels = LabelFilter.build(label_id, label_ids, label_mode)
     return ok(
         await service.list_messages(
-            session, wa_ctx, remote_jid, page, q=q, message_type=message_type, labels=labels
+            session,
+            wa_ctx,
+            remote_jid,
+            page,
+            q=q,
+            message_type=message_type,
+            labels=labels,
+            crm=crm,
         )
     )
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.crm.schemas.filters import CrmListFilter
+from ticaret.crm.service import overlay
 from ticaret.models import ChatType, MessageAction, WaChat
 from ticaret.wa.errors import ChatNotFound, MessageNotFound
 from ticaret.wa.events import CHAT_UPDATED
@@ -31,7 +33,8 @@ async def chat_row(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) ->
 
 async def _out(session: AsyncSession, wa_ctx: WaContext, chat: WaChat) -> ChatOut:
     labels = await label_repository.labels_of_chats(session, wa_ctx.account_id, [chat.id])
-    return chat_out(chat, wa_ctx.wa.provider_session_id, labels.get(chat.id, []))
+    crm = await overlay.for_chats(session, wa_ctx.account_id, [chat])
+    return chat_out(chat, wa_ctx.wa.provider_session_id, labels.get(chat.id, []), crm[chat.id])
 
 
 async def get_chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> ChatOut:
@@ -48,6 +51,7 @@ async def list_chats(
     chat_type: ChatType | None,
     labels: LabelFilter | None,
     archived: bool | None,
+    crm: CrmListFilter | None = None,
 ) -> Page[ChatOut]:
     rows = await repository.chats_page(
         session,
@@ -60,14 +64,16 @@ async def list_chats(
         chat_type=chat_type,
         labels=labels,
         archived=archived,
+        conditions=await overlay.chat_conditions(session, wa_ctx.ctx, crm),
     )
     kept, cursor, more = build_page(rows, page.limit, lambda c: [c.last_message_at or EPOCH, c.id])
     by_chat = await label_repository.labels_of_chats(
         session, wa_ctx.account_id, [c.id for c in kept]
     )
+    extras = await overlay.for_chats(session, wa_ctx.account_id, kept)
     psid = wa_ctx.wa.provider_session_id
     return Page[ChatOut](
-        rows=[chat_out(c, psid, by_chat.get(c.id, [])) for c in kept],
+        rows=[chat_out(c, psid, by_chat.get(c.id, []), extras[c.id]) for c in kept],
         next_cursor=cursor,
         has_more=more,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.crm.schemas.filters import CrmListFilter
+from ticaret.crm.service import overlay
 from ticaret.models import MessageType, WaMessage
 from ticaret.wa.errors import (
     GatewayUnreachable,
@@ -42,8 +44,9 @@ async def list_messages(
     q: str | None,
     message_type: MessageType | None,
     labels: LabelFilter | None,
+    crm: CrmListFilter | None = None,
 ) -> Page[MessageOut]:
-    await chat_row(session, wa_ctx, remote_jid)
+    chat = await chat_row(session, wa_ctx, remote_jid)
     rows = await repository.messages_page(
         session,
         wa_ctx.wa.id,
@@ -54,14 +57,16 @@ async def list_messages(
         q=q,
         message_type=message_type,
         labels=labels,
+        conditions=await overlay.message_conditions(session, wa_ctx.ctx, chat, crm),
     )
     kept, cursor, more = build_page(rows, page.limit, lambda m: [m.source_timestamp, m.id])
     by_message = await label_repository.labels_of_messages(
         session, wa_ctx.account_id, [m.id for m in kept]
     )
+    extras = await overlay.for_messages(session, wa_ctx.account_id, chat, kept)
     psid = wa_ctx.wa.provider_session_id
     return Page[MessageOut](
-        rows=[message_out(m, psid, by_message.get(m.id, [])) for m in kept],
+        rows=[message_out(m, psid, by_message.get(m.id, []), extras[m.id]) for m in kept],
         next_cursor=cursor,
         has_more=more,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from ticaret.core.envelope import from_row
+from ticaret.crm.service.overlay import Overlay
 from ticaret.models import WaChat, WaContact, WaLabel, WaMessage, WaMessageOperation
 from ticaret.wa.events import MessageDeleted
 from ticaret.wa.schemas import (
@@ -49,7 +50,10 @@ def _shown_text(message: WaMessage) -> str | None:
 
 
 def message_out(
-    message: WaMessage, provider_session_id: str, labels: Sequence[WaLabel] = ()
+    message: WaMessage,
+    provider_session_id: str,
+    labels: Sequence[WaLabel] = (),
+    crm: Overlay | None = None,
 ) -> MessageOut:
     return from_row(
         MessageOut,
@@ -58,6 +62,8 @@ def message_out(
         text=_shown_text(message),
         mime_type=message.mimetype,
         labels=_briefs(labels),
+        assignment=crm.assignment if crm else None,
+        customer_link=crm.customer_link if crm else None,
     )
 
 
@@ -85,8 +91,20 @@ def message_deleted(
     )
 
 
-def chat_out(chat: WaChat, provider_session_id: str, labels: Sequence[WaLabel] = ()) -> ChatOut:
-    return from_row(ChatOut, chat, provider_session_id=provider_session_id, labels=_briefs(labels))
+def chat_out(
+    chat: WaChat,
+    provider_session_id: str,
+    labels: Sequence[WaLabel] = (),
+    crm: Overlay | None = None,
+) -> ChatOut:
+    return from_row(
+        ChatOut,
+        chat,
+        provider_session_id=provider_session_id,
+        labels=_briefs(labels),
+        assignment=crm.assignment if crm else None,
+        customer_link=crm.customer_link if crm else None,
+    )
 
 
 def chat_data(chat: WaChat, provider_session_id: str) -> ChatData:

@@ -1,0 +1,1 @@
+"""Request and response models of the CRM, one module per area."""

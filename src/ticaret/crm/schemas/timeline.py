@@ -1,0 +1,76 @@
+"""The customer timeline: one feed of items of several kinds, newest first. A new source
+(orders next) is one item model here and one source function in `service/timeline.py`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from ticaret.core.envelope import ResponseModel, Timestamp
+from ticaret.crm.schemas.assignments import AssignmentChangeOut
+from ticaret.crm.schemas.audit import AuditEntryOut
+from ticaret.crm.schemas.comments import CommentOut
+from ticaret.crm.schemas.notes import NoteOut
+from ticaret.crm.schemas.tasks import TaskOut
+from ticaret.models import ChatType, MessageType
+
+
+class TimelineMessage(ResponseModel):
+    id: uuid.UUID
+    provider_session_id: str
+    remote_jid: str
+    message_id: str
+    chat_type: ChatType
+    from_me: bool
+    type: MessageType
+    text: str | None = Field(description="Null once deleted for everyone.")
+    sender_name: str | None
+    push_name: str | None
+    has_media: bool
+    status: int
+    deleted_for_everyone: bool
+    source_timestamp: Timestamp
+
+
+class _Item(ResponseModel):
+    id: uuid.UUID = Field(description="The id of the object the item shows.")
+    at: Timestamp = Field(description="When it happened; the feed's order.")
+
+
+class MessageItem(_Item):
+    kind: Literal["message"] = "message"
+    message: TimelineMessage
+
+
+class NoteItem(_Item):
+    kind: Literal["note"] = "note"
+    note: NoteOut
+
+
+class CommentItem(_Item):
+    kind: Literal["comment"] = "comment"
+    comment: CommentOut
+
+
+class TaskItem(_Item):
+    kind: Literal["task"] = "task"
+    task: TaskOut
+
+
+class AssignmentItem(_Item):
+    kind: Literal["assignment"] = "assignment"
+    assignment: AssignmentChangeOut
+
+
+class AuditItem(_Item):
+    kind: Literal["audit"] = "audit"
+    audit: AuditEntryOut
+
+
+TimelineItem = Annotated[
+    MessageItem | NoteItem | CommentItem | TaskItem | AssignmentItem | AuditItem,
+    Field(discriminator="kind"),
+]
+TimelineKind = Literal["message", "note", "comment", "task", "assignment", "audit"]
