@@ -13,6 +13,7 @@ from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
+from ticaret.core.auth import document_security
 from ticaret.core.body_limit import BodyLimitMiddleware
 from ticaret.core.cache import start_cache_listener, stop_cache_listener
 from ticaret.core.db import dispose_engine, init_engine
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     document_event_types(app)
+    document_security(app)
     return app
 
 

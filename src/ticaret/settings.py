@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class AuthSettings(BaseModel):
+    # How long a process may answer "who is this, and may they act here" from memory. Revoking
+    # a key, ending a session or changing a role drops the answers everywhere at once (Redis
+    # pub/sub); if that message is lost, this is how long the old answer can still be served.
+    cache_ttl_seconds: float = Field(default=5.0, ge=0, le=60)
     # HS256 signing key for access tokens. Must be set in production; dev/test generate one.
     jwt_secret: SecretStr = SecretStr("")
     jwt_issuer: str = "ticaret"

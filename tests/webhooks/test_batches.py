@@ -50,7 +50,7 @@ async def emit_shipped(account_id: str, count: int) -> list[str]:
 
 async def fan_outs_of(event_ids: list[str]) -> list[str]:
     """Ids of the queued fan-out jobs that name one of these events first."""
-    assert QUEUE_NAME != default_queue_name
+    assert default_queue_name != QUEUE_NAME
     queued = [raw.decode() for raw in await get_redis().zrange(QUEUE_NAME, 0, -1)]
     return [
         job

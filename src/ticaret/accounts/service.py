@@ -43,7 +43,7 @@ from ticaret.accounts.schemas import (
 from ticaret.auth import service as auth_service
 from ticaret.auth.repository import user_by_email
 from ticaret.core import phones
-from ticaret.core.auth import AccountContext
+from ticaret.core.auth import AccountContext, ApiAccountInfo, UserRef
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
 from ticaret.core.events import emit
 from ticaret.core.ratelimit import limit_attempts
@@ -87,7 +87,10 @@ def _check_can_grant(ctx: AccountContext, role: Role) -> None:
 
 
 async def list_accounts(
-    session: AsyncSession, ctx_user: User | None, api_account: ApiAccount | None, page: PageParams
+    session: AsyncSession,
+    ctx_user: UserRef | None,
+    api_account: ApiAccountInfo | None,
+    page: PageParams,
 ) -> Page[AccountOut]:
     if api_account is not None:
         account = await repository.account(session, api_account.account_id)

@@ -108,7 +108,12 @@ class SharedCache(Generic[V]):
             self._by_tag.setdefault(tag, set()).add(key)
 
     def drop(self, tags: Iterable[str]) -> None:
-        """Drop this process's entries carrying any of `tags` (no message to other processes)."""
+        """Drop this process's entries carrying any of `tags` (no message to other processes);
+        the tag `*` drops them all."""
+        tags = list(tags)
+        if "*" in tags:
+            self.clear()
+            return
         self.epoch += 1
         for tag in tags:
             for key in self._by_tag.pop(tag, set()):
