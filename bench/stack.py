@@ -137,6 +137,11 @@ class Stack:
         self.__exit__(None, None, None)
         raise RuntimeError("the API did not become ready in 30 s")
 
+    @property
+    def pid(self) -> int:
+        """The API process (with one API worker, uvicorn serves in that process itself)."""
+        return self._processes[0].pid
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -154,6 +159,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    requests: int = 0
 
     def line(self, label: str) -> str:
         return (
@@ -181,7 +187,10 @@ def wrk(
     p50 = _to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return LoadResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
+    total = re.search(r"(\d+) requests in", out)
+    return LoadResult(
+        rps, p50, p99, int(bad.group(1)) if bad else 0, int(total.group(1)) if total else 0
+    )
 
 
 __all__ = [
