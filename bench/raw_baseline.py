@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,16 +174,18 @@ async def accounts(request: Request) -> Response:
     return envelope(data)
 
 
-async def startup() -> None:
+@contextlib.asynccontextmanager
+async def lifespan(_: Starlette) -> AsyncIterator[None]:
     global _pool
     dsn = os.environ["TICARET_DATABASE_URL"].replace("+asyncpg", "")
     _pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20)
+    try:
+        yield
+    finally:
+        await _pool.close()
 
 
-app = Starlette(
-    routes=[Route("/health", health), Route("/accounts", accounts)],
-    on_startup=[startup],
-)
+app = Starlette(routes=[Route("/health", health), Route("/accounts", accounts)], lifespan=lifespan)
 
 
 def main() -> None:

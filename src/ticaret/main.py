@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            autocommit_pool_size=settings.db_autocommit_pool_size,
         )
         await init_redis(settings.redis_url)
         await start_cache_listener()

@@ -152,8 +152,12 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool | None = None
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Connections per process for transactions (requests and jobs in flight): size it to the
+    # concurrency a process runs at; past it, each extra checkout opens and closes a connection.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    # Connections per process for reads outside a transaction (auth, hot lists).
+    db_autocommit_pool_size: int = Field(default=20, ge=1, le=500)
     cors_origins: list[str] = []
     # The worker serves its job metrics here on 127.0.0.1 (0 turns it off); the API serves /metrics.
     worker_metrics_port: int = 9101

@@ -61,7 +61,12 @@ async def run_worker() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.json_logs)
     ensure_secrets(settings)
-    init_engine(settings.database_url, pool_size=settings.db_pool_size)
+    init_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        autocommit_pool_size=settings.db_autocommit_pool_size,
+    )
     redis = await queue.init_redis(settings.redis_url)
     await start_cache_listener()
     init_http_client()

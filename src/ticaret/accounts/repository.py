@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ticaret.models import Account, ApiAccount, Membership, MembershipStatus, Role, User
 
@@ -20,6 +21,43 @@ def _accounts_of_user(user_id: uuid.UUID) -> Select[Account, Role]:
             Account.deleted_at.is_(None),
         )
     )
+
+
+# GET /accounts is the hottest authenticated read: statements built once, plain rows out.
+_ACCOUNT_ROW = (Account.id, Account.name, Account.created_at, Account.updated_at, Account.version)
+_ACCOUNTS_OF_USER = (
+    select(*_ACCOUNT_ROW, Membership.role)
+    .join(Membership, Membership.account_id == Account.id)
+    .where(
+        Membership.user_id == bindparam("user_id"),
+        Membership.status == MembershipStatus.active,
+        Account.deleted_at.is_(None),
+    )
+    .order_by(Account.id.desc())
+    .limit(bindparam("limit"))
+)
+_ACCOUNTS_OF_USER_AFTER = _ACCOUNTS_OF_USER.where(Account.id < bindparam("after"))
+_ACCOUNT_BY_ID = select(*_ACCOUNT_ROW).where(
+    Account.id == bindparam("account_id"), Account.deleted_at.is_(None)
+)
+
+
+async def account_rows_of_user(
+    conn: AsyncConnection, user_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """(id, name, created_at, updated_at, version, role) of the user's accounts, newest first;
+    `limit + 1` rows so the caller knows whether there is more."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
+    statement = _ACCOUNTS_OF_USER
+    if after is not None:
+        statement, params["after"] = _ACCOUNTS_OF_USER_AFTER, after
+    return [tuple(row) for row in await conn.execute(statement, params)]
+
+
+async def account_row(conn: AsyncConnection, account_id: uuid.UUID) -> tuple[Any, ...] | None:
+    """(id, name, created_at, updated_at, version) of a live account."""
+    row = (await conn.execute(_ACCOUNT_BY_ID, {"account_id": account_id})).first()
+    return None if row is None else tuple(row)
 
 
 async def accounts_page(

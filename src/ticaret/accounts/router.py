@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Response, status
 
 from ticaret.accounts import service
 from ticaret.accounts.schemas import (
@@ -23,7 +23,7 @@ from ticaret.core.db import DbSession
 from ticaret.core.deps import Paging
 from ticaret.core.deps import PathAdmin as Admin
 from ticaret.core.deps import PathViewer as Viewer
-from ticaret.core.envelope import Envelope, Page, ok
+from ticaret.core.envelope import Envelope, Page, ok, ok_json
 from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
 from ticaret.settings import Settings, get_settings
@@ -40,10 +40,8 @@ ApiAccountId = Annotated[uuid.UUID, Path(alias="apiAccountId")]
     response_model=Envelope[Page[AccountOut]],
     responses=error_responses(400, 401),
 )
-async def list_accounts(
-    principal: CurrentPrincipal, session: DbSession, page: Paging
-) -> Envelope[Page[AccountOut]]:
-    return ok(await service.list_accounts(session, principal.user, principal.api_account, page))
+async def list_accounts(principal: CurrentPrincipal, page: Paging) -> Response:
+    return ok_json(await service.list_accounts(principal.user, principal.api_account, page))
 
 
 @router.post(

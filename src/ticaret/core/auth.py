@@ -29,12 +29,11 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Path, Request, routing
 from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy import and_, bindparam, event, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 
 from ticaret.core.cache import MISSING, SharedCache
-from ticaret.core.db import DbSession, after_commit, get_engine
+from ticaret.core.db import DbSession, after_commit, no_transaction
 from ticaret.core.errors import AccountRequired, BadRequest, Forbidden, NotFound, Unauthorized
 from ticaret.core.events import Actor
 from ticaret.core.security import AccessClaims, decode_access_token, token_matches
@@ -235,9 +234,8 @@ _USER_COLUMNS = (
 
 async def _read(statement: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """A read outside any transaction (auth runs before, and apart from, the request's own)."""
-    async with get_engine().connect() as conn:
-        autocommit: AsyncConnection = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        return [tuple(row) for row in (await autocommit.execute(statement, params)).all()]
+    async with no_transaction() as conn:
+        return [tuple(row) for row in (await conn.execute(statement, params)).all()]
 
 
 def _user_ref(row: tuple[Any, ...]) -> UserRef:
@@ -339,9 +337,8 @@ async def _touch(ref: ApiAccountInfo) -> None:
     _touched[ref.id] = now
     # A plain UPDATE (no version bump) on its own connection, so usage never conflicts with an
     # admin's edit and never drops the cached key.
-    async with get_engine().connect() as conn:
-        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(
+    async with no_transaction() as conn:
+        await conn.execute(
             update(ApiAccount.__table__)  # type: ignore[arg-type]
             .where(ApiAccount.__table__.c.id == ref.id)
             .values(last_used_at=now)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -21,6 +22,9 @@ logger = logging.getLogger("ticaret.db")
 PostCommitHook = Callable[[], Awaitable[None]]
 
 _engine: AsyncEngine | None = None
+# Connections that never open a transaction: reads of hot paths, auth lookups, single-statement
+# bookkeeping. A pool of their own, so no checkout switches a connection's mode back and forth.
+_autocommit_engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
@@ -30,28 +34,43 @@ def to_async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def init_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    global _engine, _sessionmaker
-    _engine = create_async_engine(
-        to_async_url(url),
-        pool_size=pool_size,
-        max_overflow=max_overflow,
+def init_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, autocommit_pool_size: int = 20
+) -> AsyncEngine:
+    """The process's engines. Size `pool_size` to the transactions a process runs at once
+    (requests or jobs in flight): a connection past it is opened for one checkout and closed
+    when returned, which at steady load means a new Postgres connection per request."""
+    global _engine, _autocommit_engine, _sessionmaker
+    options: dict[str, Any] = {
         # No pre-ping (a round trip per checkout); dead connections are recycled instead.
-        pool_recycle=1800,
+        "pool_recycle": 1800,
         # Server-side timeouts so a stuck statement cannot hold a connection forever.
-        connect_args={
+        "connect_args": {
             "server_settings": {"statement_timeout": "30000", "application_name": "ticaret"}
         },
+    }
+    _engine = create_async_engine(
+        to_async_url(url), pool_size=pool_size, max_overflow=max_overflow, **options
+    )
+    # No overflow: a read holds its connection for one statement, so waiting for one of these
+    # is shorter than opening a new one.
+    _autocommit_engine = create_async_engine(
+        to_async_url(url),
+        pool_size=autocommit_pool_size,
+        max_overflow=0,
+        isolation_level="AUTOCOMMIT",
+        **options,
     )
     _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
     return _engine
 
 
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker
-    if _engine is not None:
-        await _engine.dispose()
-    _engine, _sessionmaker = None, None
+    global _engine, _autocommit_engine, _sessionmaker
+    for engine in (_engine, _autocommit_engine):
+        if engine is not None:
+            await engine.dispose()
+    _engine, _autocommit_engine, _sessionmaker = None, None, None
 
 
 def get_engine() -> AsyncEngine:
@@ -93,6 +112,21 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
             session.info.pop("post_commit", None)
             raise
         await _run_post_commit(session)
+
+
+@asynccontextmanager
+async def no_transaction() -> AsyncIterator[AsyncConnection]:
+    """A connection outside any transaction: each statement stands alone, with no BEGIN/COMMIT
+    round trips. For reads of hot paths and single-statement bookkeeping, never for work that
+    must commit together."""
+    if _autocommit_engine is None:
+        raise RuntimeError("database engine is not initialised")
+    async with _autocommit_engine.connect() as conn:
+        yield conn
+
+
+# What read-only routes use: the same, under the name that says what it is for.
+reading = no_transaction
 
 
 async def request_session() -> AsyncIterator[AsyncSession]:

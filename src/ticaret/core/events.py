@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import after_commit, get_engine, unit_of_work
+from ticaret.core.db import after_commit, no_transaction, unit_of_work
 from ticaret.core.envelope import ApiModel, format_timestamp
 from ticaret.core.event_patterns import event_matches, pattern_matches, validate_subscription
 from ticaret.core.ids import new_event_id
@@ -266,9 +266,8 @@ async def relay(events: Sequence[Event]) -> None:
     await _publish(events)
     # One statement outside any transaction: the events are committed already, and a mark that
     # never lands only makes the sweeper relay them again (consumers are idempotent).
-    async with get_engine().connect() as conn:
-        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(
+    async with no_transaction() as conn:
+        await conn.execute(
             update(Event)
             .where(Event.id.in_([e.id for e in events]))
             .values(relayed_at=datetime.now(UTC))
