@@ -19,6 +19,7 @@ from ticaret.core.cache import start_cache_listener, stop_cache_listener
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
+from ticaret.core.fastlane import FastLaneMiddleware
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
@@ -140,7 +141,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_docs(app)
     install_error_handlers(app)
-    # Innermost of the three: its 413 still gets CORS headers and a request id.
+    # Innermost: the hottest reads skip routing and dependency solving, but not the request
+    # id, metrics, CORS or body limits around them.
+    app.add_middleware(FastLaneMiddleware)
+    # Its 413 still gets CORS headers and a request id.
     app.add_middleware(BodyLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
