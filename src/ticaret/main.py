@@ -138,6 +138,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by install_docs without a CDN
         redoc_url=None,
+        # Metrics are Prometheus (/metrics). FastAPI's OpenTelemetry hook would otherwise look
+        # up the global providers (and the environment) on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_docs(app)
     install_error_handlers(app)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from asyncpg import Connection, Record
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import Account, ApiAccount, Membership, MembershipStatus, Role, User
 
 
@@ -36,28 +37,26 @@ _ACCOUNTS_OF_USER = (
     .order_by(Account.id.desc())
     .limit(bindparam("limit"))
 )
-_ACCOUNTS_OF_USER_AFTER = _ACCOUNTS_OF_USER.where(Account.id < bindparam("after"))
-_ACCOUNT_BY_ID = select(*_ACCOUNT_ROW).where(
-    Account.id == bindparam("account_id"), Account.deleted_at.is_(None)
+_ACCOUNTS_OF_USER_AFTER = RawQuery(_ACCOUNTS_OF_USER.where(Account.id < bindparam("after")))
+_ACCOUNTS_OF_USER_FIRST = RawQuery(_ACCOUNTS_OF_USER)
+_ACCOUNT_BY_ID = RawQuery(
+    select(*_ACCOUNT_ROW).where(Account.id == bindparam("account_id"), Account.deleted_at.is_(None))
 )
 
 
 async def account_rows_of_user(
-    conn: AsyncConnection, user_id: uuid.UUID, after: uuid.UUID | None, limit: int
-) -> list[tuple[Any, ...]]:
+    conn: Connection, user_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[Record]:
     """(id, name, created_at, updated_at, version, role) of the user's accounts, newest first;
     `limit + 1` rows so the caller knows whether there is more."""
-    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
-    statement = _ACCOUNTS_OF_USER
-    if after is not None:
-        statement, params["after"] = _ACCOUNTS_OF_USER_AFTER, after
-    return [tuple(row) for row in await conn.execute(statement, params)]
+    if after is None:
+        return await _ACCOUNTS_OF_USER_FIRST.fetch(conn, user_id=user_id, limit=limit + 1)
+    return await _ACCOUNTS_OF_USER_AFTER.fetch(conn, user_id=user_id, limit=limit + 1, after=after)
 
 
-async def account_row(conn: AsyncConnection, account_id: uuid.UUID) -> tuple[Any, ...] | None:
+async def account_row(conn: Connection, account_id: uuid.UUID) -> Record | None:
     """(id, name, created_at, updated_at, version) of a live account."""
-    row = (await conn.execute(_ACCOUNT_BY_ID, {"account_id": account_id})).first()
-    return None if row is None else tuple(row)
+    return await _ACCOUNT_BY_ID.fetchrow(conn, account_id=account_id)
 
 
 async def accounts_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,7 +89,7 @@ def _check_can_grant(ctx: AccountContext, role: Role) -> None:
 # Accounts -------------------------------------------------------------------------------
 
 
-def _account_json(row: tuple[Any, ...], role: Role) -> dict[str, Any]:
+def _account_json(row: Sequence[Any], role: Role) -> dict[str, Any]:
     # AccountOut on the wire (tests/accounts checks the two agree).
     account_id, name, created_at, updated_at, version = row[:5]
     return {

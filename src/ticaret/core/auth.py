@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 
 from ticaret.core.cache import MISSING, SharedCache
-from ticaret.core.db import DbSession, after_commit, no_transaction
+from ticaret.core.db import DbSession, RawQuery, after_commit, no_transaction
 from ticaret.core.errors import AccountRequired, BadRequest, Forbidden, NotFound, Unauthorized
 from ticaret.core.events import Actor
 from ticaret.core.security import AccessClaims, decode_access_token, token_matches
@@ -210,15 +210,17 @@ def _bulk_change(state: ORMExecuteState) -> None:
 
 # Loading (one query on a miss) --------------------------------------------------------------
 
-_API_ACCOUNT_BY_KEY = select(
-    ApiAccount.id,
-    ApiAccount.account_id,
-    ApiAccount.name,
-    ApiAccount.role,
-    ApiAccount.secret_hash,
-    ApiAccount.revoked_at,
-    ApiAccount.last_used_at,
-).where(ApiAccount.key == bindparam("key"))
+_API_ACCOUNT_BY_KEY = RawQuery(
+    select(
+        ApiAccount.id,
+        ApiAccount.account_id,
+        ApiAccount.name,
+        ApiAccount.role,
+        ApiAccount.secret_hash,
+        ApiAccount.revoked_at,
+        ApiAccount.last_used_at,
+    ).where(ApiAccount.key == bindparam("key"))
+)
 
 _USER_COLUMNS = (
     User.id,
@@ -232,10 +234,55 @@ _USER_COLUMNS = (
 )
 
 
-async def _read(statement: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _user_query(with_session: bool, with_account: bool) -> RawQuery:
+    """User (and login session, and role in an account): one statement per shape."""
+    statement = select(*_USER_COLUMNS).where(User.id == bindparam("user_id"))
+    if with_session:
+        statement = statement.add_columns(AuthSession.revoked_at, AuthSession.id).outerjoin(
+            AuthSession,
+            and_(AuthSession.user_id == User.id, AuthSession.id == bindparam("session_id")),
+        )
+    if with_account:
+        statement = statement.add_columns(Membership.role).outerjoin(
+            Membership,
+            and_(
+                Membership.user_id == User.id,
+                Membership.account_id == bindparam("account_id"),
+                # An invitation grants nothing until it is accepted.
+                Membership.status == MembershipStatus.active,
+            ),
+        )
+    return RawQuery(statement)
+
+
+_USER_QUERIES = {
+    (session, account): _user_query(session, account)
+    for session in (False, True)
+    for account in (False, True)
+}
+_ROLE = RawQuery(
+    select(Membership.role).where(
+        Membership.account_id == bindparam("account_id"),
+        Membership.user_id == bindparam("user_id"),
+        Membership.status == MembershipStatus.active,
+    )
+)
+_TWO_ACCOUNTS = RawQuery(
+    select(Membership.account_id, Membership.role)
+    .where(Membership.user_id == bindparam("user_id"), Membership.status == MembershipStatus.active)
+    .limit(2)
+)
+_TOUCH = RawQuery(
+    update(ApiAccount)
+    .where(ApiAccount.id == bindparam("api_account_id"))
+    .values(last_used_at=bindparam("now"))
+)
+
+
+async def _read(query: RawQuery, **params: Any) -> list[tuple[Any, ...]]:
     """A read outside any transaction (auth runs before, and apart from, the request's own)."""
     async with no_transaction() as conn:
-        return [tuple(row) for row in (await conn.execute(statement, params)).all()]
+        return [tuple(row) for row in await query.fetch(conn, **params)]
 
 
 def _user_ref(row: tuple[Any, ...]) -> UserRef:
@@ -255,24 +302,12 @@ async def _load_user(
     user_id: uuid.UUID, session_id: uuid.UUID | None, account_id: uuid.UUID | None
 ) -> tuple[_UserEntry | None, Role | None]:
     """User, login session and (when `account_id` is given) role: one query."""
-    columns: list[Any] = list(_USER_COLUMNS)
-    statement = select(*columns).where(User.id == user_id)
-    if session_id is not None:
-        statement = statement.add_columns(AuthSession.revoked_at).outerjoin(
-            AuthSession, and_(AuthSession.user_id == User.id, AuthSession.id == session_id)
-        )
-        statement = statement.add_columns(AuthSession.id)
-    if account_id is not None:
-        statement = statement.add_columns(Membership.role).outerjoin(
-            Membership,
-            and_(
-                Membership.user_id == User.id,
-                Membership.account_id == account_id,
-                # An invitation grants nothing until it is accepted.
-                Membership.status == MembershipStatus.active,
-            ),
-        )
-    rows = await _read(statement, {})
+    rows = await _read(
+        _USER_QUERIES[(session_id is not None, account_id is not None)],
+        user_id=user_id,
+        session_id=session_id,
+        account_id=account_id,
+    )
     if not rows:
         return None, None
     row = rows[0]
@@ -305,7 +340,7 @@ async def _api_principal(key: str, secret: str) -> Principal:
     ref = _api_keys.get(key)
     if ref is MISSING:
         epoch = _api_keys.epoch
-        rows = await _read(_API_ACCOUNT_BY_KEY, {"key": key})
+        rows = await _read(_API_ACCOUNT_BY_KEY, key=key)
         if not rows:
             raise Unauthorized("Invalid API key or secret.", code="invalid_api_credentials")
         row = rows[0]
@@ -338,11 +373,7 @@ async def _touch(ref: ApiAccountInfo) -> None:
     # A plain UPDATE (no version bump) on its own connection, so usage never conflicts with an
     # admin's edit and never drops the cached key.
     async with no_transaction() as conn:
-        await conn.execute(
-            update(ApiAccount.__table__)  # type: ignore[arg-type]
-            .where(ApiAccount.__table__.c.id == ref.id)
-            .values(last_used_at=now)
-        )
+        await _TOUCH.execute(conn, api_account_id=ref.id, now=now)
 
 
 def _check_user(entry: _UserEntry | None, claims: AccessClaims) -> UserRef:
@@ -440,15 +471,7 @@ async def _role_in(user_id: uuid.UUID, account_id: uuid.UUID) -> Role | None:
     role = _roles.get((user_id, account_id))
     if role is MISSING:
         epoch = _roles.epoch
-        rows = await _read(
-            select(Membership.role).where(
-                Membership.account_id == account_id,
-                Membership.user_id == user_id,
-                # An invitation grants nothing until it is accepted.
-                Membership.status == MembershipStatus.active,
-            ),
-            {},
-        )
+        rows = await _read(_ROLE, account_id=account_id, user_id=user_id)
         role = Role(rows[0][0]) if rows else None
         _roles.put((user_id, account_id), role, epoch, tags=[_user_tag(user_id)])
     assert role is None or isinstance(role, Role)
@@ -460,15 +483,7 @@ async def _accounts_of(user_id: uuid.UUID) -> tuple[tuple[uuid.UUID, Role], ...]
     found = _only_accounts.get(user_id)
     if found is MISSING:
         epoch = _only_accounts.epoch
-        rows = await _read(
-            select(Membership.account_id, Membership.role)
-            .where(
-                Membership.user_id == user_id,
-                Membership.status == MembershipStatus.active,
-            )
-            .limit(2),
-            {},
-        )
+        rows = await _read(_TWO_ACCOUNTS, user_id=user_id)
         found = tuple((row[0], Role(row[1])) for row in rows)
         _only_accounts.put(user_id, found, epoch, tags=[_user_tag(user_id)])
     assert isinstance(found, tuple)

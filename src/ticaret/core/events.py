@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import String, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import after_commit, no_transaction, unit_of_work
+from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work
 from ticaret.core.envelope import ApiModel, format_timestamp
 from ticaret.core.event_patterns import event_matches, pattern_matches, validate_subscription
 from ticaret.core.ids import new_event_id
@@ -259,6 +260,13 @@ async def _publish(events: Sequence[Event]) -> None:
                 await consumer.job.options(job_id=consumer.job_id(event.id)).enqueue(event.id)
 
 
+_MARK_RELAYED = RawQuery(
+    update(Event)
+    .where(Event.id == any_(bindparam("ids", type_=ARRAY(String))))
+    .values(relayed_at=bindparam("now"))
+)
+
+
 async def relay(events: Sequence[Event]) -> None:
     """Publish committed events and queue their consumers, then mark them relayed."""
     if not events:
@@ -267,11 +275,7 @@ async def relay(events: Sequence[Event]) -> None:
     # One statement outside any transaction: the events are committed already, and a mark that
     # never lands only makes the sweeper relay them again (consumers are idempotent).
     async with no_transaction() as conn:
-        await conn.execute(
-            update(Event)
-            .where(Event.id.in_([e.id for e in events]))
-            .values(relayed_at=datetime.now(UTC))
-        )
+        await _MARK_RELAYED.execute(conn, ids=[e.id for e in events], now=datetime.now(UTC))
 
 
 @job("relay_event", max_tries=3, timeout=30)
