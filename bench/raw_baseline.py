@@ -174,11 +174,15 @@ async def accounts(request: Request) -> Response:
     return envelope(data)
 
 
+async def _keep(conn: asyncpg.Connection) -> None:
+    """No reset round trip on release (the API's read pool does the same)."""
+
+
 @contextlib.asynccontextmanager
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     global _pool
     dsn = os.environ["TICARET_DATABASE_URL"].replace("+asyncpg", "")
-    _pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20)
+    _pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20, reset=_keep)
     try:
         yield
     finally:

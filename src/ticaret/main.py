@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -121,6 +122,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await init_redis(settings.redis_url)
         await start_cache_listener()
         init_http_client()
+        # Everything loaded so far (the app, its models and routes) lives as long as the
+        # process: keep it out of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

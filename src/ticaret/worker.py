@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 from collections.abc import Sequence
@@ -75,6 +76,9 @@ async def run_worker() -> None:
 
         start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     worker = build_worker(redis, shutdown_grace_seconds=settings.worker_shutdown_grace_seconds)
+    # What is loaded now lives as long as the process: out of the collector's full passes.
+    gc.collect()
+    gc.freeze()
     logger.info("worker started with %d job(s)", len(registered_jobs()))
     try:
         await worker.async_run()

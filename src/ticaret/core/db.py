@@ -130,6 +130,11 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+async def _keep_as_is(conn: asyncpg.Connection) -> None:
+    """Nothing to reset between checkouts: these connections never LISTEN, lock, SET or
+    leave a transaction open (asyncpg's default reset is a round trip per release)."""
+
+
 async def _open_raw_pool() -> asyncpg.Pool:
     global _raw_pool, _raw_opening
     if _raw_url is None:
@@ -146,6 +151,7 @@ async def _open_raw_pool() -> asyncpg.Pool:
                 max_inactive_connection_lifetime=1800,
                 server_settings=dict(SERVER_SETTINGS),
                 init=_prepare_connection,
+                reset=_keep_as_is,
             )
         return _raw_pool
 
