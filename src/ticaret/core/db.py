@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import asyncpg
 import orjson
 from fastapi import Depends
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
 logger = logging.getLogger("ticaret.db")
@@ -29,6 +31,7 @@ PostCommitHook = Callable[[], Awaitable[None]]
 
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 # Connections that never open a transaction (hot reads, auth lookups, single-statement
 # bookkeeping): plain asyncpg, a pool of their own, statements compiled once (`RawQuery`).
 _raw_url: str | None = None
@@ -53,7 +56,7 @@ def init_engine(
     """The process's engines. Size `pool_size` to the transactions a process runs at once
     (requests or jobs in flight): a connection past it is opened for one checkout and closed
     when returned, which at steady load means a new Postgres connection per request."""
-    global _engine, _sessionmaker, _raw_url, _raw_size
+    global _engine, _sessionmaker, _read_sessionmaker, _raw_url, _raw_size
     options: dict[str, Any] = {
         # No pre-ping (a round trip per checkout); dead connections are recycled instead.
         "pool_recycle": 1800,
@@ -63,18 +66,25 @@ def init_engine(
         to_async_url(url), pool_size=pool_size, max_overflow=max_overflow, **options
     )
     _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
+    _read_sessionmaker = async_sessionmaker(
+        _engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=ReadOnlySession,
+    )
     _raw_url = to_async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
     _raw_size = autocommit_pool_size
     return _engine
 
 
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker, _raw_pool, _raw_opening
+    global _engine, _sessionmaker, _read_sessionmaker, _raw_pool, _raw_opening
     if _engine is not None:
         await _engine.dispose()
     if _raw_pool is not None:
         await _raw_pool.close()
-    _engine, _sessionmaker, _raw_pool, _raw_opening = None, None, None, None
+    _engine, _sessionmaker, _read_sessionmaker = None, None, None
+    _raw_pool, _raw_opening = None, None
 
 
 def get_engine() -> AsyncEngine:
@@ -204,6 +214,27 @@ async def request_session() -> AsyncIterator[AsyncSession]:
     async with unit_of_work() as session:
         yield session
 
+
+class ReadOnlySession(Session):
+    """The session of a read-only route: no transaction, so nothing it could flush would be
+    atomic; flushing is refused outright."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only session cannot write; use DbSession")
+
+
+async def read_session() -> AsyncIterator[AsyncSession]:
+    """A session outside any transaction for a read-only route: no BEGIN/COMMIT round trips."""
+    if _read_sessionmaker is None:
+        raise RuntimeError("database engine is not initialised")
+    async with _read_sessionmaker() as session:
+        yield session
+
+
+ReadSession = Annotated[AsyncSession, Depends(read_session)]
 
 # scope="function": the commit (and the post-commit relay) runs when the route returns,
 # before the response is sent, so a client never sees a success that was not stored.

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 
 from ticaret.core.auth import AccountContext, account_context
-from ticaret.core.db import DbSession
+from ticaret.core.db import DbSession, ReadSession
 from ticaret.models import Role
 from ticaret.wa.service.access import WaContext, resolve_wa
 
@@ -50,3 +50,15 @@ def wa_context(min_role: Role = Role.viewer) -> Callable[..., Awaitable[WaContex
 
 # A viewer (or higher) in the session named by `providerSessionId` (or the account's only one).
 Reader = Annotated[WaContext, Depends(wa_context(Role.viewer))]
+
+
+async def _list_reader(
+    session: ReadSession,
+    provider_session_id: ProviderSessionQuery = None,
+    ctx: AccountContext = Depends(account_context(Role.viewer)),
+) -> WaContext:
+    return await resolve_wa(session, ctx, provider_session_id)
+
+
+# `Reader` for the list routes, which read outside a transaction (`ReadSession`).
+ListReader = Annotated[WaContext, Depends(_list_reader)]

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile, status
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ticaret.core.auth import AccountContext, client_ip
 from ticaret.core.body_limit import declare_body_limit
-from ticaret.core.db import DbSession
+from ticaret.core.db import DbSession, ReadSession
 from ticaret.core.deps import Agent, Paging
-from ticaret.core.envelope import Envelope, Page, ok
+from ticaret.core.envelope import Envelope, Page, ok, ok_json
 from ticaret.core.idempotency import Idempotency, Idempotent
 from ticaret.core.openapi import error_responses
 from ticaret.crm.router.deps import CrmFilters
@@ -25,6 +25,7 @@ from ticaret.wa.router.deps import (
     LabelIdQuery,
     LabelIdsQuery,
     LabelModeQuery,
+    ListReader,
     MessageId,
     ProviderSessionQuery,
     Reader,
@@ -67,8 +68,8 @@ declare_body_limit(
 )
 async def list_messages(
     remote_jid: RemoteJid,
-    wa_ctx: Reader,
-    session: DbSession,
+    wa_ctx: ListReader,
+    session: ReadSession,
     page: Paging,
     crm: CrmFilters,
     q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
@@ -76,9 +77,9 @@ async def list_messages(
     label_id: LabelIdQuery = None,
     label_ids: LabelIdsQuery = None,
     label_mode: LabelModeQuery = "any",
-) -> Envelope[Page[MessageOut]]:
+) -> Response:
     labels = LabelFilter.build(label_id, label_ids, label_mode)
-    return ok(
+    return ok_json(
         await service.list_messages(
             session,
             wa_ctx,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
 from ticaret.models import ChatType, MessageAction, WaChat
@@ -18,7 +19,7 @@ from ticaret.wa.repository import messages as message_repository
 from ticaret.wa.schemas import ChatOut, LabelFilter, MarkRead, ReadResult
 from ticaret.wa.service import actions
 from ticaret.wa.service.access import WaContext, emit_to_session
-from ticaret.wa.service.views import chat_data, chat_out, operation_out
+from ticaret.wa.service.views import chat_data, chat_json, chat_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,7 +53,8 @@ async def list_chats(
     labels: LabelFilter | None,
     archived: bool | None,
     crm: CrmListFilter | None = None,
-) -> Page[ChatOut]:
+) -> dict[str, Any]:
+    """The chat page as `Page[ChatOut]` JSON (rows encoded straight, see views)."""
     rows = await repository.chats_page(
         session,
         wa_ctx.wa.id,
@@ -72,10 +74,8 @@ async def list_chats(
     )
     extras = await overlay.for_chats(session, wa_ctx.account_id, kept)
     psid = wa_ctx.wa.provider_session_id
-    return Page[ChatOut](
-        rows=[chat_out(c, psid, by_chat.get(c.id, []), extras[c.id]) for c in kept],
-        next_cursor=cursor,
-        has_more=more,
+    return page_json(
+        [chat_json(c, psid, by_chat.get(c.id, []), extras[c.id]) for c in kept], cursor, more
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
 from ticaret.models import MessageType, WaMessage
@@ -18,11 +20,11 @@ from ticaret.wa.gateways import GatewayError, GatewayNotFound, MediaStream
 from ticaret.wa.gateways.factory import session_gateway
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as repository
-from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter, MessageOut
+from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter
 from ticaret.wa.service import actions
 from ticaret.wa.service.access import WaContext
 from ticaret.wa.service.chats import chat_row
-from ticaret.wa.service.views import message_out, operation_out
+from ticaret.wa.service.views import message_json, message_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
 
@@ -45,7 +47,8 @@ async def list_messages(
     message_type: MessageType | None,
     labels: LabelFilter | None,
     crm: CrmListFilter | None = None,
-) -> Page[MessageOut]:
+) -> dict[str, Any]:
+    """The timeline page as `Page[MessageOut]` JSON (rows encoded straight, see views)."""
     chat = await chat_row(session, wa_ctx, remote_jid)
     rows = await repository.messages_page(
         session,
@@ -65,10 +68,10 @@ async def list_messages(
     )
     extras = await overlay.for_messages(session, wa_ctx.account_id, chat, kept)
     psid = wa_ctx.wa.provider_session_id
-    return Page[MessageOut](
-        rows=[message_out(m, psid, by_message.get(m.id, []), extras[m.id]) for m in kept],
-        next_cursor=cursor,
-        has_more=more,
+    return page_json(
+        [message_json(m, psid, by_message.get(m.id, []), extras[m.id]) for m in kept],
+        cursor,
+        more,
     )
 
 
