@@ -48,9 +48,15 @@ def same_bytes(ours: str, raw: str, path: str, headers: dict[str, str]) -> None:
     a = httpx.get(f"{ours}{path}", headers=headers)
     b = httpx.get(f"{raw}{path}", headers=headers)
     if a.status_code != 200 or a.content != b.content:
+        at = next(
+            (i for i, (x, y) in enumerate(zip(a.content, b.content, strict=False)) if x != y),
+            min(len(a.content), len(b.content)),
+        )
         raise SystemExit(
-            f"{path}: the two servers answer differently\n ours {a.status_code} {a.content!r}\n"
-            f" raw  {b.status_code} {b.content!r}"
+            f"{path}: the two servers answer differently (statuses {a.status_code}, "
+            f"{b.status_code}; first difference at byte {at})\n"
+            f" ours ...{a.content[max(0, at - 80) : at + 80]!r}\n"
+            f" raw  ...{b.content[max(0, at - 80) : at + 80]!r}"
         )
 
 

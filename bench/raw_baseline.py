@@ -174,6 +174,252 @@ async def accounts(request: Request) -> Response:
     return envelope(data)
 
 
+# WhatsApp lists: the same statements as the API's (labels, CRM assignment and link lookups
+# included), for data without labels, assignments or customer links; the bench checks bytes.
+
+SESSION_SQL = (
+    "SELECT id, provider_session_id FROM wa_sessions WHERE provider_session_id = $1"
+    " AND deleted_at IS NULL AND (account_id = $2 OR EXISTS (SELECT * FROM wa_session_shares"
+    " WHERE wa_session_shares.session_id = wa_sessions.id AND wa_session_shares.account_id = $2))"
+)
+CHAT_SQL = (
+    "SELECT id, type, remote_jid, alt_jid FROM wa_chats WHERE session_id = $1 AND remote_jid = $2"
+)
+MESSAGE_COLUMNS = (
+    "id, remote_jid, message_id, from_me, participant, sender_jid_resolved, sender_phone,"
+    " sender_name, push_name, chat_type, type, text, emoji, reaction_target, mentions,"
+    " quoted_message, has_media, mimetype, media, location, contacts, reactions, status, receipt,"
+    " is_forwarded, edited, edited_at, deleted_for_me, deleted_for_everyone, origin,"
+    " source_timestamp, created_at, updated_at, version"
+)
+MESSAGES_SQL = (
+    f"SELECT {MESSAGE_COLUMNS} FROM wa_messages WHERE session_id = $1 AND remote_jid = $2"
+    " ORDER BY source_timestamp DESC, id DESC LIMIT $3"
+)
+MESSAGES_AFTER_SQL = (
+    f"SELECT {MESSAGE_COLUMNS} FROM wa_messages WHERE session_id = $1 AND remote_jid = $2"
+    " AND (source_timestamp, id) < ($4, $5) ORDER BY source_timestamp DESC, id DESC LIMIT $3"
+)
+MESSAGE_LABELS_SQL = (
+    "SELECT wa_message_labels.message_id, wa_labels.id FROM wa_message_labels JOIN wa_labels"
+    " ON wa_labels.id = wa_message_labels.label_id WHERE wa_message_labels.account_id = $1"
+    " AND wa_message_labels.message_id = ANY($2) ORDER BY wa_labels.name"
+)
+MESSAGE_ASSIGNMENTS_SQL = (
+    "SELECT message_pk FROM crm_message_assignments WHERE account_id = $1 AND message_pk = ANY($2)"
+)
+CHAT_ASSIGNMENTS_SQL = (
+    "SELECT chat_id FROM crm_chat_assignments WHERE account_id = $1 AND chat_id = ANY($2)"
+)
+IDENTITIES_SQL = (
+    "SELECT value FROM crm_identities WHERE account_id = $1 AND channel = 'whatsapp'"
+    " AND scope = '' AND value = ANY($2) AND EXISTS (SELECT crm_customers.id FROM crm_customers"
+    " WHERE crm_customers.id = crm_identities.customer_id AND crm_customers.deleted_at IS NULL)"
+    " ORDER BY created_at, id"
+)
+INBOX_LINKS_SQL = (
+    "SELECT session_id FROM crm_inbox_links WHERE account_id = $1 AND session_id = ANY($2)"
+    " AND EXISTS (SELECT crm_customers.id FROM crm_customers WHERE crm_customers.id ="
+    " crm_inbox_links.customer_id AND crm_customers.deleted_at IS NULL)"
+)
+CHATS_SQL = (
+    "SELECT id, remote_jid, alt_jid, type, name, last_message_at, last_message_preview,"
+    " last_message_from_me, unread_count, archived, created_at, updated_at FROM wa_chats"
+    " WHERE session_id = $1 ORDER BY coalesce(last_message_at, 'epoch'::timestamptz) DESC,"
+    " id DESC LIMIT $2"
+)
+CHAT_LABELS_SQL = (
+    "SELECT wa_chat_labels.chat_id, wa_labels.id FROM wa_chat_labels JOIN wa_labels"
+    " ON wa_labels.id = wa_chat_labels.label_id WHERE wa_chat_labels.account_id = $1"
+    " AND wa_chat_labels.chat_id = ANY($2) ORDER BY wa_labels.name"
+)
+
+
+def ots(value: datetime | None) -> str | None:
+    return None if value is None else ts(value)
+
+
+async def viewer(request: Request) -> tuple[Any, ...] | None:
+    """The caller (a user, by access token) and their role in `x-account-id`."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    user = await user_principal(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        return None
+    account = request.headers.get("x-account-id", "")
+    now = time.monotonic()
+    key = (str(user[0]), account)
+    known = _roles.get(key)
+    if known is None or known[0] < now:
+        assert _pool is not None
+        role = await _pool.fetchval(
+            "SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2"
+            " AND status = 'active'",
+            uuid.UUID(account),
+            user[0],
+        )
+        known = (now + TTL, role)
+        _roles[key] = known
+    return (user[0], uuid.UUID(account)) if known[1] else None
+
+
+def _no_crm_rows(*results: list[Any]) -> bool:
+    return not any(results)
+
+
+async def messages(request: Request) -> Response:
+    who = await viewer(request)
+    if who is None:
+        return refused()
+    account = who[1]
+    params = request.query_params
+    limit = int(params.get("limit", 50))
+    remote_jid = request.path_params["jid"]
+    assert _pool is not None
+    async with _pool.acquire() as conn:
+        wa = await conn.fetchrow(SESSION_SQL, params["providerSessionId"], account)
+        if wa is None:
+            return refused(404)
+        chat = await conn.fetchrow(CHAT_SQL, wa[0], remote_jid)
+        if chat is None:
+            return refused(404)
+        cursor_param = params.get("cursor")
+        if cursor_param:
+            raw = base64.urlsafe_b64decode(cursor_param + "=" * (-len(cursor_param) % 4))
+            after_time, after_id = json.loads(raw)
+            rows = await conn.fetch(
+                MESSAGES_AFTER_SQL,
+                wa[0],
+                remote_jid,
+                limit + 1,
+                datetime.fromisoformat(after_time),
+                uuid.UUID(after_id),
+            )
+        else:
+            rows = await conn.fetch(MESSAGES_SQL, wa[0], remote_jid, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = [r[0] for r in rows]
+        labels = await conn.fetch(MESSAGE_LABELS_SQL, account, ids)
+        own = await conn.fetch(MESSAGE_ASSIGNMENTS_SQL, account, ids)
+        of_chat = await conn.fetch(CHAT_ASSIGNMENTS_SQL, account, [chat[0]])
+        jids = [j for j in (chat[2], chat[3]) if j]
+        identities = await conn.fetch(IDENTITIES_SQL, account, jids)
+        inbox = await conn.fetch(INBOX_LINKS_SQL, account, [wa[0]])
+    if not _no_crm_rows(labels, own, of_chat, identities, inbox):
+        return refused(500)  # this baseline only knows data without labels or CRM links
+    psid = wa[1]
+    data = {
+        "rows": [
+            {
+                "id": str(r[0]),
+                "providerSessionId": psid,
+                "remoteJid": r[1],
+                "messageId": r[2],
+                "fromMe": r[3],
+                "participant": r[4],
+                "senderJidResolved": r[5],
+                "senderPhone": r[6],
+                "senderName": r[7],
+                "pushName": r[8],
+                "chatType": r[9],
+                "type": r[10],
+                "text": None if r[28] else r[11],
+                "emoji": r[12],
+                "reactionTarget": r[13],
+                "mentions": r[14],
+                "quotedMessage": r[15],
+                "hasMedia": r[16],
+                "mimeType": r[17],
+                "media": r[18],
+                "location": r[19],
+                "contacts": r[20],
+                "reactions": r[21],
+                "status": r[22],
+                "receipt": r[23],
+                "isForwarded": r[24],
+                "edited": r[25],
+                "editedAt": ots(r[26]),
+                "deletedForMe": r[27],
+                "deletedForEveryone": r[28],
+                "origin": r[29],
+                "sourceTimestamp": ts(r[30]),
+                "createdAt": ts(r[31]),
+                "updatedAt": ts(r[32]),
+                "entityVersion": str(r[33]),
+                "labels": [],
+                "assignment": None,
+                "customerLink": None,
+            }
+            for r in rows
+        ],
+        "nextCursor": cursor([rows[-1][30].isoformat(), str(rows[-1][0])]) if more else None,
+        "hasMore": more,
+    }
+    return envelope(data)
+
+
+async def chats(request: Request) -> Response:
+    who = await viewer(request)
+    if who is None:
+        return refused()
+    account = who[1]
+    params = request.query_params
+    limit = int(params.get("limit", 50))
+    assert _pool is not None
+    async with _pool.acquire() as conn:
+        wa = await conn.fetchrow(SESSION_SQL, params["providerSessionId"], account)
+        if wa is None:
+            return refused(404)
+        rows = await conn.fetch(CHATS_SQL, wa[0], limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ids = [r[0] for r in rows]
+        labels = await conn.fetch(CHAT_LABELS_SQL, account, ids)
+        of_chats = await conn.fetch(CHAT_ASSIGNMENTS_SQL, account, ids)
+        jids = [j for r in rows for j in (r[1], r[2]) if j]
+        identities = await conn.fetch(IDENTITIES_SQL, account, jids)
+        inbox = await conn.fetch(INBOX_LINKS_SQL, account, [wa[0]] * len(rows))
+    if not _no_crm_rows(labels, of_chats, identities, inbox):
+        return refused(500)
+    psid = wa[1]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    data = {
+        "rows": [
+            {
+                "id": str(r[0]),
+                "providerSessionId": psid,
+                "remoteJid": r[1],
+                "altJid": r[2],
+                "type": r[3],
+                "name": r[4],
+                "lastMessageAt": ots(r[5]),
+                "lastMessagePreview": r[6],
+                "lastMessageFromMe": r[7],
+                "unreadCount": r[8],
+                "archived": r[9],
+                "createdAt": ts(r[10]),
+                "updatedAt": ts(r[11]),
+                "labels": [],
+                "assignment": None,
+                "customerLink": None,
+            }
+            for r in rows
+        ],
+        "nextCursor": cursor([(rows[-1][5] or epoch).isoformat(), str(rows[-1][0])])
+        if more
+        else None,
+        "hasMore": more,
+    }
+    return envelope(data)
+
+
+async def _json_codecs(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, schema="pg_catalog", encoder=json.dumps, decoder=orjson.loads, format="text"
+        )
+
+
 async def _keep(conn: asyncpg.Connection) -> None:
     """No reset round trip on release (the API's read pool does the same)."""
 
@@ -182,14 +428,22 @@ async def _keep(conn: asyncpg.Connection) -> None:
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     global _pool
     dsn = os.environ["TICARET_DATABASE_URL"].replace("+asyncpg", "")
-    _pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20, reset=_keep)
+    _pool = await asyncpg.create_pool(dsn, min_size=10, max_size=20, reset=_keep, init=_json_codecs)
     try:
         yield
     finally:
         await _pool.close()
 
 
-app = Starlette(routes=[Route("/health", health), Route("/accounts", accounts)], lifespan=lifespan)
+app = Starlette(
+    routes=[
+        Route("/health", health),
+        Route("/accounts", accounts),
+        Route("/wa/chats", chats),
+        Route("/wa/chats/{jid}/messages", messages),
+    ],
+    lifespan=lifespan,
+)
 
 
 def main() -> None:
