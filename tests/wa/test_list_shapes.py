@@ -78,3 +78,70 @@ async def test_labelled_assigned_and_linked_rows_are_exactly_their_response_mode
     [message] = listed.json()["data"]["rows"]
     assert message["labels"] and message["assignment"] and message["customerLink"]
     assert message["sourceTimestamp"].endswith("Z") and len(message["sourceTimestamp"]) == 24
+
+
+async def both_paths(
+    client: httpx.AsyncClient, url: str, caller: Any, psid: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The common request (served by the fast lane) and the same request with a no-op filter
+    (`labelMode=any` is the default), which only the FastAPI route takes."""
+    fast = await client.get(url, params={"providerSessionId": psid}, headers=headers(caller))
+    full = await client.get(
+        url, params={"providerSessionId": psid, "labelMode": "any"}, headers=headers(caller)
+    )
+    assert fast.status_code == full.status_code == 200, (fast.text, full.text)
+    return fast.json(), full.json()
+
+
+async def test_the_fast_lane_and_the_route_answer_alike(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner, psid, inbound = await customer_wrote(client, run_jobs)
+    urls = ["/wa/chats", f"/wa/chats/{CUSTOMER_JID}/messages"]
+    for url in urls:
+        fast, full = await both_paths(client, url, owner, psid)
+        assert fast == full
+
+    # Labels, then the chat's assignment (messages follow it), then one message's own.
+    label = await client.post(
+        "/wa/labels", json={"name": "Bekliyor", "color": "#00ff00"}, headers=headers(owner)
+    )
+    label_id = label.json()["data"]["id"]
+    q = {"providerSessionId": psid}
+    await client.put(
+        f"/wa/chats/{CUSTOMER_JID}/labels",
+        json={"labelIds": [label_id]},
+        params=q,
+        headers=headers(owner),
+    )
+    await client.post(
+        f"/wa/chats/{CUSTOMER_JID}/messages/{inbound['messageId']}/labels",
+        json={"labelId": label_id},
+        params=q,
+        headers=headers(owner),
+    )
+    chat_assigned = await client.put(
+        f"/wa/chats/{CUSTOMER_JID}/assignment",
+        json={"providerSessionId": psid, "assigneeType": "user", "assigneeId": owner.user_id},
+        headers=headers(owner),
+    )
+    assert chat_assigned.status_code == 200, chat_assigned.text
+    for url in urls:
+        fast, full = await both_paths(client, url, owner, psid)
+        assert fast == full
+        assert fast["data"]["rows"][0]["assignment"]["scope"] == "chat"
+        assert fast["data"]["rows"][0]["labels"][0]["id"] == label_id
+    own = await client.put(
+        f"/wa/chats/{CUSTOMER_JID}/messages/{inbound['messageId']}/assignment",
+        json={
+            "providerSessionId": psid,
+            "assigneeType": "user",
+            "assigneeId": owner.user_id,
+            "entityVersion": "0",
+        },
+        headers=headers(owner),
+    )
+    assert own.status_code == 200, own.text
+    fast, full = await both_paths(client, urls[1], owner, psid)
+    assert fast == full
+    assert fast["data"]["rows"][0]["assignment"]["scope"] == "message"

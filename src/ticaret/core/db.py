@@ -180,6 +180,25 @@ async def no_transaction() -> AsyncIterator[asyncpg.Connection]:
 reading = no_transaction
 
 
+class RowView:
+    """A raw row read by attribute, as code written for ORM rows reads them (views, overlays);
+    `extra` adds or replaces attributes."""
+
+    __slots__ = ("_extra", "_record")
+
+    def __init__(self, record: Any, **extra: Any) -> None:
+        self._record = record
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class RawQuery:
     """A SQLAlchemy Core statement compiled once for asyncpg (repositories write them; the
     statement text and its parameter order are fixed at import), run without the engine:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
+from ticaret.core.auth import account_from
 from ticaret.core.db import DbSession, ReadSession
 from ticaret.core.deps import Agent, Paging
 from ticaret.core.envelope import Envelope, Page, ok, ok_json
+from ticaret.core.fastlane import fast_get, plain_page
 from ticaret.core.openapi import error_responses
 from ticaret.crm.router.deps import CrmFilters
 from ticaret.models import ChatType
@@ -63,6 +65,17 @@ async def list_chats(
             crm=crm,
         )
     )
+
+
+@fast_get("/wa/chats")
+async def list_chats_fast(request: Request, _: dict[str, str]) -> Response | None:
+    """`list_chats` for the common request (a page, no filter; see core.fastlane)."""
+    page = plain_page(request, "providerSessionId")
+    psid = request.query_params.get("providerSessionId")
+    if page is None or (psid is not None and len(psid) > 100):
+        return None
+    data = await service.list_chats_fast(await account_from(request), psid, page)
+    return None if data is None else ok_json(data)
 
 
 @router.get(

@@ -21,6 +21,14 @@ ProviderSessionQuery = Annotated[
 ]
 ProviderSessionId = Annotated[str, Path(alias="providerSessionId", max_length=100)]
 RemoteJid = Annotated[str, Path(alias="remoteJid", max_length=128)]
+
+
+def remote_jid_of(value: str) -> str:
+    """The chat a `remoteJid` path segment names, as `RemoteJid` gives it to routes (the fast
+    lane reads the path itself and must agree)."""
+    return value
+
+
 MessageId = Annotated[str, Path(alias="messageId", max_length=200)]
 LabelId = Annotated[uuid.UUID, Path(alias="labelId")]
 LabelIdQuery = Annotated[uuid.UUID | None, Query(alias="labelId")]

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.auth import AccountContext
+from ticaret.core.db import RowView, reading
 from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
@@ -17,9 +19,9 @@ from ticaret.wa.repository import chats as repository
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as message_repository
 from ticaret.wa.schemas import ChatOut, LabelFilter, MarkRead, ReadResult
-from ticaret.wa.service import actions
+from ticaret.wa.service import access, actions
 from ticaret.wa.service.access import WaContext, emit_to_session
-from ticaret.wa.service.views import chat_data, chat_json, chat_out, operation_out
+from ticaret.wa.service.views import chat_data, chat_json, chat_json_raw, chat_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,6 +78,33 @@ async def list_chats(
     psid = wa_ctx.wa.provider_session_id
     return page_json(
         [chat_json(c, psid, by_chat.get(c.id, []), extras[c.id]) for c in kept], cursor, more
+    )
+
+
+async def list_chats_fast(
+    ctx: AccountContext, provider_session_id: str | None, page: PageParams
+) -> dict[str, Any] | None:
+    """`list_chats` without filters, read outside a transaction with statements compiled once,
+    rows to JSON directly. None when a chat shows a customer link: `list_chats` builds that."""
+    after = page.after_time_and_id()
+    async with reading() as conn:
+        wa = await access.visible_session_raw(conn, ctx, provider_session_id)
+        fetched = await repository.chats_page_raw(conn, wa["id"], after, page.limit)
+        rows = [RowView(r) for r in fetched]
+        kept, cursor, more = build_page(
+            rows, page.limit, lambda c: [c.last_message_at or EPOCH, c.id]
+        )
+        labels = await label_repository.labels_of_chats_raw(
+            conn, ctx.account_id, [c.id for c in kept]
+        )
+        assignments = await overlay.chats_json_raw(conn, ctx.account_id, kept)
+    if assignments is None:
+        return None
+    psid = wa["provider_session_id"]
+    return page_json(
+        [chat_json_raw(c, psid, labels.get(c.id, []), assignments[c.id]) for c in kept],
+        cursor,
+        more,
     )
 
 

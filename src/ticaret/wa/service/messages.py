@@ -6,11 +6,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.auth import AccountContext
+from ticaret.core.db import RowView, reading
 from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
 from ticaret.models import MessageType, WaMessage
 from ticaret.wa.errors import (
+    ChatNotFound,
     GatewayUnreachable,
     MediaNotFound,
     MessageNotFound,
@@ -18,13 +21,14 @@ from ticaret.wa.errors import (
 )
 from ticaret.wa.gateways import GatewayError, GatewayNotFound, MediaStream
 from ticaret.wa.gateways.factory import session_gateway
+from ticaret.wa.repository import chats as chats_repository
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as repository
 from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter
-from ticaret.wa.service import actions
+from ticaret.wa.service import access, actions
 from ticaret.wa.service.access import WaContext
 from ticaret.wa.service.chats import chat_row
-from ticaret.wa.service.views import message_json, message_out, operation_out
+from ticaret.wa.service.views import message_json, message_json_raw, message_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
 
@@ -70,6 +74,35 @@ async def list_messages(
     psid = wa_ctx.wa.provider_session_id
     return page_json(
         [message_json(m, psid, by_message.get(m.id, []), extras[m.id]) for m in kept],
+        cursor,
+        more,
+    )
+
+
+async def list_messages_fast(
+    ctx: AccountContext, provider_session_id: str | None, remote_jid: str, page: PageParams
+) -> dict[str, Any] | None:
+    """`list_messages` without filters, read outside a transaction with statements compiled
+    once, rows to JSON directly. None when the page shows a customer link: `list_messages`
+    builds that one."""
+    after = page.after_time_and_id()
+    async with reading() as conn:
+        wa = await access.visible_session_raw(conn, ctx, provider_session_id)
+        found = await chats_repository.chat_raw(conn, wa["id"], remote_jid)
+        if found is None:
+            raise ChatNotFound()
+        chat = RowView(found)
+        fetched = await repository.messages_page_raw(conn, wa["id"], remote_jid, after, page.limit)
+        rows = [RowView(r, entity_version=str(r["version"])) for r in fetched]
+        kept, cursor, more = build_page(rows, page.limit, lambda m: [m.source_timestamp, m.id])
+        ids = [m.id for m in kept]
+        labels = await label_repository.labels_of_messages_raw(conn, ctx.account_id, ids)
+        assignments = await overlay.messages_json_raw(conn, ctx.account_id, chat, kept)
+    if assignments is None:
+        return None
+    psid = wa["provider_session_id"]
+    return page_json(
+        [message_json_raw(m, psid, labels.get(m.id, []), assignments[m.id]) for m in kept],
         cursor,
         more,
     )

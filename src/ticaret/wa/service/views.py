@@ -105,7 +105,38 @@ def chat_json(
     )
 
 
-def _brief_json(labels: Sequence[WaLabel]) -> list[dict[str, Any]]:
+def message_json_raw(
+    message: Any,
+    provider_session_id: str,
+    labels: Sequence[Any],
+    assignment: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """`message_json` of a raw row (`core.db.RowView`) with its labels and assignment JSON; the
+    raw path only runs without a customer link to show."""
+    return MESSAGE_JSON.encode(
+        message,
+        provider_session_id=provider_session_id,
+        text=_shown_text(message),
+        mime_type=message.mimetype,
+        labels=_brief_json(labels),
+        assignment=assignment,
+        customer_link=None,
+    )
+
+
+def chat_json_raw(
+    chat: Any, provider_session_id: str, labels: Sequence[Any], assignment: dict[str, Any] | None
+) -> dict[str, Any]:
+    return CHAT_JSON.encode(
+        chat,
+        provider_session_id=provider_session_id,
+        labels=_brief_json(labels),
+        assignment=assignment,
+        customer_link=None,
+    )
+
+
+def _brief_json(labels: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"id": label.id, "name": label.name, "color": label.color} for label in labels]
 
 
