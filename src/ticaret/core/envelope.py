@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
@@ -227,6 +227,34 @@ class RowEncoder(Generic[M]):
             value = extra[name] if name in extra else getattr(row, name)
             out[alias] = value if convert is None else convert(value)
         return out
+
+    def record_encoder(
+        self, extra: Collection[str], *, columns: Mapping[str, str] | None = None
+    ) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+        """A function `(record, extra) -> JSON dict` for raw rows read by key (asyncpg), one
+        dict display per call: the fields named in `extra` come from that dict as given
+        (JSON-ready), every other from `record[column]` (`columns` maps a field to a column of
+        another name), converted as `encode` does. What a page of 50 rows costs least."""
+        columns = columns or {}
+        names = frozenset(extra)
+        parts: list[str] = []
+        for name, alias, convert in self._fields:
+            if name in names:
+                parts.append(f"{alias!r}: extra[{name!r}]")
+                continue
+            source = f"row[{columns.get(name, name)!r}]"
+            if convert is _timestamp_json:
+                source = f"(None if {source} is None else _ts({source}))"
+            elif convert is not None:
+                source = f"_convert({source})"
+            parts.append(f"{alias!r}: {source}")
+        code = "def encode(row, extra):\n    return {" + ", ".join(parts) + "}\n"
+        namespace: dict[str, Any] = {"_ts": format_timestamp, "_convert": _model_json}
+        # Generated from the model's own field names (our code, not input): a dict display
+        # is several times cheaper than a loop over fields.
+        exec(compile(code, f"<{self.model.__name__} record encoder>", "exec"), namespace)  # noqa: S102
+        encode: Callable[[Any, dict[str, Any]], dict[str, Any]] = namespace["encode"]
+        return encode
 
 
 def page_json(

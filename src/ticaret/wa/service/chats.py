@@ -90,19 +90,17 @@ async def list_chats_fast(
     async with reading() as conn:
         wa = await access.visible_session_raw(conn, ctx, provider_session_id)
         fetched = await repository.chats_page_raw(conn, wa["id"], after, page.limit)
-        rows = [RowView(r) for r in fetched]
         kept, cursor, more = build_page(
-            rows, page.limit, lambda c: [c.last_message_at or EPOCH, c.id]
+            fetched, page.limit, lambda c: [c["last_message_at"] or EPOCH, c["id"]]
         )
-        labels = await label_repository.labels_of_chats_raw(
-            conn, ctx.account_id, [c.id for c in kept]
-        )
-        assignments = await overlay.chats_json_raw(conn, ctx.account_id, kept)
+        ids = [c["id"] for c in kept]
+        labels = await label_repository.labels_of_chats_raw(conn, ctx.account_id, ids)
+        assignments = await overlay.chats_json_raw(conn, ctx.account_id, [RowView(c) for c in kept])
     if assignments is None:
         return None
     psid = wa["provider_session_id"]
     return page_json(
-        [chat_json_raw(c, psid, labels.get(c.id, []), assignments[c.id]) for c in kept],
+        [chat_json_raw(c, psid, labels.get(c["id"], []), assignments[c["id"]]) for c in kept],
         cursor,
         more,
     )

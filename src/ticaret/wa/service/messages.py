@@ -93,16 +93,18 @@ async def list_messages_fast(
             raise ChatNotFound()
         chat = RowView(found)
         fetched = await repository.messages_page_raw(conn, wa["id"], remote_jid, after, page.limit)
-        rows = [RowView(r, entity_version=str(r["version"])) for r in fetched]
-        kept, cursor, more = build_page(rows, page.limit, lambda m: [m.source_timestamp, m.id])
-        ids = [m.id for m in kept]
+        kept, cursor, more = build_page(
+            fetched, page.limit, lambda m: [m["source_timestamp"], m["id"]]
+        )
+        views = [RowView(m) for m in kept]
+        ids = [m["id"] for m in kept]
         labels = await label_repository.labels_of_messages_raw(conn, ctx.account_id, ids)
-        assignments = await overlay.messages_json_raw(conn, ctx.account_id, chat, kept)
+        assignments = await overlay.messages_json_raw(conn, ctx.account_id, chat, views)
     if assignments is None:
         return None
     psid = wa["provider_session_id"]
     return page_json(
-        [message_json_raw(m, psid, labels.get(m.id, []), assignments[m.id]) for m in kept],
+        [message_json_raw(m, psid, labels.get(m["id"], []), assignments[m["id"]]) for m in kept],
         cursor,
         more,
     )

@@ -105,39 +105,58 @@ def chat_json(
     )
 
 
+_RAW_MESSAGE = MESSAGE_JSON.record_encoder(
+    {"provider_session_id", "text", "labels", "assignment", "customer_link", "entity_version"},
+    columns={"mime_type": "mimetype"},
+)
+_RAW_CHAT = CHAT_JSON.record_encoder(
+    {"provider_session_id", "labels", "assignment", "customer_link"}
+)
+
+
 def message_json_raw(
     message: Any,
     provider_session_id: str,
     labels: Sequence[Any],
     assignment: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """`message_json` of a raw row (`core.db.RowView`) with its labels and assignment JSON; the
-    raw path only runs without a customer link to show."""
-    return MESSAGE_JSON.encode(
+    """`message_json` of a raw row (read by key) with its labels and assignment JSON; the raw
+    path only runs without a customer link to show."""
+    return _RAW_MESSAGE(
         message,
-        provider_session_id=provider_session_id,
-        text=_shown_text(message),
-        mime_type=message.mimetype,
-        labels=_brief_json(labels),
-        assignment=assignment,
-        customer_link=None,
+        {
+            "provider_session_id": provider_session_id,
+            "text": None if message["deleted_for_everyone"] else message["text"],
+            "labels": _brief_json(labels),
+            "assignment": assignment,
+            "customer_link": None,
+            "entity_version": str(message["version"]),
+        },
     )
 
 
 def chat_json_raw(
     chat: Any, provider_session_id: str, labels: Sequence[Any], assignment: dict[str, Any] | None
 ) -> dict[str, Any]:
-    return CHAT_JSON.encode(
+    return _RAW_CHAT(
         chat,
-        provider_session_id=provider_session_id,
-        labels=_brief_json(labels),
-        assignment=assignment,
-        customer_link=None,
+        {
+            "provider_session_id": provider_session_id,
+            "labels": _brief_json(labels),
+            "assignment": assignment,
+            "customer_link": None,
+        },
     )
 
 
 def _brief_json(labels: Sequence[Any]) -> list[dict[str, Any]]:
-    return [{"id": label.id, "name": label.name, "color": label.color} for label in labels]
+    # ORM labels (attributes) or raw rows (keys).
+    return [
+        {"id": label["id"], "name": label["name"], "color": label["color"]}
+        if not isinstance(label, WaLabel)
+        else {"id": label.id, "name": label.name, "color": label.color}
+        for label in labels
+    ]
 
 
 def message_data(message: WaMessage, provider_session_id: str) -> MessageData:
