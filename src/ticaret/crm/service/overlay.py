@@ -320,5 +320,7 @@ async def chats_json_raw(
             await assignments_repo.chat_assignments_raw(conn, account_id, [c.id for c in chats])
         ).items()
     }
+    if not rows:
+        return {chat.id: None for chat in chats}
     names = await _names_raw(conn, account_id, list(rows.values()))
     return {chat.id: _brief_json(rows.get(chat.id), "chat", names) for chat in chats}
