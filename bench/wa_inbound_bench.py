@@ -55,7 +55,7 @@ async def counts() -> tuple[int, int]:
             await conn.execute(
                 text(
                     "SELECT count(*) FILTER (WHERE status <> 'received'), count(*)"
-                    " FROM wa_inbox_events"
+                    " FROM inbox_items WHERE source = 'wa'"
                 )
             )
         ).one()

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list setting written as `a,b,c` (or as a JSON list) in the environment.
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
 
 
 class AuthSettings(BaseModel):
@@ -76,6 +89,18 @@ class WaSettings(BaseModel):
     operation_retry_base_seconds: float = Field(default=2.0, ge=0)
     # Timeout for gateway calls made inside an API request (status, QR, logout).
     request_timeout_seconds: float = 10.0
+    # A session's gateway (its config.baseUrl) must be on a public address, unless the operator
+    # lists it here: host names, IP addresses or CIDR networks, e.g. `evolution,10.0.0.0/8` for
+    # a gateway running beside us. Tenants cannot widen this; it is checked on every connection.
+    private_gateway_hosts: CommaList = []
+    # Hosts media may be fetched from besides the session's own gateway and WhatsApp's media CDN
+    # (*.whatsapp.net): the S3/MinIO host a gateway uploads media to, e.g. `minio.internal`.
+    media_hosts: CommaList = []
+
+    @field_validator("private_gateway_hosts", "media_hosts", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _comma_list(value)
 
 
 GRAPH_VERSION = "v25.0"

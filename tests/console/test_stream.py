@@ -453,3 +453,68 @@ async def test_replay_is_capped_to_the_newest_events(
         assert [(await stream.next_event())["id"] for _ in range(2)] == missed[2:]
         await stream.no_event()
         assert any("replay limited" in c for c in stream.comments)
+
+
+async def _collect(stream: SseStream, wait: float) -> list[str]:
+    """Every event id the stream gives within `wait` seconds of quiet."""
+    ids: list[str] = []
+    while True:
+        try:
+            ids.append((await stream.next_event(timeout=wait))["id"])
+        except TimeoutError:
+            return ids
+
+
+async def test_an_event_committed_after_a_later_numbered_one_is_not_missed_on_resume(
+    client: httpx.AsyncClient, base_url: str
+) -> None:
+    owner = await register(client)
+    account = uuid.UUID(owner.account_id)
+    before = await emit_event(owner.account_id, "testing.order.created", {"n": 0})
+    async with unit_of_work() as slow:
+        # A transaction writes its event first (the lower seq) but commits last.
+        late = emit(
+            slow,
+            TESTING_TYPES["testing.order.updated"],
+            Anything(n=1),
+            account_id=account,
+            actor=Actor.system(),
+        )
+        await slow.flush()
+        early = await emit_event(owner.account_id, "testing.order.deleted", {"n": 2})
+        # A client resumes in that window, takes what it is given, and drops off again.
+        token = await stream_token(client, owner)
+        async with open_stream(base_url, params={"token": token, "lastEventId": before}) as stream:
+            first_visit = await _collect(stream, 0.7)
+    # `slow` committed now, and its event was published while the client was away.
+    resume_from = first_visit[-1] if first_visit else before
+    token = await stream_token(client, owner)
+    async with open_stream(base_url, params={"token": token, "lastEventId": resume_from}) as stream:
+        second_visit = await _collect(stream, 0.7)
+    seen = first_visit + second_visit
+    assert sorted(seen) == sorted([late.id, early]), (first_visit, second_visit)
+
+
+async def test_a_live_stream_waits_for_an_older_transaction_then_gives_both_in_order(
+    client: httpx.AsyncClient, base_url: str
+) -> None:
+    owner = await register(client)
+    account = uuid.UUID(owner.account_id)
+    token = await stream_token(client, owner)
+    async with open_stream(base_url, params={"token": token}) as stream:
+        await wait_for_streams(1)
+        async with unit_of_work() as slow:
+            late = emit(
+                slow,
+                TESTING_TYPES["testing.order.updated"],
+                Anything(n=1),
+                account_id=account,
+                actor=Actor.system(),
+            )
+            await slow.flush()
+            early = await emit_event(owner.account_id, "testing.order.deleted", {"n": 2})
+            # Held back while the older transaction runs: handing it out now could leave a
+            # gap behind a client that resumes from it.
+            await stream.no_event(wait=0.5)
+        assert [(await stream.next_event())["id"] for _ in range(2)] == [late.id, early]
+        await stream.no_event()

@@ -159,3 +159,104 @@ async def test_migrated_schema_is_the_models_schema(scratch: str) -> None:
             assert await conn.run_sync(_differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_the_wa_hardening_revision_merges_chats_split_by_jid_spelling(scratch: str) -> None:
+    await _migrate(scratch, "upgrade", "0005")
+    engine = create_async_engine(to_async_url(scratch))
+    account, session_id, label = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    web, phone, lid = "905551112233@c.us", "905551112233@s.whatsapp.net", "1234567@lid"
+    message = (
+        "INSERT INTO wa_messages (id, session_id, remote_jid, message_id, from_me, chat_type, "
+        "type, text, mentions, has_media, reactions, status, receipt, is_forwarded, edited, "
+        "deleted_for_me, deleted_for_everyone, source_timestamp, version) VALUES "
+        "(:id, :s, :chat, :m, false, 'individual', 'text', 'x', '[]', false, '{}', 2, '{}', "
+        "false, false, false, false, now() - make_interval(mins => :age), 1)"
+    )
+    chat = (
+        "INSERT INTO wa_chats (id, session_id, remote_jid, alt_jid, type, name, last_message_at, "
+        "last_message_preview, unread_count, archived) VALUES (:id, :s, :chat, :alt, "
+        "'individual', :name, now() - make_interval(mins => :age), :preview, :unread, false)"
+    )
+    web_chat = uuid.uuid4()
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO accounts (id, name, version) VALUES (:a, 'shop', 1)"), {"a": account}
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO wa_sessions (id, account_id, provider_session_id, name, provider, "
+                "webhook_secret_encrypted, status, version) "
+                "VALUES (:s, :a, 'shop-1', 'Shop', 'waha', 'x', 'working', 1)"
+            ),
+            {"s": session_id, "a": account},
+        )
+        # The same person under three chats: WAHA's spelling, Evolution's, and a LID whose
+        # phone a later event named.
+        for row in (
+            {"chat": web, "alt": None, "name": "Ayşe", "age": 30, "preview": "eski", "unread": 1},
+            {"chat": phone, "alt": None, "name": None, "age": 5, "preview": "yeni", "unread": 2},
+            {"chat": lid, "alt": phone, "name": None, "age": 60, "preview": "lid", "unread": 1},
+        ):
+            chat_id = web_chat if row["chat"] == web else uuid.uuid4()
+            await conn.execute(text(chat), {"id": chat_id, "s": session_id, **row})
+        for chat_jid, message_id, age in (
+            (web, "M1", 30),
+            (web, "DUP", 20),
+            (phone, "DUP", 20),
+            (phone, "M2", 5),
+            (lid, "M3", 60),
+        ):
+            await conn.execute(
+                text(message),
+                {
+                    "id": uuid.uuid4(),
+                    "s": session_id,
+                    "chat": chat_jid,
+                    "m": message_id,
+                    "age": age,
+                },
+            )
+        await conn.execute(
+            text(
+                "INSERT INTO wa_labels (id, account_id, name, color, status, version) "
+                "VALUES (:l, :a, 'VIP', '#000000', 'active', 1)"
+            ),
+            {"l": label, "a": account},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO wa_chat_labels (id, account_id, label_id, chat_id) "
+                "VALUES (gen_random_uuid(), :a, :l, :c)"
+            ),
+            {"a": account, "l": label, "c": web_chat},
+        )
+        for jid, lid_value, name in ((web, None, "Ayşe"), (phone, None, None)):
+            await conn.execute(
+                text(
+                    "INSERT INTO wa_contacts (id, session_id, jid, lid, phone, name, is_group) "
+                    "VALUES (gen_random_uuid(), :s, :j, :lid, '905551112233', :n, false)"
+                ),
+                {"s": session_id, "j": jid, "lid": lid_value, "n": name},
+            )
+    await engine.dispose()
+
+    await _migrate(scratch, "upgrade", "head")
+    engine = create_async_engine(to_async_url(scratch))
+    try:
+        chats = await _rows(
+            engine,
+            "SELECT id, remote_jid, alt_jid, name, unread_count, last_message_preview "
+            "FROM wa_chats",
+        )
+        assert [
+            (c.remote_jid, c.alt_jid, c.name, c.unread_count, c.last_message_preview) for c in chats
+        ] == [(phone, lid, "Ayşe", 4, "yeni")]
+        messages = await _rows(engine, "SELECT remote_jid, message_id FROM wa_messages ORDER BY 2")
+        assert messages == [(phone, "DUP"), (phone, "M1"), (phone, "M2"), (phone, "M3")]
+        labels = await _rows(engine, "SELECT chat_id FROM wa_chat_labels")
+        assert labels == [(chats[0].id,)]
+        contacts = await _rows(engine, "SELECT jid, name FROM wa_contacts")
+        assert contacts == [(phone, "Ayşe")]
+    finally:
+        await engine.dispose()

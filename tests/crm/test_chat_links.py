@@ -140,7 +140,10 @@ async def test_a_lid_chat_linked_by_hand_keeps_its_link_when_the_phone_jid_arriv
 
     lid_link = await _link(shop.viewer, box.psid, LID)
     phone_link = await _link(shop.viewer, box.psid, jid(PHONE))
-    assert lid_link["altJid"] == jid(PHONE)
+    # One person, one chat (issue 8, item 14): the LID's chat joined the phone's, and either
+    # JID names it.
+    assert lid_link == phone_link
+    assert lid_link["altJid"] == LID
     assert lid_link["link"]["customer"]["id"] == customer["id"]
     assert phone_link["link"]["customer"]["id"] == customer["id"]
     assert {m["value"]: m["source"] for m in lid_link["mappings"]} == {
@@ -152,7 +155,7 @@ async def test_a_lid_chat_linked_by_hand_keeps_its_link_when_the_phone_jid_arriv
     timeline = await shop.viewer.get(
         f"/crm/customers/{customer['id']}/timeline", params={"kind": "message"}
     )
-    assert {i["message"]["remoteJid"] for i in timeline["rows"]} == {LID, jid(PHONE)}
+    assert {i["message"]["remoteJid"] for i in timeline["rows"]} == {jid(PHONE)}
     assert len(timeline["rows"]) == 3
 
 
@@ -175,9 +178,14 @@ async def test_accounts_sharing_a_session_link_the_same_chat_to_their_own_custom
     shop = await team(client)
     partner = Api(client, await register(client, name="Partner"))
     box = await inbox(shop.owner)
-    await shop.owner.post(
+    offer = await shop.owner.post(
         f"/accounts/{shop.owner.caller.account_id}/wa-sessions/{box.psid}/shares",
         json={"accountId": partner.caller.account_id},
+    )
+    # A share is an offer the partner's admin accepts (issue 8, item 6).
+    await partner.post(
+        f"/accounts/{partner.caller.account_id}/wa-session-shares/{offer['id']}/accept",
+        expect=200,
     )
     ours = await shop.agent.customer("Bizim Müşteri", phones=[PHONE])
     theirs = await partner.customer("Onların Müşterisi")

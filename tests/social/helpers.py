@@ -33,6 +33,22 @@ PSID = "24100000000000001"
 IGSID = "6650000000000001"
 
 
+# The Meta and Instagram apps as the tests configure them (conftest files apply this before
+# the app reads its settings): tests/social and the tenancy walk both connect Pages.
+APPS_ENV = {
+    "TICARET_META__APP_ID": "1122334455",
+    "TICARET_META__APP_SECRET": META_SECRET,
+    "TICARET_META__VERIFY_TOKEN": "meta-verify-token",
+    "TICARET_META__REDIRECT_ORIGINS": json.dumps(["https://app.example.com"]),
+    "TICARET_META__OPERATION_RETRY_BASE_SECONDS": "0",
+    "TICARET_META__PUBLISH_POLL_SECONDS": "0",
+    "TICARET_META__USAGE_BACKOFF_MAX_SECONDS": "1",
+    # Instagram's own app; its verify token falls back to the Meta one.
+    "TICARET_INSTAGRAM__APP_ID": "990602627938098",
+    "TICARET_INSTAGRAM__APP_SECRET": IG_SECRET,
+}
+
+
 def headers(caller: Caller) -> dict[str, str]:
     return {**caller.headers, "x-account-id": caller.account_id}
 
@@ -153,23 +169,33 @@ async def connect_page(
     client: httpx.AsyncClient,
     caller: Caller,
     graph: respx.MockRouter,
+    *,
+    page_id: str = PAGE_ID,
+    page_name: str = "Ayşe Butik",
     **extra: Any,
 ) -> dict[str, Any]:
     """A Page connected through the real onboarding, over HTTP."""
     started = await oauth_url(client, caller, **extra)
-    route_page_onboarding(graph)
+    route_page_onboarding(
+        graph, pages=[{"id": page_id, "name": page_name, "access_token": PAGE_TOKEN}]
+    )
     response = await client.get(
         "/meta/oauth/callback", params={"code": "AQDcode", "state": started["state"]}
     )
     assert response.status_code == 303, response.text
     assert "status=connected" in response.headers["location"], response.headers["location"]
     assets = await client.get("/meta/assets", headers=headers(caller))
-    [asset] = [a for a in assets.json()["data"]["rows"] if a["externalId"] == PAGE_ID]
+    [asset] = [a for a in assets.json()["data"]["rows"] if a["externalId"] == page_id]
     return dict(asset)
 
 
 def route_instagram_onboarding(
-    graph: respx.MockRouter, *, code: str = "AQBxIgCode", user_id: str = IG_ID
+    graph: respx.MockRouter,
+    *,
+    code: str = "AQBxIgCode",
+    user_id: str = IG_ID,
+    app_scoped_id: str = "7000000000000001",
+    username: str = "aysebutik",
 ) -> dict[str, respx.Route]:
     """Business Login: code -> short-lived token (`data[]`) -> ig_exchange_token -> /me ->
     subscribed_apps."""
@@ -216,11 +242,11 @@ def route_instagram_onboarding(
             200,
             json={
                 "user_id": user_id,
-                "username": "aysebutik",
+                "username": username,
                 "name": "Ayşe Butik",
                 "account_type": "BUSINESS",
                 "profile_picture_url": "https://scontent.example/ig.jpg",
-                "id": "7000000000000001",
+                "id": app_scoped_id,
             },
         ),
         "subscribe": graph.post(f"{IG_GRAPH}/me/subscribed_apps").respond(
@@ -230,17 +256,24 @@ def route_instagram_onboarding(
 
 
 async def connect_instagram(
-    client: httpx.AsyncClient, caller: Caller, graph: respx.MockRouter, **extra: Any
+    client: httpx.AsyncClient,
+    caller: Caller,
+    graph: respx.MockRouter,
+    *,
+    ig_id: str = IG_ID,
+    app_scoped_id: str = "7000000000000001",
+    **extra: Any,
 ) -> dict[str, Any]:
+    """An Instagram professional account connected through Business Login, over HTTP."""
     started = await oauth_url(client, caller, "instagram", **extra)
-    route_instagram_onboarding(graph)
+    route_instagram_onboarding(graph, user_id=ig_id, app_scoped_id=app_scoped_id)
     response = await client.get(
         "/instagram/oauth/callback", params={"code": "AQBxIgCode", "state": started["state"]}
     )
     assert response.status_code == 303, response.text
     assert "status=connected" in response.headers["location"]
     listed = await client.get("/instagram/accounts", headers=headers(caller))
-    [account] = listed.json()["data"]["rows"]
+    [account] = [a for a in listed.json()["data"]["rows"] if a["externalId"] == ig_id]
     return dict(account)
 
 
@@ -313,18 +346,20 @@ def echo(
 def feed_comment(
     *,
     comment_id: str,
-    post_id: str = f"{PAGE_ID}_900000000000001",
+    post_id: str | None = None,
     message: str = "Fiyatı nedir?",
     verb: str = "add",
     parent_id: str | None = None,
     sender: tuple[str, str] = ("5550000000000001", "Deniz Yılmaz"),
+    page_id: str = PAGE_ID,
 ) -> dict[str, Any]:
     """A Page `feed` change for a comment (item: comment)."""
+    post_id = post_id or f"{page_id}_900000000000001"
     return {
         "object": "page",
         "entry": [
             {
-                "id": PAGE_ID,
+                "id": page_id,
                 "time": int(time.time()),
                 "changes": [
                     {
@@ -355,19 +390,25 @@ def feed_comment(
 
 
 def instagram_comment(
-    *, comment_id: str, media_id: str = "17900000000000001", text: str = "Bedeni var mı?"
+    *,
+    comment_id: str,
+    media_id: str = "17900000000000001",
+    text: str = "Bedeni var mı?",
+    account_id: str = IG_ID,
+    sender: str = IGSID,
 ) -> dict[str, Any]:
+    """An Instagram `comments` change."""
     return {
         "object": "instagram",
         "entry": [
             {
-                "id": IG_ID,
+                "id": account_id,
                 "time": int(time.time()),
                 "changes": [
                     {
                         "field": "comments",
                         "value": {
-                            "from": {"id": IGSID, "username": "deniz.y"},
+                            "from": {"id": sender, "username": "deniz.y"},
                             "media": {"id": media_id, "media_product_type": "FEED"},
                             "id": comment_id,
                             "text": text,
@@ -377,6 +418,22 @@ def instagram_comment(
             }
         ],
     }
+
+
+def route_sends(graph: respx.MockRouter) -> respx.Route:
+    """The Send API of every Page and Instagram account (`POST /{id}/messages`): a message id
+    for a message, the recipient alone for a `sender_action` (mark_seen)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json_of(request)
+        recipient = body["recipient"]["id"]
+        if "sender_action" in body:
+            return httpx.Response(200, json={"recipient_id": recipient})
+        return httpx.Response(
+            200, json={"recipient_id": recipient, "message_id": f"m_{uuid.uuid4().hex}"}
+        )
+
+    return graph.post(url__regex=rf"^({GRAPH}|{IG_GRAPH})/\d+/messages$").mock(side_effect=answer)
 
 
 async def deliver(

@@ -8,6 +8,8 @@ registry does not explain, so a new domain is covered the day it lands:
 
 - a new id parameter or id field in a body: add a `@factory("name")` that creates the object
   in the world's account and returns its id (or list the name in `NOT_IDS` if it is none);
+  a name that means another object under another path (`threadId`, `commentId` and
+  `operationId` of `/meta` and `/instagram`) is resolved through `SCOPED_IDS`;
 - a new route with a request body: add an example body to `BODIES`;
 - a new route without ids: add it to `EXEMPT` with the reason;
 - an id whose foreign value is legitimately accepted somewhere (a filter, an address, the
@@ -22,8 +24,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import respx
 
 from tests.helpers import Caller, add_member, register
+from tests.social.helpers import (
+    connect_instagram,
+    connect_page,
+    customer_message,
+    deliver,
+    feed_comment,
+    instagram_body,
+    instagram_comment,
+    page_body,
+    route_sends,
+)
 from tests.wa.helpers import create_session
 
 # Parameter names and body fields that carry an id. Anything else must be in NOT_IDS.
@@ -37,13 +51,32 @@ class World:
     client: httpx.AsyncClient
     owner: Caller
     run_jobs: Callable[[], Awaitable[Any]]
-    # Each world talks to its own customer, so a chat never exists in both by coincidence.
+    # Each world talks to its own customer, so a chat never exists in both by coincidence,
+    # and connects its own Page and Instagram account (Meta's ids derived from that phone).
     customer_phone: str
+    # The faked Graph hosts: onboarding and Send API answers as Meta documents them.
+    graph: respx.MockRouter
     ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def customer_jid(self) -> str:
         return f"{self.customer_phone}@s.whatsapp.net"
+
+    @property
+    def page_id(self) -> str:
+        return f"104857{self.customer_phone[-9:]}"
+
+    @property
+    def ig_account_id(self) -> str:
+        return f"17841{self.customer_phone}"
+
+    @property
+    def psid(self) -> str:
+        return f"241{self.customer_phone}"
+
+    @property
+    def igsid(self) -> str:
+        return f"665{self.customer_phone}"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -62,6 +95,38 @@ class World:
 
 Factory = Callable[[World], Awaitable[str]]
 FACTORIES: dict[str, Factory] = {}
+
+# Parameter names that name another object under another path: the walk sends, on a route
+# under the prefix, the id of the factory named here (`ids_for`).
+SCOPED_IDS: dict[str, dict[str, str]] = {
+    "/meta/": {
+        "threadId": "meta:threadId",
+        "commentId": "meta:commentId",
+        "operationId": "meta:operationId",
+    },
+    "/instagram/": {
+        "threadId": "instagram:threadId",
+        "commentId": "instagram:commentId",
+        "operationId": "instagram:operationId",
+    },
+}
+
+
+def factory_name(path: str, name: str) -> str:
+    """The factory whose object `name` means on this route."""
+    for prefix, names in SCOPED_IDS.items():
+        if path.startswith(prefix) and name in names:
+            return names[name]
+    return name
+
+
+def ids_for(path: str, ids: dict[str, str]) -> dict[str, str]:
+    """A world's ids as one route's parameters and bodies name them."""
+    view = dict(ids)
+    for prefix, names in SCOPED_IDS.items():
+        if path.startswith(prefix):
+            view.update({name: ids[key] for name, key in names.items() if key in ids})
+    return view
 
 
 def factory(*names: str) -> Callable[[Factory], Factory]:
@@ -199,6 +264,20 @@ async def share_target(world: World) -> str:
     return target.account_id
 
 
+@factory("shareId")
+async def share_offer(world: World) -> str:
+    """A session another account offered to this world's account (still pending)."""
+    sharer = await register(world.client, name="Sharer")
+    psid = (await create_session(world.client, sharer))["providerSessionId"]
+    offered = await world.client.post(
+        f"/accounts/{sharer.account_id}/wa-sessions/{psid}/shares",
+        json={"accountId": world.owner.account_id},
+        headers=sharer.headers,
+    )
+    assert offered.status_code == 201, offered.text
+    return str(offered.json()["data"]["id"])
+
+
 # CRM ---------------------------------------------------------------------------------------
 
 
@@ -332,6 +411,124 @@ async def crm_inbox(world: World) -> str:
     return psid
 
 
+# Pages and Instagram -----------------------------------------------------------------------
+# Each world connects its own Page and Instagram account through the real onboarding (the
+# OAuth callback, Graph answered by respx) and receives signed webhooks on them, as Meta
+# sends them: a DM (a thread), a comment (a post or media object and the comment), then
+# sends an answer (an operation).
+
+
+async def _webhook(world: World, body: dict[str, Any], platform: str) -> None:
+    response = await deliver(world.client, body, platform=platform)
+    assert response.status_code == 200, response.text
+    await world.run_jobs()
+
+
+@factory("assetId")
+async def page(world: World) -> str:
+    route_sends(world.graph)
+    asset = await connect_page(world.client, world.owner, world.graph, page_id=world.page_id)
+    return str(asset["id"])
+
+
+@factory("meta:threadId")
+async def page_thread(world: World) -> str:
+    asset_id = await world.id("assetId")
+    # The account id in the text: a response that leaked this message would show it.
+    text = f"Bu elbise stokta var mı? ({world.owner.account_id})"
+    message = customer_message(text, sender=world.psid, recipient=world.page_id)
+    await _webhook(world, page_body(message, page_id=world.page_id), "meta")
+    [thread] = (await world.call("GET", f"/meta/assets/{asset_id}/threads"))["rows"]
+    return str(thread["id"])
+
+
+@factory("postId")
+async def page_post(world: World) -> str:
+    """A post of the world's Page, seen through a comment on it."""
+    asset_id = await world.id("assetId")
+    body = feed_comment(
+        comment_id=f"900000000000001_{world.customer_phone}",
+        post_id=f"{world.page_id}_900000000000001",
+        page_id=world.page_id,
+    )
+    await _webhook(world, body, "meta")
+    [post] = (await world.call("GET", f"/meta/assets/{asset_id}/posts"))["rows"]
+    url = f"/meta/assets/{asset_id}/posts/{post['id']}/comments"
+    [comment] = (await world.call("GET", url))["rows"]
+    world.ids.setdefault("meta:commentId", str(comment["id"]))
+    return str(post["id"])
+
+
+@factory("meta:commentId")
+async def page_comment(world: World) -> str:
+    await world.id("postId")
+    return world.ids["meta:commentId"]
+
+
+@factory("meta:operationId")
+async def page_send(world: World) -> str:
+    """An answer in the world's Page thread (inside the 24-hour window)."""
+    url = f"/meta/assets/{await world.id('assetId')}/threads/{await world.id('meta:threadId')}"
+    sent = await world.call("POST", f"{url}/messages", json={"text": "Evet, var."})
+    return str(sent["operation"]["id"])
+
+
+@factory("igAccountId")
+async def instagram_account(world: World) -> str:
+    route_sends(world.graph)
+    account = await connect_instagram(
+        world.client,
+        world.owner,
+        world.graph,
+        ig_id=world.ig_account_id,
+        app_scoped_id=f"70{world.customer_phone}",
+    )
+    return str(account["id"])
+
+
+@factory("instagram:threadId")
+async def instagram_thread(world: World) -> str:
+    account_id = await world.id("igAccountId")
+    text = f"Bedeni var mı? ({world.owner.account_id})"
+    message = customer_message(text, sender=world.igsid, recipient=world.ig_account_id)
+    await _webhook(world, instagram_body(message, account_id=world.ig_account_id), "instagram")
+    [thread] = (await world.call("GET", f"/instagram/accounts/{account_id}/threads"))["rows"]
+    return str(thread["id"])
+
+
+@factory("mediaId")
+async def instagram_media(world: World) -> str:
+    """A media object of the world's Instagram account, seen through a comment on it."""
+    account_id = await world.id("igAccountId")
+    body = instagram_comment(
+        comment_id=f"1787{world.customer_phone}",
+        media_id=f"1790{world.customer_phone}",
+        account_id=world.ig_account_id,
+        sender=world.igsid,
+    )
+    await _webhook(world, body, "instagram")
+    [media] = (await world.call("GET", f"/instagram/accounts/{account_id}/media"))["rows"]
+    url = f"/instagram/accounts/{account_id}/media/{media['id']}/comments"
+    [comment] = (await world.call("GET", url))["rows"]
+    world.ids.setdefault("instagram:commentId", str(comment["id"]))
+    return str(media["id"])
+
+
+@factory("instagram:commentId")
+async def instagram_comment_of_world(world: World) -> str:
+    await world.id("mediaId")
+    return world.ids["instagram:commentId"]
+
+
+@factory("instagram:operationId")
+async def instagram_send(world: World) -> str:
+    account_id = await world.id("igAccountId")
+    thread_id = await world.id("instagram:threadId")
+    url = f"/instagram/accounts/{account_id}/threads/{thread_id}/messages"
+    sent = await world.call("POST", url, json={"text": "Evet, var."})
+    return str(sent["operation"]["id"])
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -457,6 +654,12 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
         "messageId",
     ): "the id the injected customer message will carry (message ids are per session)",
     **{
+        ("PATCH", path, "defaultAssigneeId"): "another account's user as a Page's or Instagram "
+        "account's default assignee is a 422 unknown_assignee (tests/social/test_tenancy.py "
+        "test_asset_settings)"
+        for path in ("/meta/assets/{assetId}", "/instagram/accounts/{igAccountId}")
+    },
+    **{
         (method, path, "assigneeId"): _ASSIGNEE_422
         for method, path in (
             ("PUT", "/wa/chats/{remoteJid}/assignment"),
@@ -501,38 +704,8 @@ EXEMPT: dict[str, str] = {
     "POST /instagram/webhook": "Meta's webhooks: signed with the app secret, routed by account",
 }
 
-# Routes the walk does not cover yet, and what covers them meanwhile. Two tenants need two
-# Graph-faked onboardings with different Page and Instagram ids, which tests/social/helpers.py
-# does not take yet; tests/social/test_tenancy.py checks these paths by hand until then.
-_SOCIAL_PENDING = "Page/Instagram factories pending (tests/social/test_tenancy.py covers it)"
-PENDING: dict[str, str] = {
-    "DELETE /instagram/accounts/{igAccountId}": _SOCIAL_PENDING,
-    "DELETE /meta/assets/{assetId}": _SOCIAL_PENDING,
-    "GET /instagram/accounts/{igAccountId}/media": _SOCIAL_PENDING,
-    "GET /instagram/accounts/{igAccountId}/media/{mediaId}/comments": _SOCIAL_PENDING,
-    "GET /instagram/accounts/{igAccountId}/operations/{operationId}": _SOCIAL_PENDING,
-    "GET /instagram/accounts/{igAccountId}/threads": _SOCIAL_PENDING,
-    "GET /instagram/accounts/{igAccountId}/threads/{threadId}/messages": _SOCIAL_PENDING,
-    "GET /meta/assets/{assetId}/operations/{operationId}": _SOCIAL_PENDING,
-    "GET /meta/assets/{assetId}/posts": _SOCIAL_PENDING,
-    "GET /meta/assets/{assetId}/posts/{postId}/comments": _SOCIAL_PENDING,
-    "GET /meta/assets/{assetId}/threads": _SOCIAL_PENDING,
-    "GET /meta/assets/{assetId}/threads/{threadId}/messages": _SOCIAL_PENDING,
-    "PATCH /instagram/accounts/{igAccountId}": _SOCIAL_PENDING,
-    "PATCH /meta/assets/{assetId}": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/comments/{commentId}/replies": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/media/feed": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/media/reels": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/media/stories": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/sync": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/threads/{threadId}/messages": _SOCIAL_PENDING,
-    "POST /instagram/accounts/{igAccountId}/threads/{threadId}/read": _SOCIAL_PENDING,
-    "POST /meta/assets/{assetId}/comments/{commentId}/replies": _SOCIAL_PENDING,
-    "POST /meta/assets/{assetId}/posts": _SOCIAL_PENDING,
-    "POST /meta/assets/{assetId}/sync": _SOCIAL_PENDING,
-    "POST /meta/assets/{assetId}/threads/{threadId}/messages": _SOCIAL_PENDING,
-    "POST /meta/assets/{assetId}/threads/{threadId}/read": _SOCIAL_PENDING,
-}
+# Routes the walk does not cover yet, and what covers them meanwhile.
+PENDING: dict[str, str] = {}
 
 
 # Example bodies ----------------------------------------------------------------------------
@@ -629,6 +802,9 @@ BODIES: dict[str, list[BodyExample]] = {
     "POST /instagram/oauth/url": [lambda ids: {"redirectUrl": "https://app.example.com/done"}],
     "POST /wa/sandbox/{providerSessionId}/inbound": [
         lambda ids: {"from": "905550000002", "text": "x"}
+    ],
+    "POST /wa/operations/{operationId}/retry": [
+        lambda ids: {"providerSessionId": ids("providerSessionId")}
     ],
     "PATCH /accounts/{accountId}/settings": [lambda ids: {"defaultPhoneRegion": "TR"}],
     "POST /crm/groups": [lambda ids: {"name": "Another"}],
@@ -759,4 +935,34 @@ BODIES: dict[str, list[BodyExample]] = {
     "POST /crm/tasks/{taskId}/checklist": [lambda ids: {"title": "x"}],
     "PATCH /crm/tasks/{taskId}/checklist/{itemId}": [lambda ids: {"done": True}],
     "PUT /crm/inbox-links/{channel}/{sourceId}": [lambda ids: {"customerId": ids("customerId")}],
+    "PATCH /meta/assets/{assetId}": [lambda ids: {"name": "Renamed"}],
+    "PATCH /instagram/accounts/{igAccountId}": [lambda ids: {"name": "Renamed"}],
+    "POST /meta/assets/{assetId}/threads/{threadId}/messages": [lambda ids: {"text": "x"}],
+    "POST /instagram/accounts/{igAccountId}/threads/{threadId}/messages": [
+        lambda ids: {"text": "x"}
+    ],
+    "POST /meta/assets/{assetId}/posts": [lambda ids: {"message": "x"}],
+    "POST /instagram/accounts/{igAccountId}/media/feed": [
+        lambda ids: {"imageUrl": "https://cdn.example.com/a.jpg"}
+    ],
+    "POST /instagram/accounts/{igAccountId}/media/reels": [
+        lambda ids: {"videoUrl": "https://cdn.example.com/a.mp4"}
+    ],
+    "POST /instagram/accounts/{igAccountId}/media/stories": [
+        lambda ids: {"imageUrl": "https://cdn.example.com/a.jpg"}
+    ],
+    "POST /meta/assets/{assetId}/comments/{commentId}/replies": [lambda ids: {"message": "x"}],
+    "POST /instagram/accounts/{igAccountId}/comments/{commentId}/replies": [
+        lambda ids: {"message": "x"}
+    ],
+    **{
+        f"PUT {root}/threads/{{threadId}}/customer-link": [
+            lambda ids: {"customerId": ids("customerId"), "contactId": ids("contactId")}
+        ]
+        for root in ("/meta/assets/{assetId}", "/instagram/accounts/{igAccountId}")
+    },
+    **{
+        f"POST {root}/threads/{{threadId}}/customer-link": [lambda ids: {"title": "X"}]
+        for root in ("/meta/assets/{assetId}", "/instagram/accounts/{igAccountId}")
+    },
 }

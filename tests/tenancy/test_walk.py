@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import respx
 
 from tests.helpers import register
 from tests.tenancy.registry import (
@@ -35,6 +36,8 @@ from tests.tenancy.registry import (
     BodyExample,
     Form,
     World,
+    factory_name,
+    ids_for,
 )
 
 REGISTRY = "tests/tenancy/registry.py"
@@ -157,7 +160,7 @@ def registry_problems(spec: dict[str, Any]) -> list[str]:
             )
         for where, name, required in op.parameters:
             if ID_NAME.search(name):
-                if name not in FACTORIES:
+                if factory_name(op.path, name) not in FACTORIES:
                     problems.append(
                         f"{op.key}: {where} parameter {name!r} is an id the walk cannot make; "
                         f'add @factory("{name}") in {REGISTRY}'
@@ -179,7 +182,7 @@ def registry_problems(spec: dict[str, Any]) -> list[str]:
         for example in BODIES.get(op.key, []):
             for field_name, name in _fields_of(example(_marker)):
                 filled.add(field_name)
-                if name not in FACTORIES:
+                if factory_name(op.path, name) not in FACTORIES:
                     problems.append(f'{op.key}: body uses ids("{name}"); add its factory')
         for field_name in sorted(op.body_fields - filled):
             if (op.method, op.path, field_name) not in BODY_FIELDS_NOT_IDS:
@@ -226,7 +229,8 @@ class Call:
 
 def calls(op: Operation, victim: World, attacker: World) -> list[Call]:
     """B's calls: B's own values everywhere but one place holding A's id, for every place."""
-    own = attacker.ids
+    own = ids_for(op.path, attacker.ids)
+    theirs = ids_for(op.path, victim.ids)
     examples = BODIES.get(op.key, [])
     first_body = examples[0](own.__getitem__) if examples else None
 
@@ -241,13 +245,13 @@ def calls(op: Operation, victim: World, attacker: World) -> list[Call]:
 
     planned = []
     for where, name, _ in op.id_parameters():
-        call = base(f"{where} {name}", {**own, name: victim.ids[name]}, first_body)
+        call = base(f"{where} {name}", {**own, name: theirs[name]}, first_body)
         if where == "query":
-            call.query[name] = victim.ids[name]
+            call.query[name] = theirs[name]
         planned.append(call)
     for index, example in enumerate(examples):
         for name in attacked_names(op, example):
-            ids = {**own, name: victim.ids[name]}
+            ids = {**own, name: theirs[name]}
             body = example(ids.__getitem__)
             planned.append(base(f"body #{index} {name}", own, body))
     return planned
@@ -256,12 +260,13 @@ def calls(op: Operation, victim: World, attacker: World) -> list[Call]:
 def control(op: Operation, world: World) -> Call:
     """The same route with only the world's own values, as that world's owner."""
     examples = BODIES.get(op.key, [])
-    call = Call(op, "", world, world.ids, examples[0](world.ids.__getitem__) if examples else None)
+    ids = ids_for(op.path, world.ids)
+    call = Call(op, "", world, ids, examples[0](ids.__getitem__) if examples else None)
     for where, name, required in op.parameters:
         if where == "header" and name == "x-account-id":
-            call.headers[name] = world.ids[name]
+            call.headers[name] = ids[name]
         elif where == "query" and required:
-            call.query[name] = world.ids[name]
+            call.query[name] = ids[name]
     return call
 
 
@@ -270,12 +275,9 @@ def verdict(call: Call, response: httpx.Response, victim: World) -> str | None:
     where, _, name = call.attacked.rpartition(" ")
     where = where.split(" ")[0]
     label = f"{call.op.key} with A's {call.attacked}"
+    sent = ids_for(call.op.path, victim.ids)[name]
     # Whatever the status, nothing of A's may come back but the id B sent.
-    leaked = {
-        key
-        for key, value in victim.ids.items()
-        if value != victim.ids[name] and value in response.text
-    }
+    leaked = {key for key, value in victim.ids.items() if value != sent and value in response.text}
     if leaked:
         return f"{label}: the answer shows A's {sorted(leaked)}: {response.text[:200]}"
     if (call.op.key, name) in ADDRESS_ROUTES:
@@ -314,8 +316,10 @@ def walked(spec: dict[str, Any]) -> list[Operation]:
     return [op for op in operations(spec) if op.key not in EXEMPT and op.key not in PENDING]
 
 
-async def make_world(client: httpx.AsyncClient, run_jobs: Any, name: str, phone: str) -> World:
-    world = World(client, await register(client, name=name), run_jobs, phone)
+async def make_world(
+    client: httpx.AsyncClient, run_jobs: Any, graph: respx.MockRouter, name: str, phone: str
+) -> World:
+    world = World(client, await register(client, name=name), run_jobs, phone, graph)
     for id_name in FACTORIES:
         await world.id(id_name)
     return world
@@ -327,13 +331,13 @@ async def test_every_route_is_known_to_the_tenancy_walk(app: Any) -> None:
 
 
 async def test_another_accounts_ids_are_not_found_on_any_route(
-    app: Any, client: httpx.AsyncClient, run_jobs: Any
+    app: Any, client: httpx.AsyncClient, run_jobs: Any, graph: respx.MockRouter
 ) -> None:
     spec = app.openapi()
     assert not registry_problems(spec), "see test_every_route_is_known_to_the_tenancy_walk"
     ops = walked(spec)
-    victim = await make_world(client, run_jobs, "Victim", "905551110001")
-    attacker = await make_world(client, run_jobs, "Attacker", "905551110002")
+    victim = await make_world(client, run_jobs, graph, "Victim", "905551110001")
+    attacker = await make_world(client, run_jobs, graph, "Attacker", "905551110002")
     before = await snapshot(client, ops, victim)
 
     failures = []

@@ -68,3 +68,22 @@ async def customer_wrote(
     await run_jobs()
     [inbound] = (await messages(client, owner, psid))["rows"]
     return owner, psid, inbound
+
+
+async def share_and_accept(
+    client: httpx.AsyncClient, owner: Caller, partner: Caller, psid: str
+) -> dict[str, Any]:
+    """The owner offers the session to the partner's account, whose admin accepts it."""
+    offered = await client.post(
+        f"/accounts/{owner.account_id}/wa-sessions/{psid}/shares",
+        json={"accountId": partner.account_id},
+        headers=owner.headers,
+    )
+    assert offered.status_code == 201, offered.text
+    share_id = offered.json()["data"]["id"]
+    accepted = await client.post(
+        f"/accounts/{partner.account_id}/wa-session-shares/{share_id}/accept",
+        headers=partner.headers,
+    )
+    assert accepted.status_code == 200, accepted.text
+    return dict(accepted.json()["data"])

@@ -229,7 +229,8 @@ async def test_an_evolution_session_logged_out_then_removed_takes_no_more_webhoo
         content=body,
         headers={SECRET_HEADER: created["webhookSecret"]},
     )
-    assert_error(late, 404)
+    # A deleted session answers like a wrong secret: nobody learns which sessions exist.
+    assert_error(late, 401, "invalid_signature")
 
 
 async def test_evolution_gateway_down_at_creation_is_502_and_stores_nothing(
@@ -273,6 +274,9 @@ CHAT = "905551234567@c.us"
 def waha() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=WAHA, assert_all_called=False) as router:
         router.post("/api/sessions").respond(201, json={"name": "x", "status": "STOPPED"})
+        router.get("/api/server/version").respond(
+            200, json={"version": "2025.6.3", "engine": "WEBJS", "tier": "PLUS"}
+        )
         router.post(path__regex=r"^/api/sessions/.+/start$", name="start").respond(
             201, json={"name": "x", "status": "STARTING"}
         )
@@ -456,4 +460,5 @@ async def test_a_gateway_refusal_fails_the_operation_without_retrying(
     assert rejected.call_count == 1  # a refusal is not retried
     operations = await _operations()
     assert operations["read"].status == "failed"
-    assert "bad chat" in (operations["read"].last_error or "")
+    # The gateway's own words stay in the logs; the row says which call and what status.
+    assert operations["read"].last_error == "waha POST /api/sendSeen -> HTTP 400"

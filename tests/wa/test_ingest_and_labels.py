@@ -107,13 +107,16 @@ async def test_evolution_events_update_messages_chats_contacts(
     lid_chat = await client.get(
         "/wa/chats/98765432101234@lid", params={"providerSessionId": psid}, headers=headers(owner)
     )
-    assert lid_chat.json()["data"]["altJid"] == DIRECT
+    # The LID's chat and the phone's are one chat: filed under the phone, the LID beside it.
+    assert lid_chat.json()["data"]["remoteJid"] == DIRECT
+    assert lid_chat.json()["data"]["altJid"] == "98765432101234@lid"
 
     contacts = await client.get(
         "/wa/contacts", params={"providerSessionId": psid}, headers=headers(owner)
     )
     jids = {c["jid"] for c in contacts.json()["data"]["rows"]}
-    assert {DIRECT, GROUP, "214365870912345@lid"} <= jids
+    # A group member known by LID and phone is one contact, under the phone.
+    assert {DIRECT, GROUP, "905559998877@s.whatsapp.net"} <= jids
     groups = await client.get(
         "/wa/contacts",
         params={"providerSessionId": psid, "isGroup": "true"},

@@ -10,7 +10,14 @@ import httpx
 from sqlalchemy import select, update
 
 from tests.helpers import add_member, assert_error, register
-from tests.wa.helpers import CUSTOMER_JID, create_session, headers, inject, messages
+from tests.wa.helpers import (
+    CUSTOMER_JID,
+    create_session,
+    headers,
+    inject,
+    messages,
+    share_and_accept,
+)
 
 SECRET_HEADER = "X-Ticaret-Webhook-Secret"
 
@@ -80,7 +87,7 @@ async def test_malformed_events_are_stored_failed_never_lost(
     assert chats.json()["data"]["rows"] == []
 
     unknown_session = await client.post("/wa/provider-events/nope-123", json=broken, headers=auth)
-    assert_error(unknown_session, 404)
+    assert_error(unknown_session, 401, "invalid_signature")
     no_secret = await client.post(url, json=broken)
     assert_error(no_secret, 401)
 
@@ -157,24 +164,11 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
         404,
     )
     base = f"/accounts/{owner.account_id}/wa-sessions/{psid}"
-    share = await client.post(
-        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
-    )
-    assert share.status_code == 201, share.text
-    again = await client.post(
-        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
-    )
-    assert_error(again, 409, "already_shared")
+    await share_and_accept(client, owner, partner, psid)
     to_self = await client.post(
         f"{base}/shares", json={"accountId": owner.account_id}, headers=owner.headers
     )
     assert_error(to_self, 400, "share_with_self")
-    nobody = await client.post(
-        f"{base}/shares",
-        json={"accountId": "00000000-0000-0000-0000-000000000000"},
-        headers=owner.headers,
-    )
-    assert_error(nobody, 404)
 
     listed = await client.get(
         f"/accounts/{partner.account_id}/wa-sessions", headers=partner.headers
@@ -226,9 +220,7 @@ async def test_sharing_gives_and_takes_access(client: httpx.AsyncClient, run_job
     )
     assert (await client.get(base, headers=owner.headers)).status_code == 200
 
-    await client.post(
-        f"{base}/shares", json={"accountId": partner.account_id}, headers=owner.headers
-    )
+    await share_and_accept(client, owner, partner, psid)
     unshared = await client.delete(f"{base}/shares/{partner.account_id}", headers=owner.headers)
     assert unshared.status_code == 200
     assert_error(
@@ -415,12 +407,13 @@ async def test_lost_operations_and_old_idempotency_keys_are_swept(
         headers={**headers(owner), "Idempotency-Key": "k-1"},
     )
     assert sent.status_code == 202
-    # The job is lost and the worker died mid-call: the row says `sending` since long ago.
+    # The job is lost: the row says `queued` since long ago. (One stuck in `sending` is
+    # reconciled, never re-sent blind: tests/wa/test_stuck_operations.py.)
     await get_redis().flushdb()
     long_ago = datetime.now(UTC) - timedelta(minutes=10)
     async with get_sessionmaker()() as session:
         await session.execute(
-            update(WaMessageOperation).values(status="sending", updated_at=long_ago)
+            update(WaMessageOperation).values(status="queued", updated_at=long_ago)
         )
         await session.execute(
             update(IdempotencyKey).values(created_at=long_ago - timedelta(days=1))
@@ -503,3 +496,24 @@ async def test_deeply_nested_bodies_are_stored_failed_not_lost(
     assert {r.raw_body for r in rows} == {too_deep.decode(), deep.decode()}
     assert "too deeply" in rows[0].error and "deeper than 64 levels" in rows[1].error
     assert all(r.payload is None for r in rows)
+
+
+async def test_the_receiver_answers_alike_for_an_unknown_session_and_a_wrong_secret(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await register(client)
+    created = await create_session(client, owner)
+    body = {"id": "evt_probe", "event": "message", "payload": {}}
+    wrong_secret = await client.post(
+        f"/wa/provider-events/{created['providerSessionId']}",
+        json=body,
+        headers={SECRET_HEADER: "guess"},
+    )
+    unknown = await client.post(
+        "/wa/provider-events/no-such-session-1234", json=body, headers={SECRET_HEADER: "guess"}
+    )
+    # A prober learns nothing about which session ids exist.
+    assert wrong_secret.status_code == unknown.status_code == 401
+    assert wrong_secret.json() == unknown.json()
+    assert_error(unknown, 401, "invalid_signature")
+    assert await _inbox() == []

@@ -71,6 +71,13 @@ class Subscription:
         """The next event, or None once the stream must end."""
         return await self._queue.get()
 
+    def drain(self) -> None:
+        """Forget what is queued (one outbox read covers it all), keeping an end marker."""
+        while not self._queue.empty():
+            if self._queue.get_nowait() is None:
+                self._queue.put_nowait(None)
+                return
+
 
 class EventBroker:
     def __init__(self) -> None:

@@ -14,9 +14,11 @@ receiver answers at once.
 The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in one
 transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
 raises rolls back its work, and the row is marked `failed` with the error; the stored payload
-is never touched, so nothing is lost to a parser bug. A body that is not usable JSON (not JSON
-at all, NUL characters PostgreSQL cannot store, nesting deeper than `MAX_JSON_DEPTH`) is kept as
-text and marked `failed` at once. `sweep_inbox` re-queues rows whose job was lost.
+is never touched, so nothing is lost to a parser bug. A deadlock or serialization failure is
+not the item's fault: the job runs again with backoff and the row stays `received`. A body
+that is not usable JSON (not JSON at all, NUL characters or lone surrogates PostgreSQL cannot
+store, nesting deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed` at once.
+`sweep_inbox` re-queues rows whose job was lost.
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from arq import Retry
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
@@ -48,6 +53,10 @@ STUCK_AFTER = timedelta(seconds=60)
 SWEEP_BATCH = 500
 # Headers worth keeping with any item; a source adds its own (never secrets or API keys).
 COMMON_HEADERS = frozenset({"content-type", "user-agent", "x-request-id"})
+# deadlock_detected, serialization_failure: the transaction lost a race, the item is fine.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+# The job runs again after base * 2**(try-1) seconds while tries remain.
+TRANSIENT_RETRY_BASE = timedelta(seconds=0.5)
 
 
 @dataclass(frozen=True)
@@ -63,17 +72,30 @@ class Decoded:
         return self.problem is None
 
 
-def _too_deep(value: Any, limit: int) -> bool:
+def _unstorable(value: Any, limit: int) -> str | None:
+    """Why a parsed body cannot be kept as JSONB: nested deeper than `limit`, a string with a
+    lone surrogate (`"\\ud800"` is valid JSON but no UTF-8 text), or an infinite number."""
     # Iterative: the point is to stay clear of the recursion limit.
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
-        if isinstance(current, dict | list):
+        if isinstance(current, str):
+            try:
+                current.encode("utf-8")
+            except UnicodeEncodeError:
+                return "body contains a lone UTF-16 surrogate"
+        elif isinstance(current, float) and not math.isfinite(current):
+            # 1e999, NaN, Infinity: Python reads them, JSONB has no such number.
+            return "body contains a number out of range"
+        elif isinstance(current, dict | list):
             if depth > limit:
-                return True
-            children = current.values() if isinstance(current, dict) else current
-            stack.extend((child, depth + 1) for child in children)
-    return False
+                return f"body nests deeper than {limit} levels"
+            if isinstance(current, dict):
+                stack.extend((key, depth) for key in current)
+                stack.extend((child, depth + 1) for child in current.values())
+            else:
+                stack.extend((child, depth + 1) for child in current)
+    return None
 
 
 def decode_json(raw_body: bytes) -> Decoded:
@@ -89,8 +111,9 @@ def decode_json(raw_body: bytes) -> Decoded:
     if b"\\u0000" in raw_body:
         # PostgreSQL JSONB cannot hold NUL characters; keep the body as text instead.
         return Decoded(None, as_text(), "body contains NUL characters")
-    if _too_deep(payload, MAX_JSON_DEPTH):
-        return Decoded(None, as_text(), f"body nests deeper than {MAX_JSON_DEPTH} levels")
+    problem = _unstorable(payload, MAX_JSON_DEPTH)
+    if problem is not None:
+        return Decoded(None, as_text(), problem)
     return Decoded(payload)
 
 
@@ -153,7 +176,7 @@ class InboxSource:
         handler: Handler,
         job_name: str,
         headers: Collection[str] = (),
-        max_tries: int = 3,
+        max_tries: int = 6,
         timeout: float = 120,
     ) -> None:
         if name in _sources:
@@ -163,8 +186,9 @@ class InboxSource:
         self.kept_headers = COMMON_HEADERS | {h.lower() for h in headers}
 
         async def process_item(ctx: JobContext, item_id: str) -> str:
-            return await self.process(item_id)
+            return await self.process(item_id, try_number=int(ctx.get("job_try") or 1))
 
+        self.max_tries = max_tries
         self.job: Job[[str], str] = job(job_name, max_tries=max_tries, timeout=timeout)(
             process_item
         )
@@ -254,8 +278,13 @@ class InboxSource:
 
     # Processing -------------------------------------------------------------------------
 
-    async def process(self, item_id: str) -> str:
-        """The job body: run the handler on one stored item; failures land on the row."""
+    async def process(self, item_id: str, *, try_number: int = 1) -> str:
+        """The job body: run the handler on one stored item; failures land on the row.
+
+        A deadlock or serialization failure is a race lost against another transaction, not a
+        bad item: its work rolls back, the row stays `received` and the job runs again with
+        backoff (arq `Retry`) while tries remain; only then is the row marked `failed`.
+        """
         try:
             parsed = uuid.UUID(item_id)
         except ValueError:
@@ -280,9 +309,26 @@ class InboxSource:
                 return outcome.status.value
         except Exception as exc:
             # The handler's work rolled back with its events; the payload stays as it was.
+            if is_transient(exc) and try_number < self.max_tries:
+                delay = TRANSIENT_RETRY_BASE * 2 ** (try_number - 1)
+                logger.warning(
+                    "%s inbox item %s lost a race (%s); retrying in %.1fs",
+                    self.name,
+                    item_id,
+                    _reason(exc),
+                    delay.total_seconds(),
+                )
+                raise Retry(defer=delay) from exc
             logger.exception("%s inbox item %s failed", self.name, item_id)
             await _mark_failed(parsed, _reason(exc))
             return InboxStatus.failed.value
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the same work succeeds when tried again."""
+    return isinstance(exc, DBAPIError) and (
+        getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+    )
 
 
 def _reason(exc: BaseException) -> str:

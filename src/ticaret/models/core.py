@@ -41,14 +41,22 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_account_seq", "account_id", "seq"),
+        # The console's replay order (see `console.stream`).
+        Index("ix_events_account_xid_seq", "account_id", "xid", "seq"),
         # The sweeper scans only what is still waiting for the relay.
         Index("ix_events_unrelayed", "seq", postgresql_where=text("relayed_at IS NULL")),
         one_of("actor_type", ActorType),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    # Monotonic order for replay (`Last-Event-ID`) and in-order webhook delivery.
+    # Monotonic order for in-order webhook delivery. Not the replay order: numbers are taken
+    # at insert, so a transaction can commit a lower `seq` after another committed a higher one.
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True, nullable=False)
+    # The writing transaction's id. The console replays by (xid, seq) up to the oldest
+    # transaction still running, so no event can appear later below what a client has seen.
+    xid: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint"), nullable=False
+    )
     account_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     type: Mapped[str] = mapped_column(String(100), nullable=False)
     actor_type: Mapped[str] = mapped_column(String(20), nullable=False)

@@ -74,10 +74,15 @@ class IdentitySource(enum.StrEnum):
     phone = "phone"  # linked automatically: the chat's phone is a customer's or contact's
     merge = "merge"  # the other JID of the same person (`@lid` <-> phone) was linked already
     integration = "integration"  # another domain linked it (Meta, conversations API)
+    # Linked automatically: the person wrote to (or was written to from) a Page or an Instagram
+    # account bound to the customer by an inbox link; follows that link while nobody moves it.
+    inbox = "inbox"
 
 
 class InboxChannel(enum.StrEnum):
     whatsapp = "whatsapp"  # sourceId: the session's providerSessionId
+    messenger = "messenger"  # sourceId: the Page id
+    instagram = "instagram"  # sourceId: the Instagram professional account id
 
 
 class AssigneeType(enum.StrEnum):
@@ -310,8 +315,11 @@ class CrmIdentity(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 
 class CrmInboxLink(IdMixin, TimestampMixin, VersionedMixin, Base):
-    """A whole inbox (a WhatsApp session; later a Page or an Instagram account) bound to a
-    customer: every conversation in it is the customer's."""
+    """A whole inbox (a WhatsApp session, a Page or an Instagram account) bound to a
+    customer: every conversation in it is the customer's.
+
+    A Page or an Instagram account is named by Meta's id, not by our asset row: the link
+    outlives a disconnection and applies again when the account connects it anew."""
 
     __tablename__ = "crm_inbox_links"
     __table_args__ = (

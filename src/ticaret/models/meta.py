@@ -234,6 +234,13 @@ class MetaMessage(IdMixin, TimestampMixin, VersionedMixin, Base):
         ),
         # Reads, reactions and echoes name a message by its mid alone.
         Index("ix_meta_messages_asset_mid", "asset_id", "mid"),
+        # A customer's timeline reads a whole Page / Instagram account bound to it.
+        Index(
+            "ix_meta_messages_asset_timeline",
+            "asset_id",
+            text("source_timestamp DESC"),
+            text("id DESC"),
+        ),
         one_of("platform", Platform),
         one_of("type", SocialMessageType),
         one_of("status", SocialMessageStatus),

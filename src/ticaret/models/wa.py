@@ -95,6 +95,17 @@ class OperationStatus(enum.StrEnum):
     sending = "sending"  # the gateway call is in flight
     sent = "sent"
     failed = "failed"
+    # The call was in flight when its worker died and the gateway cannot tell whether it went
+    # out: never re-sent blind, the operator decides (`POST /wa/operations/{id}/retry`).
+    unknown = "unknown"
+
+
+class ShareStatus(enum.StrEnum):
+    """A session share is an offer the target account's admin accepts or declines."""
+
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
 
 
 class LabelStatus(enum.StrEnum):
@@ -145,20 +156,28 @@ class WaSession(IdMixin, TimestampMixin, VersionedMixin, Base):
 
 
 class WaSessionShare(IdMixin, TimestampMixin, Base):
+    """An offer of a session to another account; only an accepted one gives access."""
+
     __tablename__ = "wa_session_shares"
     __table_args__ = (
         UniqueConstraint("session_id", "account_id", name="uq_wa_session_shares_session_account"),
         one_of("created_by_type", ActorType),
+        one_of("status", ShareStatus),
+        one_of("responded_by_type", ActorType),
     )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
     )
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    # No foreign key: an offer to an id that is no account is stored like any other, so the
+    # owner's answer never tells whether an account id exists. It simply is never accepted.
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=ShareStatus.pending)
     created_by_type: Mapped[str] = mapped_column(String(20), nullable=False)
     created_by_id: Mapped[str | None] = mapped_column(String(64))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_by_type: Mapped[str | None] = mapped_column(String(20))
+    responded_by_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class WaContact(IdMixin, TimestampMixin, Base):
@@ -404,3 +423,23 @@ class WaMessageOperation(IdMixin, TimestampMixin, Base):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WaEarlyAck(IdMixin, Base):
+    """An ack for a message we do not have yet (the gateway's webhooks raced each other, or our
+    own send's answer is still on its way); applied when the message lands."""
+
+    __tablename__ = "wa_early_acks"
+    __table_args__ = (
+        UniqueConstraint("session_id", "message_id", "ack", name="uq_wa_early_acks_message_ack"),
+        one_of("ack", Ack),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("wa_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    message_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    ack: Mapped[int] = mapped_column(Integer, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )

@@ -10,7 +10,7 @@ import uuid
 
 from ticaret.core.events import EventPayload, EventType, event_type
 from ticaret.models import AssetStatus, Platform
-from ticaret.social.schemas import CommentData, MessageData, PostData
+from ticaret.social.schemas import CommentData, MessageData, PostData, ThreadData
 
 
 class AssetChanged(EventPayload):
@@ -28,6 +28,12 @@ class PlatformEvents:
     def __init__(self, platform: str, asset_word: str, post_word: str) -> None:
         domain = "meta" if platform == "facebook" else "instagram"
         where = "a Page" if platform == "facebook" else "an Instagram account"
+        self.thread_created: EventType[ThreadData] = event_type(
+            f"{domain}.thread.created",
+            f"A person wrote to (or was written to from) {where} for the first time, or a "
+            "sync found the conversation: a new DM thread.",
+            ThreadData,
+        )
         self.message_received: EventType[MessageData] = event_type(
             f"{domain}.message.received",
             f"A person's direct message to {where} arrived (text, attachment or postback).",

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ticaret.core.envelope import ApiModel, ResponseModel, Timestamp
 from ticaret.core.events import EventPayload
+from ticaret.crm.schemas.identities import ChatLink
 from ticaret.models import (
     AssetFeature,
     AssetStatus,
@@ -121,6 +122,19 @@ class SyncStarted(ResponseModel):
 # Threads and messages -----------------------------------------------------------------------
 
 
+class ThreadData(EventPayload):
+    """A new DM thread, as its event shows it."""
+
+    id: uuid.UUID
+    asset_id: uuid.UUID
+    platform: Platform
+    participant_id: str = Field(description="The person's PSID (Messenger) or IGSID.")
+    participant_name: str | None
+    participant_username: str | None
+    conversation_id: str | None
+    created_at: Timestamp
+
+
 class ThreadOut(ResponseModel):
     id: uuid.UUID
     asset_id: uuid.UUID
@@ -137,6 +151,11 @@ class ThreadOut(ResponseModel):
         description="End of Meta's 24-hour window for replies without a message tag."
     )
     unread_count: int
+    customer_link: ChatLink | None = Field(
+        default=None,
+        description="This account's CRM customer (and contact) of the thread: the person's "
+        "PSID / IGSID mapping, else the Page's / Instagram account's inbox link.",
+    )
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ticaret.core.envelope import from_row
+from ticaret.crm.schemas.identities import ChatLink
 from ticaret.models import MetaAsset, MetaComment, MetaMessage, MetaOperation, MetaPost, MetaThread
 from ticaret.social.schemas import (
     AssetOut,
@@ -12,6 +13,7 @@ from ticaret.social.schemas import (
     MessageOut,
     OperationOut,
     PostOut,
+    ThreadData,
     ThreadOut,
 )
 
@@ -25,11 +27,18 @@ def asset_out(asset: MetaAsset) -> AssetOut:
     return from_row(AssetOut, asset, enabled_features=list(asset.features))
 
 
-def thread_out(thread: MetaThread) -> ThreadOut:
+def thread_out(thread: MetaThread, customer_link: ChatLink | None = None) -> ThreadOut:
     last = thread.last_customer_message_at
     return from_row(
-        ThreadOut, thread, messaging_window_ends_at=last + STANDARD_WINDOW if last else None
+        ThreadOut,
+        thread,
+        messaging_window_ends_at=last + STANDARD_WINDOW if last else None,
+        customer_link=customer_link,
     )
+
+
+def thread_data(thread: MetaThread) -> ThreadData:
+    return ThreadData.model_validate(thread)
 
 
 def message_out(message: MetaMessage, participant_id: str) -> MessageOut:

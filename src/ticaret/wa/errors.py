@@ -10,6 +10,7 @@ from ticaret.core.errors import (
     PayloadTooLarge,
     Unauthorized,
     UpstreamUnavailable,
+    ValidationFailed,
 )
 
 # Sessions -----------------------------------------------------------------------------------
@@ -40,24 +41,35 @@ class BaseUrlRequired(BadRequest):
     default_message = "This session needs config.baseUrl (the gateway's address)."
 
 
+class GatewayUrlNotAllowed(ValidationFailed):
+    code = "gateway_url_not_allowed"
+    default_message = (
+        "config.baseUrl must be a public address, or a private host the operator allows "
+        "(TICARET_WA__PRIVATE_GATEWAY_HOSTS)."
+    )
+
+
 class ShareWithSelf(BadRequest):
     code = "share_with_self"
     default_message = "The session already belongs to this account."
 
 
-class ShareTargetNotFound(NotFound):
-    code = "account_not_found"
-    default_message = "Account not found."
-
-
-class AlreadyShared(Conflict):
-    code = "already_shared"
-    default_message = "The session is already shared with that account."
-
-
 class ShareNotFound(NotFound):
     code = "share_not_found"
     default_message = "The session is not shared with that account."
+
+
+class ShareOfferNotFound(NotFound):
+    code = "share_not_found"
+    default_message = "Share offer not found."
+
+
+class ShareAlreadyAccepted(Conflict):
+    code = "share_already_accepted"
+    default_message = (
+        "The share was accepted; drop the session's access instead "
+        "(DELETE /accounts/{accountId}/wa-sessions/{providerSessionId})."
+    )
 
 
 class GatewayRefused(UpstreamUnavailable):
@@ -91,6 +103,11 @@ class MessageNotFound(NotFound):
 class OperationNotFound(NotFound):
     code = "operation_not_found"
     default_message = "Operation not found."
+
+
+class OperationNotRetryable(Conflict):
+    code = "operation_not_retryable"
+    default_message = "Only an operation whose outcome is unknown, or that failed, is retried."
 
 
 class MediaNotFound(NotFound):
@@ -161,7 +178,8 @@ class UnknownProviderSession(NotFound):
 
 class InvalidSignature(Unauthorized):
     code = "invalid_signature"
-    default_message = "The webhook secret or signature is wrong."
+    # Also the answer for a session that does not exist: the receiver never says which.
+    default_message = "The webhook secret or signature is wrong for this session."
 
 
 class EventTooLarge(PayloadTooLarge):

@@ -9,8 +9,10 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
+from pydantic import Field
+
 from ticaret.core.events import EventPayload, event_type
-from ticaret.models import LabelChange, LabelTarget, SessionStatus
+from ticaret.models import LabelChange, LabelTarget, SessionStatus, ShareStatus
 from ticaret.wa.schemas import ChatData, MessageData
 
 
@@ -20,6 +22,23 @@ class SessionStatusChanged(EventPayload):
     previous_status: SessionStatus
     raw_status: str | None
     me_jid: str | None
+
+
+class SessionDeleted(EventPayload):
+    provider_session_id: str
+    name: str
+    owner_account_id: uuid.UUID
+
+
+class SessionShareChanged(EventPayload):
+    """A share offer: made, accepted, declined or withdrawn. Goes to the owner and the target."""
+
+    share_id: uuid.UUID
+    provider_session_id: str
+    session_name: str
+    owner_account_id: uuid.UUID
+    account_id: uuid.UUID = Field(description="The account the session is (was) offered to.")
+    status: ShareStatus
 
 
 class MessageDeleted(MessageData):
@@ -45,6 +64,29 @@ SESSION_STATUS_CHANGED = event_type(
     "wa.session.status_changed",
     "A session's status changed (pairing, connected, logged out, failed).",
     SessionStatusChanged,
+)
+SESSION_DELETED = event_type(
+    "wa.session.deleted",
+    "The owner deleted a session; every account that used it loses it.",
+    SessionDeleted,
+)
+SESSION_SHARED = event_type(
+    "wa.session.shared",
+    "A session was offered to another account; its admin accepts or declines the offer.",
+    SessionShareChanged,
+)
+SESSION_SHARE_ACCEPTED = event_type(
+    "wa.session.share_accepted",
+    "The target account accepted a share: from now on it sees the session's conversation.",
+    SessionShareChanged,
+)
+SESSION_SHARE_DECLINED = event_type(
+    "wa.session.share_declined", "The target account declined a share.", SessionShareChanged
+)
+SESSION_UNSHARED = event_type(
+    "wa.session.unshared",
+    "A share ended: the owner withdrew it, or the target account dropped its access.",
+    SessionShareChanged,
 )
 MESSAGE_RECEIVED = event_type("wa.message.received", "A customer's message arrived.", MessageData)
 MESSAGE_SENT = event_type(

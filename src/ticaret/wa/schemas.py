@@ -19,8 +19,10 @@ from ticaret.models import (
     MessageType,
     OperationStatus,
     SessionStatus,
+    ShareStatus,
 )
 from ticaret.wa.errors import InvalidLabelIds
+from ticaret.wa.gateways.addresses import base_url_refusal, normalized_base_url
 
 Provider = Literal["evolution", "waha", "sandbox"]
 LabelMode = Literal["any", "all"]
@@ -41,15 +43,31 @@ class SessionConfig(ApiModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/") if value else value
+        # The shape is checked here (422); where it points is checked by the service against
+        # the operator's policy, then again on every connection.
+        if value is None:
+            return value
+        refusal = base_url_refusal(value)
+        if refusal is not None:
+            raise ValueError(refusal)
+        return normalized_base_url(value)
 
 
 class SessionCreate(ApiModel):
     name: str = Field(min_length=1, max_length=200)
     provider: Provider
     config: SessionConfig | None = None
+
+
+class ShareOut(ResponseModel):
+    """A share as its owner sees it: offered to an account, and whether it was accepted."""
+
+    id: uuid.UUID
+    provider_session_id: str
+    account_id: uuid.UUID = Field(description="The account the session is offered to.")
+    status: ShareStatus
+    created_at: Timestamp
+    responded_at: Timestamp | None
 
 
 class SessionOut(ResponseModel):
@@ -59,8 +77,8 @@ class SessionOut(ResponseModel):
     access: Literal["owner", "shared"]
     name: str
     provider: str
-    base_url: str | None
-    has_api_key: bool
+    base_url: str | None = Field(description="The gateway's address (owner only).")
+    has_api_key: bool = Field(description="Whether an API key is stored (owner only).")
     status: SessionStatus
     raw_status: str | None
     status_changed_at: Timestamp | None
@@ -70,8 +88,11 @@ class SessionOut(ResponseModel):
     me_jid: str | None
     me_phone: str | None
     me_name: str | None
-    webhook_url: str
-    shared_with: list[uuid.UUID] = Field(description="Accounts it is shared with (owner only).")
+    webhook_url: str | None = Field(description="Where the gateway posts events (owner only).")
+    shared_with: list[uuid.UUID] = Field(description="Accounts that accepted a share (owner only).")
+    shares: list[ShareOut] = Field(
+        default_factory=list, description="Every share offer and its status (owner only)."
+    )
     created_at: Timestamp
     updated_at: Timestamp
     entity_version: str
@@ -97,10 +118,16 @@ class ShareCreate(ApiModel):
     account_id: uuid.UUID
 
 
-class ShareOut(ResponseModel):
+class ShareOfferOut(ResponseModel):
+    """A share as the account it is offered to sees it."""
+
+    id: uuid.UUID
     provider_session_id: str
-    account_id: uuid.UUID
+    session_name: str
+    owner_account_id: uuid.UUID
+    status: ShareStatus
     created_at: Timestamp
+    responded_at: Timestamp | None
 
 
 class Removed(ResponseModel):
@@ -252,6 +279,10 @@ class OperationOut(ResponseModel):
     completed_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class OperationRetry(ApiModel):
+    provider_session_id: ProviderSessionField
 
 
 class ActionResult(ResponseModel):

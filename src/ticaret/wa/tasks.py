@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from ticaret.core.db import unit_of_work
 from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.settings import get_settings
 from ticaret.wa.errors import UnknownProviderSession
-from ticaret.wa.service import operations, receiver
+from ticaret.wa.service import ingest, operations, receiver
 
 
 def operation_job_id(operation_id: uuid.UUID | str, attempts: int) -> str:
@@ -28,6 +29,13 @@ def queue_operation(session: AsyncSession, operation_id: uuid.UUID) -> None:
     perform_wa_operation.options(job_id=operation_job_id(operation_id, 0)).after_commit(
         session, str(operation_id)
     )
+
+
+def queue_operation_retry(session: AsyncSession, operation_id: uuid.UUID) -> None:
+    """Run an operation the operator retried, under a job id no earlier run used."""
+    perform_wa_operation.options(
+        job_id=f"wa-op:{operation_id}:retry:{secrets.token_hex(4)}"
+    ).after_commit(session, str(operation_id))
 
 
 @job("perform_wa_operation", max_tries=3, timeout=240)
@@ -68,7 +76,33 @@ async def _lost_operations(session: AsyncSession) -> list[Lost]:
     ]
 
 
+@job("reconcile_wa_operation", max_tries=3, timeout=120)
+async def reconcile_wa_operation(ctx: JobContext, operation_id: str) -> str:
+    """Settle an operation whose worker died during the gateway call (never a blind resend)."""
+    reconciled = await operations.reconcile(uuid.UUID(operation_id))
+    if reconciled.requeue_attempts is not None:
+        await perform_wa_operation.options(
+            job_id=f"{operation_job_id(operation_id, reconciled.requeue_attempts)}:resend"
+        ).enqueue(operation_id)
+    return reconciled.status
+
+
+async def _stuck_operations(session: AsyncSession) -> list[Lost]:
+    return [
+        Lost(str(operation_id), f"wa-reconcile:{operation_id}")
+        for operation_id in await operations.stuck_operations(session)
+    ]
+
+
 @cron_job("sweep_wa_operations", second={5, 35})
 async def sweep_wa_operations(ctx: JobContext) -> int:
-    """Re-queue operations whose job was lost, or that died while sending."""
-    return await requeue_lost(perform_wa_operation, _lost_operations)
+    """Re-queue operations whose job was lost; reconcile those whose worker died mid-call."""
+    lost = await requeue_lost(perform_wa_operation, _lost_operations)
+    return lost + await requeue_lost(reconcile_wa_operation, _stuck_operations)
+
+
+@cron_job("sweep_wa_early_acks", second={50})
+async def sweep_wa_early_acks(ctx: JobContext) -> int:
+    """Apply acks whose message landed unseen by them; forget those a week old."""
+    async with unit_of_work() as session:
+        return await ingest.apply_stranded_early_acks(session)

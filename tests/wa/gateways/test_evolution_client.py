@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
 
@@ -337,7 +338,10 @@ async def test_open_media_from_base64_applies_range(
     assert b"".join(chunks) == content[100:200]
 
 
-async def test_open_media_from_s3_url_streams_without_api_key(gateway: EvolutionGateway) -> None:
+async def test_open_media_from_an_operator_listed_s3_host_streams_without_api_key() -> None:
+    # TICARET_WA__MEDIA_HOSTS names the bucket's host; any other host is not fetched from.
+    config = dataclasses.replace(CONFIG, media_hosts=frozenset({"s3.example.com"}))
+
     async def body() -> AsyncIterator[bytes]:
         yield b"abc"
         yield b"def"
@@ -354,14 +358,15 @@ async def test_open_media_from_s3_url_streams_without_api_key(gateway: Evolution
                 content=body(),
             )
         )
-        stream = await gateway.open_media(
-            CHAT,
-            "3A7F",
-            {"mediaUrl": "https://s3.example.com/evolution/shop-main/image.jpeg"},
-            "bytes=0-5",
-        )
-        chunks = [chunk async for chunk in stream.aiter_bytes()]
-        await stream.aclose()
+        async with httpx.AsyncClient() as http:
+            stream = await EvolutionGateway(http, config).open_media(
+                CHAT,
+                "3A7F",
+                {"mediaUrl": "https://s3.example.com/evolution/shop-main/image.jpeg"},
+                "bytes=0-5",
+            )
+            chunks = [chunk async for chunk in stream.aiter_bytes()]
+            await stream.aclose()
 
     request = route.calls.last.request
     assert request.headers["range"] == "bytes=0-5"

@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -65,6 +66,7 @@ async def test_create_session_registers_webhook_with_hmac_and_header(
     route = waha.post("/api/sessions").respond(
         201, json={"name": "shop-main", "status": "STOPPED", "config": {}, "me": None}
     )
+    waha.get("/api/server/version").respond(200, json={"version": "2025.6.3", "engine": "NOWEB"})
 
     state = await gateway.create_session()
 
@@ -98,6 +100,9 @@ async def test_lifecycle_routes(gateway: WahaGateway, waha: respx.MockRouter) ->
     logout = waha.post("/api/sessions/shop-main/logout").respond(201, json={})
     delete = waha.delete("/api/sessions/shop-main").respond(200)
     webhook = waha.put("/api/sessions/shop-main").respond(200, json={"name": "shop-main"})
+    # A server too old to say its version (no /api/server/version): the baseline events.
+    waha.get("/api/server/version").respond(404, json={"statusCode": 404})
+    waha.get("/api/version").respond(404, json={"statusCode": 404})
 
     await gateway.start_session()
     state = await gateway.get_status()
@@ -110,7 +115,8 @@ async def test_lifecycle_routes(gateway: WahaGateway, waha: respx.MockRouter) ->
     assert state.me_jid == "905321112233@c.us"
     assert logout.called
     assert delete.called
-    assert body_of(webhook) == {"config": {"webhooks": [gateway._webhook_config()]}}
+    baseline = ["session.status", "message.any", "message.ack", "message.revoked"]
+    assert body_of(webhook) == {"config": {"webhooks": [gateway._webhook_config(baseline)]}}
 
 
 async def test_pairing_qr_and_code(gateway: WahaGateway, waha: respx.MockRouter) -> None:
@@ -335,6 +341,12 @@ async def test_open_media_rebases_files_url_and_passes_range(gateway: WahaGatewa
 async def test_open_media_downloads_when_not_in_webhook(
     gateway: WahaGateway, waha: respx.MockRouter
 ) -> None:
+    # The bucket is a media host the operator listed (TICARET_WA__MEDIA_HOSTS); the fixture's
+    # gateway, which lists none, refuses to fetch from it.
+    listed = WahaGateway(
+        httpx.AsyncClient(),
+        dataclasses.replace(CONFIG, media_hosts=frozenset({"bucket.s3.example.com"})),
+    )
     lookup = waha.get(
         "/api/shop-main/chats/905551234567@c.us/messages/false_905551234567@c.us_3A7F"
     ).respond(
@@ -349,7 +361,9 @@ async def test_open_media_downloads_when_not_in_webhook(
         200, content=b"jpegbytes", headers={"content-type": "image/jpeg"}
     )
 
-    stream = await gateway.open_media(
+    with pytest.raises(GatewayRejected, match="host we do not fetch from"):
+        await gateway.open_media(CHAT, "3A7F", {"messageId": "false_905551234567@c.us_3A7F"}, None)
+    stream = await listed.open_media(
         CHAT, "3A7F", {"messageId": "false_905551234567@c.us_3A7F"}, None
     )
     data = b"".join([chunk async for chunk in stream.aiter_bytes()])

@@ -96,6 +96,52 @@ async def whatsapp_identities(
     return list(await session.scalars(stmt))
 
 
+async def scoped_identities(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    channel: str,
+    scope: str,
+    values: Sequence[str],
+) -> list[CrmIdentity]:
+    """This account's mappings of these ids within one scope (a Page's PSIDs, an Instagram
+    account's IGSIDs), to live customers."""
+    if not values:
+        return []
+    return list(
+        await session.scalars(
+            select(CrmIdentity).where(
+                CrmIdentity.account_id == account_id,
+                CrmIdentity.channel == channel,
+                CrmIdentity.scope == scope,
+                CrmIdentity.value.in_(list(set(values))),
+                _live_customer(),  # type: ignore[arg-type]
+            )
+        )
+    )
+
+
+async def stale_rule_identities(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    channel: str,
+    scope: str,
+    source: str,
+    customer_id: uuid.UUID | None,
+    limit: int,
+) -> list[CrmIdentity]:
+    """Identities a rule made in this scope that no longer name the customer the rule gives
+    now (all of them when it gives none)."""
+    stmt = select(CrmIdentity).where(
+        CrmIdentity.account_id == account_id,
+        CrmIdentity.channel == channel,
+        CrmIdentity.scope == scope,
+        CrmIdentity.source == source,
+    )
+    if customer_id is not None:
+        stmt = stmt.where(CrmIdentity.customer_id != customer_id)
+    return list(await session.scalars(stmt.order_by(CrmIdentity.id).limit(limit)))
+
+
 async def identities_page(
     session: AsyncSession,
     account_id: uuid.UUID,

@@ -22,6 +22,7 @@ from ticaret.models import (
     CrmComment,
     CrmNote,
     CrmTask,
+    MetaMessage,
     WaMessage,
 )
 
@@ -79,6 +80,47 @@ async def messages(
         select(WaMessage)
         .where(WaMessage.id.in_(select(newest.subquery().c.id)))
         .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def social_messages(
+    session: AsyncSession,
+    thread_ids: Sequence[uuid.UUID],
+    asset_ids: Sequence[uuid.UUID],
+    position: Position | None,
+    limit: int,
+) -> list[MetaMessage]:
+    """The newest Page / Instagram messages of these threads and whole assets: one index range
+    per thread and per asset, merged (the thread and asset ids come from the account's own
+    assets)."""
+    parts = [
+        select(MetaMessage.id)
+        .where(
+            MetaMessage.thread_id == thread_id,
+            after(MetaMessage.source_timestamp, MetaMessage.id, "social_message", position),
+        )
+        .order_by(MetaMessage.source_timestamp.desc(), MetaMessage.id.desc())
+        .limit(limit)
+        for thread_id in thread_ids
+    ] + [
+        select(MetaMessage.id)
+        .where(
+            MetaMessage.asset_id == asset_id,
+            after(MetaMessage.source_timestamp, MetaMessage.id, "social_message", position),
+        )
+        .order_by(MetaMessage.source_timestamp.desc(), MetaMessage.id.desc())
+        .limit(limit)
+        for asset_id in asset_ids
+    ]
+    if not parts:
+        return []
+    newest = union_all(*[p.subquery().select() for p in parts]) if len(parts) > 1 else parts[0]
+    rows = await session.scalars(
+        select(MetaMessage)
+        .where(MetaMessage.id.in_(select(newest.subquery().c.id)))
+        .order_by(MetaMessage.source_timestamp.desc(), MetaMessage.id.desc())
         .limit(limit)
     )
     return list(rows)

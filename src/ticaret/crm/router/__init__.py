@@ -1,5 +1,6 @@
 """The CRM's HTTP surface: one router, one module per area. Routes whose path starts with
-`/wa/` (a chat's assignment and customer link) live here too: they are the CRM's."""
+`/wa/` (a chat's assignment and customer link), `/meta/` or `/instagram/` (a thread's customer
+link) live here too: they are the CRM's."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ticaret.crm.router import (
     inbox_links,
     notes,
     tasks,
+    threads,
     timeline,
 )
 
@@ -34,5 +36,6 @@ for area in (
     inbox_links,
     audit,
     chats,
+    threads,
 ):
     router.include_router(area.router)

@@ -28,9 +28,13 @@ router = APIRouter(tags=["CRM identities"])
 
 @router.get(
     "/crm/identities/unmatched",
-    summary="Chats no customer is linked to, latest activity first (triage)",
+    summary="Chats and Page / Instagram threads no customer is linked to, latest activity "
+    "first (triage)",
     description="Eslestirilmemis WhatsApp chat kimliklerini listeler. `candidates` lists "
-    "customers or contacts with the chat's phone when the automatic link could not choose.",
+    "customers or contacts with the chat's phone when the automatic link could not choose. "
+    "Page (`messenger`) and Instagram threads are listed too, with the PSID / IGSID to map "
+    "(`channel`, `scope`, `value`); `providerSessionId` narrows the list to one WhatsApp "
+    "session.",
     response_model=Envelope[Page[UnmatchedChatOut]],
     responses=error_responses(400, 401, 403, 404, 422),
 )
@@ -44,6 +48,9 @@ async def list_unmatched(
     include_groups: Annotated[
         bool, Query(alias="includeGroups", description="Group chats too")
     ] = False,
+    channel: Annotated[
+        IdentityChannel | None, Query(description="Only this channel's chats or threads")
+    ] = None,
 ) -> Envelope[Page[UnmatchedChatOut]]:
     return ok(
         await service.list_unmatched(
@@ -52,6 +59,7 @@ async def list_unmatched(
             page,
             provider_session_id=provider_session_id,
             include_groups=include_groups,
+            channel=channel,
         )
     )
 

@@ -18,15 +18,22 @@ from ticaret.models import InboxChannel
 
 router = APIRouter(tags=["CRM inbox links"])
 
-Channel = Annotated[InboxChannel, Path(description="whatsapp (Pages and Instagram later)")]
+Channel = Annotated[InboxChannel, Path(description="whatsapp, messenger (a Page) or instagram")]
 SourceId = Annotated[
-    str, Path(alias="sourceId", max_length=100, description="WhatsApp: the providerSessionId.")
+    str,
+    Path(
+        alias="sourceId",
+        max_length=100,
+        description="WhatsApp: the providerSessionId; messenger: the Page id; instagram: the "
+        "Instagram account id.",
+    ),
 ]
 
 
 @router.get(
     "/crm/inbox-links/sources",
-    summary="Inboxes the account sees, with the customer each is bound to",
+    summary="Inboxes the account sees (WhatsApp sessions, Pages, Instagram accounts), with the "
+    "customer each is bound to",
     description="CRM inbox link kaynaklarini listeler.",
     response_model=Envelope[Page[InboxLinkOut]],
     responses=error_responses(400, 401, 403, 422),
@@ -54,7 +61,9 @@ async def get_link(
     "/crm/inbox-links/{channel}/{sourceId}",
     summary="Bind an inbox to a customer, or clear it with null (admin)",
     description="CRM inbox link set eder veya temizler. Every chat of the inbox then belongs "
-    "to the customer (unless one of its JIDs is mapped to another).",
+    "to the customer (unless one of its JIDs is mapped to another). For a Page or an Instagram "
+    "account, a job also maps each person of its threads to the customer (mapping source "
+    "`inbox`); those mappings follow the link when it moves or is cleared.",
     response_model=Envelope[InboxLinkOut],
     responses=error_responses(401, 403, 404, 409, 422),
 )

@@ -74,9 +74,25 @@ class Candidate(ResponseModel):
 
 
 class UnmatchedChatOut(ResponseModel):
-    provider_session_id: str
-    remote_jid: str
+    """A WhatsApp chat, or a Page / Instagram DM thread, no customer is linked to."""
+
+    channel: IdentityChannel = Field(
+        description="`whatsapp` (a chat), `messenger` (a Page's thread) or `instagram`."
+    )
+    scope: str = Field(
+        description="What `value` is unique within: empty for WhatsApp, the Page or Instagram "
+        "account id otherwise (the `scope` of a mapping)."
+    )
+    value: str = Field(
+        description="The identity to map: the chat's JID, or the person's PSID / IGSID."
+    )
+    provider_session_id: str | None = Field(description="WhatsApp: the session.")
+    remote_jid: str | None = Field(description="WhatsApp: the chat.")
     alt_jid: str | None
+    asset_id: uuid.UUID | None = Field(
+        description="Pages and Instagram: the asset (`assetId` / `igAccountId`)."
+    )
+    thread_id: uuid.UUID | None = Field(description="Pages and Instagram: the thread.")
     type: ChatType
     name: str | None
     phone: str | None = Field(description="E.164 of the chat's phone JID, when known.")
@@ -94,8 +110,8 @@ class ChatLink(ResponseModel):
     customer: CustomerBrief
     contact: ContactBrief | None
     source: Literal["identity", "inbox"] = Field(
-        description="`identity`: one of the chat's JIDs is mapped; `inbox`: its whole session "
-        "is bound to the customer."
+        description="`identity`: one of the chat's JIDs (the thread's PSID / IGSID) is mapped; "
+        "`inbox`: its whole session (Page, Instagram account) is bound to the customer."
     )
 
 
@@ -139,5 +155,49 @@ class CustomerFromChat(ApiModel):
 
 class CustomerFromChatOut(ResponseModel):
     link: CustomerLinkOut
+    customer_id: uuid.UUID
+    contact_id: uuid.UUID | None
+
+
+# Page and Instagram threads ------------------------------------------------------------------
+
+
+class ThreadLinkOut(ResponseModel):
+    """Which customer a Page or Instagram DM thread belongs to in this account."""
+
+    asset_id: uuid.UUID
+    thread_id: uuid.UUID
+    channel: IdentityChannel = Field(description="`messenger` or `instagram`.")
+    scope: str = Field(description="The Page id or the Instagram account id.")
+    participant_id: str = Field(description="The person's PSID or IGSID (the identity's value).")
+    status: Literal["matched", "unmatched"]
+    link: ChatLink | None
+    mapping: MappingOut | None = Field(description="This account's mapping of the person.")
+
+
+class ThreadLinkSet(ApiModel):
+    customer_id: uuid.UUID
+    contact_id: uuid.UUID | None = None
+
+
+class CustomerFromThread(ApiModel):
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="Default: the person's name (or @username, as a sync learnt it), else "
+        "their PSID / IGSID.",
+    )
+    type: CustomerType = CustomerType.person
+    status: CustomerStatus = CustomerStatus.active
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    create_contact: bool = Field(
+        default=True, description="Also create a contact for the person behind the thread."
+    )
+    contact: ContactFromChat | None = None
+
+
+class CustomerFromThreadOut(ResponseModel):
+    link: ThreadLinkOut
     customer_id: uuid.UUID
     contact_id: uuid.UUID | None

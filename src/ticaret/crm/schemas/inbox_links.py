@@ -15,11 +15,20 @@ class InboxLinkSet(ApiModel):
     entity_version: EntityVersion
 
 
+Access = Literal["owner", "shared"]
+
+
 class InboxLinkOut(ResponseModel):
     channel: InboxChannel
-    source_id: str = Field(description="WhatsApp: the session's providerSessionId.")
+    source_id: str = Field(
+        description="WhatsApp: the session's providerSessionId; messenger: the Page id; "
+        "instagram: the Instagram professional account id."
+    )
     name: str = Field(description="The inbox's name.")
-    access: Literal["owner", "shared"]
+    access: Access = Field(description="`shared`: a WhatsApp session shared with the account.")
+    asset_id: uuid.UUID | None = Field(
+        description="Pages and Instagram accounts: the asset (`assetId` / `igAccountId`)."
+    )
     customer: CustomerBrief | None
     linked_at: Timestamp | None
     entity_version: str = Field(description="Of the link (`0` before the first one).")

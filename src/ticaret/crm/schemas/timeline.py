@@ -14,7 +14,13 @@ from ticaret.crm.schemas.audit import AuditEntryOut
 from ticaret.crm.schemas.comments import CommentOut
 from ticaret.crm.schemas.notes import NoteOut
 from ticaret.crm.schemas.tasks import TaskOut
-from ticaret.models import ChatType, MessageType
+from ticaret.models import (
+    ChatType,
+    MessageType,
+    Platform,
+    SocialMessageStatus,
+    SocialMessageType,
+)
 
 
 class TimelineMessage(ResponseModel):
@@ -34,6 +40,26 @@ class TimelineMessage(ResponseModel):
     source_timestamp: Timestamp
 
 
+class TimelineSocialMessage(ResponseModel):
+    """A Page or Instagram DM (`/meta/assets/{assetId}/threads/{threadId}/messages` shows it
+    whole)."""
+
+    id: uuid.UUID
+    platform: Platform
+    asset_id: uuid.UUID
+    thread_id: uuid.UUID
+    participant_id: str = Field(description="The person's PSID or IGSID.")
+    participant_name: str | None
+    mid: str
+    from_me: bool
+    type: SocialMessageType
+    text: str | None = Field(description="Null once the person deleted it.")
+    has_attachments: bool
+    status: SocialMessageStatus
+    deleted: bool
+    source_timestamp: Timestamp
+
+
 class _Item(ResponseModel):
     id: uuid.UUID = Field(description="The id of the object the item shows.")
     at: Timestamp = Field(description="When it happened; the feed's order.")
@@ -42,6 +68,11 @@ class _Item(ResponseModel):
 class MessageItem(_Item):
     kind: Literal["message"] = "message"
     message: TimelineMessage
+
+
+class SocialMessageItem(_Item):
+    kind: Literal["social_message"] = "social_message"
+    message: TimelineSocialMessage
 
 
 class NoteItem(_Item):
@@ -70,7 +101,16 @@ class AuditItem(_Item):
 
 
 TimelineItem = Annotated[
-    MessageItem | NoteItem | CommentItem | TaskItem | AssignmentItem | AuditItem,
+    MessageItem
+    | SocialMessageItem
+    | NoteItem
+    | CommentItem
+    | TaskItem
+    | AssignmentItem
+    | AuditItem,
     Field(discriminator="kind"),
 ]
-TimelineKind = Literal["message", "note", "comment", "task", "assignment", "audit"]
+# `message`: WhatsApp; `social_message`: Page and Instagram DMs.
+TimelineKind = Literal[
+    "message", "social_message", "note", "comment", "task", "assignment", "audit"
+]

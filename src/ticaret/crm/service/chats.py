@@ -22,21 +22,22 @@ from ticaret.crm.schemas.identities import (
 from ticaret.crm.service import assignments, contacts, customers, identities, mappings
 from ticaret.crm.service.views import mapping_out
 from ticaret.models import ChatType, IdentityChannel, IdentitySource, WaChat, WaMessage
-from ticaret.wa.errors import ChatNotFound, MessageNotFound
+from ticaret.wa.errors import MessageNotFound
+from ticaret.wa.service import chats as wa_chats
 from ticaret.wa.service.access import WaContext, resolve_wa
 
 
 async def _chat(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
-    chat = await chats_repo.chat(session, wa_ctx.wa.id, remote_jid)
-    if chat is None:
-        raise ChatNotFound()
-    return chat
+    # The WhatsApp domain's lookup: any spelling of the person's JID, or its `@lid`, names
+    # the one chat they have.
+    return await wa_chats.chat_row(session, wa_ctx, remote_jid)
 
 
 async def _message(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
 ) -> WaMessage:
-    message = await chats_repo.message(session, wa_ctx.wa.id, remote_jid, message_id)
+    jid = await wa_chats.chat_jid(session, wa_ctx, remote_jid)
+    message = await chats_repo.message(session, wa_ctx.wa.id, jid, message_id)
     if message is None:
         raise MessageNotFound()
     return message

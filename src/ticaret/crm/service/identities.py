@@ -1,9 +1,13 @@
-"""Identity mappings, chat links and the unmatched list; and what other domains call:
-`link_identity`, `find_customer_by_identity`, `find_customers_by_phone`.
+"""Identity mappings, chat and thread links and the unmatched list; and what other domains
+call: `link_identity`, `find_customer_by_identity`, `find_customers_by_phone`.
 
 A chat belongs to a customer when one of its JIDs (the chat's own, or the phone JID behind a
 `@lid`) is mapped in the account, or when its whole session is (an inbox link). Links are the
 account's: two accounts sharing a session link the same chat to their own customers.
+
+A Page or Instagram DM thread belongs to a customer when its person (the PSID / IGSID, scoped
+to the Page / Instagram account id) is mapped in the account, or when the whole Page /
+Instagram account is bound to the customer (an inbox link).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +36,9 @@ from ticaret.crm.repository import contacts as contacts_repo
 from ticaret.crm.repository import customers as customers_repo
 from ticaret.crm.repository import identities as repository
 from ticaret.crm.repository import inbox_links as inbox_links_repo
+from ticaret.crm.repository import threads as threads_repo
 from ticaret.crm.repository.identities import MappingFilter
+from ticaret.crm.repository.threads import CHANNEL_OF_PLATFORM, PLATFORM_OF_CHANNEL
 from ticaret.crm.schemas.identities import (
     Candidate,
     ChatLink,
@@ -51,10 +58,15 @@ from ticaret.models import (
     CrmIdentity,
     IdentityChannel,
     IdentitySource,
+    MetaAsset,
+    MetaThread,
+    Platform,
     WaChat,
     WaMessage,
 )
 from ticaret.wa.errors import SessionNotFound
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def mapping_or_404(
@@ -66,7 +78,7 @@ async def mapping_or_404(
     return identity
 
 
-async def _contact_of(
+async def contact_of(
     session: AsyncSession,
     account_id: uuid.UUID,
     customer_id: uuid.UUID,
@@ -150,9 +162,15 @@ async def create_mapping(
     session: AsyncSession, ctx: AccountContext, body: MappingCreate
 ) -> MappingOut:
     customer = await customer_or_404(session, ctx.account_id, body.customer_id)
-    contact = await _contact_of(session, ctx.account_id, customer.id, body.contact_id)
+    contact = await contact_of(session, ctx.account_id, customer.id, body.contact_id)
     value = await identity_value(session, ctx.account_id, body.channel, body.value)
-    scope = "" if body.channel == IdentityChannel.whatsapp else body.scope
+    scope = "" if body.channel == IdentityChannel.whatsapp else body.scope.strip()
+    if body.channel in (IdentityChannel.messenger, IdentityChannel.instagram) and not scope:
+        # A PSID / IGSID means nothing without the Page / Instagram account it belongs to.
+        raise InvalidIdentity(
+            "Give the Page or Instagram account id as `scope`.",
+            details=field_error("scope", "required for this channel"),
+        )
     existing = await repository.identity_by_value(
         session, ctx.account_id, body.channel, scope, value
     )
@@ -203,7 +221,7 @@ async def update_mapping(
     else:
         # Moving to another customer leaves the old customer's contact behind.
         contact_id = identity.contact_id if customer_id == identity.customer_id else None
-    contact = await _contact_of(session, ctx.account_id, customer_id, contact_id)
+    contact = await contact_of(session, ctx.account_id, customer_id, contact_id)
     display_name = body.display_name if "display_name" in given else identity.display_name
     await mappings.change(
         session,
@@ -247,7 +265,8 @@ async def _links(
         found[identity.value] = ChatLink(
             customer=customer_brief(customer),
             contact=contact_brief(contact) if contact else None,
-            source="identity",
+            # Made by the inbox rule: the link is the inbox's, as the operator set it there.
+            source="inbox" if identity.source == IdentitySource.inbox else "identity",
         )
     return found
 
@@ -312,7 +331,58 @@ async def chat_mappings(
     return await repository.whatsapp_identities(session, account_id, chat_jids(chat))
 
 
+# Thread links --------------------------------------------------------------------------------
+
+
+def thread_person(asset: MetaAsset, thread: MetaThread) -> tuple[IdentityChannel, str, str]:
+    """The identity of a thread's person: (channel, scope, value)."""
+    return CHANNEL_OF_PLATFORM[Platform(asset.platform)], asset.external_id, thread.participant_id
+
+
+async def links_for_threads(
+    session: AsyncSession, account_id: uuid.UUID, asset: MetaAsset, threads: Sequence[MetaThread]
+) -> dict[uuid.UUID, ChatLink]:
+    """The account's customer of each thread of one asset (by its person's identity, else by
+    the Page's / Instagram account's inbox link)."""
+    if not threads:
+        return {}
+    channel = CHANNEL_OF_PLATFORM[Platform(asset.platform)]
+    by_value = await _links(
+        session,
+        account_id,
+        await repository.scoped_identities(
+            session, account_id, channel, asset.external_id, [t.participant_id for t in threads]
+        ),
+    )
+    inbox = (
+        await inbox_links_repo.links_of_sources(session, account_id, channel, [asset.external_id])
+    ).get(asset.external_id)
+    inbox_link = None
+    if inbox is not None:
+        customer = await customers_repo.customer(session, account_id, inbox.customer_id)
+        if customer is not None:
+            inbox_link = ChatLink(customer=customer_brief(customer), contact=None, source="inbox")
+    found: dict[uuid.UUID, ChatLink] = {}
+    for thread in threads:
+        link = by_value.get(thread.participant_id) or inbox_link
+        if link is not None:
+            found[thread.id] = link
+    return found
+
+
+async def thread_mapping(
+    session: AsyncSession, account_id: uuid.UUID, asset: MetaAsset, thread: MetaThread
+) -> CrmIdentity | None:
+    channel, scope, value = thread_person(asset, thread)
+    found = await repository.scoped_identities(session, account_id, channel, scope, [value])
+    return found[0] if found else None
+
+
 # Unmatched -----------------------------------------------------------------------------------
+
+
+# A row of the unmatched list with its place in the list: (last activity, our row's id).
+Keyed = tuple[tuple[datetime, uuid.UUID], UnmatchedChatOut]
 
 
 async def list_unmatched(
@@ -322,7 +392,38 @@ async def list_unmatched(
     *,
     provider_session_id: str | None,
     include_groups: bool,
+    channel: IdentityChannel | None = None,
 ) -> Page[UnmatchedChatOut]:
+    """WhatsApp chats, Page and Instagram threads with messages and no customer, in one list
+    (latest activity first, one cursor): each source is read from the cursor and the pages
+    merged, as the timeline does."""
+    after = page.after_time_and_id()
+    chats: list[Keyed] = []
+    if channel in (None, IdentityChannel.whatsapp):
+        chats = await _unmatched_chats(
+            session, ctx, provider_session_id, include_groups, after, page.limit
+        )
+    threads: list[Keyed] = []
+    platforms = [
+        PLATFORM_OF_CHANNEL[c]
+        for c in (IdentityChannel.messenger, IdentityChannel.instagram)
+        if channel in (None, c)
+    ]
+    if provider_session_id is None and platforms:
+        threads = await _unmatched_threads(session, ctx, platforms, after, page.limit)
+    rows = sorted(chats + threads, key=lambda keyed: keyed[0], reverse=True)
+    kept, cursor, more = build_page(rows, page.limit, lambda keyed: list(keyed[0]))
+    return Page[UnmatchedChatOut](rows=[row for _, row in kept], next_cursor=cursor, has_more=more)
+
+
+async def _unmatched_chats(
+    session: AsyncSession,
+    ctx: AccountContext,
+    provider_session_id: str | None,
+    include_groups: bool,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Keyed]:
     session_id = None
     if provider_session_id is not None:
         wa = await chats_repo.visible_session(session, ctx.account_id, provider_session_id)
@@ -335,13 +436,12 @@ async def list_unmatched(
         ctx.account_id,
         session_id=session_id,
         chat_types=types,
-        after=page.after_time_and_id(),
-        limit=page.limit,
+        after=after,
+        limit=limit,
     )
-    kept, cursor, more = build_page(rows, page.limit, lambda r: [r[0].last_message_at, r[0].id])
     chat_phones = {
         chat.id: next((p for p in map(phones.phone_of_jid, chat_jids(chat)) if p), None)
-        for chat, _ in kept
+        for chat, _ in rows
     }
     numbers = [p for p in chat_phones.values() if p]
     customers = await customers_repo.customers_with_any_phone(session, ctx.account_id, numbers)
@@ -350,7 +450,7 @@ async def list_unmatched(
         session, ctx.account_id, [c.customer_id for c in contacts]
     )
     out = []
-    for chat, wa in kept:
+    for chat, wa in rows:
         phone = chat_phones[chat.id]
         candidates = [
             Candidate(customer=customer_brief(parents[c.customer_id]), contact=contact_brief(c))
@@ -363,21 +463,70 @@ async def list_unmatched(
             for c in customers
             if phone and phone in c.phones and c.id not in with_contact
         ]
+        key = (chat.last_message_at or EPOCH, chat.id)
         out.append(
-            UnmatchedChatOut(
-                provider_session_id=wa.provider_session_id,
-                remote_jid=chat.remote_jid,
-                alt_jid=chat.alt_jid,
-                type=ChatType(chat.type),
-                name=chat.name,
-                phone=phone,
-                last_message_at=chat.last_message_at,
-                last_message_preview=chat.last_message_preview,
-                unread_count=chat.unread_count,
-                candidates=candidates,
+            (
+                key,
+                UnmatchedChatOut(
+                    channel=IdentityChannel.whatsapp,
+                    scope="",
+                    value=phones.normalize_jid(chat.remote_jid),
+                    provider_session_id=wa.provider_session_id,
+                    remote_jid=chat.remote_jid,
+                    alt_jid=chat.alt_jid,
+                    asset_id=None,
+                    thread_id=None,
+                    type=ChatType(chat.type),
+                    name=chat.name,
+                    phone=phone,
+                    last_message_at=chat.last_message_at,
+                    last_message_preview=chat.last_message_preview,
+                    unread_count=chat.unread_count,
+                    candidates=candidates,
+                ),
             )
         )
-    return Page[UnmatchedChatOut](rows=out, next_cursor=cursor, has_more=more)
+    return out
+
+
+async def _unmatched_threads(
+    session: AsyncSession,
+    ctx: AccountContext,
+    platforms: Sequence[str],
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Keyed]:
+    rows = await threads_repo.unmatched_page(
+        session, ctx.account_id, platforms=platforms, after=after, limit=limit
+    )
+    out = []
+    for thread, asset in rows:
+        channel, scope, value = thread_person(asset, thread)
+        key = (thread.last_message_at or EPOCH, thread.id)
+        out.append(
+            (
+                key,
+                UnmatchedChatOut(
+                    channel=channel,
+                    scope=scope,
+                    value=value,
+                    provider_session_id=None,
+                    remote_jid=None,
+                    alt_jid=None,
+                    asset_id=asset.id,
+                    thread_id=thread.id,
+                    type=ChatType.individual,
+                    name=thread.participant_name or thread.participant_username,
+                    phone=None,
+                    last_message_at=thread.last_message_at,
+                    last_message_preview=thread.last_message_preview,
+                    unread_count=thread.unread_count,
+                    # Meta tells us no phone or e-mail of the person: nothing to suggest.
+                    candidates=[],
+                ),
+            )
+        )
+    return out
 
 
 # For other domains ---------------------------------------------------------------------------
@@ -441,7 +590,7 @@ async def link_identity(
     `crm.identity.linked` when something changed. Raises CustomerNotFound/ContactNotFound."""
     actor = actor or Actor.system()
     customer = await customer_or_404(session, account_id, customer_id)
-    contact = await _contact_of(session, account_id, customer.id, contact_id)
+    contact = await contact_of(session, account_id, customer.id, contact_id)
     stored = await identity_value(session, account_id, channel, value)
     scope = "" if channel == IdentityChannel.whatsapp else scope
     existing = await repository.identity_by_value(

@@ -1,6 +1,6 @@
-"""A customer's timeline: the messages of every chat and inbox linked to it, its notes,
-comments, tasks, assignment changes of its chats and its audit entries, newest first in one
-feed with one cursor.
+"""A customer's timeline: the messages of every chat, Page / Instagram thread and inbox
+linked to it, its notes, comments, tasks, assignment changes of its chats and its audit
+entries, newest first in one feed with one cursor.
 
 A source is registered with `@source(kind)`: a class with `fetch` (the newest rows of its
 kind after a position, with when each happened) and `render` (the kept rows as items, in one
@@ -26,7 +26,9 @@ from ticaret.core.errors import InvalidCursor
 from ticaret.crm.repository import chats as chats_repo
 from ticaret.crm.repository import identities as identities_repo
 from ticaret.crm.repository import inbox_links as inbox_links_repo
+from ticaret.crm.repository import threads as threads_repo
 from ticaret.crm.repository import timeline as repository
+from ticaret.crm.repository.threads import PLATFORM_OF_CHANNEL
 from ticaret.crm.repository.timeline import Position
 from ticaret.crm.schemas.timeline import (
     AssignmentItem,
@@ -34,10 +36,12 @@ from ticaret.crm.schemas.timeline import (
     CommentItem,
     MessageItem,
     NoteItem,
+    SocialMessageItem,
     TaskItem,
     TimelineItem,
     TimelineKind,
     TimelineMessage,
+    TimelineSocialMessage,
 )
 from ticaret.crm.service.assignments import change_out
 from ticaret.crm.service.audit import entry_out
@@ -45,18 +49,21 @@ from ticaret.crm.service.comments import comment_out
 from ticaret.crm.service.customers import customer_or_404
 from ticaret.crm.service.notes import note_out
 from ticaret.crm.service.tasks import task_outs
-from ticaret.models import CrmCustomer, IdentityChannel, WaSession
+from ticaret.models import CrmCustomer, IdentityChannel, InboxChannel, WaSession
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What belongs to the customer: its chats and whole inboxes (sessions) it is bound to."""
+    """What belongs to the customer: its chats and whole inboxes (sessions) it is bound to,
+    the Page / Instagram threads of its people and the whole Pages / accounts bound to it."""
 
     account_id: uuid.UUID
     customer_id: uuid.UUID
     chats: list[tuple[uuid.UUID, str]]
     inbox_sessions: list[uuid.UUID]
     sessions: dict[uuid.UUID, WaSession]
+    threads: list[uuid.UUID]
+    inbox_assets: list[uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,46 @@ class _Messages:
             shown["text"] = None if m.deleted_for_everyone else m.text
             message = TimelineMessage.model_validate(shown)
             items.append(MessageItem(id=m.id, at=entry.at, message=message))
+        return items
+
+
+@source("social_message")
+class _SocialMessages:
+    async def fetch(
+        self, session: AsyncSession, scope: Scope, position: Position | None, limit: int
+    ) -> list[Entry]:
+        rows = await repository.social_messages(
+            session, scope.threads, scope.inbox_assets, position, limit
+        )
+        return [Entry(m.source_timestamp, "social_message", m.id, m) for m in rows]
+
+    async def render(
+        self, session: AsyncSession, scope: Scope, entries: list[Entry]
+    ) -> list[TimelineItem]:
+        threads = await threads_repo.threads_by_id(
+            session, scope.account_id, [e.row.thread_id for e in entries]
+        )
+        items: list[TimelineItem] = []
+        for entry in entries:
+            m = entry.row
+            thread = threads[m.thread_id]
+            message = TimelineSocialMessage(
+                id=m.id,
+                platform=m.platform,
+                asset_id=m.asset_id,
+                thread_id=m.thread_id,
+                participant_id=thread.participant_id,
+                participant_name=thread.participant_name or thread.participant_username,
+                mid=m.mid,
+                from_me=m.from_me,
+                type=m.type,
+                text=m.text,
+                has_attachments=bool(m.attachments),
+                status=m.status,
+                deleted=m.deleted,
+                source_timestamp=m.source_timestamp,
+            )
+            items.append(SocialMessageItem(id=m.id, at=entry.at, message=message))
         return items
 
 
@@ -203,6 +250,22 @@ async def _scope(session: AsyncSession, customer: CrmCustomer) -> Scope:
     links = await inbox_links_repo.links_of_customer(session, customer.account_id, customer.id)
     visible = {s.id: s for s in await chats_repo.visible_sessions(session, customer.account_id)}
     inbox = [link.session_id for link in links if link.session_id in visible]
+    people = [
+        (PLATFORM_OF_CHANNEL[IdentityChannel(i.channel)].value, i.scope, i.value)
+        for i in identities
+        if i.channel in (IdentityChannel.messenger, IdentityChannel.instagram)
+    ]
+    threads = await threads_repo.threads_of_people(session, customer.account_id, people)
+    bound = {
+        (PLATFORM_OF_CHANNEL[IdentityChannel(link.channel)].value, link.source_id)
+        for link in links
+        if link.channel != InboxChannel.whatsapp
+    }
+    inbox_assets = [
+        a.id
+        for a in (await threads_repo.live_assets(session, customer.account_id) if bound else [])
+        if (a.platform, a.external_id) in bound
+    ]
     return Scope(
         account_id=customer.account_id,
         customer_id=customer.id,
@@ -210,6 +273,8 @@ async def _scope(session: AsyncSession, customer: CrmCustomer) -> Scope:
         chats=[(c.session_id, c.remote_jid) for c in chats if c.session_id not in inbox],
         inbox_sessions=[s for s in inbox if s is not None],
         sessions=visible,
+        threads=[t.id for t in threads if t.asset_id not in inbox_assets],
+        inbox_assets=inbox_assets,
     )
 
 

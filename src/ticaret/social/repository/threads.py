@@ -58,12 +58,13 @@ async def thread(
 
 async def thread_for(
     session: AsyncSession, asset: MetaAsset, participant_id: str, **first: Any
-) -> MetaThread:
-    """The asset's thread with this person, created on first contact; locked for the caller.
+) -> tuple[MetaThread, bool]:
+    """The asset's thread with this person, created on first contact (then True); locked for
+    the caller.
 
     INSERT .. ON CONFLICT first: two webhook jobs for a new person may run at once.
     """
-    await session.execute(
+    created = await session.scalar(
         insert(MetaThread)
         .values(
             id=new_id(),
@@ -75,6 +76,7 @@ async def thread_for(
             **first,
         )
         .on_conflict_do_nothing(constraint="uq_meta_threads_asset_participant")
+        .returning(MetaThread.id)
     )
     found = await session.scalar(
         select(MetaThread)
@@ -83,7 +85,7 @@ async def thread_for(
         .execution_options(populate_existing=True)
     )
     assert found is not None
-    return found
+    return found, created is not None
 
 
 async def thread_with(

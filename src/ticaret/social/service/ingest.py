@@ -58,7 +58,13 @@ from ticaret.social.repository import assets as assets_repository
 from ticaret.social.repository import posts as posts_repository
 from ticaret.social.repository import threads as repository
 from ticaret.social.schemas import WebhookReceipt
-from ticaret.social.views import comment_out, message_out, participant_of, preview_of
+from ticaret.social.views import (
+    comment_out,
+    message_out,
+    participant_of,
+    preview_of,
+    thread_data,
+)
 
 logger = logging.getLogger("ticaret.social.ingest")
 
@@ -171,7 +177,10 @@ class Applier:
     # Messages -------------------------------------------------------------------------------
 
     async def _thread(self, participant_id: str) -> MetaThread:
-        return await repository.thread_for(self.session, self.asset, participant_id)
+        thread, created = await repository.thread_for(self.session, self.asset, participant_id)
+        if created:
+            self._emit(self.events.thread_created, thread_data(thread))
+        return thread
 
     def _after_message(self, thread: MetaThread, message: MetaMessage) -> None:
         if thread.last_message_at is None or message.source_timestamp >= thread.last_message_at:

@@ -19,6 +19,7 @@ from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, decode_cursor
 from ticaret.core.errors import InvalidCursor
 from ticaret.core.ids import new_id
+from ticaret.crm.service import identities as crm_identities
 from ticaret.models import (
     AssetFeature,
     AssetStatus,
@@ -96,7 +97,10 @@ async def list_threads(
     kept, cursor, more = build_page(
         rows, page.limit, lambda t: [t.last_message_at or repository.EPOCH, t.id]
     )
-    return Page[ThreadOut](rows=[thread_out(t) for t in kept], next_cursor=cursor, has_more=more)
+    links = await crm_identities.links_for_threads(session, ctx.account_id, asset, kept)
+    return Page[ThreadOut](
+        rows=[thread_out(t, links.get(t.id)) for t in kept], next_cursor=cursor, has_more=more
+    )
 
 
 async def list_messages(
@@ -253,6 +257,8 @@ async def mark_read(
     await session.flush()
     if operation is not None:
         queue_operation(session, operation)
+    links = await crm_identities.links_for_threads(session, ctx.account_id, asset, [thread])
     return ReadResult(
-        thread=thread_out(thread), operation=operation_out(operation) if operation else None
+        thread=thread_out(thread, links.get(thread.id)),
+        operation=operation_out(operation) if operation else None,
     )

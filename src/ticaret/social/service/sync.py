@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ticaret.core.db import unit_of_work
+from ticaret.core.events import Actor, emit
 from ticaret.models import (
     AssetFeature,
     CommentKind,
@@ -32,6 +33,7 @@ from ticaret.models import (
 from ticaret.settings import get_settings
 from ticaret.social.config import graph_for
 from ticaret.social.errors import MetaNotConfigured
+from ticaret.social.events import events_of
 from ticaret.social.graph import usage as usage_gate
 from ticaret.social.graph.base import SocialGraph
 from ticaret.social.graph.errors import GraphError
@@ -43,7 +45,7 @@ from ticaret.social.repository import posts as posts_repository
 from ticaret.social.repository import threads as threads_repository
 from ticaret.social.service.common import mark_needs_reauth, now, token_of
 from ticaret.social.service.perform import Performed, save_progress
-from ticaret.social.views import preview_of
+from ticaret.social.views import preview_of, thread_data
 
 logger = logging.getLogger("ticaret.social.sync")
 
@@ -146,11 +148,20 @@ async def _store_conversation(sync: Sync, conversation: dict[str, Any]) -> None:
     assert participant_id is not None
     conversation_id = str(conversation.get("id") or "") or None
     async with unit_of_work() as session:
-        thread = await threads_repository.thread_for(session, asset, participant_id)
+        thread, created = await threads_repository.thread_for(session, asset, participant_id)
         thread.conversation_id = conversation_id or thread.conversation_id
         thread.participant_name = name or thread.participant_name
         thread.participant_username = username or thread.participant_username
         thread_id = thread.id
+        if created:
+            await session.flush()
+            emit(
+                session,
+                events_of(asset.platform).thread_created,
+                thread_data(thread),
+                account_id=asset.account_id,
+                actor=Actor.system(),
+            )
     sync.progress["conversations"] = int(sync.progress.get("conversations", 0)) + 1
     if conversation_id is None:
         return

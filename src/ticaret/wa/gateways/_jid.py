@@ -9,6 +9,8 @@ from typing import Any
 from ticaret.wa.gateways.normalized import ChatType
 
 PHONE_SERVERS = ("s.whatsapp.net", "c.us")
+# The one spelling we store and show for a person's phone JID (`@c.us` is WhatsApp Web's).
+CANONICAL_PHONE_SERVER = "s.whatsapp.net"
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -135,3 +137,39 @@ def bare_number(chat_or_phone: str) -> str:
     """`905551112233@s.whatsapp.net` or `+90 555 111 22 33` to `905551112233`."""
     user = user_of(chat_or_phone) if "@" in chat_or_phone else chat_or_phone
     return "".join(ch for ch in user if ch.isdigit())
+
+
+def canonical_jid(jid: str) -> str:
+    """One spelling per person: `@c.us` becomes `@s.whatsapp.net`, and a device suffix
+    (`905551112233:12@...`, `1234:5@lid`) goes. Groups and other servers stay as they are."""
+    jid = jid.strip()
+    if "@" not in jid:
+        return jid
+    user, server = jid.rsplit("@", 1)
+    server = server.lower()
+    if server in PHONE_SERVERS:
+        return f"{user.split(':', 1)[0]}@{CANONICAL_PHONE_SERVER}"
+    if server == "lid":
+        return f"{user.split(':', 1)[0]}@lid"
+    return f"{user}@{server}"
+
+
+def canonical_or_none(jid: str | None) -> str | None:
+    return canonical_jid(jid) if jid else None
+
+
+def phone_jid(jid: str | None) -> str | None:
+    """The canonical phone JID of `jid` when it is one (or a bare phone number), else None."""
+    if not jid:
+        return None
+    if "@" not in jid:
+        digits = bare_number(jid)
+        return f"{digits}@{CANONICAL_PHONE_SERVER}" if digits else None
+    return canonical_jid(jid) if is_phone_jid(jid) else None
+
+
+def as_waha_chat(jid: str) -> str:
+    """WAHA's spelling of a phone JID (`@c.us`, which every engine accepts)."""
+    if server_of(jid) == CANONICAL_PHONE_SERVER:
+        return f"{jid.rsplit('@', 1)[0]}@c.us"
+    return jid

@@ -3,6 +3,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,15 +12,25 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ticaret.core.http import RefusedTarget, describe_transport_error
+from ticaret.wa.gateways.addresses import (
+    base_url_refusal,
+    is_whatsapp_media_host,
+    origin_of,
+    safe_path,
+)
 from ticaret.wa.gateways.errors import (
     GatewayNotFound,
     GatewayRejected,
     GatewayUnavailable,
+    GatewayUnsupported,
     body_excerpt,
     gateway_message,
 )
 from ticaret.wa.gateways.media import MediaStream
 from ticaret.wa.gateways.normalized import GatewayEvent, SessionState
+
+logger = logging.getLogger("ticaret.wa.gateways")
 
 # The header our receiver checks on every gateway call (Evolution `webhook.headers`,
 # WAHA `customHeaders`); WAHA additionally signs the body with the same secret.
@@ -39,6 +50,9 @@ class GatewayConfig:
     timeout: float = 15.0
     # Sending media makes the gateway download/upload the file before it answers.
     media_timeout: float = 120.0
+    # Hosts besides the gateway and WhatsApp's media CDN that media may be fetched from (the
+    # operator's S3/MinIO bucket a gateway uploads to).
+    media_hosts: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         # Keep the API key and webhook secret out of logs and tracebacks.
@@ -187,6 +201,14 @@ class WhatsAppGateway(abc.ABC):
         range_header: str | None = None,
     ) -> MediaStream: ...
 
+    async def find_sent(
+        self, chat_id: str, since: datetime, text: str | None, has_media: bool
+    ) -> SentMessage | None:
+        """Our message in the chat since `since` with this content, if the gateway still holds
+        it: how a send whose answer was lost (the worker died mid-call) is reconciled. None when
+        the gateway has no such message; `GatewayUnsupported` when it cannot tell."""
+        raise GatewayUnsupported(f"{self.provider} cannot list a chat's recent messages")
+
     # Webhooks ----------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -216,6 +238,11 @@ class WhatsAppGateway(abc.ABC):
         return quote(value, safe="@:")
 
     def _url(self, path: str) -> str:
+        # Checked on every call, not only when the session was saved: a base URL stored before
+        # the check existed (or edited in the database) must not pick another path either.
+        refusal = base_url_refusal(self._config.base_url)
+        if refusal is not None:
+            raise GatewayRejected(f"{self.provider} gateway address refused: {refusal}")
         return self._config.base_url.rstrip("/") + path
 
     def _auth_headers(self) -> dict[str, str]:
@@ -228,8 +255,22 @@ class WhatsAppGateway(abc.ABC):
 
     def is_gateway_url(self, url: str) -> bool:
         """Only URLs on our configured gateway may receive the API key."""
-        ours, theirs = urlsplit(self._config.base_url), urlsplit(url)
-        return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
+        ours = origin_of(self._config.base_url)
+        return ours is not None and ours == origin_of(url)
+
+    def media_url_allowed(self, url: str) -> bool:
+        """Media is fetched from the session's own gateway, WhatsApp's media CDN or a host the
+        operator listed, never from wherever a webhook body says."""
+        origin = origin_of(url)
+        if origin is None:
+            return False
+        if origin == origin_of(self._config.base_url):
+            # The raw path: httpx would resolve `..` before anything could see it.
+            return safe_path(urlsplit(url).path)
+        scheme, host, _ = origin
+        if host in self._config.media_hosts:
+            return True
+        return scheme == "https" and is_whatsapp_media_host(host)
 
     async def _call(
         self,
@@ -263,6 +304,9 @@ class WhatsAppGateway(abc.ABC):
             response = await self._http.send(request, stream=stream)
         except httpx.TimeoutException:
             raise GatewayUnavailable(f"{what} timed out") from None
+        except RefusedTarget as exc:
+            # The SSRF guard's reason is ours (which address, why), never the target's words.
+            raise GatewayRejected(f"{what}: {describe_transport_error(exc)}") from None
         except httpx.TransportError as exc:
             raise GatewayUnavailable(f"{what} failed: {type(exc).__name__}") from None
         if response.status_code < 400:
@@ -279,11 +323,15 @@ class WhatsAppGateway(abc.ABC):
         excerpt = body_excerpt(response.content, secrets)
         detail = gateway_message(response.content, secrets) or response.reason_phrase
         message = f"{what} -> {status}: {detail}"
+        public = f"{what} -> HTTP {status}"
+        logger.warning("gateway answered %s", message)
         if status == 404:
-            raise GatewayNotFound(message, status_code=status, body_excerpt=excerpt)
+            raise GatewayNotFound(message, status_code=status, body_excerpt=excerpt, public=public)
         if status >= 500:
-            raise GatewayUnavailable(message, status_code=status, body_excerpt=excerpt)
-        raise GatewayRejected(message, status_code=status, body_excerpt=excerpt)
+            raise GatewayUnavailable(
+                message, status_code=status, body_excerpt=excerpt, public=public
+            )
+        raise GatewayRejected(message, status_code=status, body_excerpt=excerpt, public=public)
 
     async def _stream_url(
         self,
@@ -293,7 +341,16 @@ class WhatsAppGateway(abc.ABC):
         with_api_key: bool,
         filename: str | None = None,
     ) -> MediaStream:
+        if not self.media_url_allowed(url):
+            raise GatewayRejected(
+                f"{self.provider} named media on a host we do not fetch from: {url[:200]}",
+                public=f"{self.provider} named media on a host we do not fetch from",
+            )
         headers: dict[str, str] = self._auth_headers() if with_api_key else {}
+        # The file's own bytes: with a compressed transfer the upstream Content-Length would
+        # describe bytes we do not pass on. (If the upstream compresses anyway, the raw bytes
+        # go out with their Content-Encoding, see `MediaStream.from_response`.)
+        headers["Accept-Encoding"] = "identity"
         if range_header:
             headers["Range"] = range_header
         request = self._http.build_request(

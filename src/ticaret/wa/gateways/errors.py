@@ -9,8 +9,10 @@ _EXCERPT_LIMIT = 300
 class GatewayError(Exception):
     """Base of every failure talking to a WhatsApp gateway.
 
-    The message and `body_excerpt` are safe to log and to store on a row's `lastError`:
-    they are built from the gateway's answer with the API key redacted.
+    `message` and `body_excerpt` are for logs: they may quote the gateway's answer (with the API
+    key redacted). `public` is what a tenant may see (an API error, a row's `lastError`): our own
+    words and the HTTP status only. The gateway's address is the tenant's choice, so its answer
+    could be an internal page; it is never handed back.
     """
 
     def __init__(
@@ -19,11 +21,13 @@ class GatewayError(Exception):
         *,
         status_code: int | None = None,
         body_excerpt: str | None = None,
+        public: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
         self.body_excerpt = body_excerpt
+        self.public = public if public is not None else message
 
 
 # The names are the domain contract shared with the callers, hence no "Error" suffix.

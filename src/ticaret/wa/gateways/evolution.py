@@ -24,6 +24,7 @@ from ticaret.wa.gateways.base import (
     SentMessage,
     WhatsAppGateway,
     body_sha256,
+    logger,
     secret_header_matches,
 )
 from ticaret.wa.gateways.errors import GatewayRejected, GatewayUnsupported
@@ -39,6 +40,8 @@ WEBHOOK_EVENTS = (
     "MESSAGES_EDITED",
     "MESSAGES_DELETE",
     "SEND_MESSAGE",
+    # An edit made through the API (ours or another client's) is confirmed by this one.
+    "SEND_MESSAGE_UPDATE",
     "CONTACTS_UPSERT",
     "CONTACTS_UPDATE",
     "CHATS_UPSERT",
@@ -116,7 +119,11 @@ class EvolutionGateway(WhatsAppGateway):
         # `connectToWhatsapp` catches its own errors and answers 200 `{error: true, message}`.
         if data.get("error") is True:
             message = as_str(data.get("message")) or "connect failed"
-            raise GatewayRejected(f"evolution connect: {message}", status_code=200)
+            raise GatewayRejected(
+                f"evolution connect: {message}",
+                status_code=200,
+                public="evolution GET /instance/connect answered with an error",
+            )
         return data
 
     async def logout(self) -> None:
@@ -244,6 +251,10 @@ class EvolutionGateway(WhatsAppGateway):
     ) -> MediaStream:
         filename = as_str(media_ref.get("fileName"))
         media_url = as_str(media_ref.get("mediaUrl"))
+        if media_url and not self.media_url_allowed(media_url):
+            # The webhook named a host we do not fetch from; the gateway still has the file.
+            logger.warning("evolution mediaUrl on a host we do not fetch from: %s", media_url[:200])
+            media_url = None
         if media_url:
             # With S3/MinIO storage on, Evolution uploads each media file and puts its URL
             # in the webhook: a real stream with Range support. The API key only goes to

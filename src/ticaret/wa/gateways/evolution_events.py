@@ -279,12 +279,13 @@ def _protocol_event(
     return UnknownEvent(event, f"protocol message type {protocol.get('type')!r} not handled")
 
 
-def _edited(data: Any) -> list[GatewayEvent]:
+def _edited(data: Any, event: str = "messages.edited") -> list[GatewayEvent]:
     record = as_dict(data)
-    # Current Evolution sends the bare protocolMessage; older builds sent the whole message.
+    # Current Evolution sends the bare protocolMessage (`send.message.update` always does:
+    # `updateMessage` posts the sent edit's protocolMessage); older builds sent the whole message.
     protocol = protocol_message(as_dict(record.get("message"))) or record
     chat_id = as_str(as_dict(record.get("key")).get("remoteJid")) if "message" in record else None
-    return [_protocol_event("messages.edited", chat_id, protocol, None)]
+    return [_protocol_event(event, chat_id, protocol, None)]
 
 
 def _updates(data: Any) -> list[GatewayEvent]:
@@ -423,7 +424,7 @@ _HANDLERS: dict[str, Callable[[Any], list[GatewayEvent]]] = {
     "send.message": lambda data: _message_events(data, "api", "send.message"),
     "messages.update": _updates,
     "messages.edited": _edited,
-    "send.message.update": _edited,
+    "send.message.update": lambda data: _edited(data, "send.message.update"),
     "messages.delete": _deleted,
     "connection.update": _connection,
     "qrcode.updated": _qrcode,

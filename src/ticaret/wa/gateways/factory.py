@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from ticaret.core.http import get_http_client
+from ticaret.core.http import guarded_client
 from ticaret.core.security import secret_box
 from ticaret.models import WaSession
 from ticaret.settings import get_settings
 from ticaret.wa.gateways import GatewayConfig, WhatsAppGateway, gateway_for
+from ticaret.wa.gateways.addresses import gateway_policy
 
 
 def webhook_url(provider_session_id: str) -> str:
@@ -19,7 +20,10 @@ def webhook_secret(wa_session: WaSession) -> str:
 
 
 def session_gateway(wa_session: WaSession, *, timeout: float | None = None) -> WhatsAppGateway:
-    box = secret_box(get_settings())
+    """The adapter for a stored session. Its HTTP client is the SSRF-guarded one: the base URL
+    is the tenant's choice, and every connection is checked against the operator's policy."""
+    settings = get_settings()
+    box = secret_box(settings)
     api_key = box.decrypt(wa_session.api_key_encrypted) if wa_session.api_key_encrypted else None
     config = GatewayConfig(
         base_url=wa_session.base_url or "sandbox://local",
@@ -28,5 +32,6 @@ def session_gateway(wa_session: WaSession, *, timeout: float | None = None) -> W
         webhook_url=webhook_url(wa_session.provider_session_id),
         webhook_secret=box.decrypt(wa_session.webhook_secret_encrypted),
         timeout=timeout or 15.0,
+        media_hosts=frozenset(h.strip().lower() for h in settings.wa.media_hosts),
     )
-    return gateway_for(wa_session.provider, get_http_client(), config)
+    return gateway_for(wa_session.provider, guarded_client(gateway_policy(settings)), config)

@@ -26,6 +26,7 @@ class MediaStream:
         chunks: AsyncIterator[bytes],
         close: Callable[[], Awaitable[None]],
         filename: str | None = None,
+        content_encoding: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.content_type = content_type
@@ -33,6 +34,9 @@ class MediaStream:
         self.content_range = content_range
         self.accept_ranges = accept_ranges
         self.filename = filename
+        # Set when the bytes are passed on as the upstream encoded them (gzip...): the client
+        # decodes them, and `content_length` counts the encoded bytes.
+        self.content_encoding = content_encoding
         self._chunks = chunks
         self._close = close
 
@@ -51,16 +55,22 @@ class MediaStream:
 
     @classmethod
     def from_response(cls, response: httpx.Response, filename: str | None = None) -> MediaStream:
+        """The upstream's bytes exactly as they came (`aiter_raw`): decoding gzip here would
+        make its Content-Length wrong, so an encoded body travels with its Content-Encoding."""
         length = response.headers.get("content-length")
+        encoding = response.headers.get("content-encoding")
+        if encoding is not None and encoding.strip().lower() == "identity":
+            encoding = None
         return cls(
             status_code=response.status_code,
             content_type=response.headers.get("content-type"),
             content_length=int(length) if length and length.isdigit() else None,
             content_range=response.headers.get("content-range"),
             accept_ranges=response.headers.get("accept-ranges"),
-            chunks=response.aiter_bytes(_CHUNK),
+            chunks=response.aiter_raw(_CHUNK),
             close=response.aclose,
             filename=filename,
+            content_encoding=encoding,
         )
 
     @classmethod

@@ -5,6 +5,7 @@ Paths and bodies follow WAHA's controllers and DTOs (`src/api/*.controller.ts`,
 sending under `/api/send*` with `session` in the body, message edits and deletes under
 `/api/{session}/chats/{chatId}/messages/{messageId}`. Authentication is the `X-Api-Key` header.
 
+Chats are sent as WAHA spells them (`@c.us`; we store `@s.whatsapp.net`, see `_jid`).
 WAHA's own endpoints address a message by its serialized id `false_<chat>_<id>[_<participant>]`;
 the methods here accept either that or a bare key id plus `from_me`/`participant`.
 """
@@ -14,12 +15,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ticaret.wa.gateways import waha_events
-from ticaret.wa.gateways._jid import as_dict, as_str, bare_number, from_epoch
+from ticaret.wa.gateways._jid import as_dict, as_str, as_waha_chat, bare_number, from_epoch
+from ticaret.wa.gateways.addresses import safe_path
 from ticaret.wa.gateways.base import (
     WEBHOOK_SECRET_HEADER,
     Capability,
@@ -47,6 +51,21 @@ WEBHOOK_EVENTS = (
     "label.chat.added",
     "label.chat.deleted",
 )
+# The WAHA release that first accepted each event in a session's webhook config (WAHA's
+# changelog and source history); an older release refuses the whole config when it names an
+# event it does not know, so a session only subscribes what its server accepts.
+EVENT_SINCE: dict[str, tuple[int, ...]] = {
+    "session.status": (2023, 10, 15),
+    "message.any": (2023, 7, 1),
+    "message.ack": (2023, 8, 19),
+    "message.revoked": (2023, 10, 12),
+    "message.reaction": (2024, 3, 4),
+    "label.chat.added": (2024, 8, 1),
+    "label.chat.deleted": (2024, 8, 1),
+    "message.edited": (2025, 6, 3),
+}
+# Assumed when the server does not say which release it is.
+BASELINE_VERSION = (2023, 10, 15)
 SEND_ROUTES = {
     "image": "/api/sendImage",
     "video": "/api/sendVideo",
@@ -54,6 +73,8 @@ SEND_ROUTES = {
     "document": "/api/sendFile",
 }
 FILES_PREFIX = "/api/files/"
+# Our clock and the gateway's may differ; a reconciled message may look this much older.
+CLOCK_SKEW_SECONDS = 60
 
 
 class WahaGateway(WhatsAppGateway):
@@ -67,10 +88,10 @@ class WahaGateway(WhatsAppGateway):
     def _session(self) -> str:
         return self._config.instance
 
-    def _webhook_config(self) -> dict[str, Any]:
+    def _webhook_config(self, events: Sequence[str]) -> dict[str, Any]:
         return {
             "url": self._config.webhook_url,
-            "events": list(WEBHOOK_EVENTS),
+            "events": list(events),
             # WAHA signs the raw body with this key (X-Webhook-Hmac, sha512) and also sends
             # the secret as a plain header, so either check works at the receiver.
             "hmac": {"key": self._config.webhook_secret},
@@ -81,7 +102,24 @@ class WahaGateway(WhatsAppGateway):
 
     # Session lifecycle -------------------------------------------------------------------
 
+    async def server_version(self) -> tuple[int, ...] | None:
+        """The WAHA release (`GET /api/server/version`; `/api/version` on older servers)."""
+        for path in ("/api/server/version", "/api/version"):
+            try:
+                data = as_dict(await self._call("GET", path))
+            except GatewayNotFound:
+                continue
+            except GatewayRejected:
+                return None
+            return parse_version(as_str(data.get("version")))
+        return None
+
+    async def webhook_events(self) -> list[str]:
+        """The events we use that this server's release accepts."""
+        return events_for_version(await self.server_version())
+
     async def create_session(self) -> SessionState:
+        config = self._webhook_config(await self.webhook_events())
         data = as_dict(
             await self._call(
                 "POST",
@@ -90,7 +128,7 @@ class WahaGateway(WhatsAppGateway):
                     "name": self._session,
                     # Started explicitly by `start_session`, once our receiver is ready.
                     "start": False,
-                    "config": {"webhooks": [self._webhook_config()]},
+                    "config": {"webhooks": [config]},
                 },
             )
         )
@@ -98,10 +136,11 @@ class WahaGateway(WhatsAppGateway):
 
     async def register_webhook(self) -> None:
         # PUT replaces the session config, which only ever holds our webhook.
+        config = self._webhook_config(await self.webhook_events())
         await self._call(
             "PUT",
             f"/api/sessions/{self.segment(self._session)}",
-            json={"config": {"webhooks": [self._webhook_config()]}},
+            json={"config": {"webhooks": [config]}},
         )
 
     async def start_session(self) -> None:
@@ -151,6 +190,7 @@ class WahaGateway(WhatsAppGateway):
         reply_to: str | None = None,
         mentions: list[str] | None = None,
     ) -> SentMessage:
+        chat_id = as_waha_chat(chat_id)
         body: dict[str, Any] = {"session": self._session, "chatId": chat_id, "text": text}
         if reply_to:
             # Current engines accept the bare key id as well as the serialized one.
@@ -162,6 +202,7 @@ class WahaGateway(WhatsAppGateway):
     async def send_media(
         self, chat_id: str, media: MediaInput, reply_to: str | None = None
     ) -> SentMessage:
+        chat_id = as_waha_chat(chat_id)
         file: dict[str, Any] = {"mimetype": media.mimetype}
         if media.filename:
             file["filename"] = media.filename
@@ -190,6 +231,7 @@ class WahaGateway(WhatsAppGateway):
         from_me: bool,
         participant: str | None = None,
     ) -> None:
+        chat_id = as_waha_chat(chat_id)
         await self._call(
             "PUT",
             "/api/reaction",
@@ -209,6 +251,7 @@ class WahaGateway(WhatsAppGateway):
         )
 
     async def edit_message(self, chat_id: str, message_id: str, text: str) -> None:
+        chat_id = as_waha_chat(chat_id)
         # Only our own messages can be edited.
         serialized = waha_events.serialize_message_id(chat_id, message_id, True, None)
         await self._call("PUT", self._message_path(chat_id, serialized), json={"text": text})
@@ -216,6 +259,7 @@ class WahaGateway(WhatsAppGateway):
     async def delete_for_everyone(
         self, chat_id: str, message_id: str, from_me: bool, participant: str | None = None
     ) -> None:
+        chat_id = as_waha_chat(chat_id)
         serialized = waha_events.serialize_message_id(chat_id, message_id, from_me, participant)
         await self._call("DELETE", self._message_path(chat_id, serialized))
 
@@ -227,6 +271,7 @@ class WahaGateway(WhatsAppGateway):
         from_me: bool = False,
         participant: str | None = None,
     ) -> SentMessage:
+        to_chat_id, from_chat_id = as_waha_chat(to_chat_id), as_waha_chat(from_chat_id)
         serialized = waha_events.serialize_message_id(
             from_chat_id, message_id, from_me, participant
         )
@@ -238,6 +283,7 @@ class WahaGateway(WhatsAppGateway):
         return self._sent(response)
 
     async def mark_read(self, chat_id: str, messages: Sequence[MessageRef]) -> None:
+        chat_id = as_waha_chat(chat_id)
         # `participant` applies to the whole call (NOWEB needs it in groups), so messages from
         # different group members are marked in one call per member.
         by_participant: dict[str | None, list[str]] = {}
@@ -263,6 +309,7 @@ class WahaGateway(WhatsAppGateway):
         media_ref: Mapping[str, Any],
         range_header: str | None = None,
     ) -> MediaStream:
+        chat_id = as_waha_chat(chat_id)
         filename = as_str(media_ref.get("filename"))
         url = as_str(media_ref.get("url"))
         if url is None:
@@ -284,10 +331,33 @@ class WahaGateway(WhatsAppGateway):
             target, range_header, with_api_key=with_api_key, filename=filename
         )
 
+    async def find_sent(
+        self, chat_id: str, since: datetime, text: str | None, has_media: bool
+    ) -> SentMessage | None:
+        chat_id = as_waha_chat(chat_id)
+        # `GET /api/{session}/chats/{chatId}/messages`: the chat's latest messages (WAMessage).
+        data = await self._call(
+            "GET",
+            f"/api/{self.segment(self._session)}/chats/{self.segment(chat_id)}/messages",
+            params={"limit": "50", "downloadMedia": "false"},
+        )
+        earliest = since.timestamp() - CLOCK_SKEW_SECONDS
+        for item in data if isinstance(data, list) else []:
+            record = as_dict(item)
+            sent_at = from_epoch(record.get("timestamp"))
+            if record.get("fromMe") is not True or sent_at is None:
+                continue
+            if sent_at.timestamp() < earliest or bool(record.get("hasMedia")) != has_media:
+                continue
+            if (as_str(record.get("body")) or None) != (text or None):
+                continue
+            return self._sent(record)
+        return None
+
     def _media_target(self, url: str) -> tuple[str, bool]:
         """Where to fetch a WAHA media URL from, and whether our API key may go along."""
         path = urlsplit(url).path
-        if path.startswith(FILES_PREFIX):
+        if path.startswith(FILES_PREFIX) and safe_path(path):
             # WAHA builds file URLs from its own idea of its base URL (often localhost);
             # the file lives on the gateway we talk to, so fetch it from there.
             return self._url(path), True
@@ -332,3 +402,21 @@ class WahaGateway(WhatsAppGateway):
             raw=data,
             provider_message_id=serialized,
         )
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """`2025.6.3` (or `2025.6.3-plus`) as (2025, 6, 3); None when it is not such a version."""
+    if not text:
+        return None
+    parts: list[int] = []
+    for part in text.strip().split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            return None
+        parts.append(int(digits))
+    return tuple(parts) if len(parts) >= 2 else None
+
+
+def events_for_version(version: tuple[int, ...] | None) -> list[str]:
+    release = version or BASELINE_VERSION
+    return [e for e in WEBHOOK_EVENTS if EVENT_SINCE.get(e, BASELINE_VERSION) <= release]

@@ -13,11 +13,13 @@ from sqlalchemy import (
     DateTime,
     bindparam,
     case,
+    exists,
     func,
     literal,
     literal_column,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -25,16 +27,146 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
-from ticaret.models import ChatType, MessageType, WaChat, WaChatLabel, WaMessage
+from ticaret.models import ChatType, MessageType, WaChat, WaChatLabel, WaContact, WaMessage
 from ticaret.wa.repository import contains_pattern
 from ticaret.wa.repository.labels import labelled
 from ticaret.wa.schemas import LabelFilter
 
 
 async def chat(session: AsyncSession, session_id: uuid.UUID, remote_jid: str) -> WaChat | None:
+    """By its JID, or by its alternative (the `@lid` of a phone chat)."""
     return await session.scalar(
-        select(WaChat).where(WaChat.session_id == session_id, WaChat.remote_jid == remote_jid)
+        select(WaChat)
+        .where(
+            WaChat.session_id == session_id,
+            or_(WaChat.remote_jid == remote_jid, WaChat.alt_jid == remote_jid),
+        )
+        .order_by((WaChat.remote_jid == remote_jid).desc())
+        .limit(1)
     )
+
+
+async def phone_for_lid(session: AsyncSession, session_id: uuid.UUID, lid: str) -> str | None:
+    """The phone JID a `@lid` is known to stand for (a chat's or a contact's), if any."""
+    by_chat = await session.scalar(
+        select(WaChat.remote_jid).where(
+            WaChat.session_id == session_id,
+            WaChat.alt_jid == lid,
+            WaChat.remote_jid.like("%@s.whatsapp.net"),
+        )
+    )
+    if by_chat is not None:
+        return by_chat
+    return await session.scalar(
+        select(WaContact.jid).where(
+            WaContact.session_id == session_id,
+            WaContact.lid == lid,
+            WaContact.jid.like("%@s.whatsapp.net"),
+        )
+    )
+
+
+async def has_rows_under(session: AsyncSession, session_id: uuid.UUID, jid: str) -> bool:
+    """Whether a chat or contact is still filed under `jid` (one to merge away)."""
+    chat_found = exists().where(WaChat.session_id == session_id, WaChat.remote_jid == jid)
+    contact_found = exists().where(WaContact.session_id == session_id, WaContact.jid == jid)
+    return bool(await session.scalar(select(or_(chat_found, contact_found))))
+
+
+# One person, two JIDs: everything filed under `from` moves to `to`. The same statements run in
+# migration 0006 for chats split before JIDs were normalised.
+MERGE_STATEMENTS = (
+    # Messages both chats hold: labels move to the kept copy, then the copy goes.
+    """UPDATE wa_message_labels l SET message_id = keep.id
+       FROM wa_messages dup JOIN wa_messages keep
+         ON keep.session_id = dup.session_id AND keep.message_id = dup.message_id
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid AND keep.remote_jid = :to_jid
+         AND l.message_id = dup.id
+         AND NOT EXISTS (SELECT 1 FROM wa_message_labels x
+                         WHERE x.message_id = keep.id AND x.label_id = l.label_id)""",
+    # CRM message assignments likewise (an account's assignment of the kept copy wins).
+    """UPDATE crm_message_assignments a SET message_pk = keep.id
+       FROM wa_messages dup JOIN wa_messages keep
+         ON keep.session_id = dup.session_id AND keep.message_id = dup.message_id
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid AND keep.remote_jid = :to_jid
+         AND a.message_pk = dup.id
+         AND NOT EXISTS (SELECT 1 FROM crm_message_assignments x
+                         WHERE x.message_pk = keep.id AND x.account_id = a.account_id)""",
+    """DELETE FROM wa_messages dup USING wa_messages keep
+       WHERE dup.session_id = :s AND dup.remote_jid = :from_jid
+         AND keep.session_id = :s AND keep.remote_jid = :to_jid
+         AND keep.message_id = dup.message_id""",
+    "UPDATE wa_messages SET remote_jid = :to_jid WHERE session_id = :s AND remote_jid = :from_jid",
+    # The chat: folded into the one under `to`, or renamed when there is none.
+    """UPDATE wa_chats t SET
+         last_message_preview = CASE WHEN f.last_message_at IS NOT NULL AND
+           (t.last_message_at IS NULL OR f.last_message_at > t.last_message_at)
+           THEN f.last_message_preview ELSE t.last_message_preview END,
+         last_message_from_me = CASE WHEN f.last_message_at IS NOT NULL AND
+           (t.last_message_at IS NULL OR f.last_message_at > t.last_message_at)
+           THEN f.last_message_from_me ELSE t.last_message_from_me END,
+         last_message_at = GREATEST(t.last_message_at, f.last_message_at),
+         unread_count = t.unread_count + f.unread_count,
+         name = COALESCE(t.name, f.name),
+         alt_jid = COALESCE(t.alt_jid, CAST(:alt_jid AS varchar)),
+         archived = t.archived AND f.archived,
+         updated_at = now()
+       FROM wa_chats f
+       WHERE t.session_id = :s AND t.remote_jid = :to_jid
+         AND f.session_id = :s AND f.remote_jid = :from_jid""",
+    """UPDATE wa_chat_labels l SET chat_id = t.id
+       FROM wa_chats f, wa_chats t
+       WHERE f.session_id = :s AND f.remote_jid = :from_jid
+         AND t.session_id = :s AND t.remote_jid = :to_jid AND l.chat_id = f.id
+         AND NOT EXISTS (SELECT 1 FROM wa_chat_labels x
+                         WHERE x.chat_id = t.id AND x.label_id = l.label_id)""",
+    # CRM chat assignments follow the chat (an account's assignment of the kept chat wins).
+    """UPDATE crm_chat_assignments a SET chat_id = t.id
+       FROM wa_chats f, wa_chats t
+       WHERE f.session_id = :s AND f.remote_jid = :from_jid
+         AND t.session_id = :s AND t.remote_jid = :to_jid AND a.chat_id = f.id
+         AND NOT EXISTS (SELECT 1 FROM crm_chat_assignments x
+                         WHERE x.chat_id = t.id AND x.account_id = a.account_id)""",
+    """UPDATE crm_chat_assignments SET remote_jid = :to_jid
+       WHERE session_id = :s AND remote_jid = :from_jid""",
+    """UPDATE crm_message_assignments SET remote_jid = :to_jid
+       WHERE session_id = :s AND remote_jid = :from_jid""",
+    """UPDATE wa_chats SET remote_jid = :to_jid,
+         alt_jid = COALESCE(alt_jid, CAST(:alt_jid AS varchar)), updated_at = now()
+       WHERE session_id = :s AND remote_jid = :from_jid
+         AND NOT EXISTS (SELECT 1 FROM wa_chats t
+                         WHERE t.session_id = :s AND t.remote_jid = :to_jid)""",
+    "DELETE FROM wa_chats WHERE session_id = :s AND remote_jid = :from_jid",
+    # The contact likewise.
+    """UPDATE wa_contacts t SET
+         lid = COALESCE(t.lid, f.lid, CAST(:alt_jid AS varchar)),
+         phone = COALESCE(t.phone, f.phone), name = COALESCE(t.name, f.name),
+         push_name = COALESCE(t.push_name, f.push_name),
+         profile_pic_url = COALESCE(t.profile_pic_url, f.profile_pic_url), updated_at = now()
+       FROM wa_contacts f
+       WHERE t.session_id = :s AND t.jid = :to_jid AND f.session_id = :s AND f.jid = :from_jid""",
+    """UPDATE wa_contacts SET jid = :to_jid, lid = COALESCE(lid, CAST(:alt_jid AS varchar)),
+         updated_at = now()
+       WHERE session_id = :s AND jid = :from_jid
+         AND NOT EXISTS (SELECT 1 FROM wa_contacts t
+                         WHERE t.session_id = :s AND t.jid = :to_jid)""",
+    "DELETE FROM wa_contacts WHERE session_id = :s AND jid = :from_jid",
+)
+
+
+async def merge_jid(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    from_jid: str,
+    to_jid: str,
+    *,
+    alt_jid: str | None,
+) -> None:
+    """File everything of `from_jid` (chat, messages, labels, contact) under `to_jid`;
+    `alt_jid` is kept as the chat's and contact's alternative (the LID)."""
+    params = {"s": session_id, "from_jid": from_jid, "to_jid": to_jid, "alt_jid": alt_jid}
+    for statement in MERGE_STATEMENTS:
+        await session.execute(text(statement), params)
 
 
 async def chats_page(
@@ -174,9 +306,16 @@ _CHAT_COLUMNS = (
     WaChat.updated_at,
 )
 _CHAT_RAW = RawQuery(
-    select(*_CHAT_COLUMNS).where(
-        WaChat.session_id == bindparam("session_id"), WaChat.remote_jid == bindparam("remote_jid")
+    select(*_CHAT_COLUMNS)
+    .where(
+        WaChat.session_id == bindparam("session_id"),
+        or_(
+            WaChat.remote_jid == bindparam("remote_jid"),
+            WaChat.alt_jid == bindparam("remote_jid"),
+        ),
     )
+    .order_by((WaChat.remote_jid == bindparam("remote_jid")).desc())
+    .limit(1)
 )
 _CHATS_PAGE = (
     select(*_CHAT_COLUMNS)

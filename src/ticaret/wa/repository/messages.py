@@ -7,7 +7,7 @@ they change something), so the same event applied twice changes nothing and retu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
-from ticaret.models import Ack, MessageType, WaMessage, WaMessageLabel
+from ticaret.core.ids import new_id
+from ticaret.models import Ack, MessageType, WaEarlyAck, WaMessage, WaMessageLabel
 from ticaret.wa.repository.labels import labelled
 from ticaret.wa.schemas import LabelFilter
 
@@ -134,7 +135,12 @@ async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMes
 
 
 async def record_ack(
-    session: AsyncSession, session_id: uuid.UUID, message_ids: Sequence[str], ack: int
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    message_ids: Sequence[str],
+    ack: int,
+    *,
+    at: datetime | None = None,
 ) -> list[WaMessage]:
     """Messages whose status or receipts this ack changed.
 
@@ -150,7 +156,7 @@ async def record_ack(
     receipt: Any = WaMessage.receipt
     if field_name:
         missing = ~WaMessage.receipt.has_key(field_name)
-        stamp = func.jsonb_build_object(field_name, datetime.now(UTC).isoformat())
+        stamp = func.jsonb_build_object(field_name, (at or datetime.now(UTC)).isoformat())
         receipt = case((missing, WaMessage.receipt.op("||")(stamp)), else_=WaMessage.receipt)
         changed = or_(forward, missing)
     rows = await session.scalars(
@@ -238,6 +244,102 @@ async def other_row_with_id(
 
 async def delete_row(session: AsyncSession, message_pk: uuid.UUID) -> None:
     await session.execute(delete(WaMessage).where(WaMessage.id == message_pk))
+
+
+# Acks that came before their message ---------------------------------------------------------
+
+
+async def known_message_ids(
+    session: AsyncSession, session_id: uuid.UUID, message_ids: Collection[str]
+) -> set[str]:
+    rows = await session.scalars(
+        select(WaMessage.message_id).where(
+            WaMessage.session_id == session_id, WaMessage.message_id.in_(list(message_ids))
+        )
+    )
+    return set(rows.all())
+
+
+async def keep_early_acks(
+    session: AsyncSession, session_id: uuid.UUID, message_ids: Sequence[str], ack: int
+) -> None:
+    """Remember acks for messages we do not have yet; a repeat changes nothing."""
+    await session.execute(
+        insert(WaEarlyAck)
+        .values(
+            [
+                {"id": new_id(), "session_id": session_id, "message_id": mid, "ack": ack}
+                for mid in message_ids
+            ]
+        )
+        .on_conflict_do_nothing(constraint="uq_wa_early_acks_message_ack")
+    )
+
+
+async def apply_early_acks(
+    session: AsyncSession, session_id: uuid.UUID, message_id: str
+) -> list[WaMessage]:
+    """Apply (and forget) the acks kept for a message that has just landed, in ack order, each
+    with the time it arrived; the message as they left it, if they changed it."""
+    taken = await session.execute(
+        delete(WaEarlyAck)
+        .where(WaEarlyAck.session_id == session_id, WaEarlyAck.message_id == message_id)
+        .returning(WaEarlyAck.ack, WaEarlyAck.received_at)
+    )
+    changed: list[WaMessage] = []
+    for ack, received_at in sorted(taken.tuples()):
+        changed = (
+            await record_ack(session, session_id, [message_id], ack, at=received_at) or changed
+        )
+    return changed
+
+
+async def stranded_early_acks(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, str]]:
+    """(session, message id) of kept acks whose message exists by now: the message landed in a
+    transaction that could not see the ack yet. Not scoped: for the sweeper."""
+    rows = await session.execute(
+        select(WaEarlyAck.session_id, WaEarlyAck.message_id)
+        .join(
+            WaMessage,
+            (WaMessage.session_id == WaEarlyAck.session_id)
+            & (WaMessage.message_id == WaEarlyAck.message_id),
+        )
+        .distinct()
+        .limit(limit)
+    )
+    return [(session_id, message_id) for session_id, message_id in rows.tuples()]
+
+
+async def forget_early_acks(session: AsyncSession, older_than: datetime) -> int:
+    """Acks whose message never came (a message from before the session was linked)."""
+    result = await session.execute(
+        delete(WaEarlyAck).where(WaEarlyAck.received_at < older_than).returning(WaEarlyAck.id)
+    )
+    return len(result.all())
+
+
+async def unclaimed_echo(
+    session: AsyncSession,
+    message: WaMessage,
+    *,
+    since: datetime,
+    text: str | None,
+    has_media: bool,
+) -> WaMessage | None:
+    """The gateway's echo of a send of ours whose answer we lost: a message of ours in the same
+    chat, stored from a webhook (no operation claimed it), sent since `since`, same content."""
+    stmt = select(WaMessage).where(
+        WaMessage.session_id == message.session_id,
+        WaMessage.remote_jid == message.remote_jid,
+        WaMessage.id != message.id,
+        WaMessage.from_me.is_(True),
+        WaMessage.has_media.is_(has_media),
+        WaMessage.text.is_not_distinct_from(text),
+        WaMessage.source_timestamp >= since,
+        ~WaMessage.message_id.startswith("local:"),
+        or_(WaMessage.origin.is_(None), ~WaMessage.origin.has_key("operationId")),
+    )
+    return await session.scalar(stmt.order_by(WaMessage.source_timestamp).limit(1))
 
 
 # Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------

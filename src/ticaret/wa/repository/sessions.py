@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from asyncpg import Connection, Record
-from sqlalchemy import BindParameter, bindparam, delete, exists, or_, select
+from sqlalchemy import BindParameter, bindparam, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
-from ticaret.models import WaSession, WaSessionShare
+from ticaret.models import ShareStatus, WaSession, WaSessionShare
 
 
 def _visible_to(account_id: uuid.UUID | BindParameter[Any]) -> Any:
+    # Only an accepted share gives access: an offer changes nothing for its target.
     shared = exists().where(
-        WaSessionShare.session_id == WaSession.id, WaSessionShare.account_id == account_id
+        WaSessionShare.session_id == WaSession.id,
+        WaSessionShare.account_id == account_id,
+        WaSessionShare.status == ShareStatus.accepted,
     )
     return or_(WaSession.account_id == account_id, shared)
 
@@ -77,59 +79,132 @@ async def session_by_id(session: AsyncSession, session_id: uuid.UUID) -> WaSessi
 
 
 async def account_ids(session: AsyncSession, wa: WaSession) -> list[uuid.UUID]:
-    """The owner and every account the session is shared with."""
+    """The owner and every account that accepted a share of the session."""
     shared = await session.scalars(
-        select(WaSessionShare.account_id).where(WaSessionShare.session_id == wa.id)
+        select(WaSessionShare.account_id).where(
+            WaSessionShare.session_id == wa.id, WaSessionShare.status == ShareStatus.accepted
+        )
     )
     return [wa.account_id, *shared]
 
 
-async def shared_with(
+async def shares_of(
     session: AsyncSession, session_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The accounts each session is shared with, in the order they were added."""
-    found: dict[uuid.UUID, list[uuid.UUID]] = {session_id: [] for session_id in session_ids}
+) -> dict[uuid.UUID, list[WaSessionShare]]:
+    """Every offer of each session (any status), in the order they were made."""
+    found: dict[uuid.UUID, list[WaSessionShare]] = {session_id: [] for session_id in session_ids}
     if not session_ids:
         return found
-    links = await session.execute(
-        select(WaSessionShare.session_id, WaSessionShare.account_id)
+    rows = await session.scalars(
+        select(WaSessionShare)
         .where(WaSessionShare.session_id.in_(session_ids))
         .order_by(WaSessionShare.id)
     )
-    for session_id, account_id in links.tuples():
-        found[session_id].append(account_id)
+    for share in rows:
+        found[share.session_id].append(share)
     return found
 
 
-async def add_share(
+async def offer_share(
     session: AsyncSession,
     wa: WaSession,
     account_id: uuid.UUID,
     created_by_type: str,
     created_by_id: str | None,
-) -> datetime | None:
-    """When the share was created; None when it existed already."""
-    return await session.scalar(
-        insert(WaSessionShare)
-        .values(
-            id=new_id(),
-            session_id=wa.id,
-            account_id=account_id,
-            created_by_type=created_by_type,
-            created_by_id=created_by_id,
+) -> tuple[WaSessionShare, bool]:
+    """The offer to `account_id`, and whether it is new: created, or a declined one made again.
+    A pending or accepted share stays as it is."""
+    stmt = insert(WaSessionShare).values(
+        id=new_id(),
+        session_id=wa.id,
+        account_id=account_id,
+        status=ShareStatus.pending,
+        created_by_type=created_by_type,
+        created_by_id=created_by_id,
+    )
+    offered = await session.scalar(
+        stmt.on_conflict_do_update(
+            constraint="uq_wa_session_shares_session_account",
+            set_={
+                "status": ShareStatus.pending,
+                "created_by_type": stmt.excluded.created_by_type,
+                "created_by_id": stmt.excluded.created_by_id,
+                "responded_at": None,
+                "responded_by_type": None,
+                "responded_by_id": None,
+                "updated_at": func.now(),
+            },
+            where=WaSessionShare.status == ShareStatus.declined,
         )
-        .on_conflict_do_nothing(constraint="uq_wa_session_shares_session_account")
-        .returning(WaSessionShare.created_at)
+        .returning(WaSessionShare)
+        .execution_options(populate_existing=True)
+    )
+    if offered is not None:
+        return offered, True
+    existing = await share_for_session(session, wa, account_id)
+    assert existing is not None
+    return existing, False
+
+
+async def share_for_session(
+    session: AsyncSession, wa: WaSession, account_id: uuid.UUID
+) -> WaSessionShare | None:
+    return await session.scalar(
+        select(WaSessionShare).where(
+            WaSessionShare.session_id == wa.id, WaSessionShare.account_id == account_id
+        )
     )
 
 
-async def remove_share(session: AsyncSession, wa: WaSession, account_id: uuid.UUID) -> bool:
-    removed = await session.execute(
+async def offers_page(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    status: ShareStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[WaSessionShare, WaSession]]:
+    """Offers made to the account, of sessions that still exist, newest first."""
+    stmt = (
+        select(WaSessionShare, WaSession)
+        .join(WaSession, WaSession.id == WaSessionShare.session_id)
+        .where(WaSessionShare.account_id == account_id, WaSession.deleted_at.is_(None))
+    )
+    if status is not None:
+        stmt = stmt.where(WaSessionShare.status == status)
+    if after is not None:
+        stmt = stmt.where(WaSessionShare.id < after)
+    rows = await session.execute(stmt.order_by(WaSessionShare.id.desc()).limit(limit + 1))
+    return [(share, wa) for share, wa in rows.tuples()]
+
+
+async def offer_for_account(
+    session: AsyncSession, account_id: uuid.UUID, share_id: uuid.UUID
+) -> tuple[WaSessionShare, WaSession] | None:
+    """One offer made to the account (locked), with its live session."""
+    row = (
+        await session.execute(
+            select(WaSessionShare, WaSession)
+            .join(WaSession, WaSession.id == WaSessionShare.session_id)
+            .where(
+                WaSessionShare.id == share_id,
+                WaSessionShare.account_id == account_id,
+                WaSession.deleted_at.is_(None),
+            )
+            .with_for_update(of=WaSessionShare)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def remove_share(
+    session: AsyncSession, wa: WaSession, account_id: uuid.UUID
+) -> WaSessionShare | None:
+    """The removed share (any status), or None when there was none."""
+    return await session.scalar(
         delete(WaSessionShare)
         .where(WaSessionShare.session_id == wa.id, WaSessionShare.account_id == account_id)
-        .returning(WaSessionShare.id)
+        .returning(WaSessionShare)
     )
-    return removed.first() is not None
 
 
 async def remove_all_shares(session: AsyncSession, wa: WaSession) -> None:

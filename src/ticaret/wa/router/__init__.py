@@ -1,8 +1,8 @@
 """The WhatsApp domain's HTTP surface: one router, one module per area.
 
-`sessions` (`/accounts/{accountId}/wa-sessions`), `chats`, `contacts`, `messages` (the
-timeline, message actions, media), `labels`, `operations` and `receiver` (gateway webhooks
-and the sandbox injector).
+`sessions` (`/accounts/{accountId}/wa-sessions`), `shares` (share offers made to an account),
+`chats`, `contacts`, `messages` (the timeline, message actions, media), `labels`, `operations`
+and `receiver` (gateway webhooks and the sandbox injector).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from ticaret.wa.router import (
     operations,
     receiver,
     sessions,
+    shares,
 )
 
 router = APIRouter()
-for area in (sessions, chats, contacts, messages, labels, operations, receiver):
+for area in (sessions, shares, chats, contacts, messages, labels, operations, receiver):
     router.include_router(area.router)

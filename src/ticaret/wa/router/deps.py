@@ -13,6 +13,7 @@ from fastapi import Depends, Path, Query
 from ticaret.core.auth import AccountContext, account_context
 from ticaret.core.db import DbSession, ReadSession
 from ticaret.models import Role
+from ticaret.wa.gateways._jid import canonical_jid
 from ticaret.wa.service.access import WaContext, resolve_wa
 
 ProviderSessionQuery = Annotated[
@@ -20,15 +21,20 @@ ProviderSessionQuery = Annotated[
     Query(alias="providerSessionId", max_length=100, description="The WhatsApp session."),
 ]
 ProviderSessionId = Annotated[str, Path(alias="providerSessionId", max_length=100)]
-RemoteJid = Annotated[str, Path(alias="remoteJid", max_length=128)]
 
 
 def remote_jid_of(value: str) -> str:
     """The chat a `remoteJid` path segment names, as `RemoteJid` gives it to routes (the fast
     lane reads the path itself and must agree)."""
-    return value
+    # One spelling per person on every path in: `...@c.us` names the `...@s.whatsapp.net` chat.
+    return canonical_jid(value)
 
 
+def _remote_jid(remote_jid: Annotated[str, Path(alias="remoteJid", max_length=128)]) -> str:
+    return remote_jid_of(remote_jid)
+
+
+RemoteJid = Annotated[str, Depends(_remote_jid)]
 MessageId = Annotated[str, Path(alias="messageId", max_length=200)]
 LabelId = Annotated[uuid.UUID, Path(alias="labelId")]
 LabelIdQuery = Annotated[uuid.UUID | None, Query(alias="labelId")]

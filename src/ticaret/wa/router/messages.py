@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -46,6 +47,60 @@ from ticaret.wa.service.access import resolve_wa
 from ticaret.wa.service.actions import RequestMeta
 
 router = APIRouter(prefix="/wa", tags=["WhatsApp"])
+
+# Media a browser may show in place: images, audio and video of types that cannot run script.
+# Everything else (HTML, SVG, PDF, XML...) a customer sent is downloaded, never rendered from
+# the API's origin (the console's origin).
+INLINE_MEDIA_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "image/bmp",
+        "audio/ogg",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/aac",
+        "audio/amr",
+        "audio/wav",
+        "audio/webm",
+        "audio/opus",
+        "video/mp4",
+        "video/webm",
+        "video/ogg",
+        "video/3gpp",
+        "video/quicktime",
+    }
+)
+
+
+def media_headers(
+    media_type: str, filename: str | None, content_encoding: str | None
+) -> dict[str, str]:
+    essence = media_type.split(";", 1)[0].strip().lower()
+    inline = essence in INLINE_MEDIA_TYPES
+    headers = {
+        "Cache-Control": "private, max-age=300",
+        # The browser must believe our Content-Type, not guess HTML from the bytes.
+        "X-Content-Type-Options": "nosniff",
+    }
+    disposition = "inline" if inline else "attachment"
+    if not inline:
+        # Even if something renders it, it runs in an opaque origin with no script.
+        headers["Content-Security-Policy"] = "sandbox"
+    if filename:
+        safe = "".join(ch for ch in filename if ch.isprintable() and ch not in '"\\')[:200]
+        ascii_name = safe.encode("ascii", "replace").decode().replace("?", "_")
+        disposition += f'; filename="{ascii_name}"'
+        if ascii_name != safe:
+            disposition += f"; filename*=UTF-8''{quote(safe, safe='')}"
+    headers["Content-Disposition"] = disposition
+    if content_encoding:
+        headers["Content-Encoding"] = content_encoding
+    return headers
+
 
 # These routes take files: more than the ordinary JSON limit. Multipart framing and base64
 # (JSON media) add to the file's own size, which the routes check exactly.
@@ -219,17 +274,17 @@ async def stream_media(
     message, stream = await service.open_media(
         session, wa_ctx, remote_jid, message_id, range_header
     )
-    headers: dict[str, str] = {"Cache-Control": "private, max-age=300"}
+    media_type = stream.content_type or message.mimetype or "application/octet-stream"
+    filename = stream.filename or (message.media or {}).get("filename")
+    headers = media_headers(
+        media_type, filename if isinstance(filename, str) else None, stream.content_encoding
+    )
     if stream.content_length is not None:
         headers["Content-Length"] = str(stream.content_length)
     if stream.content_range:
         headers["Content-Range"] = stream.content_range
     if stream.accept_ranges:
         headers["Accept-Ranges"] = stream.accept_ranges
-    filename = stream.filename or (message.media or {}).get("filename")
-    if isinstance(filename, str) and filename:
-        safe = filename.replace('"', "").replace("\r", "").replace("\n", "")
-        headers["Content-Disposition"] = f'inline; filename="{safe}"'
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -239,8 +294,5 @@ async def stream_media(
             await stream.aclose()
 
     return StreamingResponse(
-        body(),
-        status_code=stream.status_code,
-        headers=headers,
-        media_type=stream.content_type or message.mimetype or "application/octet-stream",
+        body(), status_code=stream.status_code, headers=headers, media_type=media_type
     )

@@ -39,8 +39,9 @@ async def _body(request: Request) -> bytes:
 @router.post(
     "/provider-events/{providerSessionId}",
     summary="Receive a gateway webhook (authenticated by the session's secret or HMAC)",
+    description="An unknown session and a wrong secret get the same 401 `invalid_signature`.",
     response_model=Envelope[ReceiverResult],
-    responses=error_responses(401, 404, 413),
+    responses=error_responses(401, 413),
 )
 async def receive_provider_event(
     provider_session_id: ProviderSessionId, request: Request, session: DbSession

@@ -67,7 +67,7 @@ async def get_session(
 
 @router.get(
     "/{providerSessionId}/qr",
-    summary="Pairing QR code, or a pairing code when `phone` is given",
+    summary="Pairing QR code, or a pairing code when `phone` is given (owner only)",
     response_model=Envelope[PairingOut],
     responses=error_responses(401, 403, 404, 502),
 )
@@ -108,10 +108,13 @@ async def logout_session(
 
 @router.post(
     "/{providerSessionId}/shares",
-    summary="Share the session with another account",
+    summary="Offer the session to another account (its admin accepts or declines)",
+    description="The offer gives nothing until the target account accepts it "
+    "(`POST /accounts/{accountId}/wa-session-shares/{shareId}/accept`). The answer is the same "
+    "whether or not the account id exists; offering again after a decline renews the offer.",
     status_code=status.HTTP_201_CREATED,
     response_model=Envelope[ShareOut],
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 422),
 )
 async def share_session(
     body: ShareCreate, provider_session_id: ProviderSessionId, ctx: PathAdmin, session: DbSession

@@ -46,7 +46,7 @@ from ticaret.wa.errors import (
     MessageNotFound,
     NotOwnMessage,
 )
-from ticaret.wa.events import MESSAGE_DELETED, MESSAGE_SENT, MESSAGE_UPDATED
+from ticaret.wa.events import CHAT_UPDATED, MESSAGE_DELETED, MESSAGE_SENT, MESSAGE_UPDATED
 from ticaret.wa.gateways import (
     GatewayError,
     MediaInput,
@@ -54,7 +54,7 @@ from ticaret.wa.gateways import (
     SentMessage,
     WhatsAppGateway,
 )
-from ticaret.wa.gateways._jid import bare_number, chat_type_of
+from ticaret.wa.gateways._jid import bare_number, canonical_jid, chat_type_of
 from ticaret.wa.gateways.base import Capability, MediaKind
 from ticaret.wa.repository import chats as chat_repository
 from ticaret.wa.repository import messages as message_repository
@@ -69,7 +69,7 @@ from ticaret.wa.schemas import (
     SendText,
 )
 from ticaret.wa.service.access import WaContext, emit_to_session
-from ticaret.wa.service.views import message_data, message_deleted, preview_of
+from ticaret.wa.service.views import chat_data, message_data, message_deleted, preview_of
 
 B = TypeVar("B")
 
@@ -79,7 +79,7 @@ _JID = re.compile(
 
 
 def normalize_jid(value: str) -> str:
-    """A chat JID as given, or a phone number turned into one."""
+    """A chat JID in its canonical spelling, or a phone number turned into one."""
     value = value.strip()
     if "@" not in value:
         digits = bare_number(value)
@@ -88,7 +88,7 @@ def normalize_jid(value: str) -> str:
         return f"{digits}@s.whatsapp.net"
     if not _JID.match(value):
         raise InvalidJid()
-    return value
+    return canonical_jid(value)
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,9 @@ class ActionUnit(abc.ABC, Generic[B]):
     updates_chat: ClassVar[bool] = True
     # A gateway capability not every gateway has (refused up front when the session's lacks it).
     needs: ClassVar[Capability | None] = None
+    # Doing it twice changes nothing (a read, the same reaction, the same edit): a call whose
+    # worker died mid-way is simply made again. Anything else is reconciled, never re-sent blind.
+    resend_safe: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def draft(self, build: Builder, body: B) -> Draft: ...
@@ -259,6 +262,9 @@ async def _adopt_provider_id(session: AsyncSession, message: WaMessage, sent: Se
     message.provider_message_id = sent.provider_message_id
     if sent.timestamp is not None:
         message.source_timestamp = sent.timestamp
+    # Acks the gateway posted before its answer to our send reached us.
+    await session.flush()
+    await message_repository.apply_early_acks(session, message.session_id, sent.message_id)
 
 
 # The units ----------------------------------------------------------------------------------
@@ -377,6 +383,7 @@ class SendMediaUnit(ActionUnit[SendMedia]):
 
 class ReactUnit(ActionUnit[React]):
     action = MessageAction.react
+    resend_safe = True
     # The reaction is a row of the timeline, but not the chat's last message.
     updates_chat = False
 
@@ -415,6 +422,7 @@ class ReactUnit(ActionUnit[React]):
 
 class EditUnit(ActionUnit[Edit]):
     action = MessageAction.edit
+    resend_safe = True
     creates_message = False
     updates_chat = False
     needs = "edit"
@@ -499,6 +507,7 @@ class ReadUnit(ActionUnit[list[WaMessage]]):
     """Tells the gateway what `POST .../read` marked read here (no message row of its own)."""
 
     action = MessageAction.read
+    resend_safe = True
     creates_message = False
     updates_chat = False
 
@@ -551,11 +560,19 @@ async def store(
         session.add(draft.message)
         await session.flush()
         if unit.updates_chat:
-            await chat_repository.record_message_in_chat(
+            # Our message is the chat's last one now (and answers the customer: unread 0).
+            chat = await chat_repository.record_message_in_chat(
                 session,
                 draft.message,
                 name=None,
                 preview=preview_of(draft.message.type, draft.message.text),
+            )
+            await emit_to_session(
+                session,
+                wa_ctx.wa,
+                CHAT_UPDATED,
+                chat_data(chat, wa_ctx.wa.provider_session_id),
+                actor=wa_ctx.ctx.actor,
             )
     operation = WaMessageOperation(
         id=build.operation_id,

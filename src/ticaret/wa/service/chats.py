@@ -15,6 +15,7 @@ from ticaret.crm.service import overlay
 from ticaret.models import ChatType, MessageAction, WaChat
 from ticaret.wa.errors import ChatNotFound, MessageNotFound
 from ticaret.wa.events import CHAT_UPDATED
+from ticaret.wa.gateways._jid import canonical_jid, is_lid
 from ticaret.wa.repository import chats as repository
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as message_repository
@@ -28,10 +29,21 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def chat_row(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> WaChat:
-    chat = await repository.chat(session, wa_ctx.wa.id, remote_jid)
+    """The chat by its JID, or by its `@lid` alternative."""
+    chat = await repository.chat(session, wa_ctx.wa.id, canonical_jid(remote_jid))
     if chat is None:
         raise ChatNotFound()
     return chat
+
+
+async def chat_jid(session: AsyncSession, wa_ctx: WaContext, remote_jid: str) -> str:
+    """The JID the chat is filed under (a known `@lid` names its phone chat)."""
+    jid = canonical_jid(remote_jid)
+    if is_lid(jid):
+        chat = await repository.chat(session, wa_ctx.wa.id, jid)
+        if chat is not None:
+            return chat.remote_jid
+    return jid
 
 
 async def _out(session: AsyncSession, wa_ctx: WaContext, chat: WaChat) -> ChatOut:
@@ -111,6 +123,7 @@ async def mark_read(
 ) -> ReadResult:
     """Unread goes to zero here; the gateway is told by a `read` operation."""
     chat = await chat_row(session, wa_ctx, remote_jid)
+    remote_jid = chat.remote_jid
     messages = await message_repository.inbound_to_mark_read(
         session,
         wa_ctx.wa.id,

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.envelope import Page, PageParams, build_page
 from ticaret.wa.errors import ContactNotFound
+from ticaret.wa.gateways._jid import canonical_jid
 from ticaret.wa.repository import contacts as repository
 from ticaret.wa.schemas import ContactOut
 from ticaret.wa.service.access import WaContext
@@ -13,7 +14,7 @@ from ticaret.wa.service.views import contact_out
 
 
 async def get_contact(session: AsyncSession, wa_ctx: WaContext, jid: str) -> ContactOut:
-    contact = await repository.contact(session, wa_ctx.wa.id, jid)
+    contact = await repository.contact(session, wa_ctx.wa.id, canonical_jid(jid))
     if contact is None:
         raise ContactNotFound()
     return contact_out(contact, wa_ctx.wa.provider_session_id)

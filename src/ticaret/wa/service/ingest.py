@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,15 @@ from ticaret.wa.events import (
     MESSAGE_UPDATED,
 )
 from ticaret.wa.gateways import GatewayConfig, WhatsAppGateway, gateway_for
-from ticaret.wa.gateways._jid import is_group, is_lid, phone_of
+from ticaret.wa.gateways._jid import (
+    canonical_jid,
+    canonical_or_none,
+    is_group,
+    is_lid,
+    is_phone_jid,
+    phone_jid,
+    phone_of,
+)
 from ticaret.wa.gateways.normalized import (
     ChatLabelChanged,
     ChatUpserted,
@@ -84,6 +92,7 @@ class Ingest:
         self.wa = wa
         self.actor = Actor.system()
         self._accounts: list[uuid.UUID] | None = None
+        self._linked: set[str] = set()
 
     async def _emit(self, type: EventType[D], data: D) -> None:
         if self._accounts is None:
@@ -145,6 +154,34 @@ class Ingest:
         elif isinstance(event, ChatUpserted):
             await self.chat_seen(event)
 
+    # JIDs ------------------------------------------------------------------------------------
+
+    async def chat_jid(self, chat_id: str, alt: str | None) -> tuple[str, str | None]:
+        """(the chat's canonical JID, its alternative): one chat per person. A `@lid` chat is
+        filed under the person's phone JID once the gateway (now or before) names it; what was
+        filed under the LID until then moves over."""
+        chat = canonical_jid(chat_id)
+        alternative = canonical_or_none(alt)
+        if is_lid(chat):
+            phone = phone_jid(alternative) if is_phone_jid(alternative) else None
+            phone = phone or await chat_repository.phone_for_lid(self.session, self.wa.id, chat)
+            if phone is None:
+                return chat, None
+            await self._link(chat, phone)
+            return phone, chat
+        if alternative is not None and is_lid(alternative) and is_phone_jid(chat):
+            await self._link(alternative, chat)
+            return chat, alternative
+        return chat, None
+
+    async def _link(self, lid: str, phone: str) -> None:
+        """`lid` is `phone`: merge what is still filed under the LID (once per event)."""
+        if lid in self._linked:
+            return
+        self._linked.add(lid)
+        if await chat_repository.has_rows_under(self.session, self.wa.id, lid):
+            await chat_repository.merge_jid(self.session, self.wa.id, lid, phone, alt_jid=lid)
+
     # Contacts and chats ---------------------------------------------------------------------
 
     async def contact(
@@ -158,11 +195,20 @@ class Ingest:
         is_group_contact: bool = False,
         picture: str | None = None,
     ) -> None:
+        jid = canonical_jid(jid)
+        lid = canonical_or_none(lid) or (jid if is_lid(jid) else None)
+        if is_lid(jid):
+            # Filed under the phone when we know it, so the person has one contact.
+            known = phone_jid(phone) if phone else None
+            known = known or await chat_repository.phone_for_lid(self.session, self.wa.id, jid)
+            if known is not None:
+                await self._link(jid, known)
+                jid = known
         await contact_repository.record_contact(
             self.session,
             self.wa.id,
             jid,
-            lid=lid or (jid if is_lid(jid) else None),
+            lid=lid,
             phone=phone or phone_of(jid),
             name=name,
             push_name=push_name,
@@ -171,10 +217,11 @@ class Ingest:
         )
 
     async def chat_seen(self, event: ChatUpserted) -> None:
+        chat_id, _ = await self.chat_jid(event.chat_id, None)
         await chat_repository.record_chat_seen(
             self.session,
             self.wa.id,
-            event.chat_id,
+            chat_id,
             event.chat_type,
             event.name,
             event.unread_count,
@@ -185,16 +232,19 @@ class Ingest:
     async def message(self, m: NormalizedMessage) -> None:
         if m.type == MessageType.reaction:
             return
-        resolved = m.sender_alt_jid or m.sender_jid
+        chat_id, chat_alt = await self.chat_jid(m.chat_id, m.chat_alt_jid)
+        sender_jid = canonical_or_none(m.sender_jid)
+        sender_alt = canonical_or_none(m.sender_alt_jid)
+        resolved = sender_alt or sender_jid
         values: dict[str, Any] = {
             "id": new_id(),
             "session_id": self.wa.id,
-            "remote_jid": m.chat_id,
+            "remote_jid": chat_id,
             "message_id": m.message_id,
             "provider_message_id": m.provider_message_id,
             "from_me": m.from_me,
-            "participant": m.participant,
-            "sender_jid": m.sender_jid,
+            "participant": canonical_or_none(m.participant),
+            "sender_jid": sender_jid,
             "sender_jid_resolved": resolved,
             "sender_phone": m.sender_phone,
             "sender_name": None if m.from_me else m.push_name,
@@ -202,11 +252,11 @@ class Ingest:
             "chat_type": m.chat_type,
             "type": m.type,
             "text": m.text,
-            "mentions": list(m.mentions),
+            "mentions": [canonical_jid(jid) for jid in m.mentions],
             "quoted_message": (
                 {
                     "messageId": m.quoted.message_id,
-                    "participant": m.quoted.participant,
+                    "participant": canonical_or_none(m.quoted.participant),
                     "text": m.quoted.text,
                 }
                 if m.quoted
@@ -240,17 +290,19 @@ class Ingest:
             if m.ack is not None:
                 await self._acked((m.message_id,), m.ack)
             return
-        if not m.from_me and m.chat_type == ChatType.individual and m.sender_jid:
+        # Acks that raced ahead of the message are applied before anyone hears of it.
+        await message_repository.apply_early_acks(self.session, self.wa.id, m.message_id)
+        if not m.from_me and m.chat_type == ChatType.individual and sender_jid:
             await self.contact(
-                m.sender_jid,
+                sender_jid,
                 push_name=m.push_name,
                 phone=m.sender_phone,
-                lid=m.sender_jid if is_lid(m.sender_jid) else None,
+                lid=sender_jid if is_lid(sender_jid) else None,
             )
         elif m.participant and not m.from_me:
             await self.contact(m.participant, push_name=m.push_name, phone=m.sender_phone)
         if m.chat_type == ChatType.group:
-            await self.contact(m.chat_id, is_group_contact=True)
+            await self.contact(chat_id, is_group_contact=True)
         chat_name = m.push_name if m.chat_type == ChatType.individual and not m.from_me else None
         chat = await chat_repository.record_message_in_chat(
             self.session,
@@ -258,8 +310,8 @@ class Ingest:
             name=chat_name,
             preview=preview_of(inserted.type, inserted.text),
         )
-        if m.chat_alt_jid and chat.alt_jid != m.chat_alt_jid:
-            chat.alt_jid = m.chat_alt_jid
+        if chat_alt and chat.alt_jid != chat_alt:
+            chat.alt_jid = chat_alt
         kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
         await self._emit(kind, message_data(inserted, self.wa.provider_session_id))
         await self._emit(CHAT_UPDATED, chat_data(chat, self.wa.provider_session_id))
@@ -268,6 +320,14 @@ class Ingest:
         changed = await message_repository.record_ack(self.session, self.wa.id, message_ids, ack)
         for message in changed:
             await self._emit(MESSAGE_UPDATED, message_data(message, self.wa.provider_session_id))
+        unchanged = set(message_ids) - {m.message_id for m in changed}
+        if unchanged and ack in Ack._value2member_map_:
+            known = await message_repository.known_message_ids(self.session, self.wa.id, unchanged)
+            missing = sorted(unchanged - known)
+            if missing:
+                # The gateway's webhooks raced, or our send's answer is still on its way: kept
+                # until the message lands (`apply_early_acks`).
+                await message_repository.keep_early_acks(self.session, self.wa.id, missing, ack)
 
     async def ack(self, event: MessageAck) -> None:
         await self._acked(event.message_ids, event.ack)
@@ -294,7 +354,10 @@ class Ingest:
             )
 
     async def reaction(self, event: ReactionReceived) -> None:
-        sender = event.sender_alt_jid or event.sender_jid or ("me" if event.from_me else "unknown")
+        chat_id, _ = await self.chat_jid(event.chat_id, None)
+        sender_jid = canonical_or_none(event.sender_jid)
+        sender_alt = canonical_or_none(event.sender_alt_jid)
+        sender = sender_alt or sender_jid or ("me" if event.from_me else "unknown")
         reaction_id = event.reaction_message_id or f"reaction:{event.target_message_id}:{sender}"
         at = event.timestamp or datetime.now(UTC)
         # The reaction itself is a message row (type reaction) so it shows in the timeline.
@@ -303,13 +366,13 @@ class Ingest:
             {
                 "id": new_id(),
                 "session_id": self.wa.id,
-                "remote_jid": event.chat_id,
+                "remote_jid": chat_id,
                 "message_id": reaction_id,
                 "from_me": event.from_me,
-                "sender_jid": event.sender_jid,
+                "sender_jid": sender_jid,
                 "sender_jid_resolved": sender,
-                "sender_phone": phone_of(event.sender_alt_jid or event.sender_jid),
-                "chat_type": ChatType.group if is_group(event.chat_id) else ChatType.individual,
+                "sender_phone": phone_of(sender_alt or sender_jid),
+                "chat_type": ChatType.group if is_group(chat_id) else ChatType.individual,
                 "type": MessageType.reaction,
                 "emoji": event.emoji or None,
                 "reaction_target": event.target_message_id,
@@ -322,7 +385,7 @@ class Ingest:
             },
         )
         target = await message_repository.message(
-            self.session, self.wa.id, event.chat_id, event.target_message_id, lock=True
+            self.session, self.wa.id, chat_id, event.target_message_id, lock=True
         )
         if target is None:
             return
@@ -357,3 +420,32 @@ async def apply_gateway_event(session: AsyncSession, item: InboxItem) -> Outcome
         return Outcome.ignored("session deleted")
     events = _parser(wa.provider).parse_webhook(item.payload)
     return (await Ingest(session, wa).apply(events)).outcome
+
+
+# Acks kept for messages that landed in a transaction that could not see them yet.
+EARLY_ACK_BATCH = 500
+# An ack whose message has not come in a week never will (sent before the session was linked).
+EARLY_ACK_MAX_AGE = timedelta(days=7)
+
+
+async def apply_stranded_early_acks(session: AsyncSession) -> int:
+    """The sweeper's half of `apply_early_acks`: acks whose message exists by now."""
+    stranded = await message_repository.stranded_early_acks(session, EARLY_ACK_BATCH)
+    sessions: dict[uuid.UUID, WaSession | None] = {}
+    for session_id, message_id in stranded:
+        if session_id not in sessions:
+            sessions[session_id] = await session_repository.session_by_id(session, session_id)
+        wa = sessions[session_id]
+        changed = await message_repository.apply_early_acks(session, session_id, message_id)
+        if wa is None:
+            continue
+        for message in changed:
+            await emit_to_session(
+                session,
+                wa,
+                MESSAGE_UPDATED,
+                message_data(message, wa.provider_session_id),
+                actor=Actor.system(),
+            )
+    await message_repository.forget_early_acks(session, datetime.now(UTC) - EARLY_ACK_MAX_AGE)
+    return len(stranded)

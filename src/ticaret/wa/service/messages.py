@@ -14,12 +14,14 @@ from ticaret.crm.service import overlay
 from ticaret.models import MessageType, WaMessage
 from ticaret.wa.errors import (
     ChatNotFound,
+    GatewayRefused,
     GatewayUnreachable,
     MediaNotFound,
     MessageNotFound,
     UnsupportedByProvider,
 )
-from ticaret.wa.gateways import GatewayError, GatewayNotFound, MediaStream
+from ticaret.wa.gateways import GatewayError, GatewayNotFound, GatewayRejected, MediaStream
+from ticaret.wa.gateways._jid import canonical_jid
 from ticaret.wa.gateways.factory import session_gateway
 from ticaret.wa.repository import chats as chats_repository
 from ticaret.wa.repository import labels as label_repository
@@ -27,7 +29,7 @@ from ticaret.wa.repository import messages as repository
 from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter
 from ticaret.wa.service import access, actions
 from ticaret.wa.service.access import WaContext
-from ticaret.wa.service.chats import chat_row
+from ticaret.wa.service.chats import chat_jid, chat_row
 from ticaret.wa.service.views import message_json, message_json_raw, message_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
@@ -35,7 +37,8 @@ from ticaret.wa.tasks import queue_operation
 async def get_message(
     session: AsyncSession, wa_ctx: WaContext, remote_jid: str, message_id: str
 ) -> WaMessage:
-    message = await repository.message(session, wa_ctx.wa.id, remote_jid, message_id)
+    jid = await chat_jid(session, wa_ctx, remote_jid)
+    message = await repository.message(session, wa_ctx.wa.id, jid, message_id)
     if message is None:
         raise MessageNotFound()
     return message
@@ -58,7 +61,7 @@ async def list_messages(
         session,
         wa_ctx.wa.id,
         wa_ctx.account_id,
-        remote_jid,
+        chat.remote_jid,
         after=page.after_time_and_id(),
         limit=page.limit,
         q=q,
@@ -88,11 +91,14 @@ async def list_messages_fast(
     after = page.after_time_and_id()
     async with reading() as conn:
         wa = await access.visible_session_raw(conn, ctx, provider_session_id)
-        found = await chats_repository.chat_raw(conn, wa["id"], remote_jid)
+        # `chat_row`: by its JID, or by its `@lid` alternative.
+        found = await chats_repository.chat_raw(conn, wa["id"], canonical_jid(remote_jid))
         if found is None:
             raise ChatNotFound()
         chat = RowView(found)
-        fetched = await repository.messages_page_raw(conn, wa["id"], remote_jid, after, page.limit)
+        fetched = await repository.messages_page_raw(
+            conn, wa["id"], found["remote_jid"], after, page.limit
+        )
         kept, cursor, more = build_page(
             fetched, page.limit, lambda m: [m["source_timestamp"], m["id"]]
         )
@@ -118,7 +124,7 @@ async def request_action(
     meta: actions.RequestMeta,
 ) -> ActionResult:
     """Store what the action will do (the pending message, its operation); a job does it."""
-    remote_jid = actions.normalize_jid(remote_jid)
+    remote_jid = await chat_jid(session, wa_ctx, actions.normalize_jid(remote_jid))
     unit = actions.unit_for(body.action)
     if unit.needs is not None and unit.needs not in session_gateway(wa_ctx.wa).capabilities:
         raise UnsupportedByProvider(
@@ -147,13 +153,15 @@ async def open_media(
     gateway = session_gateway(wa_ctx.wa)
     try:
         stream = await gateway.open_media(
-            remote_jid,
+            message.remote_jid,
             message.provider_message_id or message.message_id,
             message.media or {},
             range_header,
         )
     except GatewayNotFound:
         raise MediaNotFound("The gateway no longer has this file.") from None
+    except GatewayRejected as exc:
+        raise GatewayRefused(f"The gateway could not serve the file: {exc.public}") from None
     except GatewayError as exc:
-        raise GatewayUnreachable(f"The gateway could not serve the file: {exc.message}") from None
+        raise GatewayUnreachable(f"The gateway could not serve the file: {exc.public}") from None
     return message, stream

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from ticaret.wa.errors import (
     UnknownProviderSession,
 )
 from ticaret.wa.gateways import WhatsAppGateway
+from ticaret.wa.gateways.base import secret_header_matches
 from ticaret.wa.gateways.factory import session_gateway
 from ticaret.wa.gateways.sandbox import inbound_message_payload
 from ticaret.wa.inbox import GATEWAY_EVENTS
@@ -82,7 +84,13 @@ async def store_event(
 async def receive(
     session: AsyncSession, provider_session_id: str, raw_body: bytes, headers: Mapping[str, str]
 ) -> ReceiverResult:
-    wa = await session_by_provider_id(session, provider_session_id)
+    # An unknown (or deleted) session answers exactly like a wrong secret, so the receiver
+    # does not tell a prober which session ids exist. The same check runs against a throwaway
+    # secret so the two cases also take about as long.
+    wa = await session_repository.live_session_by_provider_id(session, provider_session_id)
+    if wa is None:
+        secret_header_matches(headers, secrets.token_urlsafe(32))
+        raise InvalidSignature()
     gateway = session_gateway(wa)
     if not gateway.verify_webhook(headers, raw_body, gateway.config.webhook_secret):
         raise InvalidSignature()

@@ -3,37 +3,50 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from slugify import slugify
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.accounts import repository as accounts_repository
 from ticaret.core.auth import AccountContext
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
-from ticaret.core.events import Actor
+from ticaret.core.events import Actor, EventType, emit
 from ticaret.core.security import secret_box
-from ticaret.models import SessionStatus, WaSession
+from ticaret.core.ssrf import UnsafeUrl, check_url
+from ticaret.models import SessionStatus, ShareStatus, WaSession, WaSessionShare
 from ticaret.settings import get_settings
 from ticaret.wa.errors import (
-    AlreadyShared,
     BaseUrlRequired,
     GatewayRefused,
     GatewayUnreachable,
+    GatewayUrlNotAllowed,
     NotSessionOwner,
     SandboxDisabled,
     SessionNotFound,
+    ShareAlreadyAccepted,
     ShareNotFound,
-    ShareTargetNotFound,
+    ShareOfferNotFound,
     ShareWithSelf,
 )
-from ticaret.wa.events import SESSION_STATUS_CHANGED, SessionStatusChanged
+from ticaret.wa.events import (
+    SESSION_DELETED,
+    SESSION_SHARE_ACCEPTED,
+    SESSION_SHARE_DECLINED,
+    SESSION_SHARED,
+    SESSION_STATUS_CHANGED,
+    SESSION_UNSHARED,
+    SessionDeleted,
+    SessionShareChanged,
+    SessionStatusChanged,
+)
 from ticaret.wa.gateways import GatewayError, GatewayRejected, SessionState
 from ticaret.wa.gateways._jid import phone_of
+from ticaret.wa.gateways.addresses import base_url_policy
 from ticaret.wa.gateways.factory import session_gateway, webhook_url
 from ticaret.wa.repository import sessions as repository
 from ticaret.wa.schemas import (
@@ -42,36 +55,56 @@ from ticaret.wa.schemas import (
     SessionCreate,
     SessionCreated,
     SessionOut,
+    ShareOfferOut,
     ShareOut,
 )
 from ticaret.wa.service.access import emit_to_session
 
 logger = logging.getLogger("ticaret.wa.sessions")
 
-_SLUG = re.compile(r"[^a-z0-9]+")
-
 
 def new_provider_session_id(name: str) -> str:
-    # Readable in gateway dashboards, unique through the random suffix.
-    slug = _SLUG.sub("-", name.lower()).strip("-")[:40].strip("-") or "wa"
+    # Readable in gateway dashboards, unique through the random suffix. Letters are
+    # transliterated (Mağaza -> magaza), so a Turkish or Cyrillic name stays recognisable.
+    slug = slugify(name, max_length=40, word_boundary=False).strip("-") or "wa"
     return f"{slug}-{secrets.token_hex(4)}"
 
 
-def session_out(wa: WaSession, account_id: uuid.UUID, shared_with: list[uuid.UUID]) -> SessionOut:
-    owner = wa.account_id == account_id
+def share_out(wa: WaSession, share: WaSessionShare) -> ShareOut:
+    return from_row(ShareOut, share, provider_session_id=wa.provider_session_id)
+
+
+def session_out(
+    wa: WaSession, account_id: uuid.UUID, shares: Sequence[WaSessionShare]
+) -> SessionOut:
+    """The owner sees the gateway's address, its shares and where events arrive; an account it
+    is shared with sees the conversation's session, never the owner's gateway or credentials."""
+    if wa.account_id != account_id:
+        return from_row(
+            SessionOut,
+            wa,
+            access="shared",
+            base_url=None,
+            has_api_key=False,
+            webhook_url=None,
+            shared_with=[],
+            shares=[],
+            status_error=None,
+        )
     return from_row(
         SessionOut,
         wa,
-        access="owner" if owner else "shared",
+        access="owner",
         has_api_key=wa.api_key_encrypted is not None,
         webhook_url=webhook_url(wa.provider_session_id),
-        shared_with=shared_with if owner else [],
+        shared_with=[s.account_id for s in shares if s.status == ShareStatus.accepted],
+        shares=[share_out(wa, s) for s in shares],
         status_error=None,
     )
 
 
-async def _shares(session: AsyncSession, wa: WaSession) -> list[uuid.UUID]:
-    return (await repository.shared_with(session, [wa.id]))[wa.id]
+async def _shares(session: AsyncSession, wa: WaSession) -> list[WaSessionShare]:
+    return (await repository.shares_of(session, [wa.id]))[wa.id]
 
 
 @asynccontextmanager
@@ -80,9 +113,9 @@ async def gateway_errors(action: str) -> AsyncIterator[None]:
     try:
         yield
     except GatewayRejected as exc:
-        raise GatewayRefused(f"The gateway refused to {action}: {exc.message}") from None
+        raise GatewayRefused(f"The gateway refused to {action}: {exc.public}") from None
     except GatewayError as exc:
-        raise GatewayUnreachable(f"The gateway did not answer ({action}): {exc.message}") from None
+        raise GatewayUnreachable(f"The gateway did not answer ({action}): {exc.public}") from None
 
 
 async def apply_status(
@@ -126,7 +159,7 @@ async def list_sessions(
     kept, cursor, more = build_page(rows, page.limit, lambda wa: [wa.id])
     # Only the owner sees whom a session is shared with.
     owned = [wa.id for wa in kept if wa.account_id == ctx.account_id]
-    shares = await repository.shared_with(session, owned)
+    shares = await repository.shares_of(session, owned)
     out = [session_out(wa, ctx.account_id, shares.get(wa.id, [])) for wa in kept]
     return Page[SessionOut](rows=out, next_cursor=cursor, has_more=more)
 
@@ -146,6 +179,11 @@ async def create_session(
                 f"A {body.provider} session needs config.baseUrl (the gateway's address)."
             )
         base_url, api_key = config.base_url, config.api_key
+        try:
+            # A readable refusal now; the guarded client refuses again on every connection.
+            await check_url(base_url, base_url_policy(settings), subject="gateway URLs")
+        except UnsafeUrl as exc:
+            raise GatewayUrlNotAllowed(f"config.baseUrl is not allowed: {exc}") from None
     box = secret_box(settings)
     secret = secrets.token_urlsafe(32)
     wa = WaSession(
@@ -194,7 +232,7 @@ async def get_session(
         state = await gateway.get_status()
     except GatewayError as exc:
         # The stored status is still worth showing; say why it may be stale.
-        status_error = exc.message
+        status_error = exc.public
     else:
         if await apply_status(session, wa, state, Actor.system()):
             await session.flush()
@@ -207,6 +245,8 @@ async def pairing(
     session: AsyncSession, ctx: AccountContext, provider_session_id: str, phone: str | None
 ) -> PairingOut:
     wa = await _session_or_404(session, ctx, provider_session_id)
+    # Pairing links a phone to the owner's gateway: never an account the session is shared with.
+    _require_owner(ctx, wa)
     gateway = session_gateway(wa, timeout=get_settings().wa.request_timeout_seconds)
     async with gateway_errors("give a pairing code"):
         result = await gateway.get_pairing(phone)
@@ -241,35 +281,82 @@ async def remove_access(
 ) -> Removed:
     wa = await _session_or_404(session, ctx, provider_session_id)
     if wa.account_id != ctx.account_id:
-        await repository.remove_share(session, wa, ctx.account_id)
+        share = await repository.remove_share(session, wa, ctx.account_id)
+        if share is not None:
+            await _share_event(session, wa, share, SESSION_UNSHARED, ctx.actor)
         return Removed(removed=True, scope="share")
     gateway = session_gateway(wa, timeout=get_settings().wa.request_timeout_seconds)
     try:
         await gateway.delete_session()
     except GatewayError as exc:
         # Our side goes away regardless; the gateway instance may need a manual cleanup.
-        wa.last_error = f"gateway delete failed: {exc.message}"
+        wa.last_error = f"gateway delete failed: {exc.public}"
         logger.warning("gateway delete failed for %s: %s", wa.provider_session_id, exc.message)
+    # Told to every account that used it, before the shares that say who they are go.
+    await emit_to_session(
+        session,
+        wa,
+        SESSION_DELETED,
+        SessionDeleted(
+            provider_session_id=wa.provider_session_id,
+            name=wa.name,
+            owner_account_id=wa.account_id,
+        ),
+        actor=ctx.actor,
+    )
     wa.deleted_at = datetime.now(UTC)
     await repository.remove_all_shares(session, wa)
     return Removed(removed=True, scope="session")
 
 
+async def _share_event(
+    session: AsyncSession,
+    wa: WaSession,
+    share: WaSessionShare,
+    type: EventType[SessionShareChanged],
+    actor: Actor,
+) -> None:
+    """A share's change, told to the owner and to the account it concerns (if it exists)."""
+    data = SessionShareChanged(
+        share_id=share.id,
+        provider_session_id=wa.provider_session_id,
+        session_name=wa.name,
+        owner_account_id=wa.account_id,
+        account_id=share.account_id,
+        status=ShareStatus(share.status),
+    )
+    emit(
+        session,
+        type,
+        data,
+        account_id=wa.account_id,
+        actor=actor,
+        provider_session_id=wa.provider_session_id,
+    )
+    if await accounts_repository.account(session, share.account_id) is not None:
+        emit(
+            session,
+            type,
+            data,
+            account_id=share.account_id,
+            actor=actor,
+            provider_session_id=wa.provider_session_id,
+        )
+
+
 async def share(
     session: AsyncSession, ctx: AccountContext, provider_session_id: str, target: uuid.UUID
 ) -> ShareOut:
+    """Offer the session to `target`. The answer is the same whether or not `target` is an
+    account: an offer to an unknown id is stored like any other and never accepted."""
     wa = await _session_or_404(session, ctx, provider_session_id)
     _require_owner(ctx, wa)
     if target == ctx.account_id:
         raise ShareWithSelf()
-    if await accounts_repository.account(session, target) is None:
-        raise ShareTargetNotFound()
-    created_at = await repository.add_share(session, wa, target, ctx.actor.type, ctx.actor.id)
-    if created_at is None:
-        raise AlreadyShared()
-    return ShareOut(
-        provider_session_id=wa.provider_session_id, account_id=target, created_at=created_at
-    )
+    offer, new = await repository.offer_share(session, wa, target, ctx.actor.type, ctx.actor.id)
+    if new:
+        await _share_event(session, wa, offer, SESSION_SHARED, ctx.actor)
+    return share_out(wa, offer)
 
 
 async def unshare(
@@ -277,6 +364,57 @@ async def unshare(
 ) -> Removed:
     wa = await _session_or_404(session, ctx, provider_session_id)
     _require_owner(ctx, wa)
-    if not await repository.remove_share(session, wa, target):
+    share = await repository.remove_share(session, wa, target)
+    if share is None:
         raise ShareNotFound()
+    await _share_event(session, wa, share, SESSION_UNSHARED, ctx.actor)
     return Removed(removed=True, scope="share")
+
+
+# Offers made to an account ------------------------------------------------------------------
+
+
+def offer_out(wa: WaSession, share: WaSessionShare) -> ShareOfferOut:
+    return from_row(
+        ShareOfferOut,
+        share,
+        provider_session_id=wa.provider_session_id,
+        session_name=wa.name,
+        owner_account_id=wa.account_id,
+    )
+
+
+async def list_offers(
+    session: AsyncSession, ctx: AccountContext, status: ShareStatus | None, page: PageParams
+) -> Page[ShareOfferOut]:
+    rows = await repository.offers_page(
+        session, ctx.account_id, status, page.after_id(), page.limit
+    )
+    kept, cursor, more = build_page(rows, page.limit, lambda row: [row[0].id])
+    return Page[ShareOfferOut](
+        rows=[offer_out(wa, share) for share, wa in kept], next_cursor=cursor, has_more=more
+    )
+
+
+async def answer_offer(
+    session: AsyncSession, ctx: AccountContext, share_id: uuid.UUID, accept: bool
+) -> ShareOfferOut:
+    """The target account's admin accepts or declines; repeating an answer changes nothing."""
+    found = await repository.offer_for_account(session, ctx.account_id, share_id)
+    if found is None:
+        raise ShareOfferNotFound()
+    share, wa = found
+    wanted = ShareStatus.accepted if accept else ShareStatus.declined
+    if share.status == wanted:
+        return offer_out(wa, share)
+    if share.status == ShareStatus.accepted:
+        raise ShareAlreadyAccepted()
+    share.status = wanted
+    share.responded_at = datetime.now(UTC)
+    share.responded_by_type = ctx.actor.type
+    share.responded_by_id = ctx.actor.id
+    await session.flush()
+    await _share_event(
+        session, wa, share, SESSION_SHARE_ACCEPTED if accept else SESSION_SHARE_DECLINED, ctx.actor
+    )
+    return offer_out(wa, share)

@@ -1,0 +1,21 @@
+"""The walk's tenants connect Pages and Instagram accounts: the Meta and Instagram apps as
+tests/social configures them, and the faked Graph hosts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import respx
+
+from tests.social.helpers import APPS_ENV
+
+os.environ.update(APPS_ENV)
+
+
+@pytest.fixture
+def graph() -> Iterator[respx.MockRouter]:
+    """Every Meta host faked; a call nobody routed fails the test (respx raises)."""
+    with respx.mock(assert_all_called=False) as router:
+        yield router
