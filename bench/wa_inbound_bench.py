@@ -129,6 +129,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             posted = time.perf_counter() - started
             if worker is None:
                 worker = spawn(["worker"], child_env)
+                print(f"worker pid {worker.pid}", flush=True)
                 started = time.perf_counter()
             deadline = time.monotonic() + args.timeout
             done = 0

@@ -60,7 +60,11 @@ def load() -> None:
     )
     # A chat's person is linked to a customer by phone (or to the customer their other JID is
     # mapped to) in each account that sees the session; the ingest path stays as fast as it was.
-    register_event_consumer(crm_tasks.link_chat, types=["wa.message.received", "wa.message.sent"])
+    register_batch_consumer(
+        crm_tasks.link_chats,
+        types=["wa.message.received", "wa.message.sent"],
+        accounts=crm_tasks.accounts_with_customers,
+    )
     # A new Page or Instagram thread's person follows the inbox link of the Page / account
     # (once per person: the per-message ingest path gains no job).
     register_event_consumer(
