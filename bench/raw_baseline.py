@@ -413,6 +413,56 @@ async def chats(request: Request) -> Response:
     return envelope(data)
 
 
+_receiving: dict[str, tuple[float, tuple[uuid.UUID, str] | None]] = {}
+
+
+async def provider_event(request: Request) -> Response:
+    """The WhatsApp receiver's work: the session's secret (kept TTL seconds, like the API),
+    the body parsed, one row into inbox_items keyed by the WAHA envelope id. Not done here:
+    the size limit, sanitizing, the kept headers and queueing the drain job in Redis."""
+    assert _pool is not None
+    psid = request.path_params["psid"]
+    now = time.monotonic()
+    known = _receiving.get(psid)
+    if known is None or known[0] < now:
+        row = await _pool.fetchrow(
+            "SELECT id, webhook_secret_encrypted FROM wa_sessions"
+            " WHERE provider_session_id = $1 AND deleted_at IS NULL",
+            psid,
+        )
+        found = None
+        if row is not None:
+            from cryptography.fernet import Fernet
+
+            fernet = Fernet(os.environ["TICARET_AUTH__FERNET_KEYS"].split(",")[0])
+            found = (row[0], fernet.decrypt(row[1].encode()).decode())
+        known = (now + TTL, found)
+        _receiving[psid] = known
+    session = known[1]
+    given = request.headers.get("x-ticaret-webhook-secret", "")
+    if session is None or not hmac.compare_digest(given.encode(), session[1].encode()):
+        return refused()
+    raw = await request.body()
+    payload = orjson.loads(raw)
+    item_id = await _pool.fetchval(
+        "INSERT INTO inbox_items (id, source, scope, external_id, event_type, payload, headers,"
+        " status, attempts, received_at) VALUES ($1, 'wa', $2, $3, $4, $5, '{}', 'received', 0,"
+        " now()) ON CONFLICT ON CONSTRAINT uq_inbox_items_source_key DO NOTHING RETURNING id",
+        uuid.uuid4(),
+        str(session[0]),
+        f"waha:{payload['id']}",
+        payload.get("event"),
+        payload,
+    )
+    return envelope(
+        {
+            "received": True,
+            "duplicate": item_id is None,
+            "eventId": str(item_id) if item_id else None,
+        }
+    )
+
+
 async def _json_codecs(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -441,6 +491,7 @@ app = Starlette(
         Route("/accounts", accounts),
         Route("/wa/chats", chats),
         Route("/wa/chats/{jid}/messages", messages),
+        Route("/wa/provider-events/{psid}", provider_event, methods=["POST"]),
     ],
     lifespan=lifespan,
 )

@@ -174,7 +174,13 @@ def _to_ms(value: str) -> float:
 
 
 def wrk(
-    url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1
+    url: str,
+    headers: dict[str, str],
+    *,
+    seconds: int = 10,
+    connections: int = 32,
+    threads: int = 1,
+    script: str | None = None,
 ) -> LoadResult:
     """Load with wrk (Debian package `wrk`) so the load generator costs little CPU."""
     if shutil.which("wrk") is None:
@@ -182,6 +188,8 @@ def wrk(
     args = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    if script is not None:
+        args += ["-s", script]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]

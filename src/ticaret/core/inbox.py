@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,6 +173,13 @@ class Outcome:
 Handler = Callable[[AsyncSession, InboxItem], Awaitable[Outcome]]
 
 _sources: dict[str, InboxSource] = {}
+_inbox_table: Table = InboxItem.__table__  # type: ignore[assignment]
+# Built once; each store runs it with its rows.
+_STORE = (
+    insert(_inbox_table)
+    .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
+    .returning(_inbox_table.c.external_id, _inbox_table.c.id)
+)
 
 
 class InboxSource:
@@ -259,12 +266,7 @@ class InboxSource:
             }
             for external_id, item in unique
         ]
-        result = await session.execute(
-            insert(InboxItem)
-            .values(rows)
-            .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
-            .returning(InboxItem.external_id, InboxItem.id)
-        )
+        result = await session.execute(_STORE, rows)
         inserted = {external_id: item_id for external_id, item_id in result.tuples()}
         if inserted:
             # One drain job for the scope, not one job per item: it takes them in batches.

@@ -124,14 +124,17 @@ async def inbound_to_mark_read(
     return list(await session.scalars(stmt))
 
 
+# Built once (an inbox batch inserts hundreds): the values come as parameters.
+_INSERT_MESSAGE = (
+    insert(WaMessage)
+    .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
+    .returning(WaMessage)
+)
+
+
 async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMessage | None:
     """The new row, or None when the message (session, chat, key id) is known already."""
-    return await session.scalar(
-        insert(WaMessage)
-        .values(**values)
-        .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
-        .returning(WaMessage)
-    )
+    return (await session.scalars(_INSERT_MESSAGE, [values])).first()
 
 
 async def record_ack(
