@@ -517,3 +517,31 @@ async def test_the_receiver_answers_alike_for_an_unknown_session_and_a_wrong_sec
     assert wrong_secret.json() == unknown.json()
     assert_error(unknown, 401, "invalid_signature")
     assert await _inbox() == []
+
+
+async def test_a_deleted_session_is_refused_at_once_though_its_secret_was_just_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    # The receiver keeps a session's secret in memory for a few seconds; deleting the session
+    # must not wait for that.
+    owner = await register(client)
+    created = await create_session(client, owner)
+    psid, secret = created["providerSessionId"], created["webhookSecret"]
+    url = f"/wa/provider-events/{psid}"
+    accepted = await client.post(
+        url,
+        json={"id": "evt_before", "event": "message", "payload": {}},
+        headers={SECRET_HEADER: secret},
+    )
+    assert accepted.status_code == 200, accepted.text
+    removed = await client.delete(
+        f"/accounts/{owner.account_id}/wa-sessions/{psid}", headers=owner.headers
+    )
+    assert removed.status_code == 200, removed.text
+    refused = await client.post(
+        url,
+        json={"id": "evt_after", "event": "message", "payload": {}},
+        headers={SECRET_HEADER: secret},
+    )
+    assert_error(refused, 401, "invalid_signature")
+    assert [row.external_id for row in await _inbox()] == ["waha:evt_before"]
