@@ -5,7 +5,15 @@ sandbox session over HTTP, then posts N WAHA-shaped `message` webhooks (from 200
 to `POST /wa/provider-events/{providerSessionId}` with the session's secret, and waits until
 the worker has turned every one into contacts, chats, messages and events. Loopback only.
 
-    PYTHONPATH=src:. python bench/wa_inbound_bench.py [--events 5000] [--concurrency 32]
+`--phased` stores every event first (receiver alone), then starts the worker (jobs alone).
+`--wrk SECONDS` measures the receiver alone under wrk (32 connections, each request a new
+message), interleaved round by round with the raw receiver of `bench/raw_baseline.py`
+(Starlette + asyncpg: the secret check and the same INSERT into `inbox_items`), and prints the
+ratio; no worker runs.
+
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench [--events 5000] [--concurrency 32]
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench --phased
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench --wrk 5 [--rounds 3]
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ function and the same bytes, and hands everything else to the route:
         ...
 
 A handler returns None (or raises anything) to let the route answer; it must not have changed
-anything by then. Auth, caching, request ids, metrics, CORS and body limits are the same for both
-paths (the lane sits inside the middleware that does them).
+anything by then. For a POST lane (`fast_post`) the body is read first, whole; the route then
+gets the same bytes replayed. Auth, caching, request ids, metrics, CORS and body limits are the
+same for both paths (the lane sits inside the middleware that does them).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticaret.core.envelope import DEFAULT_LIMIT, MAX_LIMIT, PageParams
 
@@ -50,30 +51,38 @@ class _Lane:
         return self.template
 
 
-_exact: dict[str, _Lane] = {}
-_templated: list[_Lane] = []
+_exact: dict[tuple[str, str], _Lane] = {}
+_templated: dict[str, list[_Lane]] = {"GET": [], "POST": []}
 
 
-def fast_get(path_template: str) -> Callable[[FastHandler], FastHandler]:
-    """Serve GET `path_template` (as written on its FastAPI route) with this handler first."""
-
+def _register(method: str, path_template: str) -> Callable[[FastHandler], FastHandler]:
     def register(handler: FastHandler) -> FastHandler:
         pattern, _, _ = compile_path(path_template)
         lane = _Lane(path_template, pattern, handler)
         if "{" in path_template:
-            _templated.append(lane)
+            _templated[method].append(lane)
         else:
-            _exact[path_template] = lane
+            _exact[method, path_template] = lane
         return handler
 
     return register
 
 
-def _find(path: str) -> tuple[_Lane, dict[str, str]] | None:
-    lane = _exact.get(path)
+def fast_get(path_template: str) -> Callable[[FastHandler], FastHandler]:
+    """Serve GET `path_template` (as written on its FastAPI route) with this handler first."""
+    return _register("GET", path_template)
+
+
+def fast_post(path_template: str) -> Callable[[FastHandler], FastHandler]:
+    """Serve POST `path_template` with this handler first (see the module docstring)."""
+    return _register("POST", path_template)
+
+
+def _find(method: str, path: str) -> tuple[_Lane, dict[str, str]] | None:
+    lane = _exact.get((method, path))
     if lane is not None:
         return lane, {}
-    for lane in _templated:
+    for lane in _templated.get(method, ()):
         match = lane.pattern.match(path)
         if match is not None:
             return lane, match.groupdict()
@@ -110,12 +119,18 @@ class FastLaneMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            found = _find(scope["path"])
+        if scope["type"] == "http" and scope["method"] in _templated:
+            found = _find(scope["method"], scope["path"])
             if found is not None:
                 lane, path_params = found
+                request = Request(scope, receive)
+                body: bytes | None = None
+                if scope["method"] == "POST":
+                    # Read here, whole (a body over the limit raises for BodyLimitMiddleware
+                    # exactly as under the route), so the route can be handed the same bytes.
+                    body = await request.body()
                 try:
-                    response = await lane.handler(Request(scope, receive), path_params)
+                    response = await lane.handler(request, path_params)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -125,4 +140,20 @@ class FastLaneMiddleware:
                     scope["route"] = lane
                     await response(scope, receive, send)
                     return
+                if body is not None:
+                    receive = _replay(body, receive)
         await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body a lane read, handed to the route as if it came from the client."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

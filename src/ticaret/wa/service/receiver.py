@@ -134,6 +134,21 @@ async def _receiving_session(session: AsyncSession, provider_session_id: str) ->
     return found
 
 
+def known_sender(
+    provider_session_id: str, raw_body: bytes, headers: Mapping[str, str]
+) -> tuple[uuid.UUID, WhatsAppGateway] | None:
+    """The session and its parser when this process holds the session's secret and the call
+    passes the check; None otherwise (`receive` then decides, refusals included, so a refusal
+    takes as long whichever way it came)."""
+    known = _receiving.get(provider_session_id)
+    if not isinstance(known, _Receiving):
+        return None
+    gateway = parser_for(known.provider)
+    if not gateway.verify_webhook(headers, raw_body, known.secret):
+        return None
+    return known.session_id, gateway
+
+
 async def receive(
     session: AsyncSession, provider_session_id: str, raw_body: bytes, headers: Mapping[str, str]
 ) -> ReceiverResult:
