@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
 from ticaret.auth.router import router as auth_router
+from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
 from ticaret.core.auth import document_security
@@ -29,6 +30,7 @@ from ticaret.core.queue import close_redis, init_redis
 from ticaret.crm.router import router as crm_router
 from ticaret.events.router import document_event_types
 from ticaret.events.router import router as events_router
+from ticaret.orders.router import router as orders_router
 from ticaret.settings import Settings, get_settings
 from ticaret.social.router import instagram_router, meta_router
 from ticaret.wa.router import router as wa_router
@@ -97,6 +99,16 @@ TAGS = [
     {"name": "CRM timeline", "description": "Everything about a customer in one feed."},
     {"name": "CRM inbox links", "description": "Whole inboxes bound to customers."},
     {"name": "CRM audit", "description": "Who changed what on a customer."},
+    {
+        "name": "Products",
+        "description": "The product catalog: products, variants, image metadata, search and "
+        'bulk imports (JSON, CSV, XLSX). Amounts are decimal strings (`"1299.90"`).',
+    },
+    {
+        "name": "Orders",
+        "description": "Orders of CRM customers: lines with product snapshots, money as decimal "
+        "strings rounded per line, the status machine and its history.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -173,6 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         crm_router,
         meta_router,
         instagram_router,
+        catalog_router,
+        orders_router,
     ):
         app.include_router(router)
     document_event_types(app)

@@ -159,6 +159,28 @@ class InstagramSettings(BaseModel):
     token_refresh_days_before: int = Field(default=10, ge=1, le=59)
 
 
+class CatalogSettings(BaseModel):
+    # Largest CSV/XLSX upload (bytes) for POST /products/import, and largest JSON import body.
+    max_import_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    max_json_import_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Imports up to this many rows answer at once; larger ones run as a job (202).
+    sync_import_max_rows: int = Field(default=1000, ge=1, le=100_000)
+    # Rows written per bulk statement (and per committed step of an import job).
+    import_chunk_rows: int = Field(default=5000, ge=100, le=100_000)
+    # Row errors an import keeps and reports (the total is always counted).
+    import_error_limit: int = Field(default=200, ge=1, le=10_000)
+    # Currency of imported rows that name none (ISO 4217).
+    default_currency: str = Field(default="TRY", min_length=3, max_length=3)
+
+
+class OrderSettings(BaseModel):
+    # Order numbers are `<prefix><number>`, the number zero-padded to `number_digits`: TS-000123.
+    number_prefix: str = Field(default="TS-", max_length=10)
+    number_digits: int = Field(default=6, ge=1, le=12)
+    # Currency of an order that names none and has no product line to take it from.
+    default_currency: str = Field(default="TRY", min_length=3, max_length=3)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TICARET_",
@@ -205,6 +227,9 @@ class Settings(BaseSettings):
     wa: WaSettings = WaSettings()
     meta: MetaSettings = MetaSettings()
     instagram: InstagramSettings = InstagramSettings()
+
+    catalog: CatalogSettings = CatalogSettings()
+    orders: OrderSettings = OrderSettings()
 
     @property
     def is_production(self) -> bool:

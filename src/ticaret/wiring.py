@@ -14,6 +14,8 @@ CRM auto-link, ...) adds one `register_event_consumer` line naming the event typ
 from __future__ import annotations
 
 from ticaret.accounts import events as accounts_events
+from ticaret.catalog import events as catalog_events
+from ticaret.catalog import tasks as catalog_tasks
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
@@ -21,6 +23,8 @@ from ticaret.core.events import register_batch_consumer, register_event_consumer
 from ticaret.crm import events as crm_events
 from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
+from ticaret.orders import events as order_events
+from ticaret.orders import timeline as order_timeline
 from ticaret.social import events as social_events
 from ticaret.social import inbox as social_inbox
 from ticaret.social import tasks as social_tasks
@@ -36,6 +40,10 @@ DECLARING_MODULES = (
     core_idempotency,
     core_inbox,
     accounts_events,
+    catalog_events,
+    catalog_tasks,
+    order_events,
+    order_timeline,
     notification_tasks,
     webhook_events,
     webhook_tasks,

@@ -58,6 +58,6 @@ async def test_the_timeline_is_the_accounts(client: httpx.AsyncClient) -> None:
         f"/crm/customers/{customer['id']}/timeline",
         422,
         "validation_error",
-        params={"kind": "order"},
+        params={"kind": "invoice"},
     )
     await other.error("GET", f"/crm/customers/{customer['id']}/audit", 404, "customer_not_found")

@@ -529,6 +529,63 @@ async def instagram_send(world: World) -> str:
     return str(sent["operation"]["id"])
 
 
+# Catalog -----------------------------------------------------------------------------------
+
+
+@factory("productId")
+async def product(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/products",
+        json={
+            # The account id in the name: a response that leaked this product would show it.
+            "sku": f"WALK-{world.owner.account_id[:8]}",
+            "name": f"Walk product {world.owner.account_id}",
+            "price": "10.00",
+            "variants": [{"sku": f"WALK-V-{world.owner.account_id[:8]}"}],
+        },
+    )
+    return str(made["id"])
+
+
+@factory("imageId")
+async def product_image(world: World) -> str:
+    url = f"/products/{await world.id('productId')}/images"
+    return str((await world.call("POST", url, json={"url": "https://cdn.example.com/a.jpg"}))["id"])
+
+
+@factory("importId")
+async def product_import(world: World) -> str:
+    rows = [{"sku": f"IMP-{world.owner.account_id[:8]}", "name": world.owner.account_id}]
+    return str((await world.call("POST", "/products/import", json={"rows": rows}))["importId"])
+
+
+# Orders ------------------------------------------------------------------------------------
+
+
+@factory("orderId")
+async def order(world: World) -> str:
+    made = await world.call(
+        "POST",
+        "/orders",
+        json={
+            "customerId": await world.id("customerId"),
+            "contactId": await world.id("contactId"),
+            "items": [{"productId": await world.id("productId"), "quantity": 2}],
+            # The account id in the notes: a response that leaked this order would show it.
+            "notes": f"Walk order {world.owner.account_id}",
+        },
+    )
+    world.ids["orderItemId"] = str(made["items"][0]["id"])
+    return str(made["id"])
+
+
+@factory("orderItemId")
+async def order_item(world: World) -> str:
+    await world.id("orderId")
+    return world.ids["orderItemId"]
+
+
 # What another account's id gives -----------------------------------------------------------
 
 # Default: 404, the answer for an object the caller cannot see (never reveal it exists).
@@ -628,6 +685,15 @@ NOT_IDS: dict[str, str] = {
     "kind": "timeline item kinds",
     "entityType": "enum filter",
     "reason": "free text kept in the assignment history",
+    "stockStatus": "enum filter",
+    "category": "text filter",
+    "brand": "text filter",
+    "currency": "currency code filter",
+    "minPrice": "amount filter",
+    "maxPrice": "amount filter",
+    "paymentStatus": "enum filter",
+    "fulfillmentStatus": "enum filter",
+    "orderNo": "order number text filter",
 }
 
 # Issue 10 makes an assignee outside the account (a user who is no member, another account's
@@ -667,6 +733,12 @@ BODY_FIELDS_NOT_IDS: dict[tuple[str, str, str], str] = {
             ("POST", "/crm/assignments/chats/bulk-assign"),
             ("POST", "/crm/assignments/messages/bulk-assign"),
         )
+    },
+    **{
+        ("POST", "/orders", field): "where the order came from, as the channel names it (a "
+        "gateway session, a chat, a message id): a reference kept on the order, no object of "
+        "ours; it only scopes the duplicate check, within the caller's account"
+        for field in ("sourceId", "threadId", "messageId")
     },
 }
 
@@ -965,4 +1037,25 @@ BODIES: dict[str, list[BodyExample]] = {
         f"POST {root}/threads/{{threadId}}/customer-link": [lambda ids: {"title": "X"}]
         for root in ("/meta/assets/{assetId}", "/instagram/accounts/{igAccountId}")
     },
+    "POST /products": [lambda ids: {"sku": "WALK-NEW", "name": "New", "price": "1.00"}],
+    "PATCH /products/{productId}": [lambda ids: {"name": "Renamed", "price": "2.00"}],
+    "POST /products/{productId}/images": [lambda ids: {"url": "https://cdn.example.com/b.jpg"}],
+    "POST /products/import": [
+        lambda ids: {"rows": [{"sku": "WALK-IMPORTED", "name": "Imported", "price": "3"}]},
+        lambda ids: Form(
+            data={},
+            files={"file": ("walk.csv", b"sku,name\r\nWALK-CSV,From a file\r\n", "text/csv")},
+        ),
+    ],
+    "POST /orders": [
+        lambda ids: {
+            "customerId": ids("customerId"),
+            "contactId": ids("contactId"),
+            "items": [{"productId": ids("productId")}],
+        }
+    ],
+    "PATCH /orders/{orderId}": [lambda ids: {"contactId": ids("contactId"), "notes": "x"}],
+    "POST /orders/{orderId}/items": [lambda ids: {"productId": ids("productId")}],
+    "PATCH /orders/{orderId}/items/{orderItemId}": [lambda ids: {"quantity": 3}],
+    "POST /orders/{orderId}/status": [lambda ids: {"status": "confirmed"}],
 }

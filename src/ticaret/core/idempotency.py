@@ -148,13 +148,15 @@ class Idempotency:
         account_id: uuid.UUID,
         produce: Callable[[], Awaitable[Envelope[T]]],
         *,
-        status_code: int,
+        status_code: int | Callable[[Envelope[T]], int],
         scope: str | None = None,
         fingerprint: Any = None,
     ) -> Envelope[T] | JSONResponse:
         """`produce()` once per key. `scope` groups keys (default: the route's path);
         `fingerprint` says what makes two requests the same (default: method, path, query
-        and JSON body; routes with a multipart body pass their parsed content)."""
+        and JSON body; routes with a multipart body pass their parsed content). A route whose
+        answer's status depends on the outcome (200 done, 202 queued) gives `status_code` as a
+        function of the result, so a replay answers with the same status."""
         if not self.key:
             return await produce()
         scope = scope or self._request.url.path[:100]
@@ -168,7 +170,8 @@ class Idempotency:
             return JSONResponse(replay.body, status_code=replay.status_code)
         result = await produce()
         body = result.model_dump(mode="json", by_alias=True)
-        await remember(session, account_id, scope, self.key, status_code, body)
+        code = status_code(result) if callable(status_code) else status_code
+        await remember(session, account_id, scope, self.key, code, body)
         return result
 
 

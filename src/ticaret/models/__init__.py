@@ -16,6 +16,17 @@ from ticaret.models.account import (
     User,
 )
 from ticaret.models.base import Base
+from ticaret.models.catalog import (
+    CatalogImport,
+    CatalogImportFile,
+    ImportSource,
+    ImportStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    ProductVariant,
+    StockStatus,
+)
 from ticaret.models.core import ActorType, Event, IdempotencyKey, InboxItem, InboxStatus
 from ticaret.models.crm import (
     OPEN_TASK_STATUSES,
@@ -68,6 +79,17 @@ from ticaret.models.meta import (
     SocialMessageStatus,
     SocialMessageType,
 )
+from ticaret.models.order import (
+    EDITABLE,
+    TRANSITIONS,
+    FulfillmentStatus,
+    Order,
+    OrderCounter,
+    OrderEvent,
+    OrderItem,
+    OrderStatus,
+    PaymentStatus,
+)
 from ticaret.models.wa import (
     Ack,
     ChatType,
@@ -102,7 +124,9 @@ from ticaret.models.webhook import (
 )
 
 __all__ = [
+    "EDITABLE",
     "OPEN_TASK_STATUSES",
+    "TRANSITIONS",
     "Account",
     "Ack",
     "ActorType",
@@ -116,6 +140,8 @@ __all__ = [
     "AuditEntity",
     "AuthSession",
     "Base",
+    "CatalogImport",
+    "CatalogImportFile",
     "ChatType",
     "CommentKind",
     "CommentStatus",
@@ -142,9 +168,12 @@ __all__ = [
     "DeliveryStatus",
     "EmailStatus",
     "Event",
+    "FulfillmentStatus",
     "IdempotencyKey",
     "IdentityChannel",
     "IdentitySource",
+    "ImportSource",
+    "ImportStatus",
     "InboxChannel",
     "InboxItem",
     "InboxStatus",
@@ -165,10 +194,20 @@ __all__ = [
     "MetaPost",
     "MetaThread",
     "OperationStatus",
+    "Order",
+    "OrderCounter",
+    "OrderEvent",
+    "OrderItem",
+    "OrderStatus",
     "OutgoingEmail",
     "PasswordToken",
+    "PaymentStatus",
     "Platform",
     "PostStatus",
+    "Product",
+    "ProductImage",
+    "ProductStatus",
+    "ProductVariant",
     "RefreshToken",
     "Role",
     "SessionEndReason",
@@ -176,6 +215,7 @@ __all__ = [
     "ShareStatus",
     "SocialMessageStatus",
     "SocialMessageType",
+    "StockStatus",
     "TaskPriority",
     "TaskStatus",
     "TokenPurpose",

@@ -1,5 +1,6 @@
-"""The customer timeline: one feed of items of several kinds, newest first. A new source
-(orders next) is one item model here and one source function in `service/timeline.py`."""
+"""The customer timeline: one feed of items of several kinds, newest first. A new source is
+one item model here and one source registered with `service.timeline.source` (the orders'
+is `orders/timeline.py`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ticaret.core.envelope import ResponseModel, Timestamp
+from ticaret.core.money import Money
 from ticaret.crm.schemas.assignments import AssignmentChangeOut
 from ticaret.crm.schemas.audit import AuditEntryOut
 from ticaret.crm.schemas.comments import CommentOut
@@ -16,7 +18,10 @@ from ticaret.crm.schemas.notes import NoteOut
 from ticaret.crm.schemas.tasks import TaskOut
 from ticaret.models import (
     ChatType,
+    FulfillmentStatus,
     MessageType,
+    OrderStatus,
+    PaymentStatus,
     Platform,
     SocialMessageStatus,
     SocialMessageType,
@@ -100,6 +105,26 @@ class AuditItem(_Item):
     audit: AuditEntryOut
 
 
+class TimelineOrder(ResponseModel):
+    """An order of the customer, as the timeline shows it (the order itself: GET
+    /orders/{orderId}). The orders domain fills it (`orders/timeline.py`)."""
+
+    id: uuid.UUID
+    order_no: str
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    currency: str
+    grand_total: Money
+    item_count: int
+    source_channel: str | None
+
+
+class OrderItem(_Item):
+    kind: Literal["order"] = "order"
+    order: TimelineOrder
+
+
 TimelineItem = Annotated[
     MessageItem
     | SocialMessageItem
@@ -107,10 +132,11 @@ TimelineItem = Annotated[
     | CommentItem
     | TaskItem
     | AssignmentItem
-    | AuditItem,
+    | AuditItem
+    | OrderItem,
     Field(discriminator="kind"),
 ]
-# `message`: WhatsApp; `social_message`: Page and Instagram DMs.
+# `message`: WhatsApp; `social_message`: Page and Instagram DMs; `order`: the customer's orders.
 TimelineKind = Literal[
-    "message", "social_message", "note", "comment", "task", "assignment", "audit"
+    "message", "social_message", "note", "comment", "task", "assignment", "audit", "order"
 ]

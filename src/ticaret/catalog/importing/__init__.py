@@ -1,0 +1,1 @@
+"""Reading import files (CSV, XLSX, JSON rows) into validated product records; no SQL here."""
