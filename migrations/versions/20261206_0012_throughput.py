@@ -1,7 +1,7 @@
 """Throughput: the inbox drain's claim reads waiting items of one source and scope in order.
 
 Revision ID: 0012
-Revises: 0013
+Revises: 0009
 """
 
 from __future__ import annotations
