@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from ticaret import wiring
 from ticaret.accounts.router import router as accounts_router
+from ticaret.ai.router import router as ai_router
 from ticaret.auth.router import router as auth_router
 from ticaret.catalog.router import router as catalog_router
 from ticaret.console.broker import close_broker
@@ -109,6 +110,16 @@ TAGS = [
         "description": "Orders of CRM customers: lines with product snapshots, money as decimal "
         "strings rounded per line, the status machine and its history.",
     },
+    {
+        "name": "AI settings",
+        "description": "The account's AI provider (OpenAI or any OpenAI-compatible endpoint), "
+        "model, encrypted key, automation and budget.",
+    },
+    {
+        "name": "AI analysis",
+        "description": "Every customer message analysed: intent, product matches from the "
+        "catalog, an order draft and a suggested reply; retries, feedback, orders from them.",
+    },
     {"name": "Operations", "description": "Health, readiness and metrics."},
 ]
 
@@ -187,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         instagram_router,
         catalog_router,
         orders_router,
+        ai_router,
     ):
         app.include_router(router)
     document_event_types(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -159,6 +160,49 @@ class InstagramSettings(BaseModel):
     token_refresh_days_before: int = Field(default=10, ge=1, le=59)
 
 
+class AiConfig(BaseModel):
+    """The operator's side of AI analysis; each account picks its provider, model and key."""
+
+    # The `openai` provider's endpoint (tests, proxies and air-gapped fakes point it elsewhere).
+    openai_base_url: str = "https://api.openai.com/v1"
+    default_model: str = "gpt-4o-mini"
+    default_vision_model: str = "gpt-4o-mini"
+    # OpenAI-compatible endpoints are chosen by tenants, so calls go through the SSRF guard.
+    # A self-hosted install with a local Ollama or vLLM allows private addresses here, either
+    # all of them or the listed hosts, IPs and CIDR networks (`ollama,10.0.0.0/8`).
+    allow_private_endpoints: bool = False
+    private_endpoint_hosts: CommaList = []
+    request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    # `POST /ai/settings/test` answers inside the request: a shorter timeout.
+    test_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    # A failed analysis (provider down, rate limited) is tried again this many times in all,
+    # waiting base * 2**(attempt-1) seconds (at most the max), or the provider's Retry-After.
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    retry_base_seconds: float = Field(default=5.0, ge=0)
+    retry_max_seconds: float = Field(default=600.0, ge=0)
+    # An analysis held back by its account's concurrency limit looks for a free slot again
+    # after this long (a finishing analysis also hands its slot on at once).
+    hold_seconds: float = Field(default=2.0, ge=0)
+    # An analysis `processing` for longer than this lost its worker: the sweeper frees it.
+    processing_lease_seconds: float = Field(default=300.0, gt=0)
+    # Largest image sent to the vision model.
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # USD per million tokens (input, output), for the cost estimate of each analysis; models
+    # missing here get no estimate.
+    model_prices: dict[str, tuple[Decimal, Decimal]] = {
+        "gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")),
+        "gpt-4o": (Decimal("2.50"), Decimal("10.00")),
+        "gpt-4.1": (Decimal("2.00"), Decimal("8.00")),
+        "gpt-4.1-mini": (Decimal("0.40"), Decimal("1.60")),
+        "gpt-4.1-nano": (Decimal("0.10"), Decimal("0.40")),
+    }
+
+    @field_validator("private_endpoint_hosts", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _comma_list(value)
+
+
 class CatalogSettings(BaseModel):
     # Largest CSV/XLSX upload (bytes) for POST /products/import, and largest JSON import body.
     max_import_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
@@ -227,6 +271,7 @@ class Settings(BaseSettings):
     wa: WaSettings = WaSettings()
     meta: MetaSettings = MetaSettings()
     instagram: InstagramSettings = InstagramSettings()
+    ai: AiConfig = AiConfig()
 
     catalog: CatalogSettings = CatalogSettings()
     orders: OrderSettings = OrderSettings()

@@ -14,6 +14,8 @@ CRM auto-link, ...) adds one `register_event_consumer` line naming the event typ
 from __future__ import annotations
 
 from ticaret.accounts import events as accounts_events
+from ticaret.ai import events as ai_events
+from ticaret.ai import tasks as ai_tasks
 from ticaret.catalog import events as catalog_events
 from ticaret.catalog import tasks as catalog_tasks
 from ticaret.core import events as core_events
@@ -55,6 +57,8 @@ DECLARING_MODULES = (
     social_events,
     social_inbox,
     social_tasks,
+    ai_events,
+    ai_tasks,
 )
 
 
@@ -73,6 +77,8 @@ def load() -> None:
         types=["wa.message.received", "wa.message.sent"],
         accounts=crm_tasks.accounts_with_customers,
     )
+    # Every customer message (text or image) of an account with analysis on gets analysed.
+    register_event_consumer(ai_tasks.analyse_received_message, types=["wa.message.received"])
     # A new Page or Instagram thread's person follows the inbox link of the Page / account
     # (once per person: the per-message ingest path gains no job).
     register_event_consumer(

@@ -691,6 +691,10 @@ NOT_IDS: dict[str, str] = {
     "currency": "currency code filter",
     "minPrice": "amount filter",
     "maxPrice": "amount filter",
+    "intent": "enum filter",
+    "matchStatus": "enum filter",
+    "dateFrom": "time filter",
+    "dateTo": "time filter",
     "paymentStatus": "enum filter",
     "fulfillmentStatus": "enum filter",
     "orderNo": "order number text filter",
@@ -801,6 +805,26 @@ _JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 # Valid bodies for every route that takes one; `ids(name)` is the world's id (B's, or A's for
 # the field being attacked). Several examples per route cover every id field of a union.
 BODIES: dict[str, list[BodyExample]] = {
+    "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-actions/create-order": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "customerId": ids("customerId"),
+            "contactId": ids("contactId"),
+            "items": [{"productId": ids("productId"), "quantity": 1}],
+        }
+    ],
+    "PUT /ai/settings": [lambda ids: {"temperature": 0.3, "autoReply": False}],
+    "POST /ai/settings/test": [lambda ids: {"model": "gpt-4o-mini"}],
+    "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-analysis/retry": [
+        lambda ids: {"providerSessionId": ids("providerSessionId")}
+    ],
+    "POST /wa/chats/{remoteJid}/messages/{messageId}/ai-analysis/feedback": [
+        lambda ids: {
+            "providerSessionId": ids("providerSessionId"),
+            "productCorrect": False,
+            "correctProductId": ids("productId"),
+        }
+    ],
     "POST /accounts/{accountId}/users": [lambda ids: {"email": "x@example.com", "role": "agent"}],
     "PATCH /accounts/{accountId}/users/{userId}": [lambda ids: {"role": "viewer"}],
     "POST /accounts/{accountId}/api-accounts": [lambda ids: {"name": "Another"}],

@@ -96,9 +96,17 @@ class Principal:
     api_account: ApiAccountInfo | None = None
     # The login session of a user's access token (None for API accounts and older tokens).
     session_id: uuid.UUID | None = None
+    # Ticaret itself acting for the account (the AI's automatic replies): no user, no key.
+    service: Actor | None = None
+
+    @classmethod
+    def acting_as(cls, actor: Actor) -> Principal:
+        return cls(service=actor)
 
     @property
     def actor(self) -> Actor:
+        if self.service is not None:
+            return self.service
         if self.api_account is not None:
             return Actor("api_account", str(self.api_account.id))
         assert self.user is not None

@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.ids import new_id
+from ticaret.core.ids import first_event_id_at, new_id
 from ticaret.models import (
     DeliveryStatus,
     Event,
@@ -196,10 +196,6 @@ async def mark_fanned_out(session: AsyncSession, event: Event) -> bool:
     return (await session.scalar(stmt)) is not None
 
 
-def _first_event_id_at(moment: datetime) -> str:
-    return f"evt_{int(moment.timestamp() * 1000):012x}" + "0" * 20
-
-
 async def events_missing_fan_out(
     session: AsyncSession, *, relayed_before: datetime, since: datetime, limit: int
 ) -> list[str]:
@@ -216,7 +212,7 @@ async def events_missing_fan_out(
         select(Event.id)
         .where(
             # Event ids are "evt_" + UUIDv7 hex, time-ordered: a primary-key range scan.
-            Event.id >= _first_event_id_at(since),
+            Event.id >= first_event_id_at(since),
             Event.relayed_at < relayed_before,
             Event.created_at >= since,
             receivable,

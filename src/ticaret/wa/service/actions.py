@@ -137,7 +137,11 @@ class Builder:
         principal = self.wa_ctx.ctx.principal
         api_account = principal.api_account
         return {
-            "source": "api" if api_account is not None else "user",
+            "source": "api"
+            if api_account is not None
+            else "user"
+            if principal.user is not None
+            else principal.actor.type,
             "actorType": self.wa_ctx.ctx.actor.type,
             "actorId": self.wa_ctx.ctx.actor.id,
             "apiAccountId": str(api_account.id) if api_account is not None else None,

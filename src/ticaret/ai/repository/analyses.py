@@ -1,0 +1,231 @@
+"""Analyses: one per (account, message), their state machine's claims, and the finders of the
+sweeper. Reads for requests are scoped by account; functions for jobs, which hold ids of rows
+we wrote, look rows up by primary key and say so."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Uuid, and_, cast, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.ids import first_event_id_at
+from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaSession
+
+# The message types an analysis reads: text, and images (with their caption).
+ANALYSABLE_TYPES = (MessageType.text.value, MessageType.image.value)
+
+
+@dataclass(frozen=True)
+class AnalysisFilters:
+    status: AnalysisStatus | None = None
+    intent: str | None = None
+    match_status: str | None = None
+    session_id: uuid.UUID | None = None
+    remote_jid: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def insert_analysis(session: AsyncSession, values: dict[str, Any]) -> AiAnalysis | None:
+    """The new row, or None when the account already has an analysis of the message."""
+    return await session.scalar(
+        insert(AiAnalysis)
+        .values(**values)
+        .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
+        .returning(AiAnalysis)
+    )
+
+
+async def analysis_of_message(
+    session: AsyncSession, account_id: uuid.UUID, message_pk: uuid.UUID, *, lock: bool = False
+) -> AiAnalysis | None:
+    stmt = select(AiAnalysis).where(
+        AiAnalysis.account_id == account_id, AiAnalysis.message_pk == message_pk
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def analyses_page(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    filters: AnalysisFilters,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[AiAnalysis, str]]:
+    """Newest first, with each analysis's providerSessionId; `limit + 1` rows."""
+    stmt = (
+        select(AiAnalysis, WaSession.provider_session_id)
+        .join(WaSession, WaSession.id == AiAnalysis.session_id)
+        .where(AiAnalysis.account_id == account_id)
+    )
+    if filters.status is not None:
+        stmt = stmt.where(AiAnalysis.status == filters.status)
+    if filters.intent is not None:
+        stmt = stmt.where(AiAnalysis.intent == filters.intent)
+    if filters.match_status is not None:
+        stmt = stmt.where(AiAnalysis.match_status == filters.match_status)
+    if filters.session_id is not None:
+        stmt = stmt.where(AiAnalysis.session_id == filters.session_id)
+    if filters.remote_jid is not None:
+        stmt = stmt.where(AiAnalysis.remote_jid == filters.remote_jid)
+    if filters.created_from is not None:
+        stmt = stmt.where(AiAnalysis.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(AiAnalysis.created_at < filters.created_to)
+    if after is not None:
+        stmt = stmt.where(AiAnalysis.id < after)
+    rows = await session.execute(stmt.order_by(AiAnalysis.id.desc()).limit(limit + 1))
+    return [(row[0], row[1]) for row in rows]
+
+
+# For jobs (by primary key) ------------------------------------------------------------------
+
+
+async def analysis_by_pk(
+    session: AsyncSession, analysis_id: uuid.UUID, *, lock: bool = False
+) -> AiAnalysis | None:
+    """For jobs, by primary key."""
+    return await session.get(AiAnalysis, analysis_id, with_for_update=lock)
+
+
+async def pending_to_run(session: AsyncSession, analysis_id: uuid.UUID) -> AiAnalysis | None:
+    """For jobs: the analysis, locked, if it is pending and no other run holds it."""
+    return await session.scalar(
+        select(AiAnalysis)
+        .where(AiAnalysis.id == analysis_id, AiAnalysis.status == AnalysisStatus.pending)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def processing_run(
+    session: AsyncSession, analysis_id: uuid.UUID, attempt: int
+) -> AiAnalysis | None:
+    """For jobs: the analysis, locked, if the run that claimed it (its attempt) still owns it
+    (the sweeper frees runs that outlive their lease)."""
+    return await session.scalar(
+        select(AiAnalysis)
+        .where(
+            AiAnalysis.id == analysis_id,
+            AiAnalysis.status == AnalysisStatus.processing,
+            AiAnalysis.attempt_count == attempt,
+        )
+        .with_for_update()
+    )
+
+
+async def serialize_claims(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """One claim of a slot at a time per account (until this transaction ends), so two runs
+    never both take the last free slot."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"ai:{account_id}", 0)))
+    )
+
+
+async def processing_count(session: AsyncSession, account_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(AiAnalysis)
+        .where(AiAnalysis.account_id == account_id, AiAnalysis.status == AnalysisStatus.processing)
+    )
+    return int(count or 0)
+
+
+async def take_held(session: AsyncSession, account_id: uuid.UUID, limit: int) -> list[AiAnalysis]:
+    """The account's analyses held back longest by its concurrency limit, locked, so that two
+    finishing runs hand their slots to different ones."""
+    if limit <= 0:
+        return []
+    return list(
+        await session.scalars(
+            select(AiAnalysis)
+            .where(
+                AiAnalysis.account_id == account_id,
+                AiAnalysis.status == AnalysisStatus.pending,
+                AiAnalysis.held_at.is_not(None),
+            )
+            .order_by(AiAnalysis.held_at, AiAnalysis.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+# The sweeper --------------------------------------------------------------------------------
+
+
+async def stale_pending(
+    session: AsyncSession, due_before: datetime, idle_before: datetime, limit: int
+) -> list[tuple[uuid.UUID, int]]:
+    """Pending analyses due for a while with no change since: their job may be lost.
+    (id, jobs queued so far)."""
+    rows = await session.execute(
+        select(AiAnalysis.id, AiAnalysis.dispatches)
+        .where(
+            AiAnalysis.status == AnalysisStatus.pending,
+            AiAnalysis.next_attempt_at < due_before,
+            AiAnalysis.updated_at < idle_before,
+        )
+        .order_by(AiAnalysis.next_attempt_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def expired_processing(
+    session: AsyncSession, started_before: datetime, limit: int
+) -> list[AiAnalysis]:
+    """Runs that outlived their lease (their worker died mid-call), locked."""
+    return list(
+        await session.scalars(
+            select(AiAnalysis)
+            .where(
+                AiAnalysis.status == AnalysisStatus.processing,
+                AiAnalysis.started_at < started_before,
+            )
+            .order_by(AiAnalysis.started_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+async def received_without_analysis(
+    session: AsyncSession, *, since: datetime, relayed_before: datetime, limit: int
+) -> list[str]:
+    """`wa.message.received` events of customers' text and image messages that no analysis
+    row answers: the consumer's job was lost. (Every such event gets a row, pending or
+    skipped, so a missing row means the consumer never ran.)"""
+    done = exists().where(
+        and_(
+            AiAnalysis.account_id == Event.account_id,
+            AiAnalysis.message_pk == cast(Event.data["id"].astext, Uuid),
+        )
+    )
+    ids = await session.scalars(
+        select(Event.id)
+        .where(
+            Event.id >= first_event_id_at(since),
+            Event.created_at >= since,
+            Event.type == "wa.message.received",
+            Event.relayed_at < relayed_before,
+            Event.data["fromMe"].astext == "false",
+            Event.data["type"].astext.in_(ANALYSABLE_TYPES),
+            ~done,
+        )
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(ids)
+
+
+async def event(session: AsyncSession, event_id: str) -> Event | None:
+    """For jobs, by primary key."""
+    return await session.get(Event, event_id)

@@ -1,0 +1,41 @@
+"""What the AI asks of the account's catalog beyond its search: which spellings of a word it has.
+
+A customer's word has several readings ("gömleğiniz": `gomleginiz`, `gomlegi`, `gomlek`); the
+catalog search is cheap for a word some product contains as typed and costly for one none
+does (it then looks for similar words). So matching asks first which readings occur, in one
+round trip, and searches by the first that does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.models import Product
+
+
+async def spellings_in_catalog(
+    session: AsyncSession, account_id: uuid.UUID, spellings: Sequence[str]
+) -> set[str]:
+    """The (folded) spellings some live product of the account contains."""
+    unique = list(dict.fromkeys(spellings))
+    if not unique:
+        return set()
+    found = (
+        await session.execute(
+            select(
+                *(
+                    exists().where(
+                        Product.account_id == account_id,
+                        Product.deleted_at.is_(None),
+                        Product.search_text.like(func.concat("%", spelling, "%")),
+                    )
+                    for spelling in unique
+                )
+            )
+        )
+    ).one()
+    return {spelling for spelling, present in zip(unique, found, strict=True) if present}

@@ -1,0 +1,512 @@
+"""An analysis's life: created for a message, run by its job, retried, held back, finished.
+
+    pending --> processing --> completed
+       ^            |      \\-> failed    (attempts spent, or the provider refused for good)
+       |            v
+       +---- retry (backoff, or the provider's Retry-After)
+    pending --> skipped (automation off, nothing to analyse, budget spent, message deleted)
+
+The deterministic analyser runs inside one transaction (it calls no one). The LLM path takes a
+slot of the account's concurrency limit first: claims are serialized per account, and a run
+that finds every slot taken stays `pending` (held) and looks again later, while a run that
+finishes hands its slot to the analysis held longest. No transaction stays open during the
+LLM call: claim, call, record.
+
+Nothing here queues a job: each step returns the `Dispatch`es it needs and the job (or the
+route) queues them, so this module never imports the tasks module.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.ai.analysis.llm import ChatLine
+from ticaret.ai.analysis.matching import match_products
+from ticaret.ai.analysis.understanding import by_rules
+from ticaret.ai.events import ANALYSIS_COMPLETED, ANALYSIS_FAILED
+from ticaret.ai.providers.base import ProviderError
+from ticaret.ai.providers.factory import provider_for, uses_llm
+from ticaret.ai.repository import analyses as repository
+from ticaret.ai.repository import settings as settings_repository
+from ticaret.ai.repository.analyses import ANALYSABLE_TYPES
+from ticaret.ai.schemas import VisualSearch
+from ticaret.ai.service import auto_reply, results
+from ticaret.ai.service.views import analysis_out
+from ticaret.core.db import unit_of_work
+from ticaret.core.events import Actor, emit
+from ticaret.core.ids import new_id
+from ticaret.models import (
+    AccountAiSettings,
+    AiAnalysis,
+    AnalysisProvider,
+    AnalysisSource,
+    AnalysisStatus,
+    AnalysisTrigger,
+    SkipReason,
+    StructuredOutput,
+    WaMessage,
+    WaSession,
+)
+from ticaret.settings import get_settings
+from ticaret.wa.repository import messages as message_repository
+from ticaret.wa.repository import sessions as session_repository
+
+logger = logging.getLogger("ticaret.ai")
+
+AI_ACTOR = Actor("ai", None)
+DEFAULT_CONTEXT = 10
+DEFAULT_CONCURRENCY = 5
+MAX_HOLD = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A run of an analysis to queue: its own job id (arq keeps a finished job's id), and a
+    delay for retries and held runs."""
+
+    analysis_id: uuid.UUID
+    job_id: str
+    defer: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Ran:
+    status: str
+    dispatches: list[Dispatch] = field(default_factory=list)
+
+
+def job_id(analysis_id: uuid.UUID, dispatches: int) -> str:
+    return f"ai-analysis:{analysis_id}:{dispatches}"
+
+
+def dispatch(row: AiAnalysis, defer: timedelta | None = None) -> Dispatch:
+    row.dispatches += 1
+    return Dispatch(row.id, job_id(row.id, row.dispatches), defer)
+
+
+def source_of(message: WaMessage) -> AnalysisSource | None:
+    """What of a message can be analysed: a customer's text, or a customer's image."""
+    if message.from_me or message.type not in ANALYSABLE_TYPES:
+        return None
+    return AnalysisSource(message.type)
+
+
+def engine_of(settings_row: AccountAiSettings | None) -> tuple[AnalysisProvider, str]:
+    if settings_row is not None and uses_llm(settings_row):
+        return AnalysisProvider(settings_row.provider), settings_row.model
+    return AnalysisProvider.deterministic, results.RULES_MODEL
+
+
+def _emit(session: AsyncSession, row: AiAnalysis, wa: WaSession, *, failed: bool) -> None:
+    emit(
+        session,
+        ANALYSIS_FAILED if failed else ANALYSIS_COMPLETED,
+        analysis_out(row, wa.provider_session_id),
+        account_id=row.account_id,
+        actor=AI_ACTOR,
+        provider_session_id=wa.provider_session_id,
+    )
+
+
+def _skip(row: AiAnalysis, reason: SkipReason, now: datetime) -> None:
+    row.status = AnalysisStatus.skipped
+    row.skip_reason = reason
+    row.skipped_at = now
+    row.next_attempt_at = None
+    row.held_at = None
+
+
+# Creating -----------------------------------------------------------------------------------
+
+
+async def new_analysis(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    wa: WaSession,
+    message: WaMessage,
+    trigger: AnalysisTrigger,
+    settings_row: AccountAiSettings | None,
+) -> tuple[AiAnalysis | None, Dispatch | None]:
+    """The message's analysis for the account, pending with its first run to queue (or
+    skipped when automatic analysis is off); (None, None) when it has one already."""
+    source = source_of(message)
+    assert source is not None, "only a customer's text or image is analysed"
+    now = datetime.now(UTC)
+    automation_off = (
+        trigger is AnalysisTrigger.auto
+        and settings_row is not None
+        and not settings_row.auto_analyze_inbound
+    )
+    provider, model = engine_of(settings_row)
+    row = await repository.insert_analysis(
+        session,
+        {
+            "id": new_id(),
+            "account_id": account_id,
+            "session_id": wa.id,
+            "message_pk": message.id,
+            "remote_jid": message.remote_jid,
+            "message_id": message.message_id,
+            "provider": provider,
+            "model": model,
+            "status": AnalysisStatus.skipped if automation_off else AnalysisStatus.pending,
+            "skip_reason": SkipReason.automation_off if automation_off else None,
+            "skipped_at": now if automation_off else None,
+            "source_type": source,
+            "trigger": trigger,
+            "entities": {},
+            "warnings": [],
+            "result": {},
+            "input": {},
+            "usage": {},
+            "product_matches": [],
+            "applied_actions": [],
+            "attempt_count": 0,
+            "max_attempts": get_settings().ai.max_attempts,
+            "dispatches": 0 if automation_off else 1,
+            "next_attempt_at": None if automation_off else now,
+            "version": 1,
+        },
+    )
+    if row is None or automation_off:
+        return row, None
+    return row, Dispatch(row.id, job_id(row.id, 1))
+
+
+def restart(row: AiAnalysis, trigger: AnalysisTrigger) -> Dispatch:
+    """An operator asks again: a fresh round of attempts (the results stay until replaced)."""
+    now = datetime.now(UTC)
+    row.status = AnalysisStatus.pending
+    row.trigger = trigger
+    row.skip_reason = None
+    row.attempt_count = 0
+    row.max_attempts = get_settings().ai.max_attempts
+    row.next_attempt_at = now
+    row.held_at = None
+    row.started_at = None
+    row.completed_at = None
+    row.failed_at = None
+    row.skipped_at = None
+    return dispatch(row)
+
+
+async def consume_received(event_id: str) -> list[Dispatch]:
+    """`wa.message.received` -> the account's analysis of the message (once: a redelivered
+    event finds it and does nothing)."""
+    async with unit_of_work() as session:
+        event = await repository.event(session, event_id)
+        if event is None or event.type != "wa.message.received":
+            return []
+        data = event.data
+        if data.get("fromMe") is not False or data.get("type") not in ANALYSABLE_TYPES:
+            return []
+        message = await message_repository.message_by_pk(session, uuid.UUID(str(data["id"])))
+        if message is None or source_of(message) is None:
+            return []
+        wa = await session_repository.session_by_id(session, message.session_id)
+        if wa is None or wa.deleted_at is not None:
+            return []
+        settings_row = await settings_repository.settings_of(session, event.account_id)
+        _, first_run = await new_analysis(
+            session, event.account_id, wa, message, AnalysisTrigger.auto, settings_row
+        )
+        return [first_run] if first_run is not None else []
+
+
+# Running ------------------------------------------------------------------------------------
+
+
+async def _earlier(
+    session: AsyncSession, row: AiAnalysis, message: WaMessage, count: int
+) -> list[WaMessage]:
+    """The chat's messages before this one, newest first."""
+    if count <= 0:
+        return []
+    rows = await message_repository.messages_page(
+        session,
+        row.session_id,
+        row.account_id,
+        message.remote_jid,
+        after=(message.source_timestamp, message.id),
+        limit=count,
+        q=None,
+        message_type=None,
+        labels=None,
+    )
+    return [m for m in rows[:count] if not m.deleted_for_everyone]
+
+
+async def _budget_spent(
+    session: AsyncSession, account_id: uuid.UUID, settings_row: AccountAiSettings
+) -> bool:
+    budget = settings_row.monthly_token_budget
+    if budget is None:
+        return False
+    usage = await settings_repository.month_usage(session, account_id, results.this_month())
+    return usage is not None and usage.total_tokens >= budget
+
+
+def _hold_delay(row: AiAnalysis, now: datetime) -> timedelta:
+    """Held runs look again after the hold time, doubling while they stay held (finishing
+    runs hand their slots on at once, so this is only the fallback)."""
+    base = timedelta(seconds=get_settings().ai.hold_seconds)
+    waited = now - row.held_at if row.held_at is not None else timedelta(0)
+    return min(max(base, waited), MAX_HOLD)
+
+
+async def _wake_held(
+    session: AsyncSession, account_id: uuid.UUID, settings_row: AccountAiSettings | None
+) -> list[Dispatch]:
+    """Hand the slots free now to the analyses held longest."""
+    limit = settings_row.max_concurrent_analyses if settings_row else DEFAULT_CONCURRENCY
+    free = limit - await repository.processing_count(session, account_id)
+    return [dispatch(row) for row in await repository.take_held(session, account_id, free)]
+
+
+async def run(analysis_id: uuid.UUID) -> Ran:
+    now = datetime.now(UTC)
+    async with unit_of_work() as session:
+        row = await repository.pending_to_run(session, analysis_id)
+        if row is None:
+            return Ran("not_pending")
+        if row.next_attempt_at is not None and row.next_attempt_at > now + timedelta(seconds=1):
+            return Ran("not_due")  # a retry's own deferred job comes later
+        message = await message_repository.message_by_pk(session, row.message_pk)
+        wa = await session_repository.session_by_id(session, row.session_id)
+        if message is None or wa is None or message.deleted_for_everyone:
+            _skip(row, SkipReason.message_deleted, now)
+            return Ran("skipped")
+        settings_row = await settings_repository.settings_of(session, row.account_id)
+        text = (message.text or "").strip()
+        if not uses_llm(settings_row):
+            return await _run_rules(session, row, wa, message, settings_row, now)
+        assert settings_row is not None
+        if not text and message.type != "image":
+            _skip(row, SkipReason.nothing_to_analyse, now)
+            return Ran("skipped")
+        if await _budget_spent(session, row.account_id, settings_row):
+            _skip(row, SkipReason.token_budget_exhausted, now)
+            return Ran("skipped")
+        await repository.serialize_claims(session, row.account_id)
+        if (
+            await repository.processing_count(session, row.account_id)
+            >= settings_row.max_concurrent_analyses
+        ):
+            delay = _hold_delay(row, now)
+            row.held_at = row.held_at or now
+            row.next_attempt_at = now
+            return Ran("held", [dispatch(row, defer=delay)])
+        question = await _claim(session, row, wa, message, settings_row, now)
+    try:
+        answer = await results.ask_llm(provider_for(settings_row), question)
+    except ProviderError as error:
+        return await _record_failure(question, error)
+    return await _record_answer(question, answer)
+
+
+async def _run_rules(
+    session: AsyncSession,
+    row: AiAnalysis,
+    wa: WaSession,
+    message: WaMessage,
+    settings_row: AccountAiSettings | None,
+    now: datetime,
+) -> Ran:
+    row.provider, row.model = engine_of(settings_row)
+    if not (message.text or "").strip():
+        # A photo without a caption: the rules cannot look at it.
+        row.visual_search = _dump(results.not_searched(message.type))
+        _skip(row, SkipReason.nothing_to_analyse, now)
+        return Ran("skipped")
+    row.status = AnalysisStatus.processing
+    row.attempt_count += 1
+    row.started_at = now
+    row.held_at = None
+    earlier = await _earlier(session, row, message, 5)
+    findings = await results.by_rules_now(session, row, wa, message, earlier, settings_row)
+    findings.visual_search = results.not_searched(message.type)
+    results.apply(row, findings)
+    _complete(row, datetime.now(UTC))
+    await auto_reply.send_if_enabled(session, row, wa, message, settings_row, findings)
+    await session.flush()
+    _emit(session, row, wa, failed=False)
+    return Ran("completed")
+
+
+def _dump(value: VisualSearch | None) -> dict[str, object] | None:
+    return value.model_dump(mode="json", by_alias=True) if value is not None else None
+
+
+def _complete(row: AiAnalysis, now: datetime) -> None:
+    row.status = AnalysisStatus.completed
+    row.completed_at = now
+    row.failed_at = None
+    row.skipped_at = None
+    row.next_attempt_at = None
+
+
+async def _claim(
+    session: AsyncSession,
+    row: AiAnalysis,
+    wa: WaSession,
+    message: WaMessage,
+    settings_row: AccountAiSettings,
+    now: datetime,
+) -> results.LlmQuestion:
+    """Take the slot and gather what the model will be asked (context, first candidates)."""
+    row.status = AnalysisStatus.processing
+    row.attempt_count += 1
+    row.started_at = now
+    row.held_at = None
+    row.next_attempt_at = None
+    row.provider, row.model = engine_of(settings_row)
+    text = (message.text or "").strip()
+    earlier = await _earlier(session, row, message, settings_row.context_messages)
+    rules = by_rules(text, [m.text for m in earlier if not m.from_me and m.text])
+    first_search = await match_products(session, row.account_id, rules.wanted)
+    vision_model = settings_row.vision_model or settings_row.model
+    row.input = {
+        "text": text,
+        "messageType": message.type,
+        "contextMessages": len(earlier),
+        "language": settings_row.language,
+        "model": settings_row.model,
+        "visionModel": vision_model if message.type == "image" else None,
+        "candidates": [str(c.product.id) for c in first_search.candidates],
+    }
+    return results.LlmQuestion(
+        analysis_id=row.id,
+        attempt=row.attempt_count,
+        account_id=row.account_id,
+        model=settings_row.model,
+        vision_model=vision_model,
+        temperature=settings_row.temperature,
+        language=settings_row.language,
+        mode=StructuredOutput(settings_row.structured_output)
+        if settings_row.structured_output
+        else None,
+        text=text,
+        wa=wa,
+        message=message,
+        context=[
+            ChatLine(not m.from_me, m.text)
+            for m in reversed(earlier)
+            if m.text and m.type != "reaction"
+        ],
+        rules=rules,
+        candidates=first_search.candidates,
+    )
+
+
+async def _record_answer(question: results.LlmQuestion, answer: results.LlmAnswer) -> Ran:
+    async with unit_of_work() as session:
+        row = await repository.processing_run(session, question.analysis_id, question.attempt)
+        if row is None:
+            return Ran("lost")  # the sweeper took the run back; a newer run owns it
+        findings = await results.llm_findings(session, row, question, answer)
+        results.apply(row, findings)
+        final = answer.analysis.final
+        row.openai_response_id = final.response_id
+        calls = 1 + (1 if answer.photo is not None else 0)
+        row.usage = results.usage_record(answer.usage, question.model, calls)
+        await results.record_usage(session, row.account_id, answer.usage, question.model, calls)
+        if answer.analysis.mode != question.mode:
+            await settings_repository.record_structured_output(
+                session, row.account_id, answer.analysis.mode
+            )
+        _complete(row, datetime.now(UTC))
+        settings_row = await settings_repository.settings_of(session, row.account_id)
+        await auto_reply.send_if_enabled(
+            session, row, question.wa, question.message, settings_row, findings
+        )
+        await session.flush()
+        _emit(session, row, question.wa, failed=False)
+        return Ran("completed", await _wake_held(session, row.account_id, settings_row))
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> timedelta:
+    """The provider's Retry-After when it gave one, else exponential backoff."""
+    config = get_settings().ai
+    if retry_after is not None:
+        return timedelta(seconds=min(retry_after, 3600.0))
+    backoff = config.retry_base_seconds * 2 ** max(attempt - 1, 0)
+    return timedelta(seconds=min(backoff, config.retry_max_seconds))
+
+
+async def _record_failure(question: results.LlmQuestion, error: ProviderError) -> Ran:
+    now = datetime.now(UTC)
+    async with unit_of_work() as session:
+        row = await repository.processing_run(session, question.analysis_id, question.attempt)
+        if row is None:
+            return Ran("lost")
+        record = {**error.as_record(), "attempt": row.attempt_count, "at": now.isoformat()}
+        settings_row = await settings_repository.settings_of(session, row.account_id)
+        if error.retryable and row.attempt_count < row.max_attempts:
+            delay = retry_delay(row.attempt_count, error.retry_after)
+            row.status = AnalysisStatus.pending
+            row.started_at = None
+            row.next_attempt_at = now + delay
+            row.last_error = {**record, "retryAt": (now + delay).isoformat()}
+            retry = dispatch(row, defer=delay)
+            await session.flush()
+            return Ran("retry", [retry, *await _wake_held(session, row.account_id, settings_row)])
+        row.status = AnalysisStatus.failed
+        row.failed_at = now
+        row.next_attempt_at = None
+        row.last_error = record
+        await session.flush()
+        _emit(session, row, question.wa, failed=True)
+        return Ran("failed", await _wake_held(session, row.account_id, settings_row))
+
+
+# The sweeper --------------------------------------------------------------------------------
+
+SWEEP_GRACE = timedelta(seconds=30)
+SWEEP_BATCH = 200
+RECEIVED_WINDOW = timedelta(hours=6)
+
+
+async def lost_runs(session: AsyncSession) -> list[Dispatch]:
+    """Runs to queue again: pending analyses whose job is gone, and runs that outlived their
+    lease (the worker died mid-call), which count as a failed attempt."""
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=get_settings().ai.processing_lease_seconds)
+    found: list[Dispatch] = []
+    for row in await repository.expired_processing(session, now - lease, SWEEP_BATCH):
+        row.last_error = {
+            "code": "run_lost",
+            "message": "The run did not finish within its lease (its worker stopped).",
+            "attempt": row.attempt_count,
+            "at": now.isoformat(),
+        }
+        row.started_at = None
+        if row.attempt_count < row.max_attempts:
+            row.status = AnalysisStatus.pending
+            row.next_attempt_at = now
+            found.append(dispatch(row))
+        else:
+            row.status = AnalysisStatus.failed
+            row.failed_at = now
+            row.next_attempt_at = None
+            wa = await session_repository.session_by_id(session, row.session_id)
+            if wa is not None:
+                await session.flush()
+                _emit(session, row, wa, failed=True)
+    for analysis_id, dispatches in await repository.stale_pending(
+        session, now - SWEEP_GRACE, now - SWEEP_GRACE, SWEEP_BATCH
+    ):
+        # The job id it was last queued under: the sweep re-queues it unless Redis has it.
+        found.append(Dispatch(analysis_id, job_id(analysis_id, dispatches)))
+    return found
+
+
+async def unconsumed_events(session: AsyncSession) -> list[str]:
+    now = datetime.now(UTC)
+    return await repository.received_without_analysis(
+        session, since=now - RECEIVED_WINDOW, relayed_before=now - SWEEP_GRACE, limit=SWEEP_BATCH
+    )
