@@ -1,7 +1,7 @@
 """Throughput: the inbox drain's claim reads waiting items of one source and scope in order.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -210,7 +210,7 @@ class CatalogSettings(BaseModel):
     # Imports up to this many rows answer at once; larger ones run as a job (202).
     sync_import_max_rows: int = Field(default=1000, ge=1, le=100_000)
     # Rows written per bulk statement (and per committed step of an import job).
-    import_chunk_rows: int = Field(default=5000, ge=100, le=100_000)
+    import_chunk_rows: int = Field(default=10_000, ge=100, le=100_000)
     # Row errors an import keeps and reports (the total is always counted).
     import_error_limit: int = Field(default=200, ge=1, le=10_000)
     # Currency of imported rows that name none (ISO 4217).

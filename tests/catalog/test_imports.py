@@ -18,6 +18,7 @@ from tests.catalog.helpers import (
     import_file,
     member,
     products_by_sku,
+    raw_xlsx_bytes,
     xlsx_bytes,
 )
 from tests.helpers import assert_error, register
@@ -184,6 +185,47 @@ async def test_xlsx_with_title_rows_a_named_sheet_and_typed_cells(
     )
     error = assert_error(missing_sheet, 422, "sheet_not_found")
     assert "Stok 2026" in error["message"]
+
+
+async def test_xlsx_cells_as_other_programs_write_them(client: httpx.AsyncClient) -> None:
+    """Inline strings, rich text split in runs (a phonetic hint left out), booleans, a
+    formula's text and a row the sheet leaves out: the rows keep their numbers."""
+    owner = await register(client)
+    sheet = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+        '<c r="C1" t="inlineStr"><is><t>Fiyat</t></is></c><c r="D1" t="s"><v>2</v></c>'
+        '<c r="E1" t="s"><v>3</v></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>IN-1</t></is></c>'
+        '<c r="B2" t="s"><v>4</v></c><c r="C2"><v>1299.9</v></c>'
+        '<c r="D2" t="str"><f>CONCAT("Mav","i")</f><v>Mavi</v></c><c r="E2" t="b"><v>1</v></c>'
+        "</row>"
+        # Row 3 is left out of the file: an empty row, skipped.
+        '<row r="4"><c r="A4" t="inlineStr"><is><r><t>IN-</t></r><r><t>2</t></r></is></c>'
+        '<c r="B4" t="inlineStr"><is><t>Yün Atkı</t></is></c><c r="C4" t="e"><v>#N/A</v></c>'
+        "</row>"
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>IN-3</t></is></c>'
+        '<c r="B5" t="inlineStr"><is><t>Deri Eldiven</t></is></c><c r="C5"><v>45</v></c></row>'
+    )
+    strings = [
+        "<t>Stok Kodu</t>",
+        "<t>Ürün Adı</t>",
+        "<t>Renk</t>",
+        "<t>attr:hediye</t>",
+        "<r><t>Kırmızı </t></r><r><rPr><b/></rPr><t>Elbise</t></r><rPh><t>x</t></rPh>",
+    ]
+    response = await import_file(client, owner, raw_xlsx_bytes(sheet, strings), "liste.xlsx")
+    assert response.status_code == 200, response.text
+    result = response.json()["data"]
+    assert (result["created"], result["failed"]) == (2, 1), result
+    # Data rows are counted from the header: the sheet's row 4 is data row 3.
+    assert [(e["row"], e["field"], e["code"]) for e in result["errors"]] == [
+        (3, "price", "invalid_number")
+    ]
+    products = await products_by_sku(client, owner)
+    assert products["IN-1"]["name"] == "Kırmızı Elbise"
+    assert products["IN-1"]["price"] == "1299.90"
+    assert products["IN-1"]["attributes"] == {"color": "Mavi", "hediye": True}
+    assert products["IN-3"]["price"] == "45.00" and "IN-2" not in products
 
 
 async def test_five_bad_rows_among_a_thousand_are_reported_exactly_and_the_rest_written(
@@ -460,6 +502,35 @@ async def test_a_50000_row_csv_runs_as_a_job_whose_progress_moves(
     assert listed.json()["data"]["rows"][0]["sku"] == "B-049999"
     events = await _events("catalog.import.completed")
     assert events[-1]["processedRows"] == 50_000 and events[-1]["created"] == 49_999
+
+
+async def test_a_job_whose_chunks_repeat_skus_ends_with_each_skus_last_row(
+    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are written two at a time; a chunk that repeats a sku of the one before waits
+    for it, so the file's later row wins as it would one row at a time."""
+    monkeypatch.setattr(get_settings().catalog, "import_chunk_rows", 100)
+    owner = await register(client)
+    # The first half's chunks share no sku with the chunk before (written side by side), the
+    # second half's all do (one after the other).
+    skus = [f"D-{n % 250 if n < 750 else n % 150:03d}" for n in range(1500)]
+    rows = [["sku", "name", "price", "stock"]]
+    rows += [[sku, f"Defter {n}", f"{n}.50", str(n % 7)] for n, sku in enumerate(skus)]
+    response = await import_file(client, owner, csv_bytes(rows))
+    assert response.status_code == 202, response.text
+    import_id = response.json()["data"]["importId"]
+    await run_jobs()
+    done = (await client.get(f"/products/imports/{import_id}", headers=owner.headers)).json()[
+        "data"
+    ]
+    assert done["status"] == "completed", done
+    assert (done["processedRows"], done["created"], done["failed"]) == (1500, 250, 0), done
+    assert done["created"] + done["updated"] + done["unchanged"] == 1500
+    products = await products_by_sku(client, owner)
+    last = {sku: n for n, sku in enumerate(skus)}
+    assert {sku: (p["name"], p["price"]) for sku, p in products.items()} == {
+        sku: (f"Defter {n}", f"{n}.50") for sku, n in last.items()
+    }
 
 
 async def test_an_xlsx_over_the_limit_runs_as_a_job_and_a_bad_header_is_refused_at_once(

@@ -84,8 +84,10 @@ class Product(IdMixin, TimestampMixin, VersionedMixin, Base):
             text("id DESC"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # The account first (btree_gin): a search reads only its own account's matches.
         Index(
-            "ix_products_search",
+            "ix_products_account_search",
+            "account_id",
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},

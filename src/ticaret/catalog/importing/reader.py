@@ -69,6 +69,8 @@ class Chunk:
     errors: list[RowError] = field(default_factory=list)
     failed_rows: int = 0
     last_row: int = 0  # the data row this chunk ends on (the resume point once written)
+    # A sku of the chunk before is written again: this one must be written after it.
+    repeats_previous: bool = False
 
     @property
     def rows(self) -> int:
@@ -90,8 +92,12 @@ SLOT = {name: position for position, name in enumerate(RECORD_FIELDS)}
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _text_reader(limit: int) -> Callable[[Any], Any]:
-    return lambda value: v.bounded_text(value, limit)
+_text_reader = v.text_reader
+_IN_STOCK = StockStatus.in_stock.value
+_ACTIVE = ProductStatus.active.value
+_read_sku = v.text_reader(LIMITS["sku"])
+# JSON text of a string (what `_JSON` writes for one, without building a dict first).
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 # Fields read without depending on another field, in record order.
@@ -126,13 +132,20 @@ class RowConverter:
         ]
         self._currency = by_field.get("currency")
         self._amounts = [
-            (SLOT[name], by_field[name], _WIRE[name])
+            (SLOT[name], by_field[name], _WIRE[name], v.AmountReader(self._numbers, _WIRE[name]))
             for name in ("price", "compare_at_price")
             if name in by_field
         ]
         self._quantity = by_field.get("stock_quantity")
+        self._whole_number = v.WholeNumberReader(self._numbers)
         self._needs_name = "name" in by_field
         self._attribute_columns = [c for c in plan.columns if c.field == "attributes"]
+        # One column per attribute (no whole-map column): the JSON is written from its parts.
+        self._attribute_parts = (
+            [(c.index, _json_string(c.attribute or "") + ":", c) for c in self._attribute_columns]
+            if all(c.attribute is not None for c in self._attribute_columns)
+            else None
+        )
         self._indexes = [c.index for c in plan.columns]
         self._template: list[Any] = [None] * len(RECORD_FIELDS)
         self._template[SLOT["currency"]] = options.default_currency
@@ -150,7 +163,7 @@ class RowConverter:
         record[0] = row_no
         errors: list[RowError] = []
         try:
-            sku = v.bounded_text(cells[self._sku] if self._sku < width else None, LIMITS["sku"])
+            sku = _read_sku(cells[self._sku] if self._sku < width else None)
         except CellError as exc:
             return [RowError(row_no, "sku", exc.code, exc.message)]
         if sku is None:
@@ -174,16 +187,16 @@ class RowConverter:
             except CellError as exc:
                 errors.append(RowError(row_no, "currency", exc.code, exc.message))
         currency = record[SLOT["currency"]]
-        for slot, index, wire in self._amounts:
+        for slot, index, wire, read_amount in self._amounts:
             if index < width:
                 try:
-                    record[slot] = v.amount(cells[index], self._numbers, currency, wire)
+                    record[slot] = read_amount(cells[index], currency)
                 except CellError as exc:
                     errors.append(RowError(row_no, wire, exc.code, exc.message))
         quantity = None
         if self._quantity is not None and self._quantity < width:
             try:
-                quantity = v.whole_number(cells[self._quantity], self._numbers)
+                quantity = self._whole_number(cells[self._quantity])
             except CellError as exc:
                 errors.append(RowError(row_no, "stockQuantity", exc.code, exc.message))
             record[SLOT["stock_quantity"]] = quantity
@@ -195,10 +208,10 @@ class RowConverter:
             errors.append(RowError(row_no, "name", "required", "name is required"))
         if record[SLOT["stock_status"]] is None:
             record[SLOT["stock_status"]] = (
-                v.stock_status_for(quantity) if quantity is not None else StockStatus.in_stock.value
+                v.stock_status_for(quantity) if quantity is not None else _IN_STOCK
             )
         if record[SLOT["status"]] is None:
-            record[SLOT["status"]] = ProductStatus.active.value
+            record[SLOT["status"]] = _ACTIVE
         if record[SLOT["tags"]] is None:
             record[SLOT["tags"]] = []
         if self._attribute_columns:
@@ -212,6 +225,8 @@ class RowConverter:
     def _attributes(
         self, cells: Sequence[Any], width: int, row_no: int, errors: list[RowError]
     ) -> str:
+        if self._attribute_parts is not None:
+            return self._attribute_json(cells, width, row_no, errors)
         attributes: dict[str, Any] = {}
         for column in self._attribute_columns:
             raw = cells[column.index] if column.index < width else None
@@ -227,6 +242,26 @@ class RowConverter:
             except CellError as exc:
                 errors.append(RowError(row_no, _attribute_field(column), exc.code, exc.message))
         return _JSON.encode(attributes)
+
+    def _attribute_json(
+        self, cells: Sequence[Any], width: int, row_no: int, errors: list[RowError]
+    ) -> str:
+        """The JSON object `_attributes` writes, without a dict and an encoder per row."""
+        assert self._attribute_parts is not None
+        parts: list[str] = []
+        for index, key, column in self._attribute_parts:
+            raw = cells[index] if index < width else None
+            if raw is None or raw == "":
+                continue
+            try:
+                value = v.attribute_value(raw)
+            except CellError as exc:
+                errors.append(RowError(row_no, _attribute_field(column), exc.code, exc.message))
+                continue
+            if value is None or value == "":
+                continue
+            parts.append(key + (_json_string(value) if type(value) is str else _JSON.encode(value)))
+        return "{" + ",".join(parts) + "}"
 
 
 def _attribute_field(column: Column) -> str:
@@ -253,6 +288,7 @@ class ImportReader:
         self._converter = RowConverter(self.plan, options)
         self._row_no = 0
         self._carry: tuple[int, Sequence[Any]] | None = None
+        self._previous_skus: set[str] = set()
         self.done = False
 
     def _find_header(self, mapping: Mapping[str, str | None]) -> tuple[int, Sequence[Any]]:
@@ -318,6 +354,8 @@ class ImportReader:
             chunk.last_row = row_no
         if chunk.rows == 0 and chunk.last_row == 0:
             return None
+        chunk.repeats_previous = not seen.isdisjoint(self._previous_skus)
+        self._previous_skus = seen
         return chunk
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -63,6 +64,24 @@ def bounded_text(value: Any, limit: int) -> str | None:
     if text is not None and len(text) > limit:
         raise CellError("too_long", f"is longer than {limit} characters")
     return text
+
+
+def text_reader(limit: int) -> Callable[[Any], str | None]:
+    """`bounded_text` for one column: a text cell (every CSV cell) takes the short path."""
+
+    def read(value: Any) -> str | None:
+        if type(value) is str:
+            text = value.strip()
+            if not text:
+                return None
+            if "\x00" in text:
+                raise CellError("invalid_text", "contains a NUL character")
+            if len(text) > limit:
+                raise CellError("too_long", f"is longer than {limit} characters")
+            return text
+        return bounded_text(value, limit)
+
+    return read
 
 
 # Numbers ------------------------------------------------------------------------------------
@@ -158,6 +177,51 @@ def _ungroup(text: str, separator: str, raw: str) -> str:
         raise CellError("invalid_number", f"{raw!r} is not a number")
     digits = whole.replace(separator, "")
     return f"{digits}.{fraction}" if mark else digits
+
+
+# Distinct cell texts remembered per column reader: a catalog repeats its prices and
+# quantities, and parsing `1.299,90` costs twenty times a lookup.
+_MEMO_SIZE = 50_000
+
+
+class AmountReader:
+    """`amount` for one column of one file, remembering what each text cell gave."""
+
+    def __init__(self, numbers: NumberFormat, what: str) -> None:
+        self._numbers = numbers
+        self._what = what
+        self._known: dict[tuple[str, str], Decimal | None] = {}
+
+    def __call__(self, value: Any, currency: str) -> Decimal | None:
+        if type(value) is not str:
+            return amount(value, self._numbers, currency, self._what)
+        key = (value, currency)
+        found = self._known.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        parsed = amount(value, self._numbers, currency, self._what)
+        if len(self._known) >= _MEMO_SIZE:
+            self._known.clear()
+        self._known[key] = parsed
+        return parsed
+
+
+class WholeNumberReader:
+    """`whole_number` for one column of one file; plain digits take the short path."""
+
+    def __init__(self, numbers: NumberFormat) -> None:
+        self._numbers = numbers
+
+    def __call__(self, value: Any) -> int | None:
+        if type(value) is str and value.isascii() and value.isdigit():
+            number = int(value)
+            if number > MAX_STOCK:
+                raise CellError("too_large", "is too large")
+            return number
+        return whole_number(value, self._numbers)
+
+
+_MISSING = object()
 
 
 def amount(value: Any, numbers: NumberFormat, currency: str, what: str) -> Decimal | None:
@@ -317,7 +381,12 @@ def tags(value: Any) -> list[str] | None:
 AttributeValue = str | int | float | bool
 
 
+_attribute_text = text_reader(MAX_ATTRIBUTE_LENGTH)
+
+
 def attribute_value(value: Any) -> AttributeValue | None:
+    if type(value) is str:
+        return _attribute_text(value)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):

@@ -236,10 +236,10 @@ async def words_found_as_typed(
 ) -> list[bool]:
     """Whether some live product of the account contains each word (folded) as typed.
 
-    Looked up through the trigram index's bitmap only: an index or sequential scan stopping
-    at the first match is the planner's choice for an EXISTS, and it would read every product
-    of the account for a word none has (the very case this is asked about). A word common in
-    other accounts' catalogs and absent from this one reads their matches; rare, and bounded.
+    Looked up through the account's part of the trigram index only (a bitmap): an index or
+    sequential scan stopping at the first match is the planner's choice for an EXISTS, and it
+    would read every product of the account for a word none has (the very case this is asked
+    about).
     """
     await session.execute(
         select(
@@ -247,19 +247,14 @@ async def words_found_as_typed(
             func.set_config("enable_indexscan", "off", True),
         )
     )
-    checks = []
-    for word in words:
-        # OFFSET 0 keeps the account condition out of the inner scan: with it inside, the
-        # planner would rather walk the account's own index and test every product.
-        having = (
-            select(Product.account_id, Product.deleted_at)
-            .where(Product.search_text.like(func.concat("%", _fold(literal(word)), "%")))
-            .offset(0)
-            .subquery()
+    checks = [
+        exists().where(
+            Product.account_id == account_id,
+            Product.deleted_at.is_(None),
+            Product.search_text.like(func.concat("%", _fold(literal(word)), "%")),
         )
-        checks.append(
-            exists().where(having.c.account_id == account_id, having.c.deleted_at.is_(None))
-        )
+        for word in words
+    ]
     found = (await session.execute(select(*checks))).one()
     await session.execute(
         select(

@@ -52,6 +52,9 @@ logger = logging.getLogger("ticaret.catalog.imports")
 
 # Job runs an import may start before it is given up as failed.
 MAX_ATTEMPTS = 5
+# An import that wrote this many products refreshes the planner's statistics before it is
+# reported completed, so searches right after it are planned for the catalog it left.
+ANALYZE_AFTER_ROWS = 10_000
 ENCODINGS = {
     "utf-8": "utf-8",
     "utf8": "utf-8",
@@ -161,7 +164,7 @@ def open_rows(
 ) -> _Opened:
     """The rows of an import. `survey`: a first look (header, row count, size estimate) that
     reads no more than it must; an XLSX is then read straight from its XML, not through
-    openpyxl, which loads the whole shared strings table before giving the first row."""
+    `Workbook`, which reads the whole shared strings table before giving the first row."""
     if kind == ImportSource.json:
         assert rows is not None
         return _Opened(
@@ -289,6 +292,17 @@ async def apply_chunk(
 ) -> None:
     """Write one chunk and count it on the import, in the caller's transaction."""
     outcome, refused = await _write(session, record.account_id, plan, chunk, mode)
+    count_chunk(record, chunk, outcome, refused, error_limit)
+
+
+def count_chunk(
+    record: CatalogImport,
+    chunk: Chunk,
+    outcome: UpsertOutcome,
+    refused: list[RowError],
+    error_limit: int,
+) -> None:
+    """A written chunk's rows, outcomes and errors added to the import, and its resume point."""
     errors = [
         *chunk.errors,
         *(
@@ -424,8 +438,8 @@ async def _materialise(import_id: uuid.UUID, path: Path) -> None:
 
 
 class _FewerCollections:
-    """Reading a large file allocates millions of short-lived containers (openpyxl's XML
-    elements and cells, csv rows, records). Python's cyclic collector runs every 700 of them by
+    """Reading a large file allocates millions of short-lived containers (cells, csv rows,
+    records). Python's cyclic collector runs every 700 of them by
     default and then costs about a third of an XLSX import; while any import runs, the worker
     collects every 100,000 instead (the memory that holds is a few megabytes)."""
 
@@ -480,7 +494,7 @@ async def run_import(import_id: uuid.UUID, settings: Settings) -> str:
                 chunk_rows=settings.catalog.import_chunk_rows,
                 resume_after=claimed.checkpoint_row,
             )
-            return await _write_chunks(import_id, reader, settings, claimed.checkpoint_row)
+            return await _write_chunks(claimed, import_id, reader, settings, claimed.checkpoint_row)
         except (SourceError, ColumnError) as exc:
             await _fail(import_id, str(exc))
             return "failed"
@@ -488,46 +502,95 @@ async def run_import(import_id: uuid.UUID, settings: Settings) -> str:
             opened.close()
 
 
+class _Overtaken(Exception):
+    """Another run of the job moved the import on (or finished it): roll this chunk back."""
+
+
 async def _commit_chunk(
+    claimed: _Claimed,
     import_id: uuid.UUID,
     plan: UpsertPlan,
     chunk: Chunk,
     settings: Settings,
     checkpoint: int,
     mode: WriteMode,
+    before: asyncio.Task[bool] | None,
 ) -> bool:
     """One chunk and the import's counters in one transaction; False when another run of the
-    job moved the import on (or finished it) meanwhile."""
-    async with unit_of_work() as session:
-        record = await repository.import_for_job(session, import_id, for_update=True)
-        if (
-            record is None
-            or record.status != ImportStatus.running
-            or record.checkpoint_row != checkpoint
-        ):
-            return False
-        await repository.commit_without_waiting_for_disk(session)
-        await apply_chunk(session, record, plan, chunk, settings.catalog.import_error_limit, mode)
+    job moved the import on (or finished it) meanwhile.
+
+    The rows are written first, while the chunk before (`before`) may still be writing its
+    own on another connection; the counters only once that one has committed, so the import
+    row's lock and the checkpoint still advance chunk after chunk."""
+    try:
+        async with unit_of_work() as session:
+            await repository.commit_without_waiting_for_disk(session)
+            outcome, refused = await _write(session, claimed.account_id, plan, chunk, mode)
+            if before is not None and not await before:
+                raise _Overtaken
+            record = await repository.import_for_job(session, import_id, for_update=True)
+            if (
+                record is None
+                or record.status != ImportStatus.running
+                or record.checkpoint_row != checkpoint
+            ):
+                raise _Overtaken
+            count_chunk(record, chunk, outcome, refused, settings.catalog.import_error_limit)
+    except _Overtaken:
+        return False
     return True
 
 
+async def _write_chunk(
+    claimed: _Claimed,
+    import_id: uuid.UUID,
+    plan: UpsertPlan,
+    chunk: Chunk,
+    settings: Settings,
+    checkpoint: int,
+    before: asyncio.Task[bool] | None,
+) -> bool:
+    # A sku both chunks write: the earlier row must land first (and the two upserts would
+    # otherwise wait on each other's row locks).
+    if before is not None and chunk.repeats_previous and not await before:
+        return False
+    try:
+        return await _commit_chunk(
+            claimed, import_id, plan, chunk, settings, checkpoint, WriteMode.DIRECT, before
+        )
+    except DBAPIError:
+        logger.warning("import %s: a chunk was refused; row by row", import_id, exc_info=True)
+        return await _commit_chunk(
+            claimed, import_id, plan, chunk, settings, checkpoint, WriteMode.ROW_BY_ROW, before
+        )
+
+
 async def _write_chunks(
-    import_id: uuid.UUID, reader: ImportReader, settings: Settings, checkpoint: int
+    claimed: _Claimed,
+    import_id: uuid.UUID,
+    reader: ImportReader,
+    settings: Settings,
+    checkpoint: int,
 ) -> str:
     plan = upsert_plan(reader.plan)
-    # The next chunk is read (a thread: parsing is CPU work) while this one is written.
+    # The next chunk is read (a thread: parsing is CPU work) while two are written, each on
+    # its own connection: the database's work on one overlaps the other's round trips, COPY
+    # encoding and commit, and a second core.
     pending: asyncio.Future[Chunk | None] = asyncio.ensure_future(
         asyncio.to_thread(reader.next_chunk)
     )
+    writing: asyncio.Task[bool] | None = None
     try:
         while True:
             try:
                 chunk = await pending
             except (SourceError, ColumnError) as exc:
+                await _settle(writing)
                 await _fail(import_id, f"The file could not be read on: {exc}")
                 return "failed"
             except Exception as exc:
                 logger.warning("import %s: the file could not be read on", import_id, exc_info=True)
+                await _settle(writing)
                 await _fail(
                     import_id,
                     f"The file could not be read after data row {reader.rows_read}: {exc}",
@@ -536,29 +599,40 @@ async def _write_chunks(
             if chunk is None:
                 break
             pending = asyncio.ensure_future(asyncio.to_thread(reader.next_chunk))
-            try:
-                written = await _commit_chunk(
-                    import_id, plan, chunk, settings, checkpoint, WriteMode.DIRECT
-                )
-            except DBAPIError:
-                logger.warning(
-                    "import %s: a chunk was refused; row by row", import_id, exc_info=True
-                )
-                written = await _commit_chunk(
-                    import_id, plan, chunk, settings, checkpoint, WriteMode.ROW_BY_ROW
-                )
-            if not written:
-                return "another run is ahead"
+            before = writing
+            writing = asyncio.create_task(
+                _write_chunk(claimed, import_id, plan, chunk, settings, checkpoint, before)
+            )
             checkpoint = chunk.last_row
+            # At most two chunks in flight: this one and the one before it.
+            if before is not None and not await before:
+                return "another run is ahead"
+        if writing is not None and not await writing:
+            return "another run is ahead"
+        writing = None
         async with unit_of_work() as session:
             record = await repository.import_for_job(session, import_id, for_update=True)
             if record is None or record.status != ImportStatus.running:
                 return "another run finished it"
+            if record.created_count + record.updated_count >= ANALYZE_AFTER_ROWS:
+                await repository.refresh_product_statistics(session)
             finish(session, record, ImportStatus.completed)
             await repository.drop_file(session, import_id)
         return "completed"
     finally:
-        # A chunk still being read must finish before the file is closed under it.
+        # A chunk still being written is rolled back (its job run failed or was overtaken);
+        # a chunk still being read must finish before the file is closed under it.
+        if writing is not None and not writing.done():
+            writing.cancel()
+        await _settle(writing)
         if not pending.done():
             with contextlib.suppress(Exception):
                 await pending
+
+
+async def _settle(task: asyncio.Task[bool] | None) -> None:
+    """Wait for a chunk's write to end, whatever its outcome (the caller reports its own)."""
+    if task is not None:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller reports the import's failure itself
