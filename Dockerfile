@@ -29,4 +29,4 @@ COPY migrations ./migrations
 USER ticaret
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status == 200 else 1)"
-CMD ["ticaret", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+CMD ["ticaret", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "auto"]

@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with only Python 3.11+ and make:
-#   make dev    run everything locally (embedded PostgreSQL + Redis, API, worker)
+#   make dev    run everything locally (embedded PostgreSQL + Redis, API, worker);
+#               make dev DEV_ARGS="--workers auto" runs one API process per core
 #   make test   ruff, mypy --strict and pytest against real PostgreSQL and Redis
 # Both install exactly what requirements-dev.lock pins (hash-checked). After changing the
 # dependencies in pyproject.toml, run `make lock` and commit the two lock files.
@@ -27,8 +28,9 @@ $(STAMP): $(DEV_LOCK) pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m pip check || { echo "requirements-dev.lock does not satisfy pyproject.toml: run 'make lock'" >&2; exit 1; }
 	touch $(STAMP)
 
+# `make dev DEV_ARGS="--workers auto"`: one API process per core (without auto-reload).
 dev: $(STAMP)
-	$(BIN)/ticaret dev
+	$(BIN)/ticaret dev $(DEV_ARGS)
 
 test: lint typecheck pytest
 

@@ -84,6 +84,12 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -131,6 +137,11 @@ class Stack:
         self.__exit__(None, None, None)
         raise RuntimeError("the API did not become ready in 30 s")
 
+    @property
+    def pid(self) -> int:
+        """The API process (with one API worker, uvicorn serves in that process itself)."""
+        return self._processes[0].pid
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -148,6 +159,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     non_2xx: int
+    requests: int = 0
 
     def line(self, label: str) -> str:
         return (
@@ -162,7 +174,13 @@ def _to_ms(value: str) -> float:
 
 
 def wrk(
-    url: str, headers: dict[str, str], *, seconds: int = 10, connections: int = 32, threads: int = 1
+    url: str,
+    headers: dict[str, str],
+    *,
+    seconds: int = 10,
+    connections: int = 32,
+    threads: int = 1,
+    script: str | None = None,
 ) -> LoadResult:
     """Load with wrk (Debian package `wrk`) so the load generator costs little CPU."""
     if shutil.which("wrk") is None:
@@ -170,16 +188,22 @@ def wrk(
     args = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    if script is not None:
+        args += ["-s", script]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return LoadResult(rps, p50, p99, int(bad.group(1)) if bad else 0)
+    total = re.search(r"(\d+) requests in", out)
+    return LoadResult(
+        rps, p50, p99, int(bad.group(1)) if bad else 0, int(total.group(1)) if total else 0
+    )
 
 
 __all__ = [
     "Stack",
+    "cpu_seconds",
     "embedded_stack",
     "free_port",
     "rss_mib",

@@ -5,7 +5,15 @@ sandbox session over HTTP, then posts N WAHA-shaped `message` webhooks (from 200
 to `POST /wa/provider-events/{providerSessionId}` with the session's secret, and waits until
 the worker has turned every one into contacts, chats, messages and events. Loopback only.
 
-    PYTHONPATH=src:. python bench/wa_inbound_bench.py [--events 5000] [--concurrency 32]
+`--phased` stores every event first (receiver alone), then starts the worker (jobs alone).
+`--wrk SECONDS` measures the receiver alone under wrk (32 connections, each request a new
+message), interleaved round by round with the raw receiver of `bench/raw_baseline.py`
+(Starlette + asyncpg: the secret check and the same INSERT into `inbox_items`), and prints the
+ratio; no worker runs.
+
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench [--events 5000] [--concurrency 32]
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench --phased
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench --wrk 5 [--rounds 3]
 """
 
 from __future__ import annotations
@@ -78,7 +86,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
     api = spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], child_env)
     # --phased: the worker starts only once every event is stored, so the receiver and the
     # job are measured apart; otherwise both run at once (the end-to-end figure).
-    worker = None if args.phased else spawn(["worker"], child_env)
+    worker = None if args.phased or args.wrk else spawn(["worker"], child_env)
     try:
         await wait_ready(base)
         init_engine(env["TICARET_DATABASE_URL"])
@@ -111,6 +119,10 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             ]
             url = f"/wa/provider-events/{psid}"
             headers = {"X-Ticaret-Webhook-Secret": secret}
+            if args.wrk:
+                # Receiver alone, then nothing else (the items it stored are not counted).
+                wrk_receiver(base, url, secret, psid, args, env, api.pid)
+                return
             latencies: list[float] = []
             queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
             for body in bodies:
@@ -129,6 +141,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             posted = time.perf_counter() - started
             if worker is None:
                 worker = spawn(["worker"], child_env)
+                print(f"worker pid {worker.pid}", flush=True)
                 started = time.perf_counter()
             deadline = time.monotonic() + args.timeout
             done = 0
@@ -167,12 +180,112 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                 child.kill()
 
 
+WRK_SCRIPT = """
+counter = 0
+template = [[TEMPLATE]]
+request = function()
+  counter = counter + 1
+  local body = string.gsub(template, "WRKID", tostring(counter) .. "X" .. tostring(math.random(1, 1000000000)))
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+def wrk_receiver(
+    base: str,
+    url: str,
+    secret: str,
+    psid: str,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    pid: int,
+) -> None:
+    """The receiver alone under wrk (no worker), each request a new message, interleaved round
+    by round with the raw receiver (`bench/raw_baseline.py`: the secret check and one INSERT
+    into the same inbox table): requests per second, the server's CPU per request, the ratio."""
+    import json
+    import statistics
+    import tempfile
+
+    from bench.stack import cpu_seconds, stop, wait_for_port, wrk
+    from ticaret.core.embedded import free_port
+    from ticaret.wa.gateways.sandbox import _envelope
+
+    body = _envelope(
+        psid,
+        "message",
+        {
+            "id": "false_905550012345@s.whatsapp.net_WRKID",
+            "timestamp": int(time.time()),
+            "from": "905550012345@s.whatsapp.net",
+            "fromMe": False,
+            "source": "app",
+            "body": "Merhaba, siparişim ne zaman kargoda?",
+            "hasMedia": False,
+            "ack": 2,
+            "_data": {"notifyName": "Müşteri"},
+        },
+    )
+    body["id"] = "evt_WRKID"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT.replace("TEMPLATE", json.dumps(body, ensure_ascii=False)))
+    headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
+    port = free_port()
+    raw_process = subprocess.Popen(
+        [sys.executable, "-m", "bench.raw_baseline", "--port", str(port)],
+        env={**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])},
+    )
+    try:
+        wait_for_port(port)
+        raw_base = f"http://127.0.0.1:{port}"
+        sides = {"ours": (base, pid), "raw": (raw_base, raw_process.pid)}
+        figures: dict[str, dict[str, list[float]]] = {
+            name: {"rps": [], "cpu": [], "p99": [], "bad": []} for name in sides
+        }
+        for _ in range(args.rounds):
+            for name, (side_base, pid) in sides.items():
+                before = cpu_seconds(pid)
+                result = wrk(f"{side_base}{url}", headers, seconds=args.wrk, script=script.name)
+                used = cpu_seconds(pid) - before
+                figures[name]["rps"].append(result.requests_per_second)
+                figures[name]["cpu"].append(used / max(result.requests, 1) * 1e6)
+                figures[name]["p99"].append(result.p99_ms)
+                figures[name]["bad"].append(result.non_2xx)
+                time.sleep(0.5)
+        med = {name: {k: statistics.median(v) for k, v in f.items()} for name, f in figures.items()}
+        print(
+            f"receiver alone, wrk 32 connections, {args.wrk} s x {args.rounds} interleaved rounds"
+        )
+        for name in sides:
+            m = med[name]
+            print(
+                f"  {name:<5} {m['rps']:8.0f} req/s  CPU {m['cpu']:6.0f} µs/request  "
+                f"p99 {m['p99']:.1f} ms  non-2xx {int(max(figures[name]['bad']))}  "
+                f"(rounds: {', '.join(f'{r:.0f}' for r in figures[name]['rps'])})",
+                flush=True,
+            )
+        print(
+            f"  ratio {med['ours']['rps'] / med['raw']['rps']:.2f} (req/s), "
+            f"{med['raw']['cpu'] / med['ours']['cpu']:.2f} (CPU per request)",
+            flush=True,
+        )
+    finally:
+        stop(raw_process)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--phased", action="store_true", help="receiver first, then the jobs")
+    parser.add_argument(
+        "--wrk",
+        type=int,
+        default=0,
+        help="seconds per wrk run: the receiver alone against the raw receiver (no worker)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds")
     args = parser.parse_args()
     with bench_servers("inbound") as servers:
         asyncio.run(run(args, servers.env))

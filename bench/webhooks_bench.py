@@ -1,23 +1,33 @@
-"""Webhook deliveries per second with one worker process.
+"""Webhook deliveries per second with one worker process, beside a raw sender in the same run.
 
 Starts embedded PostgreSQL and Redis, one `ticaret worker` process and a local receiver process
 (uvicorn), then emits events through the outbox exactly as the API does and waits until every
-delivery has succeeded. Two receivers: one that answers at once, one that answers after 100 ms.
+delivery has succeeded (each attempt recorded, each request signed). Two receivers: one that
+answers at once, one that answers after 100 ms.
 
-    PYTHONPATH=src python -m bench.webhooks_bench [--events 2000]
+The baseline, measured in the same run against the same receiver: one process with a plain
+pooled httpx clients (8 requests in flight each) and raw asyncpg that reads the same number of events, signs each body the
+same way (Standard Webhooks), POSTs them 100 at a time and records one attempt row per request
+with one statement per batch: what the machine allows for the work a delivery needs, without
+the queue, the claim/lease and the retry bookkeeping.
+
+    PYTHONPATH=src python -m bench.webhooks_bench [--events 2000] [--delays 0 0.1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import time
 import uuid
 from typing import Any
 
-from bench.stack import embedded_stack, free_port, start, stop, wait_for_port
+from bench.stack import cpu_seconds, embedded_stack, free_port, start, stop, wait_for_port
+
+_declared: dict[str, Any] = {}
 
 
 def receiver_app(delay_s: float) -> Any:
@@ -47,7 +57,9 @@ def run_receiver(port: int, delay_s: float) -> None:
     )
 
 
-async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str, float]:
+async def measure(
+    receiver_url: str, events: int, timeout_s: float, worker_pid: int
+) -> dict[str, float]:
     from sqlalchemy import func, select
 
     from ticaret import wiring
@@ -66,7 +78,11 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
         currency: str
 
     wiring.load()  # the event consumers, as the API registers them
-    order_created = event_type("bench.order.created", "Emitted by this benchmark.", BenchOrder)
+    if "order_created" not in _declared:
+        _declared["order_created"] = event_type(
+            "bench.order.created", "Emitted by this benchmark.", BenchOrder
+        )
+    order_created = _declared["order_created"]
 
     settings = get_settings()
     init_engine(settings.database_url, pool_size=10)
@@ -88,6 +104,7 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
             account_id, hook_id = account.id, hook.id
         await asyncio.sleep(0.5)  # webhook.created_at strictly before the first event
 
+        cpu_before = cpu_seconds(worker_pid)
         started = time.perf_counter()
         batch = 50
         for first in range(0, events, batch):
@@ -120,6 +137,7 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
                 break
             await asyncio.sleep(0.1)
         elapsed = time.perf_counter() - started
+        worker_cpu = cpu_seconds(worker_pid) - cpu_before
 
         async with get_sessionmaker()() as session:
             rows = (
@@ -139,48 +157,162 @@ async def measure(receiver_url: str, events: int, timeout_s: float) -> dict[str,
             "per_s": done / elapsed if elapsed else 0.0,
             "lag_p50_ms": statistics.median(lags) if lags else 0.0,
             "lag_p95_ms": lags[int(len(lags) * 0.95) - 1] if lags else 0.0,
+            "cpu_us": worker_cpu / done * 1e6 if done else 0.0,
+            "attempts": len(rows),
         }
     finally:
         await close_redis()
         await dispose_engine()
 
 
+async def baseline(receiver_url: str, events: int) -> dict[str, float]:
+    """The raw sender: asyncpg + one pooled httpx client, no queue, same signing and records."""
+    import asyncpg
+    import httpx
+
+    from ticaret.core.db import to_async_url
+    from ticaret.core.security import secret_box
+    from ticaret.settings import get_settings
+    from ticaret.webhooks.signing import build_headers, generate_secret
+
+    settings = get_settings()
+    dsn = to_async_url(settings.database_url).replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(dsn)
+    secret = generate_secret()
+    encrypted = secret_box(settings).encrypt(secret)
+    try:
+        account_id = uuid.uuid4()
+        hook_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO accounts (id, name, version) VALUES ($1, 'baseline', 1)", account_id
+        )
+        await conn.execute(
+            "INSERT INTO webhooks (id, account_id, url, events, status, secret_encrypted, version)"
+            " VALUES ($1, $2, $3, '[\"bench.*\"]', 'active', $4, 1)",
+            hook_id,
+            account_id,
+            receiver_url,
+            encrypted,
+        )
+        bodies = [
+            (
+                f"evt_{uuid.uuid4().hex}",
+                json.dumps(
+                    {
+                        "type": "bench.order.created",
+                        "data": {"n": n, "total": "19.90", "currency": "TRY"},
+                    },
+                    separators=(",", ":"),
+                ).encode(),
+            )
+            for n in range(events)
+        ]
+        cpu_before = time.process_time()
+        started = time.perf_counter()
+        # httpcore's per-request work grows with what one pool holds: 8 in flight per client.
+        clients = [httpx.AsyncClient() for _ in range(13)]
+        try:
+
+            async def send(n: int, event_id: str, body: bytes) -> tuple[int, dict[str, str], int]:
+                headers = build_headers(event_id, int(time.time()), body, [secret])
+                sent = time.monotonic()
+                response = await clients[n % len(clients)].post(
+                    receiver_url, content=body, headers=headers
+                )
+                return response.status_code, headers, round((time.monotonic() - sent) * 1000)
+
+            for first in range(0, events, 100):
+                chunk = bodies[first : first + 100]
+                # The secret is read and decrypted per batch, as a claim does.
+                stored = await conn.fetchval(
+                    "SELECT secret_encrypted FROM webhooks WHERE id = $1", hook_id
+                )
+                assert secret_box(settings).decrypt(stored) == secret
+                results = await asyncio.gather(*(send(n, e, b) for n, (e, b) in enumerate(chunk)))
+                await conn.executemany(
+                    "INSERT INTO bench_raw_attempts (event_id, status, headers, duration_ms)"
+                    " VALUES ($1, $2, $3::jsonb, $4)",
+                    [
+                        (event_id, status, json.dumps(headers), ms)
+                        for (event_id, _), (status, headers, ms) in zip(chunk, results, strict=True)
+                    ],
+                )
+        finally:
+            for client in clients:
+                await client.aclose()
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        return {"per_s": events / elapsed, "cpu_us": cpu / events * 1e6}
+    finally:
+        await conn.close()
+
+
+async def _prepare_baseline_table() -> None:
+    import asyncpg
+
+    from ticaret.core.db import to_async_url
+    from ticaret.settings import get_settings
+
+    dsn = to_async_url(get_settings().database_url).replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw_attempts (id bigserial PRIMARY KEY,"
+            " event_id text NOT NULL, status int, headers jsonb NOT NULL, duration_ms int NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())"
+        )
+    finally:
+        await conn.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 0.1])
     parser.add_argument("--receiver", nargs=2, metavar=("PORT", "DELAY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receiver:
         run_receiver(int(args.receiver[0]), float(args.receiver[1]))
         return 0
 
-    results: list[tuple[str, dict[str, float]]] = []
+    ok = True
     with embedded_stack("webhooks-bench") as env:
-        for label, delay in (("instant receiver", 0.0), ("100 ms receiver", 0.1)):
+        asyncio.run(_prepare_baseline_table())
+        print(
+            f"{args.events} events per run; one worker process (arq, max_jobs=50); "
+            "ratio = worker / raw sender, same receiver, same run",
+            flush=True,
+        )
+        for delay in args.delays:
+            label = "instant receiver" if not delay else f"{delay * 1000:.0f} ms receiver"
             port = free_port()
             receiver = start(
                 ["-m", "bench.webhooks_bench", "--receiver", str(port), str(delay)], env
             )
             worker = start(["-m", "ticaret.cli", "worker"], env)
+            print(f"worker pid {worker.pid}", flush=True)
             try:
                 wait_for_port(port)
                 time.sleep(2.0)  # the worker connects and starts polling
-                result = asyncio.run(
-                    measure(f"http://127.0.0.1:{port}/hooks", args.events, args.timeout)
-                )
+                url = f"http://127.0.0.1:{port}/hooks"
+                raw = asyncio.run(baseline(url, args.events))
+                result = asyncio.run(measure(url, args.events, args.timeout, worker.pid))
             finally:
                 stop(worker)
                 stop(receiver)
-            results.append((label, result))
+            ok = ok and result["delivered"] == result["events"]
             print(
-                f"{label:>17}: {int(result['delivered'])}/{int(result['events'])} delivered in "
-                f"{result['elapsed_s']:.1f} s = {result['per_s']:.0f} deliveries/s "
-                f"(emitting took {result['emit_s']:.1f} s; event->attempt lag "
-                f"p50 {result['lag_p50_ms']:.0f} ms, p95 {result['lag_p95_ms']:.0f} ms)",
+                f"{label:>17}: {int(result['delivered'])}/{int(result['events'])} delivered "
+                f"({int(result['attempts'])} attempts recorded) in {result['elapsed_s']:.1f} s = "
+                f"{result['per_s']:.0f} deliveries/s, worker CPU {result['cpu_us']:.0f} µs/delivery"
+                f" | raw sender {raw['per_s']:.0f}/s, {raw['cpu_us']:.0f} µs/request"
+                f" | ratio {result['per_s'] / raw['per_s']:.2f} (CPU {raw['cpu_us'] / result['cpu_us']:.2f})"
+                f" | emitting {result['emit_s']:.1f} s; event->attempt lag"
+                f" p50 {result['lag_p50_ms']:.0f} ms, p95 {result['lag_p95_ms']:.0f} ms",
                 flush=True,
             )
-    return 0 if all(r["delivered"] == r["events"] for _, r in results) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

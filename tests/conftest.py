@@ -85,6 +85,7 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     from sqlalchemy import text
 
+    from ticaret.core.cache import clear_caches
     from ticaret.core.db import get_engine
     from ticaret.core.queue import get_redis
     from ticaret.models import Base
@@ -93,6 +94,8 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     async with get_engine().begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await get_redis().flushdb()
+    # The rows behind every in-process cache were just truncated.
+    clear_caches()
     yield
     await check_emitted_events()
 

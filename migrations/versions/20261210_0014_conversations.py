@@ -1,7 +1,7 @@
 """Conversations over every channel, their multilingual messages, and attachments
 
 Revision ID: 0014
-Revises: 0017
+Revises: 0012
 Create Date: 2026-12-10 03:21:45.664255
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0017"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

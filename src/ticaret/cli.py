@@ -64,6 +64,19 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_count(value: str) -> int:
+    """`auto` is one API process per core: each runs one event loop on one core."""
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        count = int(value)
+    except ValueError as exc:
+        raise SystemExit(f"--workers takes a number or 'auto', not {value!r}") from exc
+    if count < 1:
+        raise SystemExit("--workers must be at least 1")
+    return count
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -73,7 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=_worker_count(args.workers),
         loop="uvloop",
         http="httptools",
         log_config=None,
@@ -136,7 +149,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     )
     python = sys.executable
     serve = [python, "-m", "ticaret.cli", "serve", "--host", args.host, "--port", str(args.port)]
-    if not args.no_reload:
+    workers = _worker_count(args.workers)
+    if workers > 1:
+        # uvicorn reloads a single process only; several workers run without reload.
+        serve += ["--workers", str(workers)]
+    elif not args.no_reload:
         serve.append("--reload")
     children = [
         subprocess.Popen(serve, env=env),  # noqa: S603 - our own interpreter and module
@@ -355,12 +372,19 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--no-reload", action="store_true")
+    dev.add_argument(
+        "--workers",
+        default="1",
+        help="API processes: a number, or 'auto' for one per core (more than one: no reload)",
+    )
     dev.set_defaults(handler=cmd_dev)
 
     serve = sub.add_parser("serve", help="run the API (uvicorn, uvloop, httptools)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", default="1", help="API processes: a number, or 'auto' for one per core"
+    )
     serve.add_argument("--reload", action="store_true")
     serve.set_defaults(handler=cmd_serve)
 

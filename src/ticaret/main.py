@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,10 +19,13 @@ from ticaret.compat.whattalk.router import router as whattalk_router
 from ticaret.console.broker import close_broker
 from ticaret.console.router import router as console_router
 from ticaret.conversations.router import router as conversations_router
+from ticaret.core.auth import document_security
 from ticaret.core.body_limit import BodyLimitMiddleware
+from ticaret.core.cache import start_cache_listener, stop_cache_listener
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.errors import install_error_handlers
+from ticaret.core.fastlane import FastLaneMiddleware
 from ticaret.core.health import router as health_router
 from ticaret.core.http import close_http_client, init_http_client
 from ticaret.core.observability import RequestContextMiddleware, configure_logging
@@ -156,12 +160,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            autocommit_pool_size=settings.db_autocommit_pool_size,
         )
         await init_redis(settings.redis_url)
+        await start_cache_listener()
         init_http_client()
+        # Everything loaded so far (the app, its models and routes) lives as long as the
+        # process: keep it out of the collector's full passes, which otherwise stall requests.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            await stop_cache_listener()
             await close_broker()
             await close_http_client()
             await close_redis()
@@ -175,10 +186,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served by install_docs without a CDN
         redoc_url=None,
+        # Metrics are Prometheus (/metrics). FastAPI's OpenTelemetry hook would otherwise look
+        # up the global providers (and the environment) on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_docs(app)
     install_error_handlers(app)
-    # Innermost of the three: its 413 still gets CORS headers and a request id.
+    # Innermost: the hottest reads skip routing and dependency solving, but not the request
+    # id, metrics, CORS or body limits around them.
+    app.add_middleware(FastLaneMiddleware)
+    # Its 413 still gets CORS headers and a request id.
     app.add_middleware(BodyLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -208,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     document_event_types(app)
+    document_security(app)
     return app
 
 

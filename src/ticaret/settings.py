@@ -24,6 +24,10 @@ def _comma_list(value: Any) -> Any:
 
 
 class AuthSettings(BaseModel):
+    # How long a process may answer "who is this, and may they act here" from memory. Revoking
+    # a key, ending a session or changing a role drops the answers everywhere at once (Redis
+    # pub/sub); if that message is lost, this is how long the old answer can still be served.
+    cache_ttl_seconds: float = Field(default=5.0, ge=0, le=60)
     # HS256 signing key for access tokens. Must be set in production; dev/test generate one.
     jwt_secret: SecretStr = SecretStr("")
     jwt_issuer: str = "ticaret"
@@ -67,6 +71,10 @@ class WebhookSettings(BaseModel):
     retry_delay_scale: float = Field(default=1.0, ge=0.0, le=10.0)
     # How long a rotated-out secret keeps signing next to the new one.
     rotation_grace_seconds: int = Field(default=86_400, ge=0, le=7 * 86_400)
+    # Deliveries claimed, sent concurrently and recorded together (one transaction each way).
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    # Attempts in flight at once per process, across every job (each holds a connection).
+    max_concurrent_sends: int = Field(default=200, ge=1, le=5000)
 
 
 class WaSettings(BaseModel):
@@ -243,8 +251,12 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool | None = None
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Connections per process for transactions (requests and jobs in flight): size it to the
+    # concurrency a process runs at; past it, each extra checkout opens and closes a connection.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    # Connections per process for reads outside a transaction (auth, hot lists).
+    db_autocommit_pool_size: int = Field(default=20, ge=1, le=500)
     cors_origins: list[str] = []
     # The worker serves its job metrics here on 127.0.0.1 (0 turns it off); the API serves /metrics.
     worker_metrics_port: int = 9101

@@ -27,7 +27,7 @@ from ticaret.conversations.service.agents import register_agent_names
 from ticaret.core import events as core_events
 from ticaret.core import idempotency as core_idempotency
 from ticaret.core import inbox as core_inbox
-from ticaret.core.events import register_event_consumer
+from ticaret.core.events import register_batch_consumer, register_event_consumer
 from ticaret.crm import events as crm_events
 from ticaret.crm import tasks as crm_tasks
 from ticaret.notifications import tasks as notification_tasks
@@ -79,11 +79,20 @@ def load() -> None:
     # A customer's message that asks for an agent (or reaches an inbox where one answers on
     # its own) starts the agent's run.
     register_event_consumer(agent_tasks.start_agent_runs, types=["conversation.message.created"])
-    # Webhook subscriptions can name any type, so fan-out looks at every event.
-    register_event_consumer(webhook_tasks.fan_out_event, types=["*"])
+    # Webhook subscriptions can name any type, so fan-out looks at every event; one job per
+    # commit, and none for accounts without a webhook.
+    register_batch_consumer(
+        webhook_tasks.fan_out_events,
+        types=["*"],
+        accounts=webhook_tasks.accounts_with_webhooks,
+    )
     # A chat's person is linked to a customer by phone (or to the customer their other JID is
     # mapped to) in each account that sees the session; the ingest path stays as fast as it was.
-    register_event_consumer(crm_tasks.link_chat, types=["wa.message.received", "wa.message.sent"])
+    register_batch_consumer(
+        crm_tasks.link_chats,
+        types=["wa.message.received", "wa.message.sent"],
+        accounts=crm_tasks.accounts_with_customers,
+    )
     # Every customer message (text or image) of an account with analysis on gets analysed.
     register_event_consumer(ai_tasks.analyse_received_message, types=["wa.message.received"])
     # A new Page or Instagram thread's person follows the inbox link of the Page / account

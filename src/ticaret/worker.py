@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from arq.worker import Function, Worker
 
 from ticaret import wiring
 from ticaret.core import queue
+from ticaret.core.cache import start_cache_listener, stop_cache_listener
 from ticaret.core.db import dispose_engine, init_engine
 from ticaret.core.devsecrets import ensure_secrets
 from ticaret.core.http import close_http_client, init_http_client
@@ -60,8 +62,14 @@ async def run_worker() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.json_logs)
     ensure_secrets(settings)
-    init_engine(settings.database_url, pool_size=settings.db_pool_size)
+    init_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        autocommit_pool_size=settings.db_autocommit_pool_size,
+    )
     redis = await queue.init_redis(settings.redis_url)
+    await start_cache_listener()
     init_http_client()
     if settings.worker_metrics_port:
         from prometheus_client import start_http_server
@@ -72,6 +80,9 @@ async def run_worker() -> None:
         max_jobs=settings.worker_max_jobs,
         shutdown_grace_seconds=settings.worker_shutdown_grace_seconds,
     )
+    # What is loaded now lives as long as the process: out of the collector's full passes.
+    gc.collect()
+    gc.freeze()
     logger.info("worker started with %d job(s)", len(registered_jobs()))
     try:
         await worker.async_run()
@@ -84,6 +95,7 @@ async def run_worker() -> None:
             worker.jobs_retried,
         )
     finally:
+        await stop_cache_listener()
         await worker.close()
         await close_http_client()
         await queue.close_redis()

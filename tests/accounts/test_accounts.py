@@ -363,3 +363,37 @@ async def test_concurrent_calls_with_one_api_key_all_succeed(client: httpx.Async
     ).json()["data"]
     assert listed["rows"][0]["lastUsedAt"] is not None
     assert listed["rows"][0]["entityVersion"] == made["entityVersion"]
+
+
+async def test_the_account_list_is_exactly_what_its_response_model_documents(
+    client: httpx.AsyncClient,
+) -> None:
+    from ticaret.accounts.schemas import AccountOut
+    from ticaret.core.envelope import Envelope, Page
+
+    owner = await register(client)
+    await client.post("/accounts", json={"name": "Ikinci dükkan"}, headers=owner.headers)
+    key = (
+        await client.post(
+            f"/accounts/{owner.account_id}/api-accounts",
+            json={"name": "erp", "role": "viewer"},
+            headers=owner.headers,
+        )
+    ).json()["data"]
+    for headers, query in (
+        (owner.headers, "?limit=1"),
+        (owner.headers, ""),
+        ({"x-api-key": key["key"], "x-api-secret": key["secret"]}, ""),
+    ):
+        response = await client.get(f"/accounts{query}", headers=headers)
+        assert response.status_code == 200
+        body = response.json()
+        # Built straight from rows (no model on the way out): the model must read it back as is.
+        model = Envelope[Page[AccountOut]].model_validate(body)
+        assert model.model_dump(mode="json", by_alias=True) == body
+    first = (await client.get("/accounts?limit=1", headers=owner.headers)).json()["data"]
+    rest = await client.get(
+        f"/accounts?limit=1&cursor={first['nextCursor']}", headers=owner.headers
+    )
+    assert first["hasMore"] is True
+    assert [r["id"] for r in rest.json()["data"]["rows"]] != [r["id"] for r in first["rows"]]

@@ -39,7 +39,7 @@ async def test_an_event_from_a_request_is_fanned_out_at_once(client: httpx.Async
     # Right after the response, before any worker or sweeper ran: the relay queued the
     # fan-out of the request's event, because the API loads the same wiring as the worker.
     (event_id,) = await _event_ids("api_account.created")
-    assert await get_redis().exists(job_key_prefix + f"fan_out_event:{event_id}")
+    assert await get_redis().exists(job_key_prefix + f"fan_out_events:{event_id}")
     async with get_sessionmaker()() as session:
         event = await session.get(Event, event_id)
         assert event is not None and event.relayed_at is not None

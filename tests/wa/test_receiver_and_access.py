@@ -517,3 +517,78 @@ async def test_the_receiver_answers_alike_for_an_unknown_session_and_a_wrong_sec
     assert wrong_secret.json() == unknown.json()
     assert_error(unknown, 401, "invalid_signature")
     assert await _inbox() == []
+
+
+async def test_a_deleted_session_is_refused_at_once_though_its_secret_was_just_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    # The receiver keeps a session's secret in memory for a few seconds; deleting the session
+    # must not wait for that.
+    owner = await register(client)
+    created = await create_session(client, owner)
+    psid, secret = created["providerSessionId"], created["webhookSecret"]
+    url = f"/wa/provider-events/{psid}"
+    accepted = await client.post(
+        url,
+        json={"id": "evt_before", "event": "message", "payload": {}},
+        headers={SECRET_HEADER: secret},
+    )
+    assert accepted.status_code == 200, accepted.text
+    removed = await client.delete(
+        f"/accounts/{owner.account_id}/wa-sessions/{psid}", headers=owner.headers
+    )
+    assert removed.status_code == 200, removed.text
+    refused = await client.post(
+        url,
+        json={"id": "evt_after", "event": "message", "payload": {}},
+        headers={SECRET_HEADER: secret},
+    )
+    assert_error(refused, 401, "invalid_signature")
+    assert [row.external_id for row in await _inbox()] == ["waha:evt_before"]
+
+
+async def test_a_known_session_s_events_are_answered_and_stored_alike_on_every_call(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    # The first call reads the session; later ones find its secret in memory and skip the
+    # routing machinery. Both must answer, store and refuse exactly alike.
+    owner = await register(client)
+    created = await create_session(client, owner)
+    psid, secret = created["providerSessionId"], created["webhookSecret"]
+    from ticaret.wa.gateways.sandbox import inbound_message_payload
+
+    url = f"/wa/provider-events/{psid}"
+    first_body = inbound_message_payload(
+        psid, from_phone_or_jid="905551112233", text="İlk mesaj", push_name="Ali"
+    )
+    second_body = inbound_message_payload(
+        psid, from_phone_or_jid="905551112233", text="İkinci mesaj", push_name="Ali"
+    )
+    first = await client.post(url, json=first_body, headers={SECRET_HEADER: secret})
+    second = await client.post(url, json=second_body, headers={SECRET_HEADER: secret})
+    again = await client.post(url, json=second_body, headers={SECRET_HEADER: secret})
+    wrong = await client.post(url, json=second_body, headers={SECRET_HEADER: secret + "x"})
+    for response in (first, second, again):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+    assert (
+        first.json()["data"].keys()
+        == second.json()["data"].keys()
+        == {
+            "received",
+            "duplicate",
+            "eventId",
+        }
+    )
+    assert second.json()["data"]["duplicate"] is False
+    assert again.json()["data"] == {"received": True, "duplicate": True, "eventId": None}
+    assert_error(wrong, 401, "invalid_signature")
+    unreadable = await client.post(
+        url, content=b"not json", headers={SECRET_HEADER: secret, "content-type": "text/plain"}
+    )
+    assert unreadable.status_code == 200, unreadable.text
+    await run_jobs()
+    rows = await _inbox()
+    assert sorted(r.status for r in rows) == ["failed", "processed", "processed"]
+    page = await messages(client, owner, psid)
+    assert sorted(m["text"] for m in page["rows"]) == ["İkinci mesaj", "İlk mesaj"]

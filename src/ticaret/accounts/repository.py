@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from asyncpg import Connection, Record
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import Account, ApiAccount, Membership, MembershipStatus, Role, User
 
 
@@ -20,6 +22,41 @@ def _accounts_of_user(user_id: uuid.UUID) -> Select[Account, Role]:
             Account.deleted_at.is_(None),
         )
     )
+
+
+# GET /accounts is the hottest authenticated read: statements built once, plain rows out.
+_ACCOUNT_ROW = (Account.id, Account.name, Account.created_at, Account.updated_at, Account.version)
+_ACCOUNTS_OF_USER = (
+    select(*_ACCOUNT_ROW, Membership.role)
+    .join(Membership, Membership.account_id == Account.id)
+    .where(
+        Membership.user_id == bindparam("user_id"),
+        Membership.status == MembershipStatus.active,
+        Account.deleted_at.is_(None),
+    )
+    .order_by(Account.id.desc())
+    .limit(bindparam("limit"))
+)
+_ACCOUNTS_OF_USER_AFTER = RawQuery(_ACCOUNTS_OF_USER.where(Account.id < bindparam("after")))
+_ACCOUNTS_OF_USER_FIRST = RawQuery(_ACCOUNTS_OF_USER)
+_ACCOUNT_BY_ID = RawQuery(
+    select(*_ACCOUNT_ROW).where(Account.id == bindparam("account_id"), Account.deleted_at.is_(None))
+)
+
+
+async def account_rows_of_user(
+    conn: Connection, user_id: uuid.UUID, after: uuid.UUID | None, limit: int
+) -> list[Record]:
+    """(id, name, created_at, updated_at, version, role) of the user's accounts, newest first;
+    `limit + 1` rows so the caller knows whether there is more."""
+    if after is None:
+        return await _ACCOUNTS_OF_USER_FIRST.fetch(conn, user_id=user_id, limit=limit + 1)
+    return await _ACCOUNTS_OF_USER_AFTER.fetch(conn, user_id=user_id, limit=limit + 1, after=after)
+
+
+async def account_row(conn: Connection, account_id: uuid.UUID) -> Record | None:
+    """(id, name, created_at, updated_at, version) of a live account."""
+    return await _ACCOUNT_BY_ID.fetchrow(conn, account_id=account_id)
 
 
 async def accounts_page(

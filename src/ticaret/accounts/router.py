@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from ticaret.accounts import service
 from ticaret.accounts.schemas import (
@@ -18,12 +18,13 @@ from ticaret.accounts.schemas import (
     MemberOut,
     MemberUpdate,
 )
-from ticaret.core.auth import CurrentPrincipal, CurrentUser
+from ticaret.core.auth import CurrentPrincipal, CurrentUser, principal_from
 from ticaret.core.db import DbSession
 from ticaret.core.deps import Paging
 from ticaret.core.deps import PathAdmin as Admin
 from ticaret.core.deps import PathViewer as Viewer
-from ticaret.core.envelope import Envelope, Page, ok
+from ticaret.core.envelope import Envelope, Page, ok, ok_json
+from ticaret.core.fastlane import fast_get, plain_page
 from ticaret.core.openapi import error_responses
 from ticaret.core.versioning import IfMatch, expected_version
 from ticaret.settings import Settings, get_settings
@@ -40,10 +41,18 @@ ApiAccountId = Annotated[uuid.UUID, Path(alias="apiAccountId")]
     response_model=Envelope[Page[AccountOut]],
     responses=error_responses(400, 401),
 )
-async def list_accounts(
-    principal: CurrentPrincipal, session: DbSession, page: Paging
-) -> Envelope[Page[AccountOut]]:
-    return ok(await service.list_accounts(session, principal.user, principal.api_account, page))
+async def list_accounts(principal: CurrentPrincipal, page: Paging) -> Response:
+    return ok_json(await service.list_accounts(principal.user, principal.api_account, page))
+
+
+@fast_get("/accounts")
+async def list_accounts_fast(request: Request, _: dict[str, str]) -> Response | None:
+    """The route above, for the common request (see core.fastlane)."""
+    page = plain_page(request)
+    if page is None:
+        return None
+    principal = await principal_from(request)
+    return ok_json(await service.list_accounts(principal.user, principal.api_account, page))
 
 
 @router.post(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,8 +45,9 @@ from ticaret.accounts.schemas import (
 from ticaret.auth import service as auth_service
 from ticaret.auth.repository import user_by_email
 from ticaret.core import phones
-from ticaret.core.auth import AccountContext
-from ticaret.core.envelope import Page, PageParams, build_page, from_row
+from ticaret.core.auth import AccountContext, ApiAccountInfo, UserRef
+from ticaret.core.db import reading
+from ticaret.core.envelope import Page, PageParams, build_page, format_timestamp, from_row
 from ticaret.core.events import emit
 from ticaret.core.ratelimit import limit_attempts
 from ticaret.core.security import hash_token, new_api_key, new_api_secret
@@ -86,19 +89,38 @@ def _check_can_grant(ctx: AccountContext, role: Role) -> None:
 # Accounts -------------------------------------------------------------------------------
 
 
+def _account_json(row: Sequence[Any], role: Role) -> dict[str, Any]:
+    # AccountOut on the wire (tests/accounts checks the two agree).
+    account_id, name, created_at, updated_at, version = row[:5]
+    return {
+        "id": str(account_id),
+        "name": name,
+        "role": role.value if isinstance(role, Role) else str(role),
+        "createdAt": format_timestamp(created_at),
+        "updatedAt": format_timestamp(updated_at),
+        "entityVersion": str(version),
+    }
+
+
 async def list_accounts(
-    session: AsyncSession, ctx_user: User | None, api_account: ApiAccount | None, page: PageParams
-) -> Page[AccountOut]:
-    if api_account is not None:
-        account = await repository.account(session, api_account.account_id)
-        rows = [account_out(account, api_account.role)] if account else []
-        return Page[AccountOut](rows=rows, next_cursor=None, has_more=False)
-    assert ctx_user is not None
-    fetched = await repository.accounts_page(session, ctx_user.id, page.after_id(), page.limit)
-    kept, cursor, more = build_page(fetched, page.limit, lambda r: [r[0].id])
-    return Page[AccountOut](
-        rows=[account_out(a, role) for a, role in kept], next_cursor=cursor, has_more=more
-    )
+    ctx_user: UserRef | None, api_account: ApiAccountInfo | None, page: PageParams
+) -> dict[str, Any]:
+    """The caller's accounts as `Page[AccountOut]` JSON (read outside any transaction)."""
+    async with reading() as conn:
+        if api_account is not None:
+            row = await repository.account_row(conn, api_account.account_id)
+            rows = [_account_json(row, api_account.role)] if row else []
+            return {"rows": rows, "nextCursor": None, "hasMore": False}
+        assert ctx_user is not None
+        fetched = await repository.account_rows_of_user(
+            conn, ctx_user.id, page.after_id(), page.limit
+        )
+    kept, cursor, more = build_page(fetched, page.limit, lambda r: [r[0]])
+    return {
+        "rows": [_account_json(row, Role(row[5])) for row in kept],
+        "nextCursor": cursor,
+        "hasMore": more,
+    }
 
 
 async def create_account(session: AsyncSession, user: User, name: str) -> AccountOut:

@@ -112,7 +112,7 @@ async def logout(
 ) -> Envelope[Acknowledged]:
     if principal.user is not None:
         await service.logout(
-            session, principal.user, principal.session_id, body.refresh_token if body else None
+            session, principal.user.id, principal.session_id, body.refresh_token if body else None
         )
     return ok(Acknowledged(message="Logged out."))
 
@@ -209,7 +209,7 @@ async def me(principal: CurrentPrincipal, session: DbSession) -> Envelope[MeResp
             MeResponse(
                 principal_type="user",
                 user=service.user_out(principal.user),
-                accounts=await service.memberships_out(session, principal.user),
+                accounts=await service.memberships_out(session, principal.user.id),
             )
         )
     api_account = principal.api_account

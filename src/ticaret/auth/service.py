@@ -33,6 +33,7 @@ from ticaret.auth.schemas import (
     TokenPair,
     UserOut,
 )
+from ticaret.core.auth import UserRef
 from ticaret.core.events import Actor, emit
 from ticaret.core.ids import random_token
 from ticaret.core.ratelimit import clear_attempts, progressive_attempt
@@ -60,14 +61,14 @@ LOGIN_SCOPE = "login"
 PASSWORD_TOKENS = (TokenPurpose.password_reset.value, TokenPurpose.invitation.value)
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: User | UserRef) -> UserOut:
     return UserOut.model_validate(user)
 
 
-async def memberships_out(session: AsyncSession, user: User) -> list[MembershipOut]:
+async def memberships_out(session: AsyncSession, user_id: uuid.UUID) -> list[MembershipOut]:
     return [
         MembershipOut(account_id=account.id, account_name=account.name, role=membership.role)
-        for account, membership in await repository.memberships_of(session, user.id)
+        for account, membership in await repository.memberships_of(session, user_id)
     ]
 
 
@@ -115,7 +116,7 @@ async def _login_response(session: AsyncSession, settings: Settings, user: User)
     return LoginResponse(
         **pair.model_dump(),
         user=user_out(user),
-        accounts=await memberships_out(session, user),
+        accounts=await memberships_out(session, user.id),
     )
 
 
@@ -152,17 +153,20 @@ async def refresh(session: AsyncSession, settings: Settings, token: str) -> Toke
 
 
 async def logout(
-    session: AsyncSession, user: User, session_id: uuid.UUID | None, refresh_token: str | None
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    refresh_token: str | None,
 ) -> None:
     ended = {session_id} if session_id is not None else set()
     if refresh_token:
         found = await repository.refresh_token_with_session(session, hash_token(refresh_token))
         # Someone else's token is not ours to end; say nothing about it.
-        if found is not None and found[1].user_id == user.id:
+        if found is not None and found[1].user_id == user_id:
             ended.add(found[1].id)
     if ended:
         await repository.revoke_sessions(
-            session, user.id, datetime.now(UTC), SessionEndReason.logout, session_ids=ended
+            session, user_id, datetime.now(UTC), SessionEndReason.logout, session_ids=ended
         )
 
 

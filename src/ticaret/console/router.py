@@ -12,14 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse
 
 from ticaret.console import repository
 from ticaret.console.broker import get_broker
 from ticaret.console.errors import InvalidAccountHeader, InvalidStreamToken
 from ticaret.console.stream import StreamFilter, account_events
-from ticaret.core.auth import get_principal, resolve_account
+from ticaret.core.auth import account_from
 from ticaret.core.db import unit_of_work
 from ticaret.core.deps import Viewer
 from ticaret.core.envelope import Envelope, ResponseModel, ok
@@ -160,19 +159,7 @@ def _account_header(request: Request) -> uuid.UUID | None:
 
 async def _account_from_headers(request: Request) -> uuid.UUID:
     """curl and server clients may skip the token and send their usual credentials."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, credentials = authorization.partition(" ")
-    bearer = (
-        HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials.strip())
-        if scheme.lower() == "bearer" and credentials.strip()
-        else None
-    )
-    async with unit_of_work() as session:
-        principal = await get_principal(
-            session, bearer, request.headers.get("x-api-key"), request.headers.get("x-api-secret")
-        )
-        ctx = await resolve_account(session, principal, _account_header(request), from_path=False)
-    return ctx.account_id
+    return (await account_from(request)).account_id
 
 
 @router.get(

@@ -99,13 +99,21 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = body_limit_for(scope["path"], get_settings())
+        length: bytes | None = None
+        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
-                if value.isdigit() and int(value) > limit:
-                    await _refuse(send, limit)
-                    return
-                break
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is None and not chunked:
+            # HTTP/1.1: no Content-Length and no Transfer-Encoding means no body to count.
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit_for(scope["path"], get_settings())
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _refuse(send, limit)
+            return
 
         received = 0
         started = False

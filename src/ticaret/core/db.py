@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
+import asyncpg
+import orjson
 from fastapi import Depends
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,13 +20,28 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 
 logger = logging.getLogger("ticaret.db")
+
+_RAW_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 PostCommitHook = Callable[[], Awaitable[None]]
 
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+# Connections that never open a transaction (hot reads, auth lookups, single-statement
+# bookkeeping): plain asyncpg, a pool of their own, statements compiled once (`RawQuery`).
+_raw_url: str | None = None
+_raw_size = 20
+_raw_pool: asyncpg.Pool | None = None
+_raw_opening: asyncio.Lock | None = None
+
+
+# Server-side timeouts so a stuck statement cannot hold a connection forever.
+SERVER_SETTINGS = {"statement_timeout": "30000", "application_name": "ticaret"}
 
 
 def to_async_url(url: str) -> str:
@@ -30,28 +50,41 @@ def to_async_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def init_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    global _engine, _sessionmaker
-    _engine = create_async_engine(
-        to_async_url(url),
-        pool_size=pool_size,
-        max_overflow=max_overflow,
+def init_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, autocommit_pool_size: int = 20
+) -> AsyncEngine:
+    """The process's engines. Size `pool_size` to the transactions a process runs at once
+    (requests or jobs in flight): a connection past it is opened for one checkout and closed
+    when returned, which at steady load means a new Postgres connection per request."""
+    global _engine, _sessionmaker, _read_sessionmaker, _raw_url, _raw_size
+    options: dict[str, Any] = {
         # No pre-ping (a round trip per checkout); dead connections are recycled instead.
-        pool_recycle=1800,
-        # Server-side timeouts so a stuck statement cannot hold a connection forever.
-        connect_args={
-            "server_settings": {"statement_timeout": "30000", "application_name": "ticaret"}
-        },
+        "pool_recycle": 1800,
+        "connect_args": {"server_settings": dict(SERVER_SETTINGS)},
+    }
+    _engine = create_async_engine(
+        to_async_url(url), pool_size=pool_size, max_overflow=max_overflow, **options
     )
     _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
+    _read_sessionmaker = async_sessionmaker(
+        _engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=ReadOnlySession,
+    )
+    _raw_url = to_async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
+    _raw_size = autocommit_pool_size
     return _engine
 
 
 async def dispose_engine() -> None:
-    global _engine, _sessionmaker
+    global _engine, _sessionmaker, _read_sessionmaker, _raw_pool, _raw_opening
     if _engine is not None:
         await _engine.dispose()
-    _engine, _sessionmaker = None, None
+    if _raw_pool is not None:
+        await _raw_pool.close()
+    _engine, _sessionmaker, _read_sessionmaker = None, None, None
+    _raw_pool, _raw_opening = None, None
 
 
 def get_engine() -> AsyncEngine:
@@ -95,10 +128,132 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
         await _run_post_commit(session)
 
 
+async def _prepare_connection(conn: asyncpg.Connection) -> None:
+    # JSON columns as Python values, as the SQLAlchemy engine gives them.
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, schema="pg_catalog", encoder=_json_text, decoder=orjson.loads, format="text"
+        )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+async def _keep_as_is(conn: asyncpg.Connection) -> None:
+    """Nothing to reset between checkouts: these connections never LISTEN, lock, SET or
+    leave a transaction open (asyncpg's default reset is a round trip per release)."""
+
+
+async def _open_raw_pool() -> asyncpg.Pool:
+    global _raw_pool, _raw_opening
+    if _raw_url is None:
+        raise RuntimeError("database engine is not initialised")
+    if _raw_opening is None:
+        _raw_opening = asyncio.Lock()
+    async with _raw_opening:
+        if _raw_pool is None:
+            # min_size 0: connections open on first use and stay (no overflow, no churn).
+            _raw_pool = await asyncpg.create_pool(
+                _raw_url,
+                min_size=0,
+                max_size=_raw_size,
+                max_inactive_connection_lifetime=1800,
+                server_settings=dict(SERVER_SETTINGS),
+                init=_prepare_connection,
+                reset=_keep_as_is,
+            )
+        return _raw_pool
+
+
+@asynccontextmanager
+async def no_transaction() -> AsyncIterator[asyncpg.Connection]:
+    """A connection outside any transaction: each statement stands alone, with no BEGIN/COMMIT
+    round trips. For reads of hot paths and single-statement bookkeeping, never for work that
+    must commit together. Run `RawQuery` statements on it."""
+    pool = _raw_pool or await _open_raw_pool()
+    async with pool.acquire() as conn:
+        yield conn
+
+
+# What read-only paths use: the same, under the name that says what it is for.
+reading = no_transaction
+
+
+class RowView:
+    """A raw row read by attribute, as code written for ORM rows reads them (views, overlays);
+    `extra` adds or replaces attributes."""
+
+    __slots__ = ("_extra", "_record")
+
+    def __init__(self, record: Any, **extra: Any) -> None:
+        self._record = record
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class RawQuery:
+    """A SQLAlchemy Core statement compiled once for asyncpg (repositories write them; the
+    statement text and its parameter order are fixed at import), run without the engine:
+
+        _ACCOUNT = RawQuery(select(Account.name).where(Account.id == bindparam("account_id")))
+        rows = await _ACCOUNT.fetch(conn, account_id=account_id)
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = statement.compile(dialect=_RAW_DIALECT)
+        self.sql = compiled.string
+        self._names: tuple[str, ...] = tuple(getattr(compiled, "positiontup", None) or ())
+        # Literal values written into the statement (an enum member in a WHERE, say).
+        self._fixed = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def _args(self, params: dict[str, Any]) -> list[Any]:
+        merged = {**self._fixed, **params}
+        return [merged.get(name) for name in self._names]
+
+    async def fetch(self, conn: asyncpg.Connection, **params: Any) -> list[asyncpg.Record]:
+        return list(await conn.fetch(self.sql, *self._args(params)))
+
+    async def fetchrow(self, conn: asyncpg.Connection, **params: Any) -> asyncpg.Record | None:
+        row: asyncpg.Record | None = await conn.fetchrow(self.sql, *self._args(params))
+        return row
+
+    async def execute(self, conn: asyncpg.Connection, **params: Any) -> None:
+        await conn.execute(self.sql, *self._args(params))
+
+
 async def request_session() -> AsyncIterator[AsyncSession]:
     async with unit_of_work() as session:
         yield session
 
+
+class ReadOnlySession(Session):
+    """The session of a read-only route: no transaction, so nothing it could flush would be
+    atomic; flushing is refused outright."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read-only session cannot write; use DbSession")
+
+
+async def read_session() -> AsyncIterator[AsyncSession]:
+    """A session outside any transaction for a read-only route: no BEGIN/COMMIT round trips."""
+    if _read_sessionmaker is None:
+        raise RuntimeError("database engine is not initialised")
+    async with _read_sessionmaker() as session:
+        yield session
+
+
+ReadSession = Annotated[AsyncSession, Depends(read_session)]
 
 # scope="function": the commit (and the post-commit relay) runs when the route returns,
 # before the response is sent, so a client never sees a success that was not stored.

@@ -21,15 +21,16 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import String, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import after_commit, get_sessionmaker, unit_of_work
+from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work
 from ticaret.core.envelope import ApiModel, format_timestamp
 from ticaret.core.event_patterns import event_matches, pattern_matches, validate_subscription
 from ticaret.core.ids import new_event_id
@@ -108,6 +109,11 @@ def check_subscription(pattern: str) -> None:
 
 # Consumers ----------------------------------------------------------------------------------
 
+# Which of these accounts a consumer has anything to do for (e.g. those with webhooks); the
+# relay queues nothing for the others. It may answer from a short cache: an account it wrongly
+# leaves out is caught by that consumer's own sweeper, never lost.
+AccountFilter = Callable[[set[uuid.UUID]], Awaitable[set[uuid.UUID]]]
+
 
 @dataclass(frozen=True)
 class EventConsumer:
@@ -115,6 +121,7 @@ class EventConsumer:
 
     job: Job[[str], Any]
     types: tuple[str, ...]
+    accounts: AccountFilter | None = None
 
     def wants(self, event_type_name: str) -> bool:
         return event_matches(self.types, event_type_name)
@@ -123,16 +130,48 @@ class EventConsumer:
         return f"{self.job.name}:{event_id}"
 
 
-_consumers: dict[str, EventConsumer] = {}
+@dataclass(frozen=True)
+class BatchEventConsumer:
+    """A job that gets `job([event_id, ...])`: every wanted event of one relay (one commit),
+    so a transaction that emits 200 events queues one job, not 200."""
+
+    job: Job[[list[str]], Any]
+    types: tuple[str, ...]
+    accounts: AccountFilter | None = None
+
+    def wants(self, event_type_name: str) -> bool:
+        return event_matches(self.types, event_type_name)
+
+    def job_id(self, first_event_id: str) -> str:
+        # Event ids are unique, so the first one names the batch.
+        return f"{self.job.name}:{first_event_id}"
 
 
-def register_event_consumer(consumer_job: Job[[str], Any], *, types: Sequence[str]) -> None:
+_consumers: dict[str, EventConsumer | BatchEventConsumer] = {}
+
+RELAY_BATCH = 500
+
+
+def register_event_consumer(
+    consumer_job: Job[[str], Any], *, types: Sequence[str], accounts: AccountFilter | None = None
+) -> None:
     for pattern in types:
         validate_subscription(pattern)
-    _consumers[consumer_job.name] = EventConsumer(consumer_job, tuple(types))
+    _consumers[consumer_job.name] = EventConsumer(consumer_job, tuple(types), accounts)
 
 
-def event_consumers() -> list[EventConsumer]:
+def register_batch_consumer(
+    consumer_job: Job[[list[str]], Any],
+    *,
+    types: Sequence[str],
+    accounts: AccountFilter | None = None,
+) -> None:
+    for pattern in types:
+        validate_subscription(pattern)
+    _consumers[consumer_job.name] = BatchEventConsumer(consumer_job, tuple(types), accounts)
+
+
+def event_consumers() -> list[EventConsumer | BatchEventConsumer]:
     return list(_consumers.values())
 
 
@@ -188,13 +227,44 @@ def emit(
 # Relaying -----------------------------------------------------------------------------------
 
 
+async def _wanted_by(
+    consumer: EventConsumer | BatchEventConsumer, events: Sequence[Event]
+) -> list[Event]:
+    wanted = [event for event in events if consumer.wants(event.type)]
+    if not wanted or consumer.accounts is None:
+        return wanted
+    try:
+        allowed = await consumer.accounts({event.account_id for event in wanted})
+    except Exception:
+        # Queue for every account: a consumer with nothing to do returns at once.
+        logger.warning("account filter of %s failed", consumer.job.name, exc_info=True)
+        return wanted
+    return [event for event in wanted if event.account_id in allowed]
+
+
 async def _publish(events: Sequence[Event]) -> None:
     redis = get_redis()
-    for event in events:
-        await redis.publish(account_channel(event.account_id), json.dumps(event_payload(event)))
-        for consumer in _consumers.values():
-            if consumer.wants(event.type):
+    # One round trip for every live message of the commit.
+    async with redis.pipeline(transaction=False) as pipe:
+        for event in events:
+            pipe.publish(account_channel(event.account_id), json.dumps(event_payload(event)))
+        await pipe.execute()
+    for consumer in _consumers.values():
+        wanted = await _wanted_by(consumer, events)
+        if isinstance(consumer, BatchEventConsumer):
+            for start in range(0, len(wanted), RELAY_BATCH):
+                ids = [event.id for event in wanted[start : start + RELAY_BATCH]]
+                await consumer.job.options(job_id=consumer.job_id(ids[0])).enqueue(ids)
+        else:
+            for event in wanted:
                 await consumer.job.options(job_id=consumer.job_id(event.id)).enqueue(event.id)
+
+
+_MARK_RELAYED = RawQuery(
+    update(Event)
+    .where(Event.id == any_(bindparam("ids", type_=ARRAY(String))))
+    .values(relayed_at=bindparam("now"))
+)
 
 
 async def relay(events: Sequence[Event]) -> None:
@@ -202,13 +272,10 @@ async def relay(events: Sequence[Event]) -> None:
     if not events:
         return
     await _publish(events)
-    async with get_sessionmaker()() as session:
-        await session.execute(
-            update(Event)
-            .where(Event.id.in_([e.id for e in events]))
-            .values(relayed_at=datetime.now(UTC))
-        )
-        await session.commit()
+    # One statement outside any transaction: the events are committed already, and a mark that
+    # never lands only makes the sweeper relay them again (consumers are idempotent).
+    async with no_transaction() as conn:
+        await _MARK_RELAYED.execute(conn, ids=[e.id for e in events], now=datetime.now(UTC))
 
 
 @job("relay_event", max_tries=3, timeout=30)

@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.db import unit_of_work
 from ticaret.core.ids import new_id
 from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue
+from ticaret.core.queue import get_redis
 from ticaret.models import InboxItem, InboxStatus
 
 logger = logging.getLogger("ticaret.inbox")
@@ -57,6 +59,13 @@ COMMON_HEADERS = frozenset({"content-type", "user-agent", "x-request-id"})
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
 # The job runs again after base * 2**(try-1) seconds while tries remain.
 TRANSIENT_RETRY_BASE = timedelta(seconds=0.5)
+# Items one transaction takes (claimed together with SKIP LOCKED, committed together).
+BATCH_SIZE = 100
+# One drain runs this long at most, then hands over to a fresh job.
+DRAIN_BUDGET_SECONDS = 50.0
+# Stores within this long of each other queue the same drain job (arq holds one copy).
+DRAIN_SLOT_SECONDS = 0.1
+DRAIN_LOCK_PREFIX = "ticaret:inbox:drain:"
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,13 @@ class Outcome:
 Handler = Callable[[AsyncSession, InboxItem], Awaitable[Outcome]]
 
 _sources: dict[str, InboxSource] = {}
+_inbox_table: Table = InboxItem.__table__  # type: ignore[assignment]
+# Built once; each store runs it with its rows.
+_STORE = (
+    insert(_inbox_table)
+    .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
+    .returning(_inbox_table.c.external_id, _inbox_table.c.id)
+)
 
 
 class InboxSource:
@@ -178,6 +194,7 @@ class InboxSource:
         headers: Collection[str] = (),
         max_tries: int = 6,
         timeout: float = 120,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         if name in _sources:
             raise ValueError(f"inbox source {name!r} is declared twice")
@@ -188,14 +205,32 @@ class InboxSource:
         async def process_item(ctx: JobContext, item_id: str) -> str:
             return await self.process(item_id, try_number=int(ctx.get("job_try") or 1))
 
+        async def drain_items(ctx: JobContext, scope: str) -> int:
+            return await self.drain(scope, try_number=int(ctx.get("job_try") or 1))
+
         self.max_tries = max_tries
+        self.batch_size = batch_size
+        # One item: what the sweeper queues for a row whose job was lost.
         self.job: Job[[str], str] = job(job_name, max_tries=max_tries, timeout=timeout)(
             process_item
         )
+        # Everything waiting in one scope, a batch per transaction: what a store queues.
+        self.batch_job: Job[[str], int] = job(
+            f"{job_name}_batch",
+            max_tries=max_tries,
+            timeout=DRAIN_BUDGET_SECONDS + timeout,
+            keep_result=0,
+        )(drain_items)
         _sources[name] = self
 
     def job_id(self, item_id: uuid.UUID | str) -> str:
         return f"{self.job.name}:{item_id}"
+
+    def drain_job_id(self, scope: str, tag: str | None = None) -> str:
+        """Stores within one slot share a drain job; `tag` names any other (a continuation)."""
+        if tag is None:
+            tag = str(math.floor(time.time() / DRAIN_SLOT_SECONDS))
+        return f"{self.batch_job.name}:{scope}:{tag}"
 
     def headers_to_keep(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {k.lower(): v[:500] for k, v in headers.items() if k.lower() in self.kept_headers}
@@ -231,15 +266,11 @@ class InboxSource:
             }
             for external_id, item in unique
         ]
-        result = await session.execute(
-            insert(InboxItem)
-            .values(rows)
-            .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
-            .returning(InboxItem.external_id, InboxItem.id)
-        )
+        result = await session.execute(_STORE, rows)
         inserted = {external_id: item_id for external_id, item_id in result.tuples()}
-        for item_id in inserted.values():
-            self.job.options(job_id=self.job_id(item_id)).after_commit(session, str(item_id))
+        if inserted:
+            # One drain job for the scope, not one job per item: it takes them in batches.
+            self.batch_job.options(job_id=self.drain_job_id(scope)).after_commit(session, scope)
         return [Stored(external_id, inserted.get(external_id)) for external_id, _ in unique]
 
     async def store_unreadable(
@@ -277,6 +308,111 @@ class InboxSource:
         return Stored(external_id, item_id)
 
     # Processing -------------------------------------------------------------------------
+
+    async def drain(self, scope: str, *, try_number: int = 1) -> int:
+        """The batch job: process the scope's waiting items, a batch per transaction, until
+        none is left (or the budget is spent; a fresh job continues).
+
+        One drain per scope runs at a time (a Redis lock), so the items of one WhatsApp session
+        are applied in the order they arrived and two batches never wait on each other's
+        chats. A drain that finds the lock taken leaves: the holder looks for new items once
+        more after letting go. Stores queue a drain after commit; `drain_inboxes` (every
+        second) and `sweep_inbox` pick up what a lost job left behind.
+        """
+        redis = get_redis()
+        lock = f"{DRAIN_LOCK_PREFIX}{self.name}:{scope}"
+        token = uuid.uuid4().hex
+        lock_ms = int((DRAIN_BUDGET_SECONDS + 60) * 1000)
+        done = 0
+        started = time.monotonic()
+        while True:
+            if not await redis.set(lock, token, nx=True, px=lock_ms):
+                return done
+            try:
+                while time.monotonic() - started < DRAIN_BUDGET_SECONDS:
+                    count = await self.process_batch(scope, try_number=try_number)
+                    if count == 0:
+                        break
+                    done += count
+                else:
+                    await self.batch_job.options(
+                        job_id=self.drain_job_id(scope, f"more:{token}")
+                    ).enqueue(scope)
+                    return done
+            finally:
+                if await redis.get(lock) == token.encode():
+                    await redis.delete(lock)
+            # An item stored after the last claim, whose own drain found the lock taken.
+            if not await self.waiting(scope):
+                return done
+
+    async def waiting(self, scope: str) -> bool:
+        async with unit_of_work() as session:
+            found = await session.scalar(
+                select(InboxItem.id)
+                .where(
+                    InboxItem.source == self.name,
+                    InboxItem.scope == scope,
+                    InboxItem.status == InboxStatus.received,
+                )
+                .limit(1)
+            )
+        return found is not None
+
+    async def process_batch(self, scope: str, *, try_number: int = 1) -> int:
+        """Claim up to `batch_size` waiting items of the scope (oldest first, `SKIP LOCKED`:
+        never an item another transaction holds), run the handler on each in one transaction,
+        commit once. Returns how many were claimed.
+
+        If any item raises, the whole batch rolls back and each of its items runs alone
+        (`process`): the bad one is marked failed, the rest commit. A lost race (deadlock)
+        retries the batch as `process` does an item."""
+        claimed: list[uuid.UUID] = []
+        try:
+            async with unit_of_work() as session:
+                items = list(
+                    await session.scalars(
+                        select(InboxItem)
+                        .where(
+                            InboxItem.source == self.name,
+                            InboxItem.scope == scope,
+                            InboxItem.status == InboxStatus.received,
+                        )
+                        .order_by(InboxItem.received_at, InboxItem.id)
+                        .limit(self.batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                claimed = [item.id for item in items]
+                now = datetime.now(UTC)
+                for item in items:
+                    item.attempts += 1
+                    item.processed_at = now
+                    outcome = await self.handler(session, item)
+                    item.status, item.error = outcome.status, outcome.error
+            return len(claimed)
+        except Exception as exc:
+            if not claimed:
+                raise
+            if is_transient(exc) and try_number < self.max_tries:
+                delay = TRANSIENT_RETRY_BASE * 2 ** (try_number - 1)
+                logger.warning(
+                    "a batch of %d %s inbox items lost a race (%s); retrying in %.1fs",
+                    len(claimed),
+                    self.name,
+                    _reason(exc),
+                    delay.total_seconds(),
+                )
+                raise Retry(defer=delay) from exc
+            logger.warning(
+                "a batch of %d %s inbox items failed (%s); taking them one by one",
+                len(claimed),
+                self.name,
+                _reason(exc),
+            )
+            for item_id in claimed:
+                await self.process(str(item_id), try_number=try_number)
+            return len(claimed)
 
     async def process(self, item_id: str, *, try_number: int = 1) -> str:
         """The job body: run the handler on one stored item; failures land on the row.
@@ -350,6 +486,32 @@ async def _mark_failed(item_id: uuid.UUID, error: str) -> None:
 
 def inbox_sources() -> list[InboxSource]:
     return list(_sources.values())
+
+
+@cron_job("drain_inboxes", second=range(60), timeout=30)
+async def drain_inboxes(ctx: JobContext) -> int:
+    """Every second: a drain for each scope with items waiting longer than a slot (their
+    drain job found the lock taken just as its holder finished, or was lost)."""
+    async with unit_of_work() as session:
+        rows = (
+            await session.execute(
+                select(InboxItem.source, InboxItem.scope)
+                .where(
+                    InboxItem.status == InboxStatus.received,
+                    InboxItem.received_at < datetime.now(UTC) - timedelta(seconds=1),
+                )
+                .distinct()
+                .limit(SWEEP_BATCH)
+            )
+        ).all()
+    queued = 0
+    tick = str(math.floor(time.time()))
+    for name, scope in rows:
+        source = _sources.get(name)
+        if source is not None:
+            job_id = source.drain_job_id(scope, f"tick:{tick}")
+            queued += await source.batch_job.options(job_id=job_id).enqueue(scope)
+    return queued
 
 
 @cron_job("sweep_inbox", second={15, 45})

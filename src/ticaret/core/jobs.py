@@ -108,6 +108,9 @@ class Job(Generic[P, R]):
     fn: JobFunction[P, R]
     max_tries: int
     timeout: timedelta
+    # Seconds arq keeps the result (None: the worker's default). 0 lets the same job id be
+    # queued again as soon as a run ends.
+    keep_result: float | None = None
 
     async def __call__(self, ctx: JobContext, *args: P.args, **kwargs: P.kwargs) -> R:
         return await self.fn(ctx, *args, **kwargs)
@@ -129,11 +132,12 @@ class Job(Generic[P, R]):
             name=self.name,
             max_tries=self.max_tries,
             timeout=self.timeout,
+            keep_result=self.keep_result,
         )
 
 
 def job(
-    name: str, *, max_tries: int = 5, timeout: float = 300
+    name: str, *, max_tries: int = 5, timeout: float = 300, keep_result: float | None = None
 ) -> Callable[[JobFunction[P, R]], Job[P, R]]:
     """Declare `fn` as the job `name`: arq runs it at most `max_tries` times (a `Retry` or a
     worker that died mid-run count as tries) and cancels a run after `timeout` seconds."""
@@ -141,7 +145,7 @@ def job(
     def declare(fn: JobFunction[P, R]) -> Job[P, R]:
         if name in _jobs:
             raise ValueError(f"job {name!r} is declared twice")
-        declared = Job(name, fn, max_tries, timedelta(seconds=timeout))
+        declared = Job(name, fn, max_tries, timedelta(seconds=timeout), keep_result)
         _jobs[name] = declared
         return declared
 

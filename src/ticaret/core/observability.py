@@ -80,6 +80,23 @@ def configure_logging(level: str = "INFO", json_logs: bool = False) -> None:
         logging.getLogger(name).propagate = True
 
 
+_request_metrics: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _record_request(method: str, route: str, status: int, seconds: float) -> None:
+    # The labelled children, looked up once per (method, route, status) rather than per call.
+    key = (method, route, status)
+    children = _request_metrics.get(key)
+    if children is None:
+        children = (
+            HTTP_REQUESTS.labels(method, route, str(status)),
+            HTTP_LATENCY.labels(method, route),
+        )
+        _request_metrics[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
+
+
 class RequestContextMiddleware:
     """Pure ASGI: request id in and out, and per-route metrics (no BaseHTTPMiddleware)."""
 
@@ -118,6 +135,5 @@ class RequestContextMiddleware:
             # The route template, not the raw path, so ids do not explode label cardinality.
             route_label = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
-            HTTP_REQUESTS.labels(method, route_label, str(status)).inc()
-            HTTP_LATENCY.labels(method, route_label).observe(time.perf_counter() - started)
+            _record_request(method, route_label, status, time.perf_counter() - started)
             request_id_var.reset(token)

@@ -9,6 +9,7 @@ normalizes with these first.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -65,6 +66,7 @@ def phone_jid(e164: str) -> str:
     return f"{e164.lstrip('+')}@{PHONE_JID_SERVER}"
 
 
+@lru_cache(maxsize=65_536)
 def normalize_jid(jid: str) -> str:
     """One spelling per WhatsApp address: no device suffix, `c.us` as `s.whatsapp.net`."""
     value = jid.strip().lower()

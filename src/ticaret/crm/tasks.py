@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction
+
+from ticaret.core.cache import MISSING, SharedCache
 from ticaret.core.db import unit_of_work
 from ticaret.core.jobs import JobContext, job
+from ticaret.crm.repository import customers as customers_repo
 from ticaret.crm.service import autolink
+from ticaret.models import CrmCustomer
 
 
 @job("crm_link_chat", max_tries=5, timeout=60)
@@ -16,6 +22,57 @@ async def link_chat(ctx: JobContext, event_id: str) -> int:
     in the event's account (by phone, or to the customer their other JID is mapped to)."""
     async with unit_of_work() as session:
         return await autolink.link_from_message_event(session, event_id)
+
+
+@job("crm_link_chats", max_tries=5, timeout=120)
+async def link_chats(ctx: JobContext, event_ids: list[str]) -> int:
+    """`link_chat` for every message event of one commit (an inbound batch emits hundreds),
+    in one transaction."""
+    linked = 0
+    async with unit_of_work() as session:
+        for event_id in event_ids:
+            linked += await autolink.link_from_message_event(session, event_id)
+    return linked
+
+
+# Which accounts the relay queues chat links for: only those with a customer to link to (the
+# rule links people to customers; without one it has nothing to do). Kept per account for
+# CUSTOMERS_TTL_SECONDS; a customer created, deleted or restored drops the answer in every
+# process at once (flush listener below, Redis pub/sub).
+CUSTOMERS_TTL_SECONDS = 5.0
+_with_customers: SharedCache[bool] = SharedCache(
+    "crm_accounts_with_customers", ttl=lambda: CUSTOMERS_TTL_SECONDS
+)
+
+
+async def accounts_with_customers(account_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    answer: set[uuid.UUID] = set()
+    unknown: list[uuid.UUID] = []
+    for account_id in account_ids:
+        known = _with_customers.get(account_id)
+        if known is MISSING:
+            unknown.append(account_id)
+        elif known:
+            answer.add(account_id)
+    if unknown:
+        epoch = _with_customers.epoch
+        async with unit_of_work() as session:
+            found = await customers_repo.accounts_with_live_customers(session, unknown)
+        for account_id in unknown:
+            _with_customers.put(account_id, account_id in found, epoch, tags=[str(account_id)])
+        answer |= found
+    return answer
+
+
+@event.listens_for(Session, "after_flush")
+def _customers_changed(session: Session, flush: UOWTransaction) -> None:
+    accounts = {
+        str(row.account_id)
+        for row in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(row, CrmCustomer)
+    }
+    if accounts:
+        _with_customers.invalidate_after_commit(session, sorted(accounts))  # type: ignore[arg-type]
 
 
 @job("crm_link_customer_chats", max_tries=5, timeout=120)

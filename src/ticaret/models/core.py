@@ -92,6 +92,15 @@ class InboxItem(IdMixin, Base):
             "received_at",
             postgresql_where=text("status = 'received'"),
         ),
+        # A drain claims the waiting items of one source and scope, oldest first.
+        Index(
+            "ix_inbox_items_waiting",
+            "source",
+            "scope",
+            "received_at",
+            "id",
+            postgresql_where=text("status = 'received'"),
+        ),
         one_of("status", InboxStatus),
     )
 

@@ -297,9 +297,11 @@ class WaMessage(IdMixin, TimestampMixin, VersionedMixin, Base):
     deleted_for_everyone: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     origin: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     source_timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # Only ever filtered on, never read: not loaded with the row.
     search: Mapped[Any] = mapped_column(
         TSVECTOR,
         Computed("to_tsvector('simple', coalesce(text, ''))", persisted=True),
+        deferred=True,
     )
 
 

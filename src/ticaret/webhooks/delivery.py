@@ -1,38 +1,44 @@
-"""One delivery attempt, in three steps that never hold a database transaction over the network.
+"""Delivery attempts, in three steps that never hold a database transaction over the network,
+each done for a whole batch of deliveries at once.
 
-1. `claim_delivery`: lock the row, check it is due and its webhook still takes deliveries, and
-   push `next_attempt_at` out by a lease so a duplicate job (arq is at-least-once) or the sweeper
-   leaves it alone while the request is in flight. A worker that dies mid-request loses the lease
-   and the sweeper sends the delivery again: delivery is at-least-once, receivers dedupe on
-   `webhook-id`.
-2. `send_claimed`: the signed POST (`sender.send_delivery`, never raises) through the SSRF-guarded
-   client, which checks the address of every connection it opens.
-3. `record_attempt`: one `webhook_attempts` row, the delivery's new state, the next attempt
-   scheduled per `retry_schedule`, and the webhook's health (410 Gone or five days of failures
-   disable it and emit `webhook.disabled`).
+1. `claim_deliveries`: lock the rows (`SKIP LOCKED`: rows another attempt holds are left to it),
+   check each is due and its webhook still takes deliveries, and push `next_attempt_at` out by a
+   lease so a duplicate job (arq is at-least-once) or the sweeper leaves it alone while the
+   request is in flight. A worker that dies mid-request loses the lease and the sweeper sends
+   the delivery again: delivery is at-least-once, receivers dedupe on `webhook-id`.
+2. `send_claimed`, for every claim concurrently: the signed POST (`sender.send_delivery`, never
+   raises) through the process's pooled SSRF-guarded client, which checks the address of every
+   connection it opens and keeps connections alive between attempts.
+3. `record_attempts`: one `webhook_attempts` row per attempt (one statement for the batch), each
+   delivery's new state (one statement), the next attempt scheduled per `retry_schedule`, and
+   each webhook's health (410 Gone or five days of failures disable it and emit
+   `webhook.disabled`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit, event_payload
 from ticaret.core.http import guarded_client
+from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
 from ticaret.models import (
     AttemptTrigger,
     DeliveryStatus,
     Event,
     Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
     WebhookStatus,
 )
 from ticaret.settings import Settings, get_settings
@@ -84,80 +90,144 @@ class Claim:
     secrets: list[str]
 
 
-def _close(delivery: WebhookDelivery, reason: str, now: datetime) -> None:
-    delivery.status = DeliveryStatus.failed
-    delivery.last_error = reason
-    delivery.next_attempt_at = None
-    delivery.completed_at = now
+async def claim_deliveries(
+    delivery_ids: Sequence[uuid.UUID], *, release: bool = False
+) -> list[Claim]:
+    """Take the deliveries that are due (or, with `release`, held) for one attempt each.
+
+    One transaction for the whole batch: rows another attempt holds are skipped, every claimed
+    row gets the same lease, held and closed rows are updated a statement per outcome. A
+    delivery that is not claimed is simply absent from the answer.
+    """
+    settings = get_settings()
+    claims: list[Claim] = []
+    bodies: dict[str, bytes] = {}
+    secrets: dict[uuid.UUID, list[str]] = {}
+    async with unit_of_work() as session:
+        found = await repository.deliveries_to_attempt(session, delivery_ids)
+        now = datetime.now(UTC)
+        claimed: list[uuid.UUID] = []
+        held: list[uuid.UUID] = []
+        closed: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for delivery, hook, event in found:
+            if release:
+                if delivery.status != DeliveryStatus.held:
+                    continue
+            elif delivery.status not in (DeliveryStatus.pending, DeliveryStatus.retrying):
+                continue
+            elif (
+                delivery.next_attempt_at is not None
+                and delivery.next_attempt_at > now + DUE_TOLERANCE
+            ):
+                continue  # not due yet, or another attempt holds the lease
+            if hook.deleted_at is not None:
+                closed["the webhook was deleted"].append(delivery.id)
+                continue
+            if hook.status == WebhookStatus.disabled:
+                closed["the webhook is disabled"].append(delivery.id)
+                continue
+            if hook.status == WebhookStatus.paused:
+                # Pause holds deliveries, retries included; activate sends them in event order.
+                held.append(delivery.id)
+                continue
+            attempt_number = delivery.attempt_count + 1
+            series_attempt = attempt_number - delivery.schedule_offset
+            trigger = AttemptTrigger.release if release else AttemptTrigger.scheduled
+            if not release and delivery.schedule_offset > 0 and series_attempt == 1:
+                trigger = AttemptTrigger.redelivery
+            if event.id not in bodies:
+                bodies[event.id] = event_body(event)
+            if hook.id not in secrets:
+                secrets[hook.id] = signing_secrets(settings, hook, now)
+            claimed.append(delivery.id)
+            claims.append(
+                Claim(
+                    delivery_id=delivery.id,
+                    account_id=delivery.account_id,
+                    webhook_id=hook.id,
+                    attempt_number=attempt_number,
+                    series_attempt=series_attempt,
+                    trigger=trigger,
+                    url=hook.url,
+                    event_id=event.id,
+                    body=bodies[event.id],
+                    secrets=secrets[hook.id],
+                )
+            )
+        lease = now + timedelta(seconds=settings.webhooks.timeout_seconds) + LEASE_MARGIN
+        await repository.set_deliveries(
+            session, claimed, status=DeliveryStatus.pending, next_attempt_at=lease
+        )
+        await repository.set_deliveries(
+            session, held, status=DeliveryStatus.held, next_attempt_at=None
+        )
+        for reason, ids in closed.items():
+            await repository.set_deliveries(
+                session,
+                ids,
+                status=DeliveryStatus.failed,
+                last_error=reason,
+                next_attempt_at=None,
+                completed_at=now,
+            )
+    return claims
 
 
 async def claim_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Claim | None:
-    """Take the delivery for one attempt, or None when there is nothing to send now.
+    """Take one delivery for one attempt, or None when there is nothing to send now."""
+    claims = await claim_deliveries([delivery_id], release=release)
+    return claims[0] if claims else None
 
-    `release` claims a held delivery of a webhook that was just activated.
-    """
-    settings = get_settings()
-    async with unit_of_work() as session:
-        found = await repository.delivery_to_attempt(session, delivery_id)
-        if found is None:
-            return None
-        delivery, hook, event = found
-        now = datetime.now(UTC)
-        if release:
-            if delivery.status != DeliveryStatus.held:
-                return None
-        elif delivery.status not in (DeliveryStatus.pending, DeliveryStatus.retrying):
-            return None
-        elif (
-            delivery.next_attempt_at is not None and delivery.next_attempt_at > now + DUE_TOLERANCE
-        ):
-            return None  # not due yet, or another attempt holds the lease
-        if hook.deleted_at is not None:
-            _close(delivery, "the webhook was deleted", now)
-            return None
-        if hook.status == WebhookStatus.disabled:
-            _close(delivery, "the webhook is disabled", now)
-            return None
-        if hook.status == WebhookStatus.paused:
-            # Pause holds deliveries, retries included; activate sends them in event order.
-            delivery.status = DeliveryStatus.held
-            delivery.next_attempt_at = None
-            return None
-        attempt_number = delivery.attempt_count + 1
-        series_attempt = attempt_number - delivery.schedule_offset
-        trigger = AttemptTrigger.release if release else AttemptTrigger.scheduled
-        if not release and delivery.schedule_offset > 0 and series_attempt == 1:
-            trigger = AttemptTrigger.redelivery
-        delivery.status = DeliveryStatus.pending
-        delivery.next_attempt_at = (
-            now + timedelta(seconds=settings.webhooks.timeout_seconds) + LEASE_MARGIN
-        )
-        return Claim(
-            delivery_id=delivery.id,
-            account_id=delivery.account_id,
-            webhook_id=hook.id,
-            attempt_number=attempt_number,
-            series_attempt=series_attempt,
-            trigger=trigger,
-            url=hook.url,
-            event_id=event.id,
-            body=event_body(event),
-            secrets=signing_secrets(settings, hook, now),
-        )
+
+# Requests in flight per pooled client (see `guarded_client`'s lanes); `max_concurrent_sends`
+# sets how many lanes a process uses.
+LANE_WIDTH = 8
+
+
+class _Lanes:
+    """The process's delivery lanes: one pooled guarded client and one semaphore each."""
+
+    def __init__(self, total: int) -> None:
+        self.count = max(1, -(-total // LANE_WIDTH))
+        self.slots = [asyncio.Semaphore(LANE_WIDTH) for _ in range(self.count)]
+        self._next = 0
+
+    def pick(self) -> int:
+        # The least busy lane, so a slow receiver on one lane does not hold up the others.
+        best = self._next = (self._next + 1) % self.count
+        for offset in range(self.count):
+            lane = (self._next + offset) % self.count
+            if not self.slots[lane].locked():
+                return lane
+        return best
+
+
+_lanes: _Lanes | None = None
+
+
+def _delivery_lanes() -> _Lanes:
+    global _lanes
+    if _lanes is None:
+        _lanes = _Lanes(get_settings().webhooks.max_concurrent_sends)
+    return _lanes
 
 
 async def send_claimed(claim: Claim) -> AttemptResult:
     settings = get_settings()
-    # The guard runs at connect time, on the address actually connected to: the name may resolve
-    # elsewhere than when the URL was saved (DNS rebinding), and there is no second lookup.
-    return await send_delivery(
-        guarded_client(webhook_policy(settings)),
-        url=claim.url,
-        event_id=claim.event_id,
-        body=claim.body,
-        secrets=claim.secrets,
-        timeout_s=settings.webhooks.timeout_seconds,
-    )
+    lanes = _delivery_lanes()
+    lane = lanes.pick()
+    async with lanes.slots[lane]:
+        # The guard runs at connect time, on the address actually connected to: the name may
+        # resolve elsewhere than when the URL was saved (DNS rebinding), and there is no second
+        # lookup. The clients are the process's pooled ones, so receivers keep their connections.
+        return await send_delivery(
+            guarded_client(webhook_policy(settings), lane),
+            url=claim.url,
+            event_id=claim.event_id,
+            body=claim.body,
+            secrets=claim.secrets,
+            timeout_s=settings.webhooks.timeout_seconds,
+        )
 
 
 def _retry_delay(series_attempt: int) -> timedelta | None:
@@ -189,86 +259,141 @@ class Recorded:
     retry_in: timedelta | None = None
 
 
-async def record_attempt(claim: Claim, result: AttemptResult) -> Recorded | None:
+@dataclass
+class _Health:
+    """A webhook's health as this batch has left it (each change is one conditional UPDATE)."""
+
+    first_failure_at: datetime | None
+    last_success_at: datetime | None
+    disabled: bool = False
+
+
+async def record_attempts(
+    attempts: Sequence[tuple[Claim, AttemptResult]],
+) -> dict[uuid.UUID, Recorded]:
+    """Record a batch of attempts in one transaction: the deliveries' new states (one
+    statement), the attempt rows (one statement) and each webhook's health."""
+    recorded: dict[uuid.UUID, Recorded] = {}
+    if not attempts:
+        return recorded
     async with unit_of_work() as session:
-        # The webhook is read without a lock: every delivery of a busy webhook records here, and
-        # the health updates below are single conditional statements that tolerate each other.
-        found = await repository.delivery_to_record(session, claim.delivery_id)
-        if found is None:
-            return None
-        delivery, hook = found
+        # Webhooks are read without a lock: every delivery of a busy webhook records here, and
+        # the health updates are single conditional statements that tolerate each other.
+        found = await repository.deliveries_to_record(
+            session, [claim.delivery_id for claim, _ in attempts]
+        )
+        rows = {delivery.id: (delivery, hook) for delivery, hook in found}
         now = datetime.now(UTC)
-        next_at: datetime | None = None
-        retry_in: timedelta | None = None
-        delivery.attempt_count = max(delivery.attempt_count, claim.attempt_number)
-        delivery.last_status_code = result.response_status
-        delivery.last_error = result.error
-        gone = result.error is None and retry_schedule.should_disable_endpoint(
-            result.response_status
-        )
-        if result.succeeded:
-            delivery.status = DeliveryStatus.succeeded
-            delivery.next_attempt_at = None
-            delivery.completed_at = now
-            if (
-                hook.first_failure_at is not None
-                or hook.last_success_at is None
-                or now - hook.last_success_at > HEALTH_RESOLUTION
-            ):
-                await repository.mark_webhook_healthy(session, hook.id, now)
-        else:
-            delay = (
-                _retry_delay(claim.series_attempt)
-                if retry_schedule.is_retryable(result.response_status, result.error)
-                else None
+        health: dict[uuid.UUID, _Health] = {}
+        states: list[dict[str, Any]] = []
+        attempt_rows: list[dict[str, Any]] = []
+        for claim, result in attempts:
+            row = rows.get(claim.delivery_id)
+            if row is None:
+                continue
+            delivery, hook = row
+            state = health.setdefault(hook.id, _Health(hook.first_failure_at, hook.last_success_at))
+            next_at: datetime | None = None
+            retry_in: timedelta | None = None
+            completed_at: datetime | None = delivery.completed_at
+            gone = result.error is None and retry_schedule.should_disable_endpoint(
+                result.response_status
             )
-            if delay is not None and not gone:
-                next_at, retry_in = now + delay, delay
-                delivery.status = DeliveryStatus.retrying
-                delivery.next_attempt_at = next_at
+            if result.succeeded:
+                status = DeliveryStatus.succeeded
+                completed_at = now
+                if (
+                    state.first_failure_at is not None
+                    or state.last_success_at is None
+                    or now - state.last_success_at > HEALTH_RESOLUTION
+                ):
+                    await repository.mark_webhook_healthy(session, hook.id, now)
+                    state.first_failure_at, state.last_success_at = None, now
             else:
-                delivery.status = DeliveryStatus.failed
-                delivery.next_attempt_at = None
-                delivery.completed_at = now
-            first_failure_at = hook.first_failure_at or now
-            if hook.first_failure_at is None:
-                await repository.mark_webhook_failing(session, hook.id, now)
-            if gone:
-                await _disable(session, hook, "the receiver answered 410 Gone", now)
-            elif retry_schedule.should_disable(first_failure_at, now, hook.last_success_at):
-                await _disable(
-                    session,
-                    hook,
-                    f"every delivery failed for {retry_schedule.DISABLE_AFTER.days} days",
-                    now,
+                delay = (
+                    _retry_delay(claim.series_attempt)
+                    if retry_schedule.is_retryable(result.response_status, result.error)
+                    else None
                 )
-        session.add(
-            WebhookAttempt(
-                account_id=claim.account_id,
-                delivery_id=claim.delivery_id,
-                attempt_number=claim.attempt_number,
-                request_headers=result.request_headers,
-                response_status=result.response_status,
-                response_headers=result.response_headers,
-                response_body_excerpt=result.response_body_excerpt,
-                duration_ms=result.duration_ms,
-                error=result.error,
-                next_attempt_at=next_at,
-                trigger=claim.trigger,
-                created_at=now,
+                if delay is not None and not gone:
+                    status = DeliveryStatus.retrying
+                    next_at, retry_in = now + delay, delay
+                else:
+                    status = DeliveryStatus.failed
+                    completed_at = now
+                if state.first_failure_at is None:
+                    await repository.mark_webhook_failing(session, hook.id, now)
+                    state.first_failure_at = now
+                if state.disabled:
+                    pass
+                elif gone:
+                    state.disabled = True
+                    await _disable(session, hook, "the receiver answered 410 Gone", now)
+                elif retry_schedule.should_disable(
+                    state.first_failure_at, now, state.last_success_at
+                ):
+                    state.disabled = True
+                    await _disable(
+                        session,
+                        hook,
+                        f"every delivery failed for {retry_schedule.DISABLE_AFTER.days} days",
+                        now,
+                    )
+            states.append(
+                {
+                    "id": delivery.id,
+                    "status": status,
+                    "attempt_count": max(delivery.attempt_count, claim.attempt_number),
+                    "last_status_code": result.response_status,
+                    "last_error": result.error,
+                    "next_attempt_at": next_at,
+                    "completed_at": completed_at,
+                }
             )
-        )
-        if retry_in is None:
-            return Recorded(DeliveryStatus(delivery.status))
-        return Recorded(DeliveryStatus(delivery.status), claim.attempt_number + 1, retry_in)
+            attempt_rows.append(
+                {
+                    "id": new_id(),
+                    "account_id": claim.account_id,
+                    "delivery_id": claim.delivery_id,
+                    "attempt_number": claim.attempt_number,
+                    "request_headers": result.request_headers,
+                    "response_status": result.response_status,
+                    "response_headers": result.response_headers,
+                    "response_body_excerpt": result.response_body_excerpt,
+                    "duration_ms": result.duration_ms,
+                    "error": result.error,
+                    "next_attempt_at": next_at,
+                    "trigger": claim.trigger,
+                    "created_at": now,
+                }
+            )
+            recorded[claim.delivery_id] = (
+                Recorded(status)
+                if retry_in is None
+                else Recorded(status, claim.attempt_number + 1, retry_in)
+            )
+        await repository.record_deliveries(session, states)
+        await repository.insert_attempts(session, attempt_rows)
+    return recorded
+
+
+async def record_attempt(claim: Claim, result: AttemptResult) -> Recorded | None:
+    return (await record_attempts([(claim, result)])).get(claim.delivery_id)
+
+
+async def attempt_deliveries(
+    delivery_ids: Sequence[uuid.UUID], *, release: bool = False
+) -> dict[uuid.UUID, Recorded]:
+    """Claim, send (concurrently) and record one attempt of each delivery that is due.
+
+    The caller (a job) queues the retries the answers ask for."""
+    claims = await claim_deliveries(delivery_ids, release=release)
+    if not claims:
+        return {}
+    results = await asyncio.gather(*(send_claimed(claim) for claim in claims))
+    return await record_attempts(list(zip(claims, results, strict=True)))
 
 
 async def attempt_delivery(delivery_id: uuid.UUID, *, release: bool = False) -> Recorded | None:
-    """Claim, send and record one attempt; None when the delivery was not due or not sendable.
-
-    The caller (a job) queues the retry the answer asks for."""
-    claim = await claim_delivery(delivery_id, release=release)
-    if claim is None:
-        return None
-    result = await send_claimed(claim)
-    return await record_attempt(claim, result)
+    """Claim, send and record one attempt; None when the delivery was not due or not sendable."""
+    return (await attempt_deliveries([delivery_id], release=release)).get(delivery_id)

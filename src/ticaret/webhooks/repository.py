@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.ids import first_event_id_at
+from ticaret.core.ids import first_event_id_at, new_id
 from ticaret.models import (
     DeliveryStatus,
     Event,
@@ -339,3 +339,190 @@ async def webhooks_with_unreleased_holds(
         .distinct()
     )
     return list(rows)
+
+
+# Batches: a fan-out of many events, and attempts claimed and recorded many at a time. ---------
+# The batch statements are Core statements on the tables, built once and run with a list of
+# rows (executemany / insertmanyvalues): compiled once per process, not once per batch size.
+
+_deliveries_table: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+_attempts_table: Table = WebhookAttempt.__table__  # type: ignore[assignment]
+_fanouts_table: Table = WebhookFanout.__table__  # type: ignore[assignment]
+
+_MARK_FANNED_OUT = (
+    insert(_fanouts_table)
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(_fanouts_table.c.event_id)
+)
+_INSERT_DELIVERIES = (
+    insert(_deliveries_table)
+    .on_conflict_do_nothing(constraint="uq_webhook_deliveries_webhook_event")
+    .returning(_deliveries_table.c.id, _deliveries_table.c.status)
+)
+_INSERT_ATTEMPTS = insert(_attempts_table)
+
+
+async def events_by_ids(session: AsyncSession, event_ids: Sequence[str]) -> list[Event]:
+    """Jobs hold ids of events we wrote: looked up by primary key alone, in outbox order."""
+    if not event_ids:
+        return []
+    return list(
+        await session.scalars(
+            select(Event).where(Event.id.in_(list(event_ids))).order_by(Event.seq)
+        )
+    )
+
+
+async def accounts_with_receiving_webhooks(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not account_ids:
+        return set()
+    rows = await session.scalars(
+        select(Webhook.account_id)
+        .where(
+            Webhook.account_id.in_(list(account_ids)),
+            Webhook.deleted_at.is_(None),
+            Webhook.status.in_((WebhookStatus.active, WebhookStatus.paused)),
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
+async def receiving_webhooks_of(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Webhook]]:
+    """`receiving_webhooks` of several accounts in one statement."""
+    grouped: dict[uuid.UUID, list[Webhook]] = defaultdict(list)
+    if not account_ids:
+        return grouped
+    rows = await session.scalars(
+        select(Webhook).where(
+            Webhook.account_id.in_(list(account_ids)),
+            Webhook.deleted_at.is_(None),
+            Webhook.status.in_((WebhookStatus.active, WebhookStatus.paused)),
+        )
+    )
+    for hook in rows:
+        grouped[hook.account_id].append(hook)
+    return grouped
+
+
+async def mark_fanned_out_many(session: AsyncSession, events: Sequence[Event]) -> set[str]:
+    """Record these events as fanned out; returns those no earlier run had done."""
+    if not events:
+        return set()
+    rows = [{"event_id": e.id, "account_id": e.account_id} for e in events]
+    return set(await session.scalars(_MARK_FANNED_OUT, rows))
+
+
+async def insert_deliveries_many(
+    session: AsyncSession, targets: Sequence[tuple[Event, Webhook]], now: datetime
+) -> list[tuple[uuid.UUID, str]]:
+    """One delivery per (event, webhook), in one statement; existing ones are left alone."""
+    values: list[dict[str, Any]] = [
+        {
+            "account_id": event.account_id,
+            "webhook_id": hook.id,
+            "event_id": event.id,
+            "event_seq": event.seq,
+            "event_type": event.type,
+            "status": DeliveryStatus.held
+            if hook.status == WebhookStatus.paused
+            else DeliveryStatus.pending,
+            "next_attempt_at": None if hook.status == WebhookStatus.paused else now,
+        }
+        for event, hook in targets
+    ]
+    if not values:
+        return []
+    for row in values:
+        row["id"] = new_id()
+    return [(row[0], row[1]) for row in await session.execute(_INSERT_DELIVERIES, values)]
+
+
+async def deliveries_to_attempt(
+    session: AsyncSession, delivery_ids: Sequence[uuid.UUID]
+) -> list[tuple[WebhookDelivery, Webhook, Event]]:
+    """`delivery_to_attempt` for many: rows another attempt holds locked are skipped."""
+    if not delivery_ids:
+        return []
+    rows = await session.execute(
+        select(WebhookDelivery, Webhook, Event)
+        .join(
+            Webhook,
+            (Webhook.id == WebhookDelivery.webhook_id)
+            & (Webhook.account_id == WebhookDelivery.account_id),
+        )
+        .join(Event, Event.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.id.in_(list(delivery_ids)))
+        .order_by(WebhookDelivery.id)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def deliveries_to_record(
+    session: AsyncSession, delivery_ids: Sequence[uuid.UUID]
+) -> list[tuple[WebhookDelivery, Webhook]]:
+    """`delivery_to_record` for many, locked in id order (two batches never deadlock)."""
+    if not delivery_ids:
+        return []
+    rows = await session.execute(
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+        .where(WebhookDelivery.id.in_(list(delivery_ids)))
+        .order_by(WebhookDelivery.id)
+        .with_for_update(of=WebhookDelivery)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def set_deliveries(
+    session: AsyncSession, delivery_ids: Sequence[uuid.UUID], **values: Any
+) -> None:
+    """The same new values on several deliveries (claims, holds, closes): one statement."""
+    if not delivery_ids:
+        return
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(list(delivery_ids)))
+        .values(**values, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+_RECORD_DELIVERY = (
+    update(_deliveries_table)
+    .where(_deliveries_table.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempt_count=bindparam("b_attempt_count"),
+        last_status_code=bindparam("b_last_status_code"),
+        last_error=bindparam("b_last_error"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        completed_at=bindparam("b_completed_at"),
+        updated_at=func.now(),
+    )
+)
+
+
+async def record_deliveries(session: AsyncSession, states: Sequence[dict[str, Any]]) -> None:
+    """Each delivery's state after its attempt: one statement run for the whole batch.
+
+    Keys: id, status, attempt_count, last_status_code, last_error, next_attempt_at,
+    completed_at.
+    """
+    if not states:
+        return
+    await session.execute(
+        _RECORD_DELIVERY, [{f"b_{key}": value for key, value in state.items()} for state in states]
+    )
+
+
+async def insert_attempts(session: AsyncSession, attempts: Sequence[dict[str, Any]]) -> None:
+    """The batch's attempt rows in one statement."""
+    if not attempts:
+        return
+    await session.execute(_INSERT_ATTEMPTS, list(attempts))

@@ -52,7 +52,12 @@ from ticaret.webhooks.schemas import (
     WebhookWithSecret,
 )
 from ticaret.webhooks.signing import generate_secret
-from ticaret.webhooks.tasks import release_held_deliveries, release_job_id, schedule_delivery
+from ticaret.webhooks.tasks import (
+    release_held_deliveries,
+    release_job_id,
+    schedule_delivery,
+    webhooks_changed,
+)
 from ticaret.webhooks.url_guard import UnsafeWebhookUrl, check_target_url
 
 
@@ -118,6 +123,7 @@ async def create_webhook(
     )
     session.add(hook)
     await session.flush()
+    webhooks_changed(session, ctx.account_id)
     _record(ctx, session, WEBHOOK_CREATED, WebhookCreated(webhook_id=hook.id, events=hook.events))
     return _with_secret(hook, secret)
 
@@ -192,6 +198,7 @@ async def activate_webhook(
 ) -> WebhookOut:
     hook = await _webhook_or_404(session, ctx, webhook_id, for_update=True)
     if hook.status != WebhookStatus.active:
+        webhooks_changed(session, ctx.account_id)
         _record(
             ctx,
             session,

@@ -6,21 +6,23 @@ rows whose job was lost (Redis restarted, a worker died mid-attempt).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.cache import MISSING, SharedCache
 from ticaret.core.db import unit_of_work
 from ticaret.core.event_patterns import event_matches
 from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.core.queue import get_redis
 from ticaret.models import DeliveryStatus, Event, Webhook, WebhookStatus
+from ticaret.settings import get_settings
 from ticaret.webhooks import repository
-from ticaret.webhooks.delivery import Recorded, attempt_delivery
+from ticaret.webhooks.delivery import Recorded, attempt_deliveries, attempt_delivery
 from ticaret.webhooks.events import WEBHOOK_TEST
 
 logger = logging.getLogger("ticaret.webhooks")
@@ -72,13 +74,37 @@ def schedule_delivery(
     deliver_webhook.options(job_id=job_id).after_commit(session, str(delivery_id))
 
 
+async def _queue_retries(recorded: dict[uuid.UUID, Recorded]) -> None:
+    # The attempts are recorded (committed), so their retries are queued now.
+    for delivery_id, outcome in recorded.items():
+        if outcome.next_attempt is not None:
+            await deliver_webhook.options(
+                job_id=deliver_job_id(delivery_id, outcome.next_attempt), defer_by=outcome.retry_in
+            ).enqueue(str(delivery_id))
+
+
+async def _attempt_many(delivery_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Recorded]:
+    """Attempts in batches of `webhooks.batch_size`: claim, send concurrently, record."""
+    size = get_settings().webhooks.batch_size
+    recorded: dict[uuid.UUID, Recorded] = {}
+    for start in range(0, len(delivery_ids), size):
+        chunk = delivery_ids[start : start + size]
+        try:
+            outcomes = await attempt_deliveries(chunk)
+        except Exception:
+            # The chunk stays due (or leased): the sweeper queues it again.
+            logger.exception("attempts of %d webhook deliveries failed", len(chunk))
+            continue
+        await _queue_retries(outcomes)
+        recorded.update(outcomes)
+    return recorded
+
+
 async def _attempt(delivery_id: uuid.UUID, *, release: bool = False) -> Recorded | None:
     """One attempt, then its retry queued (the attempt is recorded, so this is after commit)."""
     recorded = await attempt_delivery(delivery_id, release=release)
-    if recorded is not None and recorded.next_attempt is not None:
-        await deliver_webhook.options(
-            job_id=deliver_job_id(delivery_id, recorded.next_attempt), defer_by=recorded.retry_in
-        ).enqueue(str(delivery_id))
+    if recorded is not None:
+        await _queue_retries({delivery_id: recorded})
     return recorded
 
 
@@ -88,33 +114,79 @@ async def deliver_webhook(ctx: JobContext, delivery_id: str) -> str | None:
     return None if recorded is None else recorded.status.value
 
 
+async def fan_out(event_ids: Sequence[str]) -> int:
+    """One delivery per matching webhook of each event's account, then their first attempts.
+
+    Idempotent: an event marked fanned out by an earlier run is skipped. One transaction for
+    the whole batch (events, webhooks, marks and deliveries, a statement each); the first
+    attempts run right here, in batches, after the deliveries are committed (one job per
+    delivery would double the queue traffic); if this job dies first, the sweeper sends them.
+    """
+    async with unit_of_work() as session:
+        events = await repository.events_by_ids(session, event_ids)
+        hooks = await repository.receiving_webhooks_of(
+            session, list({event.account_id for event in events})
+        )
+        events = [event for event in events if hooks.get(event.account_id)]
+        fresh = await repository.mark_fanned_out_many(session, events)
+        targets = [
+            (event, hook)
+            for event in events
+            if event.id in fresh
+            for hook in delivery_targets(hooks[event.account_id], event)
+        ]
+        created = await repository.insert_deliveries_many(session, targets, datetime.now(UTC))
+    await _attempt_many([d for d, status in created if status == DeliveryStatus.pending])
+    return len(created)
+
+
 @job("fan_out_event", max_tries=3, timeout=180)
 async def fan_out_event(ctx: JobContext, event_id: str) -> int:
-    """One delivery per matching webhook of the event's account, then their first attempts.
+    """The fan-out of one event (the sweeper's job for a fan-out Redis lost)."""
+    return await fan_out([event_id])
 
-    Idempotent: a rerun finds the event marked and does nothing. The first attempts run right
-    here, concurrently, after the deliveries are committed (one job per delivery would double
-    the queue traffic); if this job dies first, the sweeper sends them.
-    """
-    pending: list[uuid.UUID] = []
-    async with unit_of_work() as session:
-        event = await repository.event(session, event_id)
-        if event is None:
-            return 0
-        hooks = await repository.receiving_webhooks(session, event.account_id)
-        if not hooks or not await repository.mark_fanned_out(session, event):
-            return 0  # no webhooks, or an earlier run did it
-        targets = delivery_targets(hooks, event)
-        created = await repository.insert_deliveries(session, event, targets, datetime.now(UTC))
-        pending = [d for d, status in created if status == DeliveryStatus.pending]
-    outcomes = await asyncio.gather(
-        *(_attempt(delivery_id) for delivery_id in pending), return_exceptions=True
-    )
-    for delivery_id, outcome in zip(pending, outcomes, strict=True):
-        if isinstance(outcome, BaseException):
-            # The delivery stays due; the sweeper queues it again.
-            logger.error("first attempt of delivery %s failed", delivery_id, exc_info=outcome)
-    return len(created)
+
+@job("fan_out_events", max_tries=3, timeout=240)
+async def fan_out_events(ctx: JobContext, event_ids: list[str]) -> int:
+    """The fan-out of every event one commit emitted (what the outbox relay queues)."""
+    return await fan_out(event_ids)
+
+
+# Which accounts the relay queues a fan-out for -----------------------------------------------
+
+# "Has this account an active or paused webhook?", per account, for RECEIVING_TTL_SECONDS.
+# Creating or re-activating a webhook drops the entry in every process at once (pub/sub). An
+# answer that is wrong anyway (a message lost) only delays that account's events to the
+# sweeper (SWEEP_GRACE), which looks at the webhooks themselves.
+RECEIVING_TTL_SECONDS = 5.0
+_receiving: SharedCache[bool] = SharedCache(
+    "accounts_with_webhooks", ttl=lambda: RECEIVING_TTL_SECONDS
+)
+
+
+async def accounts_with_webhooks(account_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The relay's filter: the accounts a fan-out job has anything to do for."""
+    answer: set[uuid.UUID] = set()
+    unknown: list[uuid.UUID] = []
+    for account_id in account_ids:
+        known = _receiving.get(account_id)
+        if known is MISSING:
+            unknown.append(account_id)
+        elif known:
+            answer.add(account_id)
+    if unknown:
+        epoch = _receiving.epoch
+        async with unit_of_work() as session:
+            found = await repository.accounts_with_receiving_webhooks(session, unknown)
+        for account_id in unknown:
+            _receiving.put(account_id, account_id in found, epoch, tags=[str(account_id)])
+        answer |= found
+    return answer
+
+
+def webhooks_changed(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """The account's webhooks changed: the relays of every process look again after commit."""
+    _receiving.invalidate_after_commit(session, [str(account_id)])
 
 
 # Releasing held deliveries ------------------------------------------------------------------

@@ -58,7 +58,7 @@ async def whattalk_account(
     if not key or not secret:
         return None
     try:
-        return await api_account_context(session, key, secret)
+        return await api_account_context(key, secret)
     except Unauthorized:
         return None
 

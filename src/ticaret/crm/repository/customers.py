@@ -357,3 +357,17 @@ async def customers_with_any_phone(
             )
         )
     )
+
+
+async def accounts_with_live_customers(
+    session: AsyncSession, account_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these accounts have at least one customer that is not deleted."""
+    if not account_ids:
+        return set()
+    rows = await session.scalars(
+        select(CrmCustomer.account_id)
+        .where(CrmCustomer.account_id.in_(list(account_ids)), CrmCustomer.deleted_at.is_(None))
+        .distinct()
+    )
+    return set(rows)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from asyncpg import Connection
+from sqlalchemy import Uuid, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.crm.repository import contains_folded
 from ticaret.models import CrmGroup, CrmGroupMember, Membership, MembershipStatus, User
 
@@ -154,3 +157,21 @@ async def groups_of_user(
 
 async def delete_group(session: AsyncSession, group: CrmGroup) -> None:
     await session.delete(group)
+
+
+_GROUP_NAMES_RAW = RawQuery(
+    select(CrmGroup.id, CrmGroup.name).where(
+        CrmGroup.account_id == bindparam("account_id"),
+        CrmGroup.id == any_(bindparam("ids", type_=ARRAY(Uuid()))),
+    )
+)
+
+
+async def group_names_raw(
+    conn: Connection, account_id: uuid.UUID, group_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """`groups_by_id`, names only, outside a transaction."""
+    if not group_ids:
+        return {}
+    rows = await _GROUP_NAMES_RAW.fetch(conn, account_id=account_id, ids=list(set(group_ids)))
+    return {row["id"]: row["name"] for row in rows}

@@ -6,9 +6,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from asyncpg import Connection
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import CrmCustomer, CrmIdentity, IdentityChannel
 
 
@@ -195,3 +198,25 @@ async def lock_person(session: AsyncSession, account_id: uuid.UUID, key: str) ->
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"crm:{account_id}:{key}", 0)))
     )
+
+
+_ANY_MAPPED_RAW = RawQuery(
+    select(CrmIdentity.id)
+    .where(
+        CrmIdentity.account_id == bindparam("account_id"),
+        CrmIdentity.channel == IdentityChannel.whatsapp,
+        CrmIdentity.scope == "",
+        CrmIdentity.value == any_(bindparam("jids", type_=ARRAY(String()))),
+        _live_customer(),  # type: ignore[arg-type]
+    )
+    .limit(1)
+)
+
+
+async def any_whatsapp_identity_raw(
+    conn: Connection, account_id: uuid.UUID, jids: Sequence[str]
+) -> bool:
+    """Whether `whatsapp_identities` would find anything, outside a transaction."""
+    if not jids:
+        return False
+    return bool(await _ANY_MAPPED_RAW.fetch(conn, account_id=account_id, jids=list(set(jids))))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from asyncpg import Connection
+from sqlalchemy import Uuid, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import Account, Membership, MembershipStatus, User
 
 
@@ -44,3 +47,16 @@ async def users_by_id(
         return {}
     rows = await session.scalars(select(User).where(User.id.in_(list(set(user_ids)))))
     return {user.id: user for user in rows}
+
+
+_USER_NAMES_RAW = RawQuery(
+    select(User.id, User.name).where(User.id == any_(bindparam("ids", type_=ARRAY(Uuid()))))
+)
+
+
+async def user_names_raw(conn: Connection, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """`users_by_id`, names only, outside a transaction."""
+    if not user_ids:
+        return {}
+    rows = await _USER_NAMES_RAW.fetch(conn, ids=list(set(user_ids)))
+    return {row["id"]: row["name"] for row in rows}

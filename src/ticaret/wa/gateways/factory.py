@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticaret.core.http import guarded_client
+from ticaret.core.http import get_http_client, guarded_client
 from ticaret.core.security import secret_box
 from ticaret.models import WaSession
 from ticaret.settings import get_settings
@@ -35,3 +35,23 @@ def session_gateway(wa_session: WaSession, *, timeout: float | None = None) -> W
         media_hosts=frozenset(h.strip().lower() for h in settings.wa.media_hosts),
     )
     return gateway_for(wa_session.provider, guarded_client(gateway_policy(settings)), config)
+
+
+_parsers: dict[str, WhatsAppGateway] = {}
+
+
+def parser_for(provider: str) -> WhatsAppGateway:
+    """An adapter that only reads webhooks (verify with a given secret, key, sanitize, parse):
+    no credentials, no calls; one per provider per process."""
+    gateway = _parsers.get(provider)
+    if gateway is None:
+        config = GatewayConfig(
+            base_url="http://parser.invalid",
+            api_key=None,
+            instance="",
+            webhook_url="",
+            webhook_secret="",
+        )
+        gateway = gateway_for(provider, get_http_client(), config)
+        _parsers[provider] = gateway
+    return gateway

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from asyncpg import Connection, Record
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
+    bindparam,
     case,
     exists,
     func,
@@ -22,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import ChatType, MessageType, WaChat, WaChatLabel, WaContact, WaMessage
 from ticaret.wa.repository import contains_pattern
@@ -279,3 +283,65 @@ async def record_message_in_chat(
     )
     assert chat_row is not None
     return chat_row
+
+
+# Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
+
+_LAST_ACTIVITY: ColumnElement[datetime] = literal_column(
+    "coalesce(wa_chats.last_message_at, 'epoch'::timestamptz)"
+)
+_CHAT_COLUMNS = (
+    WaChat.id,
+    WaChat.session_id,
+    WaChat.remote_jid,
+    WaChat.alt_jid,
+    WaChat.type,
+    WaChat.name,
+    WaChat.last_message_at,
+    WaChat.last_message_preview,
+    WaChat.last_message_from_me,
+    WaChat.unread_count,
+    WaChat.archived,
+    WaChat.created_at,
+    WaChat.updated_at,
+)
+_CHAT_RAW = RawQuery(
+    select(*_CHAT_COLUMNS)
+    .where(
+        WaChat.session_id == bindparam("session_id"),
+        or_(
+            WaChat.remote_jid == bindparam("remote_jid"),
+            WaChat.alt_jid == bindparam("remote_jid"),
+        ),
+    )
+    .order_by((WaChat.remote_jid == bindparam("remote_jid")).desc())
+    .limit(1)
+)
+_CHATS_PAGE = (
+    select(*_CHAT_COLUMNS)
+    .where(WaChat.session_id == bindparam("session_id"))
+    .order_by(_LAST_ACTIVITY.desc(), WaChat.id.desc())
+    .limit(bindparam("limit"))
+)
+_CHATS_FIRST_RAW = RawQuery(_CHATS_PAGE)
+_CHATS_AFTER_RAW = RawQuery(
+    _CHATS_PAGE.where(
+        tuple_(_LAST_ACTIVITY, WaChat.id)
+        < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
+    )
+)
+
+
+async def chat_raw(conn: Connection, session_id: uuid.UUID, remote_jid: str) -> Record | None:
+    return await _CHAT_RAW.fetchrow(conn, session_id=session_id, remote_jid=remote_jid)
+
+
+async def chats_page_raw(
+    conn: Connection, session_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[Record]:
+    """`chats_page` without filters: latest activity first, `limit + 1` rows."""
+    if after is None:
+        return await _CHATS_FIRST_RAW.fetch(conn, session_id=session_id, limit=limit + 1)
+    return await _CHATS_AFTER_RAW.fetch(
+        conn, session_id=session_id, limit=limit + 1, after_time=after[0], after_id=after[1]
+    )

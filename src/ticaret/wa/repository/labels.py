@@ -7,10 +7,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from asyncpg import Connection, Record
+from sqlalchemy import Uuid, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import LabelStatus, WaChatLabel, WaLabel, WaLabelHistory, WaMessageLabel
 from ticaret.wa.schemas import LabelFilter
@@ -189,3 +191,46 @@ async def labels_of_messages(
     session: AsyncSession, account_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[WaLabel]]:
     return await _labels_of(session, account_id, WaMessageLabel, message_ids)
+
+
+# Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
+
+
+def _labels_raw(table: LinkTable) -> RawQuery:
+    owner = _owner_column(table)
+    return RawQuery(
+        select(owner.label("owner_id"), WaLabel.id, WaLabel.name, WaLabel.color)
+        .join(WaLabel, WaLabel.id == table.label_id)
+        .where(
+            table.account_id == bindparam("account_id"),
+            owner == any_(bindparam("owner_ids", type_=ARRAY(Uuid()))),
+        )
+        .order_by(WaLabel.name)
+    )
+
+
+_CHAT_LABELS_RAW = _labels_raw(WaChatLabel)
+_MESSAGE_LABELS_RAW = _labels_raw(WaMessageLabel)
+
+
+async def _labels_of_raw(
+    conn: Connection, query: RawQuery, account_id: uuid.UUID, owner_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Record]]:
+    found: dict[uuid.UUID, list[Record]] = defaultdict(list)
+    if owner_ids:
+        for row in await query.fetch(conn, account_id=account_id, owner_ids=list(owner_ids)):
+            found[row["owner_id"]].append(row)
+    return found
+
+
+async def labels_of_chats_raw(
+    conn: Connection, account_id: uuid.UUID, chat_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Record]]:
+    """`labels_of_chats`: (owner_id, id, name, color) rows by chat, by name."""
+    return await _labels_of_raw(conn, _CHAT_LABELS_RAW, account_id, chat_ids)
+
+
+async def labels_of_messages_raw(
+    conn: Connection, account_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Record]]:
+    return await _labels_of_raw(conn, _MESSAGE_LABELS_RAW, account_id, message_ids)

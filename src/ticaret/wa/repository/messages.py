@@ -11,10 +11,24 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, literal, or_, select, tuple_, update
+from asyncpg import Connection, Record
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import Ack, MessageType, WaEarlyAck, WaMessage, WaMessageLabel
 from ticaret.wa.repository.labels import labelled
@@ -110,14 +124,17 @@ async def inbound_to_mark_read(
     return list(await session.scalars(stmt))
 
 
+# Built once (an inbox batch inserts hundreds): the values come as parameters.
+_INSERT_MESSAGE = (
+    insert(WaMessage)
+    .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
+    .returning(WaMessage)
+)
+
+
 async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMessage | None:
     """The new row, or None when the message (session, chat, key id) is known already."""
-    return await session.scalar(
-        insert(WaMessage)
-        .values(**values)
-        .on_conflict_do_nothing(constraint="uq_wa_messages_session_chat_message")
-        .returning(WaMessage)
-    )
+    return (await session.scalars(_INSERT_MESSAGE, [values])).first()
 
 
 async def record_ack(
@@ -326,3 +343,42 @@ async def unclaimed_echo(
         or_(WaMessage.origin.is_(None), ~WaMessage.origin.has_key("operationId")),
     )
     return await session.scalar(stmt.order_by(WaMessage.source_timestamp).limit(1))
+
+
+# Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
+
+_MESSAGE_COLUMNS = tuple(column for column in WaMessage.__table__.columns if column.key != "search")
+_MESSAGES_PAGE = (
+    select(*_MESSAGE_COLUMNS)
+    .where(
+        WaMessage.session_id == bindparam("session_id"),
+        WaMessage.remote_jid == bindparam("remote_jid"),
+    )
+    .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
+    .limit(bindparam("limit"))
+)
+_MESSAGES_FIRST_RAW = RawQuery(_MESSAGES_PAGE)
+_MESSAGES_AFTER_RAW = RawQuery(
+    _MESSAGES_PAGE.where(
+        tuple_(WaMessage.source_timestamp, WaMessage.id)
+        < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
+    )
+)
+
+
+async def messages_page_raw(
+    conn: Connection,
+    session_id: uuid.UUID,
+    remote_jid: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Record]:
+    """`messages_page` without filters: newest first, `limit + 1` rows of every column."""
+    params: dict[str, Any] = {
+        "session_id": session_id,
+        "remote_jid": remote_jid,
+        "limit": limit + 1,
+    }
+    if after is None:
+        return await _MESSAGES_FIRST_RAW.fetch(conn, **params)
+    return await _MESSAGES_AFTER_RAW.fetch(conn, **params, after_time=after[0], after_id=after[1])

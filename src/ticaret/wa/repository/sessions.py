@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from asyncpg import Connection, Record
+from sqlalchemy import BindParameter, bindparam, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import ShareStatus, WaSession, WaSessionShare
 
 
-def _visible_to(account_id: uuid.UUID) -> Any:
+def _visible_to(account_id: uuid.UUID | BindParameter[Any]) -> Any:
     # Only an accepted share gives access: an offer changes nothing for its target.
     shared = exists().where(
         WaSessionShare.session_id == WaSession.id,
@@ -207,3 +209,31 @@ async def remove_share(
 
 async def remove_all_shares(session: AsyncSession, wa: WaSession) -> None:
     await session.execute(delete(WaSessionShare).where(WaSessionShare.session_id == wa.id))
+
+
+# Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
+
+_VISIBLE_RAW = RawQuery(
+    select(WaSession.id, WaSession.provider_session_id).where(
+        WaSession.provider_session_id == bindparam("provider_session_id"),
+        WaSession.deleted_at.is_(None),
+        _visible_to(bindparam("account_id")),
+    )
+)
+_FIRST_VISIBLE_RAW = RawQuery(
+    select(WaSession.id, WaSession.provider_session_id)
+    .where(WaSession.deleted_at.is_(None), _visible_to(bindparam("account_id")))
+    .limit(bindparam("limit"))
+)
+
+
+async def visible_session_raw(
+    conn: Connection, account_id: uuid.UUID, provider_session_id: str | None
+) -> list[Record]:
+    """`accessible_session` (or, unnamed, up to two `first_accessible_sessions`): id and
+    providerSessionId only."""
+    if provider_session_id:
+        return await _VISIBLE_RAW.fetch(
+            conn, provider_session_id=provider_session_id, account_id=account_id
+        )
+    return await _FIRST_VISIBLE_RAW.fetch(conn, account_id=account_id, limit=2)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request, Response
 
-from ticaret.core.db import DbSession
+from ticaret.core.auth import account_from
+from ticaret.core.db import DbSession, ReadSession
 from ticaret.core.deps import Agent, Paging
-from ticaret.core.envelope import Envelope, Page, ok
+from ticaret.core.envelope import Envelope, Page, ok, ok_json
+from ticaret.core.fastlane import fast_get, plain_page
 from ticaret.core.openapi import error_responses
 from ticaret.crm.router.deps import CrmFilters
 from ticaret.models import ChatType
@@ -16,6 +18,7 @@ from ticaret.wa.router.deps import (
     LabelIdQuery,
     LabelIdsQuery,
     LabelModeQuery,
+    ListReader,
     ProviderSessionQuery,
     Reader,
     RemoteJid,
@@ -36,8 +39,8 @@ router = APIRouter(prefix="/wa", tags=["WhatsApp"])
     responses=error_responses(400, 401, 403, 404, 422),
 )
 async def list_chats(
-    wa_ctx: Reader,
-    session: DbSession,
+    wa_ctx: ListReader,
+    session: ReadSession,
     page: Paging,
     crm: CrmFilters,
     q: Annotated[str | None, Query(max_length=200, description="Name or JID contains")] = None,
@@ -47,9 +50,9 @@ async def list_chats(
     label_id: LabelIdQuery = None,
     label_ids: LabelIdsQuery = None,
     label_mode: LabelModeQuery = "any",
-) -> Envelope[Page[ChatOut]]:
+) -> Response:
     labels = LabelFilter.build(label_id, label_ids, label_mode)
-    return ok(
+    return ok_json(
         await service.list_chats(
             session,
             wa_ctx,
@@ -62,6 +65,17 @@ async def list_chats(
             crm=crm,
         )
     )
+
+
+@fast_get("/wa/chats")
+async def list_chats_fast(request: Request, _: dict[str, str]) -> Response | None:
+    """`list_chats` for the common request (a page, no filter; see core.fastlane)."""
+    page = plain_page(request, "providerSessionId")
+    psid = request.query_params.get("providerSessionId")
+    if page is None or (psid is not None and len(psid) > 100):
+        return None
+    data = await service.list_chats_fast(await account_from(request), psid, page)
+    return None if data is None else ok_json(data)
 
 
 @router.get(

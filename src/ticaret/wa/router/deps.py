@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Path, Query
 
 from ticaret.core.auth import AccountContext, account_context
-from ticaret.core.db import DbSession
+from ticaret.core.db import DbSession, ReadSession
 from ticaret.models import Role
 from ticaret.wa.gateways._jid import canonical_jid
 from ticaret.wa.service.access import WaContext, resolve_wa
@@ -23,9 +23,15 @@ ProviderSessionQuery = Annotated[
 ProviderSessionId = Annotated[str, Path(alias="providerSessionId", max_length=100)]
 
 
-def _remote_jid(remote_jid: Annotated[str, Path(alias="remoteJid", max_length=128)]) -> str:
+def remote_jid_of(value: str) -> str:
+    """The chat a `remoteJid` path segment names, as `RemoteJid` gives it to routes (the fast
+    lane reads the path itself and must agree)."""
     # One spelling per person on every path in: `...@c.us` names the `...@s.whatsapp.net` chat.
-    return canonical_jid(remote_jid)
+    return canonical_jid(value)
+
+
+def _remote_jid(remote_jid: Annotated[str, Path(alias="remoteJid", max_length=128)]) -> str:
+    return remote_jid_of(remote_jid)
 
 
 RemoteJid = Annotated[str, Depends(_remote_jid)]
@@ -58,3 +64,15 @@ def wa_context(min_role: Role = Role.viewer) -> Callable[..., Awaitable[WaContex
 
 # A viewer (or higher) in the session named by `providerSessionId` (or the account's only one).
 Reader = Annotated[WaContext, Depends(wa_context(Role.viewer))]
+
+
+async def _list_reader(
+    session: ReadSession,
+    provider_session_id: ProviderSessionQuery = None,
+    ctx: AccountContext = Depends(account_context(Role.viewer)),
+) -> WaContext:
+    return await resolve_wa(session, ctx, provider_session_id)
+
+
+# `Reader` for the list routes, which read outside a transaction (`ReadSession`).
+ListReader = Annotated[WaContext, Depends(_list_reader)]

@@ -9,13 +9,14 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, UploadFile, status
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from ticaret.core.auth import AccountContext, client_ip
+from ticaret.core.auth import AccountContext, account_from, client_ip
 from ticaret.core.body_limit import declare_body_limit
-from ticaret.core.db import DbSession
+from ticaret.core.db import DbSession, ReadSession
 from ticaret.core.deps import Agent, Paging
-from ticaret.core.envelope import Envelope, Page, ok
+from ticaret.core.envelope import Envelope, Page, ok, ok_json
+from ticaret.core.fastlane import fast_get, plain_page
 from ticaret.core.idempotency import Idempotency, Idempotent
 from ticaret.core.openapi import error_responses
 from ticaret.crm.router.deps import CrmFilters
@@ -26,10 +27,12 @@ from ticaret.wa.router.deps import (
     LabelIdQuery,
     LabelIdsQuery,
     LabelModeQuery,
+    ListReader,
     MessageId,
     ProviderSessionQuery,
     Reader,
     RemoteJid,
+    remote_jid_of,
 )
 from ticaret.wa.schemas import (
     ActionRequest,
@@ -122,8 +125,8 @@ declare_body_limit(
 )
 async def list_messages(
     remote_jid: RemoteJid,
-    wa_ctx: Reader,
-    session: DbSession,
+    wa_ctx: ListReader,
+    session: ReadSession,
     page: Paging,
     crm: CrmFilters,
     q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
@@ -131,9 +134,9 @@ async def list_messages(
     label_id: LabelIdQuery = None,
     label_ids: LabelIdsQuery = None,
     label_mode: LabelModeQuery = "any",
-) -> Envelope[Page[MessageOut]]:
+) -> Response:
     labels = LabelFilter.build(label_id, label_ids, label_mode)
-    return ok(
+    return ok_json(
         await service.list_messages(
             session,
             wa_ctx,
@@ -145,6 +148,19 @@ async def list_messages(
             crm=crm,
         )
     )
+
+
+@fast_get("/wa/chats/{remoteJid}/messages")
+async def list_messages_fast(request: Request, path: dict[str, str]) -> Response | None:
+    """`list_messages` for the common request (a page, no filter; see core.fastlane)."""
+    page = plain_page(request, "providerSessionId")
+    psid = request.query_params.get("providerSessionId")
+    remote_jid = path["remoteJid"]
+    if page is None or len(remote_jid) > 128 or (psid is not None and len(psid) > 100):
+        return None
+    ctx = await account_from(request)
+    data = await service.list_messages_fast(ctx, psid, remote_jid_of(remote_jid), page)
+    return None if data is None else ok_json(data)
 
 
 async def _request_action(

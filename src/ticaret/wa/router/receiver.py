@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from ticaret.core.body_limit import declare_body_limit
-from ticaret.core.db import DbSession
+from ticaret.core.db import DbSession, unit_of_work
 from ticaret.core.deps import Agent
-from ticaret.core.envelope import Envelope, ok
+from ticaret.core.envelope import Envelope, ok, ok_json
+from ticaret.core.fastlane import fast_post
 from ticaret.core.openapi import error_responses
 from ticaret.settings import get_settings
 from ticaret.wa.errors import EventTooLarge
@@ -48,6 +50,23 @@ async def receive_provider_event(
 ) -> Envelope[ReceiverResult]:
     raw_body = await _body(request)
     return ok(await service.receive(session, provider_session_id, raw_body, request.headers))
+
+
+@fast_post("/wa/provider-events/{providerSessionId}")
+async def receive_provider_event_fast(request: Request, path: dict[str, str]) -> Response | None:
+    """The route above for a session this process checked lately (see core.fastlane): the
+    same check and the same store, without routing and dependencies. Anything else (a session
+    not in memory, a failed check, a body over the limit) is the route's to answer."""
+    raw_body = await request.body()
+    if len(raw_body) > get_settings().wa.max_event_bytes:
+        return None
+    known = service.known_sender(path["providerSessionId"], raw_body, request.headers)
+    if known is None:
+        return None
+    session_id, gateway = known
+    async with unit_of_work() as session:
+        result = await service.store_event(session, session_id, gateway, raw_body, request.headers)
+    return ok_json(result.model_dump(mode="json", by_alias=True))
 
 
 @router.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from asyncpg import Connection, Record
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.auth import AccountContext
@@ -42,6 +43,19 @@ async def resolve_wa(
     if len(candidates) != 1:
         raise ProviderSessionRequired()
     return WaContext(ctx, candidates[0])
+
+
+async def visible_session_raw(
+    conn: Connection, ctx: AccountContext, provider_session_id: str | None
+) -> Record:
+    """`resolve_wa` for reads outside a transaction: the session's id and providerSessionId."""
+    found = await repository.visible_session_raw(conn, ctx.account_id, provider_session_id)
+    if provider_session_id:
+        if not found:
+            raise SessionNotFound()
+    elif len(found) != 1:
+        raise ProviderSessionRequired()
+    return found[0]
 
 
 async def emit_to_session(

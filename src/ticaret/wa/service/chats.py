@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.core.auth import AccountContext
+from ticaret.core.db import RowView, reading
+from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
 from ticaret.models import ChatType, MessageAction, WaChat
@@ -17,9 +20,9 @@ from ticaret.wa.repository import chats as repository
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as message_repository
 from ticaret.wa.schemas import ChatOut, LabelFilter, MarkRead, ReadResult
-from ticaret.wa.service import actions
+from ticaret.wa.service import access, actions
 from ticaret.wa.service.access import WaContext, emit_to_session
-from ticaret.wa.service.views import chat_data, chat_out, operation_out
+from ticaret.wa.service.views import chat_data, chat_json, chat_json_raw, chat_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -64,7 +67,8 @@ async def list_chats(
     labels: LabelFilter | None,
     archived: bool | None,
     crm: CrmListFilter | None = None,
-) -> Page[ChatOut]:
+) -> dict[str, Any]:
+    """The chat page as `Page[ChatOut]` JSON (rows encoded straight, see views)."""
     rows = await repository.chats_page(
         session,
         wa_ctx.wa.id,
@@ -84,10 +88,33 @@ async def list_chats(
     )
     extras = await overlay.for_chats(session, wa_ctx.account_id, kept)
     psid = wa_ctx.wa.provider_session_id
-    return Page[ChatOut](
-        rows=[chat_out(c, psid, by_chat.get(c.id, []), extras[c.id]) for c in kept],
-        next_cursor=cursor,
-        has_more=more,
+    return page_json(
+        [chat_json(c, psid, by_chat.get(c.id, []), extras[c.id]) for c in kept], cursor, more
+    )
+
+
+async def list_chats_fast(
+    ctx: AccountContext, provider_session_id: str | None, page: PageParams
+) -> dict[str, Any] | None:
+    """`list_chats` without filters, read outside a transaction with statements compiled once,
+    rows to JSON directly. None when a chat shows a customer link: `list_chats` builds that."""
+    after = page.after_time_and_id()
+    async with reading() as conn:
+        wa = await access.visible_session_raw(conn, ctx, provider_session_id)
+        fetched = await repository.chats_page_raw(conn, wa["id"], after, page.limit)
+        kept, cursor, more = build_page(
+            fetched, page.limit, lambda c: [c["last_message_at"] or EPOCH, c["id"]]
+        )
+        ids = [c["id"] for c in kept]
+        labels = await label_repository.labels_of_chats_raw(conn, ctx.account_id, ids)
+        assignments = await overlay.chats_json_raw(conn, ctx.account_id, [RowView(c) for c in kept])
+    if assignments is None:
+        return None
+    psid = wa["provider_session_id"]
+    return page_json(
+        [chat_json_raw(c, psid, labels.get(c["id"], []), assignments[c["id"]]) for c in kept],
+        cursor,
+        more,
     )
 
 

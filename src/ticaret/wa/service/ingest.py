@@ -96,7 +96,13 @@ class Ingest:
 
     async def _emit(self, type: EventType[D], data: D) -> None:
         if self._accounts is None:
-            self._accounts = await session_repository.account_ids(self.session, self.wa)
+            # Once per session per transaction: an inbox batch applies many items of one.
+            known: dict[uuid.UUID, list[uuid.UUID]] = self.session.info.setdefault(
+                "wa_session_accounts", {}
+            )
+            if self.wa.id not in known:
+                known[self.wa.id] = await session_repository.account_ids(self.session, self.wa)
+            self._accounts = known[self.wa.id]
         await emit_to_session(
             self.session, self.wa, type, data, actor=self.actor, accounts=self._accounts
         )

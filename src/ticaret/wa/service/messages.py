@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.envelope import Page, PageParams, build_page
+from ticaret.core.auth import AccountContext
+from ticaret.core.db import RowView, reading
+from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
 from ticaret.models import MessageType, WaMessage
 from ticaret.wa.errors import (
+    ChatNotFound,
     GatewayRefused,
     GatewayUnreachable,
     MediaNotFound,
@@ -16,14 +21,16 @@ from ticaret.wa.errors import (
     UnsupportedByProvider,
 )
 from ticaret.wa.gateways import GatewayError, GatewayNotFound, GatewayRejected, MediaStream
+from ticaret.wa.gateways._jid import canonical_jid
 from ticaret.wa.gateways.factory import session_gateway
+from ticaret.wa.repository import chats as chats_repository
 from ticaret.wa.repository import labels as label_repository
 from ticaret.wa.repository import messages as repository
-from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter, MessageOut
-from ticaret.wa.service import actions
+from ticaret.wa.schemas import ActionRequest, ActionResult, LabelFilter
+from ticaret.wa.service import access, actions
 from ticaret.wa.service.access import WaContext
 from ticaret.wa.service.chats import chat_jid, chat_row
-from ticaret.wa.service.views import message_out, operation_out
+from ticaret.wa.service.views import message_json, message_json_raw, message_out, operation_out
 from ticaret.wa.tasks import queue_operation
 
 
@@ -47,7 +54,8 @@ async def list_messages(
     message_type: MessageType | None,
     labels: LabelFilter | None,
     crm: CrmListFilter | None = None,
-) -> Page[MessageOut]:
+) -> dict[str, Any]:
+    """The timeline page as `Page[MessageOut]` JSON (rows encoded straight, see views)."""
     chat = await chat_row(session, wa_ctx, remote_jid)
     rows = await repository.messages_page(
         session,
@@ -67,10 +75,44 @@ async def list_messages(
     )
     extras = await overlay.for_messages(session, wa_ctx.account_id, chat, kept)
     psid = wa_ctx.wa.provider_session_id
-    return Page[MessageOut](
-        rows=[message_out(m, psid, by_message.get(m.id, []), extras[m.id]) for m in kept],
-        next_cursor=cursor,
-        has_more=more,
+    return page_json(
+        [message_json(m, psid, by_message.get(m.id, []), extras[m.id]) for m in kept],
+        cursor,
+        more,
+    )
+
+
+async def list_messages_fast(
+    ctx: AccountContext, provider_session_id: str | None, remote_jid: str, page: PageParams
+) -> dict[str, Any] | None:
+    """`list_messages` without filters, read outside a transaction with statements compiled
+    once, rows to JSON directly. None when the page shows a customer link: `list_messages`
+    builds that one."""
+    after = page.after_time_and_id()
+    async with reading() as conn:
+        wa = await access.visible_session_raw(conn, ctx, provider_session_id)
+        # `chat_row`: by its JID, or by its `@lid` alternative.
+        found = await chats_repository.chat_raw(conn, wa["id"], canonical_jid(remote_jid))
+        if found is None:
+            raise ChatNotFound()
+        chat = RowView(found)
+        fetched = await repository.messages_page_raw(
+            conn, wa["id"], found["remote_jid"], after, page.limit
+        )
+        kept, cursor, more = build_page(
+            fetched, page.limit, lambda m: [m["source_timestamp"], m["id"]]
+        )
+        views = [RowView(m) for m in kept]
+        ids = [m["id"] for m in kept]
+        labels = await label_repository.labels_of_messages_raw(conn, ctx.account_id, ids)
+        assignments = await overlay.messages_json_raw(conn, ctx.account_id, chat, views)
+    if assignments is None:
+        return None
+    psid = wa["provider_session_id"]
+    return page_json(
+        [message_json_raw(m, psid, labels.get(m["id"], []), assignments[m["id"]]) for m in kept],
+        cursor,
+        more,
     )
 
 

@@ -4,9 +4,9 @@ labels) is added here; everything else is read from the row."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from ticaret.core.envelope import from_row
+from ticaret.core.envelope import RowEncoder, from_row
 from ticaret.crm.service.overlay import Overlay
 from ticaret.models import WaChat, WaContact, WaLabel, WaMessage, WaMessageOperation
 from ticaret.wa.events import MessageDeleted
@@ -65,6 +65,98 @@ def message_out(
         assignment=crm.assignment if crm else None,
         customer_link=crm.customer_link if crm else None,
     )
+
+
+MESSAGE_JSON = RowEncoder(MessageOut)
+CHAT_JSON = RowEncoder(ChatOut)
+
+
+def message_json(
+    message: WaMessage,
+    provider_session_id: str,
+    labels: Sequence[WaLabel] = (),
+    crm: Overlay | None = None,
+) -> dict[str, Any]:
+    """`message_out` as it goes on the wire, without building the model (hot lists)."""
+    return MESSAGE_JSON.encode(
+        message,
+        provider_session_id=provider_session_id,
+        text=_shown_text(message),
+        mime_type=message.mimetype,
+        labels=_brief_json(labels),
+        assignment=crm.assignment if crm else None,
+        customer_link=crm.customer_link if crm else None,
+    )
+
+
+def chat_json(
+    chat: WaChat,
+    provider_session_id: str,
+    labels: Sequence[WaLabel] = (),
+    crm: Overlay | None = None,
+) -> dict[str, Any]:
+    """`chat_out` as it goes on the wire, without building the model (hot lists)."""
+    return CHAT_JSON.encode(
+        chat,
+        provider_session_id=provider_session_id,
+        labels=_brief_json(labels),
+        assignment=crm.assignment if crm else None,
+        customer_link=crm.customer_link if crm else None,
+    )
+
+
+_RAW_MESSAGE = MESSAGE_JSON.record_encoder(
+    {"provider_session_id", "text", "labels", "assignment", "customer_link", "entity_version"},
+    columns={"mime_type": "mimetype"},
+)
+_RAW_CHAT = CHAT_JSON.record_encoder(
+    {"provider_session_id", "labels", "assignment", "customer_link"}
+)
+
+
+def message_json_raw(
+    message: Any,
+    provider_session_id: str,
+    labels: Sequence[Any],
+    assignment: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """`message_json` of a raw row (read by key) with its labels and assignment JSON; the raw
+    path only runs without a customer link to show."""
+    return _RAW_MESSAGE(
+        message,
+        {
+            "provider_session_id": provider_session_id,
+            "text": None if message["deleted_for_everyone"] else message["text"],
+            "labels": _brief_json(labels),
+            "assignment": assignment,
+            "customer_link": None,
+            "entity_version": str(message["version"]),
+        },
+    )
+
+
+def chat_json_raw(
+    chat: Any, provider_session_id: str, labels: Sequence[Any], assignment: dict[str, Any] | None
+) -> dict[str, Any]:
+    return _RAW_CHAT(
+        chat,
+        {
+            "provider_session_id": provider_session_id,
+            "labels": _brief_json(labels),
+            "assignment": assignment,
+            "customer_link": None,
+        },
+    )
+
+
+def _brief_json(labels: Sequence[Any]) -> list[dict[str, Any]]:
+    # ORM labels (attributes) or raw rows (keys).
+    return [
+        {"id": label["id"], "name": label["name"], "color": label["color"]}
+        if not isinstance(label, WaLabel)
+        else {"id": label.id, "name": label.name, "color": label.color}
+        for label in labels
+    ]
 
 
 def message_data(message: WaMessage, provider_session_id: str) -> MessageData:

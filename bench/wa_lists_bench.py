@@ -1,0 +1,142 @@
+"""The WhatsApp chat and message lists against the raw baseline, side by side in the same run.
+
+Starts embedded Postgres and Redis, one `ticaret serve` (uvloop, httptools) and one
+`bench/raw_baseline.py` process (Starlette + asyncpg + orjson, the same statements), loads a
+session of `--total` messages with one chat of `--big` (INSERT ... SELECT generate_series),
+checks both servers answer every case with the same bytes, then loads each with wrk (32
+connections), interleaved round by round: requests per second, p99 and the server's CPU time per
+request (the steady figure on a shared machine), and the ratio to the baseline. Then one client
+at a time against the API alone: p50/p99 per case (the 1M-message latency target).
+
+    PYTHONPATH=src:. python -m bench.wa_lists_bench [--total 1000000] [--big 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import httpx
+from sqlalchemy import text
+
+from bench.accounts_bench import Side, same_bytes
+from bench.stack import Stack, free_port, stop, wait_for_port, wrk
+from bench.wa_messages_bench import BIG_CHAT, load
+
+
+async def _load(database_url: str, session_id: str, total: int, big: int) -> tuple[float, str]:
+    from ticaret.core.db import dispose_engine, get_engine, init_engine
+    from ticaret.core.envelope import encode_cursor
+
+    init_engine(database_url)
+    try:
+        seconds = await load(session_id, total, big)
+        async with get_engine().connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT source_timestamp, id FROM wa_messages WHERE session_id = :sid"
+                        " AND remote_jid = :jid ORDER BY source_timestamp DESC, id DESC"
+                        " OFFSET :off LIMIT 1"
+                    ),
+                    {"sid": session_id, "jid": BIG_CHAT, "off": big // 2},
+                )
+            ).one()
+        return seconds, encode_cursor([row[0], row[1]])
+    finally:
+        await dispose_engine()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--total", type=int, default=1_000_000)
+    parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--single", type=int, default=10, help="seconds of one-client load")
+    args = parser.parse_args()
+    with Stack() as stack:
+        base = stack.base_url
+        registered = httpx.post(
+            f"{base}/auth/register",
+            json={"email": "bench@example.com", "password": "bench password", "name": "Bench"},
+        ).json()["data"]
+        token = registered["accessToken"]
+        account_id = registered["accounts"][0]["accountId"]
+        headers = {"Authorization": f"Bearer {token}", "x-account-id": account_id}
+        session = httpx.post(
+            f"{base}/accounts/{account_id}/wa-sessions",
+            json={"name": "Bench", "provider": "sandbox"},
+            headers=headers,
+        ).json()["data"]
+        psid = session["providerSessionId"]
+        print(f"loading {args.total:,} messages ({args.big:,} in one chat) ...", flush=True)
+        seconds, deep = asyncio.run(
+            _load(stack.env["TICARET_DATABASE_URL"], session["id"], args.total, args.big)
+        )
+        print(f"loaded in {seconds:.0f} s", flush=True)
+
+        messages = f"/wa/chats/{urllib.parse.quote(BIG_CHAT)}/messages"
+        cases = [
+            ("messages, first page of 50", f"{messages}?providerSessionId={psid}&limit=50"),
+            (
+                f"messages, cursor page at {args.big // 2:,}",
+                f"{messages}?providerSessionId={psid}&limit=50&cursor={deep}",
+            ),
+            ("chats, first page of 50", f"/wa/chats?providerSessionId={psid}&limit=50"),
+        ]
+        port = free_port()
+        raw_process = subprocess.Popen(
+            [sys.executable, "-m", "bench.raw_baseline", "--port", str(port)],
+            env={**stack.env, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        try:
+            wait_for_port(port)
+            raw_base = f"http://127.0.0.1:{port}"
+            for _, path in cases:
+                same_bytes(base, raw_base, path, headers)
+            print(
+                f"machine: {os.cpu_count()} cores; one process each; wrk 32 connections, "
+                f"{args.seconds} s per run, {args.rounds} interleaved rounds; bodies identical"
+            )
+            print(
+                f"{'case':<34} {'ours req/s':>10} {'CPU/req':>9} {'p99':>8} | "
+                f"{'raw req/s':>9} {'CPU/req':>9} {'p99':>8} | {'ratio':>5} {'CPU ratio':>9}"
+            )
+            for label, path in cases:
+                ours = Side("ours", stack.pid, base)
+                raw = Side("raw", raw_process.pid, raw_base)
+                for _ in range(args.rounds):
+                    ours.load(path, headers, args.seconds)
+                    time.sleep(0.5)
+                    raw.load(path, headers, args.seconds)
+                    time.sleep(0.5)
+                o_rps, r_rps = statistics.median(ours.rps), statistics.median(raw.rps)
+                o_cpu, r_cpu = statistics.median(ours.cpu_us), statistics.median(raw.cpu_us)
+                print(
+                    f"{label:<34} {o_rps:>10.0f} {o_cpu / 1000:>7.2f}ms "
+                    f"{statistics.median(ours.p99):>6.1f}ms | {r_rps:>9.0f} {r_cpu / 1000:>7.2f}ms "
+                    f"{statistics.median(raw.p99):>6.1f}ms | {o_rps / r_rps:>5.2f} "
+                    f"{r_cpu / o_cpu:>9.2f}",
+                    flush=True,
+                )
+        finally:
+            stop(raw_process)
+        print(f"\none client at a time, API alone, {args.single} s per case:")
+        for label, path in cases:
+            result = wrk(f"{base}{path}", headers, seconds=args.single, connections=1)
+            print(
+                f"  {label:<34} p50 {result.p50_ms:6.2f} ms   p99 {result.p99_ms:6.2f} ms"
+                f"   ({result.requests_per_second:.0f} req/s)",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
