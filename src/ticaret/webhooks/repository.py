@@ -59,35 +59,6 @@ async def receiving_webhooks(session: AsyncSession, account_id: uuid.UUID) -> li
     )
 
 
-async def insert_deliveries(
-    session: AsyncSession, event: Event, targets: Sequence[Webhook], now: datetime
-) -> list[tuple[uuid.UUID, str]]:
-    """One delivery per target; rows that already exist are left alone (fan-out reruns)."""
-    values: list[dict[str, Any]] = [
-        {
-            "account_id": event.account_id,
-            "webhook_id": hook.id,
-            "event_id": event.id,
-            "event_seq": event.seq,
-            "event_type": event.type,
-            "status": DeliveryStatus.held
-            if hook.status == WebhookStatus.paused
-            else DeliveryStatus.pending,
-            "next_attempt_at": None if hook.status == WebhookStatus.paused else now,
-        }
-        for hook in targets
-    ]
-    if not values:
-        return []
-    stmt = (
-        insert(WebhookDelivery)
-        .values(values)
-        .on_conflict_do_nothing(constraint="uq_webhook_deliveries_webhook_event")
-        .returning(WebhookDelivery.id, WebhookDelivery.status)
-    )
-    return [(row[0], row[1]) for row in await session.execute(stmt)]
-
-
 async def deliveries_page(
     session: AsyncSession,
     account_id: uuid.UUID,

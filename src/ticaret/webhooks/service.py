@@ -274,7 +274,7 @@ async def send_test_event(
     await session.flush()
     # Created here (not by the fan-out job) so the caller gets the delivery to follow;
     # the fan-out of this event then finds it already there.
-    created = await repository.insert_deliveries(session, event, [hook], datetime.now(UTC))
+    created = await repository.insert_deliveries_many(session, [(event, hook)], datetime.now(UTC))
     if not created:
         raise TestNotCreated()
     delivery_id, status = created[0]
