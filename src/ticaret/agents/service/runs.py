@@ -19,15 +19,21 @@ run's message supersedes it, and `aiEnabled=false` cancels it (unless the run ha
 conversation off itself). The final check and the post run with the conversation row locked,
 so a person's reply that commits first is always seen.
 
+A step and the functions it ran commit together, so a run taken up again (its worker died, the
+provider asked it to wait) rebuilds its conversation with the model from its recorded steps and
+goes on from the next one: no function runs twice. A worker whose lease ran out and whose run
+was claimed again records nothing more (each claim counts an attempt; the plan holds its own).
+
 Nothing here queues a job: functions return `Dispatch`es and the job or route queues them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -267,6 +273,9 @@ class Plan:
     messages: list[dict[str, Any]]
     first_position: int = 0
     handoff_keyword: str | None = None
+    # The claim this plan is for (the run's `attempts` after it): a worker whose lease ran out
+    # and whose run was claimed again must not record anything more.
+    attempt: int = 0
 
 
 @dataclass
@@ -403,6 +412,16 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
                         "The account's monthly token budget is spent.",
                     ),
                 )
+        if run.step_count >= agent.max_steps:
+            # Taken up again after its last step was recorded (or its steps were lowered).
+            reason = (
+                f"The agent used its {agent.max_steps} step(s) without a final answer; "
+                "nothing was posted."
+            )
+            return None, Ran(
+                RunStatus.max_steps_reached,
+                await _finish(session, run, RunStatus.max_steps_reached, reason),
+            )
         run.model = resolved_model(agent, settings)
         language = conversation.language or agent.language or settings.language
         history = await port.history(session, conversation, limit=agent.context_messages)
@@ -419,11 +438,14 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
             messages=[
                 {"role": "system", "content": prompts.system_prompt(agent, conversation, language)},
                 *history,
+                *replayed(await repository.steps_of(session, run.account_id, run.id)),
             ],
             handoff_keyword=keyword,
             # A run taken up again (its worker died, or the provider asked it to wait) goes on
-            # numbering its steps: every call it paid for stays in its record.
+            # from its next step: the model is shown the steps it took, with their results, so
+            # no call it paid for and no function it ran happens twice.
             first_position=run.step_count,
+            attempt=run.attempts,
         )
         return plan, Ran(RunStatus.running)
 
@@ -431,7 +453,7 @@ async def _claim(run_id: uuid.UUID) -> tuple[Plan | None, Ran]:
 async def _hand_off_at_once(run_id: uuid.UUID, plan: Plan) -> Ran:
     """A handoff rule matched: no model call, the team takes over, the customer is told."""
     async with unit_of_work() as session:
-        run, agent, conversation = await _reload(session, run_id)
+        run, agent, conversation = await _reload(session, run_id, plan.attempt)
         if run is None or agent is None or conversation is None:
             return Ran("missing")
         reason = f"Handoff rule: {plan.handoff_keyword}"
@@ -471,10 +493,10 @@ async def _hand_off_at_once(run_id: uuid.UUID, plan: Plan) -> Ran:
 
 
 async def _reload(
-    session: AsyncSession, run_id: uuid.UUID
+    session: AsyncSession, run_id: uuid.UUID, attempt: int
 ) -> tuple[AiAgentRun | None, AiAgent | None, port.ConversationView | None]:
     run = await repository.run_by_id(session, run_id, for_update=True)
-    if run is None or run.status != RunStatus.running:
+    if run is None or run.status != RunStatus.running or run.attempts != attempt:
         return None, None, None
     agent = await agents_repository.agent(session, run.account_id, run.agent_id)
     conversation = await port.load(session, run.account_id, run.conversation_id)
@@ -491,6 +513,43 @@ def _cost(usage: Usage, model: str) -> tuple[Decimal, str | None]:
     return cost, None
 
 
+def replayed(steps: list[AiAgentRunStep]) -> list[dict[str, Any]]:
+    """The messages a run's recorded steps added to its conversation with the model: each
+    step's function calls, as the model asked for them, and their recorded results."""
+    messages: list[dict[str, Any]] = []
+    for step in steps:
+        if not step.function_calls:
+            continue
+        messages.append(
+            {
+                "role": "assistant",
+                "content": step.content,
+                "tool_calls": [
+                    {
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["name"], "arguments": _raw(call["arguments"])},
+                    }
+                    for call in step.function_calls
+                ],
+            }
+        )
+        messages.extend(
+            {
+                "role": "tool",
+                "tool_call_id": call["id"],
+                "content": json.dumps(call["result"], ensure_ascii=False, default=str),
+            }
+            for call in step.function_calls
+        )
+    return messages
+
+
+def _raw(arguments: Any) -> str:
+    # Recorded parsed when they were JSON, as sent when they were not.
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
 def _assistant_message(result: ChatResult) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": result.content}
     if result.tool_calls:
@@ -505,10 +564,10 @@ def _assistant_message(result: ChatResult) -> dict[str, Any]:
     return message
 
 
-async def _failed_call(run_id: uuid.UUID, error: ProviderError) -> Ran:
+async def _failed_call(run_id: uuid.UUID, attempt: int, error: ProviderError) -> Ran:
     async with unit_of_work() as session:
         run = await repository.run_by_id(session, run_id, for_update=True)
-        if run is None or run.status != RunStatus.running:
+        if run is None or run.status != RunStatus.running or run.attempts != attempt:
             return Ran("missing")
         config = get_settings().ai
         if error.retryable and run.attempts < config.max_attempts:
@@ -534,17 +593,16 @@ async def _failed_call(run_id: uuid.UUID, error: ProviderError) -> Ran:
 
 
 async def _record_step(
-    run_id: uuid.UUID, plan: Plan, taken: int, result: ChatResult
+    run_id: uuid.UUID, plan: Plan, position: int, result: ChatResult
 ) -> tuple[Ran | None, list[dict[str, Any]]]:
     """Record one model answer, run the functions it asked for, and post the reply when it is
     final. Returns the run's end (or None to go on) and the messages to add for the next call."""
     async with unit_of_work() as session:
-        run, agent, conversation = await _reload(session, run_id)
+        run, agent, conversation = await _reload(session, run_id, plan.attempt)
         if run is None:
             return Ran("missing"), []
         model = result.model or plan.model
         cost, note = _cost(result.usage, model)
-        position = plan.first_position + taken
         # What the model said and spent is recorded whatever happens next.
         step = AiAgentRunStep(
             account_id=run.account_id,
@@ -577,16 +635,19 @@ async def _record_step(
         assert conversation is not None and agent is not None
         if not result.tool_calls:
             return await _post(session, run, agent, plan, result), []
-        last = taken + 1 >= plan.max_steps
+        last = position + 1 >= plan.max_steps
         calls: list[dict[str, Any]] = []
         follow_up: list[dict[str, Any]] = [_assistant_message(result)]
         context = ToolContext(session, run.account_id, agent, run, conversation)
-        for call in result.tool_calls:
+        for index, call in enumerate(result.tool_calls):
             if last:
                 # The run ends here: nothing it asked for on its last step is done.
                 outcome = not_run(call.arguments, "The agent has no step left to use the result.")
             else:
-                outcome = await call_tool(context, plan.tools, call.name, call.arguments)
+                # Recorded in this step, in this transaction, with the function's effects:
+                # a run taken up again replays the step instead of calling it again.
+                keyed = replace(context, call_key=f"{position}:{index}")
+                outcome = await call_tool(keyed, plan.tools, call.name, call.arguments)
             calls.append(
                 {
                     "id": call.id,
@@ -651,7 +712,7 @@ async def execute(run_id: uuid.UUID) -> Ran:
         provider = provider_for(settings)
     specs = tool_specs(plan.tools)
     messages = list(plan.messages)
-    for taken in range(plan.max_steps):
+    for position in range(plan.first_position, plan.max_steps):
         try:
             result = await provider.chat(
                 ChatRequest(
@@ -662,8 +723,8 @@ async def execute(run_id: uuid.UUID) -> Ran:
                 )
             )
         except ProviderError as error:
-            return await _failed_call(run_id, error)
-        ended, follow_up = await _record_step(run_id, plan, taken, result)
+            return await _failed_call(run_id, plan.attempt, error)
+        ended, follow_up = await _record_step(run_id, plan, position, result)
         if ended is not None:
             return ended
         messages.extend(follow_up)

@@ -34,9 +34,10 @@ from ticaret.crm.repository import customers as customers_repository
 from ticaret.models import AiAgent, AiAgentRun, Order, Product, ProductStatus
 from ticaret.models.agents import AgentTool
 from ticaret.orders import repository as orders_repository
+from ticaret.orders.errors import DuplicateOrder
 from ticaret.orders.repository import OrderFilters
-from ticaret.orders.schemas import OrderCreate, OrderItemIn, OrderSource
-from ticaret.orders.service import create_order
+from ticaret.orders.schemas import OrderCreate, OrderItemIn, OrderOut, OrderSource
+from ticaret.orders.service import create_order, order_views
 from ticaret.settings import get_settings
 
 
@@ -69,6 +70,9 @@ class ToolContext:
     agent: AiAgent
     run: AiAgentRun
     conversation: conversation_port.ConversationView
+    # Which call of the run this is ("<step position>:<index in the step>"): the key a tool
+    # with a side effect makes it idempotent with, so one call never acts twice.
+    call_key: str = ""
 
     @property
     def actor(self) -> Actor:
@@ -269,33 +273,7 @@ def _order_brief(order: Order) -> dict[str, Any]:
     }
 
 
-async def _create_order_draft(ctx: ToolContext, args: CreateOrderDraft) -> dict[str, Any]:
-    order = await create_order(
-        ctx.session,
-        get_settings(),
-        ctx.account_id,
-        ctx.actor,
-        OrderCreate(
-            customer_id=_customer_of(ctx),
-            items=[
-                OrderItemIn(
-                    product_id=line.product_id,
-                    quantity=line.quantity,
-                    variant_note=line.variant_note,
-                )
-                for line in args.items
-            ],
-            notes=args.notes,
-            source=OrderSource(
-                channel="ai_agent",
-                source_type="conversation",
-                source_id=str(ctx.agent.id),
-                thread_id=str(ctx.conversation.id),
-                # One draft per run and step is enough; a second call makes another.
-                message_id=None,
-            ),
-        ),
-    )
+def _draft_result(order: OrderOut) -> dict[str, Any]:
     return {
         "order_id": str(order.id),
         "order_no": order.order_no,
@@ -312,6 +290,49 @@ async def _create_order_draft(ctx: ToolContext, args: CreateOrderDraft) -> dict[
             for item in order.items
         ],
     }
+
+
+async def _create_order_draft(ctx: ToolContext, args: CreateOrderDraft) -> dict[str, Any]:
+    # The orders service's duplicate check (an advisory lock on the source, then a lookup)
+    # keyed by the run and the call: two workers on one run, or a run taken up again, can
+    # never make two orders for one call of the model.
+    source = OrderSource(
+        channel="ai_agent",
+        source_type="conversation",
+        source_id=str(ctx.agent.id),
+        thread_id=str(ctx.conversation.id),
+        message_id=f"run:{ctx.run.id}:{ctx.call_key}" if ctx.call_key else None,
+    )
+    try:
+        order = await create_order(
+            ctx.session,
+            get_settings(),
+            ctx.account_id,
+            ctx.actor,
+            OrderCreate(
+                customer_id=_customer_of(ctx),
+                items=[
+                    OrderItemIn(
+                        product_id=line.product_id,
+                        quantity=line.quantity,
+                        variant_note=line.variant_note,
+                    )
+                    for line in args.items
+                ],
+                notes=args.notes,
+                source=source,
+            ),
+        )
+    except DuplicateOrder as exc:
+        # This very call made it already: its order is the answer.
+        made = await orders_repository.order(
+            ctx.session, ctx.account_id, uuid.UUID(exc.details["orderId"])
+        )
+        if made is None:  # pragma: no cover - found under the lock a moment ago
+            raise
+        (existing,) = await order_views(ctx.session, ctx.account_id, [made])
+        return _draft_result(existing)
+    return _draft_result(order)
 
 
 async def _get_order_status(ctx: ToolContext, args: GetOrderStatus) -> dict[str, Any]:
