@@ -64,3 +64,8 @@ class AttachmentRejected(ValidationFailed):
 class ChannelMismatch(ValidationFailed):
     code = "channel_mismatch"
     default_message = "channelId names another channel than the conversation's."
+
+
+class AttachmentNotDeliverable(ValidationFailed):
+    code = "attachment_not_deliverable"
+    default_message = "This conversation's channel cannot send these attachments."

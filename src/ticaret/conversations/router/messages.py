@@ -42,7 +42,11 @@ async def list_messages(
     summary="Send a message (Connect360 input): as the workspace or as the customer",
     description="Mesaj gönderir. `content` keeps every language; the channel gets the "
     "conversation's language or the first one. A workspace message on a WhatsApp, Messenger "
-    "or Instagram conversation goes out through that channel (`operation` follows it); "
+    "or Instagram conversation goes out through that channel (`operation` follows it). "
+    "Attachments (`attachmentIds`): WhatsApp sends the file itself (one file per message, the "
+    "text as its caption, one `send_media` operation); Messenger and Instagram only take files "
+    "by public URL, so a message with attachments there is a 422 `attachment_not_deliverable` "
+    "(as are several files, or a caption over 4096 characters, on WhatsApp), nothing stored; "
     "`sender: customer` records the customer's message (found or created from `customer`). "
     "`ai.agentId` asks that agent to answer, asynchronously. `Idempotency-Key` makes a retry "
     "return the first answer.",

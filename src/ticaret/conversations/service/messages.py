@@ -51,6 +51,7 @@ from ticaret.core.events import Actor, emit
 from ticaret.models import (
     CHANNEL_TYPES,
     Conversation,
+    ConversationAttachment,
     ConversationMessage,
     ConversationStatus,
     ConversationType,
@@ -126,20 +127,24 @@ async def post_message(
             raise MessageNotFound("The parent message was not found.")
         if parent.conversation_id != conversation.id:
             raise ParentInOtherConversation()
+    files: list[ConversationAttachment] = []
     if attachment_ids:
         found = await attachment_repository.attachments(session, account_id, attachment_ids)
         if len(found) != len(attachment_ids):
             raise AttachmentNotFound()
+        files = [found[file_id] for file_id in attachment_ids]
     language = choose_language(content, conversation.language)
     text = content[language] if language is not None else None
 
     workspace = sender == MessageSender.workspace
     operation: ChannelOperationOut | None = None
     source = source_message_id = None
-    if deliver and workspace and conversation.type in CHANNEL_TYPES and text is not None:
+    if deliver and workspace and conversation.type in CHANNEL_TYPES and (text or files):
         if conversation.status == ConversationStatus.closed:
             raise ConversationClosed()
-        delivered = await delivery.deliver(session, ctx, conversation, text, origin or _NO_ORIGIN)
+        delivered = await delivery.deliver(
+            session, ctx, conversation, text, origin or _NO_ORIGIN, files
+        )
         operation = delivered.operation
         if delivered.source_message_id is not None:
             source, source_message_id = delivered.source, delivered.source_message_id
