@@ -20,7 +20,11 @@ from asgi_lifespan import LifespanManager
 from cryptography.fernet import Fernet
 
 from tests.helpers import REPO, Mailbox, ScriptedDns, Servers
+from tests.social.helpers import APPS_ENV
 
+# The Meta and Instagram apps are configured for every test, not only when a file that needs them
+# happens to be collected: a run of one file must see the settings the whole suite sees.
+os.environ.update(APPS_ENV)
 os.environ.update(
     {
         "TICARET_ENVIRONMENT": "test",
