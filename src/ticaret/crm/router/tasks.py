@@ -4,10 +4,11 @@ checklist."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from ticaret.core.auth import AccountContext
 from ticaret.core.db import DbSession
@@ -39,24 +40,69 @@ LIST_DESCRIPTION = (
 )
 
 
+StatusFilter = Annotated[list[TaskStatus] | None, Query(alias="status")]
+PriorityFilter = Annotated[list[TaskPriority] | None, Query(alias="priority")]
+AssigneeFilter = Annotated[uuid.UUID | None, Query(alias="assigneeUserId")]
+Flag = Annotated[bool, Query()]
+TitleQuery = Annotated[str | None, Query(max_length=200, description="Title contains")]
+Sort = Annotated[Literal["createdAt", "dueAt"], Query()]
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    statuses: list[TaskStatus]
+    priorities: list[TaskPriority]
+    assignee_user_id: uuid.UUID | None
+    assigned_to_me: bool
+    unassigned: bool
+    watched_by_me: bool
+    due_before: datetime | None
+    due_after: datetime | None
+    overdue: bool
+    q: str | None
+    sort: Literal["created", "due"]
+
+
+def task_filters(
+    statuses: StatusFilter = None,
+    priorities: PriorityFilter = None,
+    assignee_user_id: AssigneeFilter = None,
+    assigned_to_me: Annotated[bool, Query(alias="assignedToMe")] = False,
+    unassigned: Flag = False,
+    watched_by_me: Annotated[bool, Query(alias="watchedByMe")] = False,
+    due_before: Annotated[datetime | None, Query(alias="dueBefore")] = None,
+    due_after: Annotated[datetime | None, Query(alias="dueAfter")] = None,
+    overdue: Flag = False,
+    q: TitleQuery = None,
+    sort: Sort = "createdAt",
+) -> TaskFilters:
+    """The task list's filters, shared by `/crm/tasks` and a customer's task list."""
+    return TaskFilters(
+        statuses=statuses or [],
+        priorities=priorities or [],
+        assignee_user_id=assignee_user_id,
+        assigned_to_me=assigned_to_me,
+        unassigned=unassigned,
+        watched_by_me=watched_by_me,
+        due_before=due_before,
+        due_after=due_after,
+        overdue=overdue,
+        q=q,
+        sort="due" if sort == "dueAt" else "created",
+    )
+
+
+Filters = Annotated[TaskFilters, Depends(task_filters)]
+
+
 async def _list(
     session: DbSession,
     ctx: AccountContext,
     page: PageParams,
+    filters: TaskFilters,
     *,
     customer_id: uuid.UUID | None,
     of_customer: bool,
-    statuses: list[TaskStatus] | None,
-    priorities: list[TaskPriority] | None,
-    assignee_user_id: uuid.UUID | None,
-    assigned_to_me: bool,
-    unassigned: bool,
-    watched_by_me: bool,
-    due_before: datetime | None,
-    due_after: datetime | None,
-    overdue: bool,
-    q: str | None,
-    sort: str,
 ) -> Envelope[Page[TaskOut]]:
     return ok(
         await service.list_tasks(
@@ -65,28 +111,19 @@ async def _list(
             page,
             customer_id=customer_id,
             of_customer=of_customer,
-            statuses=statuses or [],
-            priorities=priorities or [],
-            assignee_user_id=assignee_user_id,
-            assigned_to_me=assigned_to_me,
-            unassigned=unassigned,
-            watched_by_me=watched_by_me,
-            due_before=due_before,
-            due_after=due_after,
-            overdue=overdue,
-            q=q,
-            sort="due" if sort == "dueAt" else "created",
+            statuses=filters.statuses,
+            priorities=filters.priorities,
+            assignee_user_id=filters.assignee_user_id,
+            assigned_to_me=filters.assigned_to_me,
+            unassigned=filters.unassigned,
+            watched_by_me=filters.watched_by_me,
+            due_before=filters.due_before,
+            due_after=filters.due_after,
+            overdue=filters.overdue,
+            q=filters.q,
+            sort=filters.sort,
         )
     )
-
-
-StatusFilter = Annotated[list[TaskStatus] | None, Query(alias="status")]
-PriorityFilter = Annotated[list[TaskPriority] | None, Query(alias="priority")]
-AssigneeFilter = Annotated[uuid.UUID | None, Query(alias="assigneeUserId")]
-Flag = Annotated[bool, Query()]
-DueFilter = Annotated[datetime | None, Query()]
-TitleQuery = Annotated[str | None, Query(max_length=200, description="Title contains")]
-Sort = Annotated[Literal["createdAt", "dueAt"], Query()]
 
 
 @router.get(
@@ -100,36 +137,16 @@ async def list_tasks(
     ctx: Viewer,
     session: DbSession,
     page: Paging,
+    filters: Filters,
     customer_id: Annotated[uuid.UUID | None, Query(alias="customerId")] = None,
-    statuses: StatusFilter = None,
-    priorities: PriorityFilter = None,
-    assignee_user_id: AssigneeFilter = None,
-    assigned_to_me: Annotated[bool, Query(alias="assignedToMe")] = False,
-    unassigned: Flag = False,
-    watched_by_me: Annotated[bool, Query(alias="watchedByMe")] = False,
-    due_before: Annotated[datetime | None, Query(alias="dueBefore")] = None,
-    due_after: Annotated[datetime | None, Query(alias="dueAfter")] = None,
-    overdue: Flag = False,
-    q: TitleQuery = None,
-    sort: Sort = "createdAt",
 ) -> Envelope[Page[TaskOut]]:
     return await _list(
         session,
         ctx,
         page,
+        filters,
         customer_id=customer_id,
         of_customer=False,
-        statuses=statuses,
-        priorities=priorities,
-        assignee_user_id=assignee_user_id,
-        assigned_to_me=assigned_to_me,
-        unassigned=unassigned,
-        watched_by_me=watched_by_me,
-        due_before=due_before,
-        due_after=due_after,
-        overdue=overdue,
-        q=q,
-        sort=sort,
     )
 
 
@@ -145,35 +162,15 @@ async def list_customer_tasks(
     ctx: Viewer,
     session: DbSession,
     page: Paging,
-    statuses: StatusFilter = None,
-    priorities: PriorityFilter = None,
-    assignee_user_id: AssigneeFilter = None,
-    assigned_to_me: Annotated[bool, Query(alias="assignedToMe")] = False,
-    unassigned: Flag = False,
-    watched_by_me: Annotated[bool, Query(alias="watchedByMe")] = False,
-    due_before: Annotated[datetime | None, Query(alias="dueBefore")] = None,
-    due_after: Annotated[datetime | None, Query(alias="dueAfter")] = None,
-    overdue: Flag = False,
-    q: TitleQuery = None,
-    sort: Sort = "createdAt",
+    filters: Filters,
 ) -> Envelope[Page[TaskOut]]:
     return await _list(
         session,
         ctx,
         page,
+        filters,
         customer_id=customer_id,
         of_customer=True,
-        statuses=statuses,
-        priorities=priorities,
-        assignee_user_id=assignee_user_id,
-        assigned_to_me=assigned_to_me,
-        unassigned=unassigned,
-        watched_by_me=watched_by_me,
-        due_before=due_before,
-        due_after=due_after,
-        overdue=overdue,
-        q=q,
-        sort=sort,
     )
 
 
