@@ -34,13 +34,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from arq import Retry
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Text, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import unit_of_work
+from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work
 from ticaret.core.ids import new_id
 from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue
 from ticaret.core.queue import get_redis
@@ -180,6 +181,33 @@ _STORE = (
     .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
     .returning(_inbox_table.c.external_id, _inbox_table.c.id)
 )
+# `store_now`'s statement: one row, compiled once, run outside any transaction. The JSON goes
+# in as text (the encoder is ours, not the pool's codec: see `_json_text`).
+_STORE_ONE = RawQuery(
+    insert(_inbox_table)
+    .values(
+        id=bindparam("id"),
+        source=bindparam("source"),
+        scope=bindparam("scope"),
+        external_id=bindparam("external_id"),
+        event_type=bindparam("event_type"),
+        payload=cast(bindparam("payload", type_=Text), JSONB),
+        headers=cast(bindparam("headers", type_=Text), JSONB),
+        status=InboxStatus.received.value,
+        attempts=0,
+        received_at=bindparam("received_at"),
+    )
+    .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
+    .returning(_inbox_table.c.id)
+)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # An integer past 64 bits: valid JSON, and JSONB keeps it; orjson cannot write it.
+        return json.dumps(value)
 
 
 class InboxSource:
@@ -221,6 +249,8 @@ class InboxSource:
             timeout=DRAIN_BUDGET_SECONDS + timeout,
             keep_result=0,
         )(drain_items)
+        # Scope -> [the slot a drain was last queued in, drains queued in it]: see `queue_drain`.
+        self._drains_queued: dict[str, list[int]] = {}
         _sources[name] = self
 
     def job_id(self, item_id: uuid.UUID | str) -> str:
@@ -270,8 +300,71 @@ class InboxSource:
         inserted = {external_id: item_id for external_id, item_id in result.tuples()}
         if inserted:
             # One drain job for the scope, not one job per item: it takes them in batches.
-            self.batch_job.options(job_id=self.drain_job_id(scope)).after_commit(session, scope)
+            after_commit(session, lambda: self.queue_drain(scope))
         return [Stored(external_id, inserted.get(external_id)) for external_id, _ in unique]
+
+    async def store_now(
+        self, item: Inbound, *, headers: Mapping[str, str], scope: str = ""
+    ) -> Stored:
+        """`store` for a receiver that stores one item and nothing else: one autocommit
+        statement on a raw connection (durable when it returns, no unit of work), then the
+        drain queued (`queue_drain`)."""
+        external_id = item.external_id[:300]
+        async with no_transaction() as conn:
+            row = await _STORE_ONE.fetchrow(
+                conn,
+                id=new_id(),
+                source=self.name,
+                scope=scope,
+                external_id=external_id,
+                event_type=item.event_type[:100] if item.event_type else None,
+                payload=_json_text(item.payload),
+                headers=_json_text(self.headers_to_keep(headers)),
+                received_at=datetime.now(UTC),
+            )
+        item_id: uuid.UUID | None = None if row is None else row[0]
+        if item_id is not None:
+            await self.queue_drain(scope)
+        return Stored(external_id, item_id)
+
+    async def queue_drain(self, scope: str) -> None:
+        """Queue the scope's drain for items committed before this call, with at most two
+        queueing round trips per slot (`DRAIN_SLOT_SECONDS`) and scope in this process:
+
+        * the slot's first store queues a drain to run at once (the slot's job id);
+        * its second queues one deferred to the slot's end (`<slot>:end`);
+        * any later store in the slot queues nothing: its row committed before the slot
+          ended, so that deferred drain (or the drain holding the scope's lock then, which
+          looks again after letting go) claims it.
+
+        Never raises: the rows are stored already. A drain lost to a Redis outage is queued
+        again by `drain_inboxes` (every second) once Redis is back, and `sweep_inbox` behind it.
+        """
+        now = time.time()
+        slot = math.floor(now / DRAIN_SLOT_SECONDS)
+        queued = self._drains_queued.get(scope)
+        if queued is None or queued[0] != slot:
+            if len(self._drains_queued) >= 4096:
+                self._drains_queued.clear()  # scopes quiet since their last slot
+            self._drains_queued[scope] = [slot, 1]
+            tag, defer = str(slot), None
+        elif queued[1] == 1:
+            queued[1] = 2
+            tag = f"{slot}:end"
+            defer = timedelta(seconds=(slot + 1) * DRAIN_SLOT_SECONDS - now)
+        else:
+            return
+        try:
+            await self.batch_job.options(
+                job_id=self.drain_job_id(scope, tag), defer_by=defer
+            ).enqueue(scope)
+        except Exception:
+            logger.warning(
+                "could not queue the %s drain of %r; drain_inboxes will",
+                self.name,
+                scope,
+                exc_info=True,
+            )
 
     async def store_unreadable(
         self,
@@ -486,6 +579,13 @@ async def _mark_failed(item_id: uuid.UUID, error: str) -> None:
 
 def inbox_sources() -> list[InboxSource]:
     return list(_sources.values())
+
+
+def forget_queued_drains() -> None:
+    """Forget which drains this process queued (`queue_drain`): for a Redis emptied by hand
+    (the tests, between scenarios), whose drains are gone with it."""
+    for source in _sources.values():
+        source._drains_queued.clear()
 
 
 @cron_job("drain_inboxes", second=range(60), timeout=30)
