@@ -108,10 +108,41 @@ def _unstorable(value: Any, limit: int) -> str | None:
     return None
 
 
+# Every ASCII digit to "0", every other byte to " ": a run of 19 digits shows as 19 zeros.
+_DIGIT_RUNS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
+def _read_plain(raw_body: bytes) -> Any:
+    """The common body, read by orjson; `_NOT_PLAIN` for anything `json.loads` could read
+    differently. orjson refuses what the general path below has to diagnose (lone
+    surrogates, NaN and infinite numbers, a byte-order mark, deep nesting); it reads an
+    integer past 64 bits as a float where `json` keeps the integer, so a body with a run of 19
+    digits anywhere goes the general way, as does one with more brackets than
+    `MAX_JSON_DEPTH` (it could nest too deep)."""
+    if raw_body.count(b"[") + raw_body.count(b"{") > MAX_JSON_DEPTH:
+        return _NOT_PLAIN
+    if _LONG_NUMBER in raw_body.translate(_DIGIT_RUNS):
+        return _NOT_PLAIN
+    try:
+        return orjson.loads(raw_body)
+    except ValueError:
+        return _NOT_PLAIN
+
+
+_NOT_PLAIN = object()
+
+
 def decode_json(raw_body: bytes) -> Decoded:
     def as_text() -> str:
         return raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
+    plain = _read_plain(raw_body)
+    if plain is not _NOT_PLAIN:
+        if b"\\u0000" in raw_body:
+            return Decoded(None, as_text(), "body contains NUL characters")
+        # Nothing `_unstorable` looks for can be in it (see `_read_plain`).
+        return Decoded(plain)
     try:
         payload = json.loads(raw_body)
     except RecursionError:
