@@ -8,8 +8,9 @@ Its receiver route verifies the call (that is the caller's job: signatures diffe
 then hands the body's items to `store()`: one row per item, keyed by
 `(source, scope, external_id)`, so a redelivered item is a duplicate and nothing more. A Meta
 POST carries a batch (`entry[].messaging[]`): each item is stored as its own row under its
-natural id, in one statement. Stored rows queue the source's processing job after commit; the
-receiver answers at once.
+natural id, in one statement. Stored rows queue the scope's drain job after commit (at most
+twice per 0.1 s slot and scope in a process: `queue_drain`); the receiver answers at once. A
+receiver that stores one item and nothing else uses `store_now`: one autocommit statement.
 
 The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in one
 transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
@@ -111,6 +112,7 @@ def _unstorable(value: Any, limit: int) -> str | None:
 # Every ASCII digit to "0", every other byte to " ": a run of 19 digits shows as 19 zeros.
 _DIGIT_RUNS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
+_NOT_PLAIN = object()
 
 
 def _read_plain(raw_body: bytes) -> Any:
@@ -128,9 +130,6 @@ def _read_plain(raw_body: bytes) -> Any:
         return orjson.loads(raw_body)
     except ValueError:
         return _NOT_PLAIN
-
-
-_NOT_PLAIN = object()
 
 
 def decode_json(raw_body: bytes) -> Decoded:
@@ -366,7 +365,9 @@ class InboxSource:
         * its second queues one deferred to the slot's end (`<slot>:end`);
         * any later store in the slot queues nothing: its row committed before the slot
           ended, so that deferred drain (or the drain holding the scope's lock then, which
-          looks again after letting go) claims it.
+          looks again after letting go) claims it. (The slot's end is by this process's
+          clock; a worker whose clock runs ahead could start that drain early, and what it
+          missed waits for `drain_inboxes`.)
 
         Never raises: the rows are stored already. A drain lost to a Redis outage is queued
         again by `drain_inboxes` (every second) once Redis is back, and `sweep_inbox` behind it.
