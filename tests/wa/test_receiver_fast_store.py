@@ -153,13 +153,18 @@ async def test_many_events_in_one_slot_queue_at_most_two_drains_and_all_are_appl
     answers = await asyncio.gather(
         *(client.post(url, json=_event(psid, n), headers=auth) for n in range(1, 41))
     )
-    slots = math.floor(time.time() / slot_seconds) - first_slot + 1
+    last_slot = math.floor(time.time() / slot_seconds)
     assert [answer.status_code for answer in answers] == [200] * 40
     assert {answer.json()["data"]["duplicate"] for answer in answers} == {False}
+    # One drain to run at once and one at the slot's end, per slot the 40 calls spanned
+    # (one slot unless the machine is very slow), whatever the number of calls.
+    prefix = f"{DRAIN_JOB}:{session_id}:"
+    spanned = range(first_slot, last_slot + 1)
+    allowed = {f"{prefix}{s}" for s in spanned} | {f"{prefix}{s}:end" for s in spanned}
     queued = await _queued_drains(session_id)
-    # One to run at once and one at the slot's end, per slot the 40 calls spanned.
-    assert 1 <= len(queued) <= 2 * slots
-    assert f"{DRAIN_JOB}:{session_id}:{first_slot}" in queued
+    assert set(queued) <= allowed
+    assert f"{prefix}{first_slot}" in queued or len(spanned) > 1
+    assert 1 <= len(queued) <= 2 * len(spanned)
 
     await run_jobs()
     rows = await _rows(session_id)
@@ -196,8 +201,11 @@ async def test_an_event_stored_after_its_slot_s_drain_ran_is_applied_by_the_slot
         [(job_id, run_at)] = queued.items()
         assert job_id == f"{DRAIN_JOB}:{session_id}:{slot}:end"
         assert run_at >= (slot + 1) * slot_seconds * 1000 - 1
-    else:  # a slow machine: the third call opened a slot of its own
-        assert list(queued) == [f"{DRAIN_JOB}:{session_id}:{after}"]
+    else:  # a slow machine: the slot ended before the third call, which queued a drain
+        prefix = f"{DRAIN_JOB}:{session_id}:"
+        spanned = range(slot, after + 1)
+        [job_id] = queued
+        assert job_id in {f"{prefix}{s}" for s in spanned} | {f"{prefix}{s}:end" for s in spanned}
     await run_jobs()
     assert [row.status for row in await _rows(session_id)] == ["processed"] * 3
 
