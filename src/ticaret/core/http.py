@@ -35,6 +35,16 @@ _LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 
 _client: httpx.AsyncClient | None = None
 _guarded: dict[tuple[OutboundPolicy, int], httpx.AsyncClient] = {}
+_guarded_transports: dict[tuple[OutboundPolicy, int], httpx.AsyncBaseTransport] = {}
+_ssl: ssl.SSLContext | None = None
+
+
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of milliseconds of CPU: one context serves every pool.
+    global _ssl
+    if _ssl is None:
+        _ssl = httpx.create_ssl_context(trust_env=False)
+    return _ssl
 
 
 class RefusedTarget(httpx.TransportError):
@@ -43,10 +53,8 @@ class RefusedTarget(httpx.TransportError):
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, policy: OutboundPolicy) -> None:
-        super().__init__(trust_env=False, limits=_LIMITS)
-        self._pool = guarded_pool(
-            policy, limits=_LIMITS, ssl_context=httpx.create_ssl_context(trust_env=False)
-        )
+        super().__init__(verify=_ssl_context(), trust_env=False, limits=_LIMITS)
+        self._pool = guarded_pool(policy, limits=_LIMITS, ssl_context=_ssl_context())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         reason = url_refusal(request.url)
@@ -101,8 +109,9 @@ def guarded_client(policy: OutboundPolicy, lane: int = 0) -> httpx.AsyncClient:
     """
     client = _guarded.get((policy, lane))
     if client is None or client.is_closed:
+        transport = _guarded_transports[(policy, lane)] = _GuardedTransport(policy)
         client = _GuardedClient(
-            transport=_GuardedTransport(policy),
+            transport=transport,
             timeout=DEFAULT_TIMEOUT,
             follow_redirects=False,
             trust_env=False,
@@ -112,6 +121,17 @@ def guarded_client(policy: OutboundPolicy, lane: int = 0) -> httpx.AsyncClient:
     return client
 
 
+def guarded_transport(policy: OutboundPolicy, lane: int = 0) -> httpx.AsyncBaseTransport:
+    """The transport (and connection pool) of ``guarded_client(policy, lane)``.
+
+    For a caller that builds complete requests itself (webhook deliveries) and wants none of
+    the client's per-request work (header merging, cookies, auth and redirect handling): every
+    request it sends is still checked by the guard exactly as the client's are.
+    """
+    guarded_client(policy, lane)  # created (or re-created after closing) with its transport
+    return _guarded_transports[(policy, lane)]
+
+
 async def close_http_client() -> None:
     global _client
     if _client is not None:
@@ -119,6 +139,7 @@ async def close_http_client() -> None:
     _client = None
     clients = list(_guarded.values())
     _guarded.clear()
+    _guarded_transports.clear()
     for client in clients:
         await client.aclose()
 

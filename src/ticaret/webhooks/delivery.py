@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit, event_payload
-from ticaret.core.http import guarded_client
+from ticaret.core.http import guarded_transport
 from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
 from ticaret.models import (
@@ -221,7 +221,7 @@ async def send_claimed(claim: Claim) -> AttemptResult:
         # resolve elsewhere than when the URL was saved (DNS rebinding), and there is no second
         # lookup. The clients are the process's pooled ones, so receivers keep their connections.
         return await send_delivery(
-            guarded_client(webhook_policy(settings), lane),
+            guarded_transport(webhook_policy(settings), lane),
             url=claim.url,
             event_id=claim.event_id,
             body=claim.body,

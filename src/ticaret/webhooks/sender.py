@@ -4,7 +4,9 @@
 :class:`AttemptResult` that the caller stores as one row of delivery history (Saleor keeps one row
 per attempt: status, duration, request and response headers) and feeds to the retry policy.
 
-The caller passes the SSRF-guarded client (:func:`ticaret.core.http.guarded_client`), which checks
+The caller passes the SSRF-guarded client (:func:`ticaret.core.http.guarded_client`), or its
+transport (:func:`ticaret.core.http.guarded_transport`, what the delivery jobs use: the request is
+complete as built here, so the client's per-request work would be spent for nothing), which checks
 the address of every connection; this module only talks HTTP so it can be tested against a local
 receiver. A refused address becomes an attempt whose error starts with ``refused target:``.
 """
@@ -33,6 +35,10 @@ _REDACTED_REQUEST_HEADERS = frozenset(
 )
 
 
+# Sent (and recorded) on the transport path as a client would add them.
+_TRANSPORT_HEADERS = {"accept": "*/*", "accept-encoding": "identity", "connection": "keep-alive"}
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptResult:
     """What happened on one attempt, in the shape delivery history stores it."""
@@ -47,7 +53,7 @@ class AttemptResult:
 
 
 async def send_delivery(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | httpx.AsyncBaseTransport,
     *,
     url: str,
     event_id: str,
@@ -74,9 +80,19 @@ async def send_delivery(
 
     started = time.monotonic()
     try:
-        request = http.build_request(
-            "POST", url, content=body, headers=headers, timeout=httpx.Timeout(timeout_s)
-        )
+        if isinstance(http, httpx.AsyncClient):
+            request = http.build_request(
+                "POST", url, content=body, headers=headers, timeout=httpx.Timeout(timeout_s)
+            )
+        else:
+            headers.update(_TRANSPORT_HEADERS)
+            request = httpx.Request(
+                "POST",
+                url,
+                content=body,
+                headers=headers,
+                extensions={"timeout": httpx.Timeout(timeout_s).as_dict()},
+            )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         # Malformed URL (InvalidURL is not an HTTPError in httpx): nothing was sent.
         return AttemptResult(
@@ -100,7 +116,11 @@ async def send_delivery(
     error: str | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            response = await http.send(request, stream=True, follow_redirects=False)
+            if isinstance(http, httpx.AsyncClient):
+                response = await http.send(request, stream=True, follow_redirects=False)
+            else:
+                # A transport never follows a redirect: it answers with the 3xx.
+                response = await http.handle_async_request(request)
             status = response.status_code
             response_headers = dict(response.headers.items())
             await _read_excerpt(response, chunks)
