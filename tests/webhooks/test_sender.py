@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ticaret.core.http import close_http_client, guarded_transport
+from ticaret.core.ssrf import OutboundPolicy
 from ticaret.webhooks.sender import RESPONSE_EXCERPT_BYTES, AttemptResult, send_delivery
 from ticaret.webhooks.signing import generate_secret
 
@@ -121,15 +123,26 @@ def receiver() -> Iterator[str]:
     sock.close()
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
+Sender = httpx.AsyncClient | httpx.AsyncBaseTransport
+
+
+@pytest.fixture(params=["client", "guarded transport"])
+async def http(request: pytest.FixtureRequest) -> AsyncIterator[Sender]:
+    """Every attempt behaves the same through a client and through the SSRF-guarded transport
+    the delivery jobs use (private targets allowed here: the receiver is on 127.0.0.1)."""
+    if request.param == "guarded transport":
+        try:
+            yield guarded_transport(OutboundPolicy(allow_private=True))
+        finally:
+            await close_http_client()
+        return
     # trust_env=False: a proxy from the environment must not intercept calls to 127.0.0.1.
     async with httpx.AsyncClient(trust_env=False) as client:
         yield client
 
 
 async def _send(
-    http: httpx.AsyncClient,
+    http: Sender,
     url: str,
     *,
     event_id: str = "evt_1",
@@ -142,9 +155,7 @@ async def _send(
     )
 
 
-async def test_signed_delivery_verified_by_reference_library(
-    receiver: str, http: httpx.AsyncClient
-) -> None:
+async def test_signed_delivery_verified_by_reference_library(receiver: str, http: Sender) -> None:
     received.clear()
     result = await _send(http, f"{receiver}/ok", event_id="evt_stable")
     assert result.succeeded is True
@@ -165,7 +176,7 @@ async def test_signed_delivery_verified_by_reference_library(
     assert received[0]["payload"] == json.loads(BODY)
 
 
-async def test_rotation_both_secrets_verify(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_rotation_both_secrets_verify(receiver: str, http: Sender) -> None:
     for secret in (SECRET, OLD_SECRET):
         result = await _send(
             http, f"{receiver}/ok?secret={quote(secret, safe='')}", secrets=[SECRET, OLD_SECRET]
@@ -173,14 +184,14 @@ async def test_rotation_both_secrets_verify(receiver: str, http: httpx.AsyncClie
         assert result.succeeded, result.response_body_excerpt
 
 
-async def test_wrong_secret_is_rejected_by_receiver(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_wrong_secret_is_rejected_by_receiver(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/ok", secrets=[generate_secret()])
     assert result.response_status == 401
     assert result.succeeded is False
     assert result.error is None
 
 
-async def test_stale_clock_is_rejected_by_receiver(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_stale_clock_is_rejected_by_receiver(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/ok", now=lambda: datetime(2020, 1, 1, tzinfo=UTC))
     assert result.request_headers["webhook-timestamp"] == str(
         int(datetime(2020, 1, 1, tzinfo=UTC).timestamp())
@@ -189,7 +200,7 @@ async def test_stale_clock_is_rejected_by_receiver(receiver: str, http: httpx.As
     assert "too old" in (result.response_body_excerpt or "")
 
 
-async def test_server_error_recorded(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_server_error_recorded(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/fail")
     assert result.response_status == 500
     assert result.response_body_excerpt == "boom: database down"
@@ -197,12 +208,12 @@ async def test_server_error_recorded(receiver: str, http: httpx.AsyncClient) -> 
     assert result.error is None
 
 
-async def test_gone_recorded(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_gone_recorded(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/gone")
     assert (result.response_status, result.succeeded) == (410, False)
 
 
-async def test_redirect_is_not_followed(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_redirect_is_not_followed(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/redirect")
     assert result.response_status == 302
     assert result.response_headers is not None
@@ -210,7 +221,7 @@ async def test_redirect_is_not_followed(receiver: str, http: httpx.AsyncClient) 
     assert result.succeeded is False
 
 
-async def test_slow_receiver_times_out(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_slow_receiver_times_out(receiver: str, http: Sender) -> None:
     started = time.monotonic()
     result = await _send(http, f"{receiver}/slow", timeout_s=0.5)
     assert time.monotonic() - started < 2
@@ -221,9 +232,7 @@ async def test_slow_receiver_times_out(receiver: str, http: httpx.AsyncClient) -
     assert 400 <= result.duration_ms < 2000
 
 
-async def test_trickling_body_hits_the_overall_budget(
-    receiver: str, http: httpx.AsyncClient
-) -> None:
+async def test_trickling_body_hits_the_overall_budget(receiver: str, http: Sender) -> None:
     # Every single read finishes well inside 0.5 s; only a whole-attempt budget stops this.
     started = time.monotonic()
     result = await _send(http, f"{receiver}/trickle", timeout_s=0.5)
@@ -237,7 +246,7 @@ async def test_trickling_body_hits_the_overall_budget(
     assert set(result.response_body_excerpt) == {"."}
 
 
-async def test_connection_refused(http: httpx.AsyncClient) -> None:
+async def test_connection_refused(http: Sender) -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -252,14 +261,14 @@ async def test_connection_refused(http: httpx.AsyncClient) -> None:
     assert result.request_headers["webhook-id"] == "evt_1"
 
 
-async def test_big_body_is_cut_to_4_kib(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_big_body_is_cut_to_4_kib(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/big")
     assert result.succeeded is True
     assert result.response_body_excerpt == "A" * RESPONSE_EXCERPT_BYTES
     assert RESPONSE_EXCERPT_BYTES == 4096
 
 
-async def test_endless_body_is_not_downloaded(receiver: str, http: httpx.AsyncClient) -> None:
+async def test_endless_body_is_not_downloaded(receiver: str, http: Sender) -> None:
     # Reading the whole body would never finish; stopping at 4 KiB returns at once.
     result = await _send(http, f"{receiver}/endless", timeout_s=5)
     assert result.error is None
@@ -268,9 +277,7 @@ async def test_endless_body_is_not_downloaded(receiver: str, http: httpx.AsyncCl
     assert result.duration_ms < 3000
 
 
-async def test_excerpt_does_not_end_in_half_a_character(
-    receiver: str, http: httpx.AsyncClient
-) -> None:
+async def test_excerpt_does_not_end_in_half_a_character(receiver: str, http: Sender) -> None:
     result = await _send(http, f"{receiver}/multibyte")
     assert result.response_body_excerpt == "x" * 4095
 
@@ -286,9 +293,35 @@ async def test_request_headers_hold_no_client_secrets(receiver: str) -> None:
     assert result.request_headers["webhook-signature"].startswith("v1,")
 
 
-async def test_invalid_url_does_not_raise(http: httpx.AsyncClient) -> None:
+async def test_invalid_url_does_not_raise(http: Sender) -> None:
     result = await _send(http, "ftp://example.com/x")
     assert result.succeeded is False
     assert result.response_status is None
     assert result.error is not None
-    assert result.error.startswith("invalid url")
+    # The guard refuses the scheme before any transport could.
+    guarded = isinstance(http, httpx.AsyncBaseTransport)
+    assert result.error.startswith("refused target:" if guarded else "invalid url")
+
+
+async def test_the_guarded_transport_records_what_a_client_would_send(receiver: str) -> None:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        through_client = await _send(client, f"{receiver}/ok")
+    try:
+        through_transport = await _send(
+            guarded_transport(OutboundPolicy(allow_private=True)), f"{receiver}/ok"
+        )
+    finally:
+        await close_http_client()
+    assert through_transport.succeeded and through_client.succeeded
+    assert sorted(through_transport.request_headers) == sorted(through_client.request_headers)
+    for name in ("host", "accept", "accept-encoding", "connection", "user-agent", "content-type"):
+        assert through_transport.request_headers[name] == through_client.request_headers[name]
+
+
+async def test_the_guarded_transport_refuses_a_private_target(receiver: str) -> None:
+    try:
+        result = await _send(guarded_transport(OutboundPolicy()), f"{receiver}/ok")
+    finally:
+        await close_http_client()
+    assert result.succeeded is False and result.response_status is None
+    assert result.error is not None and result.error.startswith("refused target:")
