@@ -9,21 +9,25 @@ milliseconds (`fast_retries`).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.helpers import register
 from tests.local_server import serve
 from tests.webhooks.helpers import Receiver, create_webhook, deliveries, emit_shipped
 from ticaret.core.db import get_sessionmaker
-from ticaret.models import Event, WebhookAttempt
+from ticaret.core.queue import get_redis
+from ticaret.models import Event, WebhookAttempt, WebhookDelivery
 from ticaret.settings import get_settings
+from ticaret.webhooks import tasks
 
 EVENTS = 12
 
@@ -190,3 +194,48 @@ async def test_a_slow_endpoint_holds_the_others_no_longer_than_the_timeout(
         assert first["error"] == "timeout after 0.5s" and first["responseStatus"] is None
         assert first["nextAttemptAt"] is not None
         assert second["responseStatus"] == 200
+
+
+class Killed(BaseException):
+    """The worker process dying mid-job (not an error any handler would catch)."""
+
+
+@pytest.mark.usefixtures("no_sweep_grace")
+async def test_a_fan_out_killed_before_sending_loses_no_delivery(
+    client: httpx.AsyncClient, receiver: Receiver, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await register(client)
+    hook = await create_webhook(client, owner, receiver, events=["testing.parcel.*"])
+    await run_jobs()  # the webhook.created fan-out, out of the way
+    ids = await emit_shipped(owner.account_id, EVENTS)
+    await get_redis().flushdb()  # the fan-out runs here, not in the worker
+
+    async def killed(claims: Any) -> Any:
+        raise Killed()
+
+    sending = tasks.send_and_record
+    monkeypatch.setattr(tasks, "send_and_record", killed)
+    with pytest.raises(Killed):
+        await tasks.fan_out(ids)
+    monkeypatch.setattr(tasks, "send_and_record", sending)
+    assert receiver.requests == []
+    # The deliveries were committed leased to the dead job: nobody else takes them meanwhile...
+    created = await deliveries(client, owner, hook["id"])
+    assert len(created) == EVENTS and {row["status"] for row in created} == {"pending"}
+    assert await tasks.sweep_webhook_deliveries() == 0
+
+    # ...and once the lease has run out, the sweeper sends each of them, once.
+    async with get_sessionmaker()() as session:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == uuid.UUID(hook["id"]))
+            .values(next_attempt_at=func.now() - timedelta(minutes=1))
+        )
+        await session.commit()
+    assert await tasks.sweep_webhook_deliveries() == EVENTS
+    await run_jobs()
+    assert sorted(r.event["id"] for r in receiver.requests) == sorted(ids)
+    assert all(r.verified for r in receiver.requests)
+    sent = await deliveries(client, owner, hook["id"])
+    assert {row["status"] for row in sent} == {"succeeded"}
+    assert statuses(sent) == [[200]] * EVENTS

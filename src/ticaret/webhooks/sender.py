@@ -17,7 +17,7 @@ import asyncio
 import codecs
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -158,7 +158,14 @@ async def _read_excerpt(response: httpx.Response, into: bytearray) -> None:
 
     Filling a caller-owned buffer keeps what arrived before a timeout.
     """
-    async for chunk in response.aiter_bytes():
+    # Asked for identity: unless the receiver compressed anyway, the bytes need no decoding
+    # layer (nor httpx's chunking and bookkeeping around it), so they are read as they come.
+    stream: AsyncIterable[bytes] = (
+        response.aiter_bytes()
+        if "content-encoding" in response.headers or response.is_stream_consumed
+        else response.stream  # type: ignore[assignment]
+    )
+    async for chunk in stream:
         into.extend(chunk[: RESPONSE_EXCERPT_BYTES - len(into)])
         if len(into) >= RESPONSE_EXCERPT_BYTES:
             return
