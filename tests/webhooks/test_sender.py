@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -325,3 +326,110 @@ async def test_the_guarded_transport_refuses_a_private_target(receiver: str) -> 
         await close_http_client()
     assert result.succeeded is False and result.response_status is None
     assert result.error is not None and result.error.startswith("refused target:")
+
+
+def _self_signed() -> tuple[bytes, bytes]:
+    """A certificate for localhost / 127.0.0.1 and its key (PEM), made for this test."""
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+@pytest.fixture
+async def tls_receiver(tmp_path: Path) -> AsyncIterator[tuple[str, bytes, list[list[bytes]]]]:
+    """An HTTPS receiver on 127.0.0.1 answering 200 "ok" to each request; yields its base URL,
+    its certificate (PEM) and, per connection it accepted, the request bodies it got."""
+    import ssl
+
+    cert_pem, key_pem = _self_signed()
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    bodies: list[list[bytes]] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection: list[bytes] = []
+        bodies.append(connection)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                connection.append(await reader.readexactly(length))
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"https://localhost:{port}", cert_pem, bodies
+        server.close()
+
+
+async def test_the_guarded_transport_speaks_tls(
+    tls_receiver: tuple[str, bytes, list[list[bytes]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from ticaret.core import http as outbound
+
+    url, cert_pem, bodies = tls_receiver
+    policy = OutboundPolicy(allow_private=True)
+    try:
+        # With the real CA bundle, the self-signed receiver is refused (verification is on)...
+        refused = await _send(guarded_transport(policy), f"{url}/hook")
+        assert refused.succeeded is False and refused.response_status is None
+        assert refused.error is not None and refused.error.startswith("tls error:")
+        assert all(connection == [] for connection in bodies)
+        bodies.clear()
+        await close_http_client()
+        # ...and trusted, it gets the signed body over TLS, twice on one kept-alive connection.
+        trusting = ssl.create_default_context(cadata=cert_pem.decode())
+        monkeypatch.setattr(outbound, "_ssl", trusting)
+        transport = guarded_transport(policy)
+        for _ in range(2):
+            result = await _send(transport, f"{url}/hook")
+            assert result.succeeded is True and result.response_status == 200
+            assert result.response_body_excerpt == "ok"
+    finally:
+        await close_http_client()
+    assert bodies == [[BODY, BODY]]
