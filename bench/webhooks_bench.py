@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -86,7 +87,8 @@ def run_receiver(port: int, delay_s: float) -> None:
         async with server:
             await server.serve_forever()
 
-    uvloop.run(serve())
+    with contextlib.suppress(KeyboardInterrupt):  # stopped with SIGINT
+        uvloop.run(serve())
 
 
 async def measure(

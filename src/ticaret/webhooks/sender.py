@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
@@ -88,10 +89,10 @@ async def send_delivery(
             headers.update(_TRANSPORT_HEADERS)
             request = httpx.Request(
                 "POST",
-                url,
+                _parsed_url(url),
                 content=body,
                 headers=headers,
-                extensions={"timeout": httpx.Timeout(timeout_s).as_dict()},
+                extensions={"timeout": _timeouts(timeout_s)},
             )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         # Malformed URL (InvalidURL is not an HTTPError in httpx): nothing was sent.
@@ -151,6 +152,17 @@ async def send_delivery(
         error=error,
         succeeded=error is None and status is not None and 200 <= status < 300,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_url(url: str) -> httpx.URL:
+    # A webhook's URL is parsed once, not once per delivery (httpx.URL is immutable).
+    return httpx.URL(url)
+
+
+@functools.lru_cache(maxsize=16)
+def _timeouts(timeout_s: float) -> dict[str, float | None]:
+    return httpx.Timeout(timeout_s).as_dict()
 
 
 async def _read_excerpt(response: httpx.Response, into: bytearray) -> None:
