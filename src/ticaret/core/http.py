@@ -9,6 +9,8 @@ Two kinds of client, one pool each per process:
   :class:`~ticaret.core.ssrf.OutboundPolicy`, connect to the checked address). It never follows a
   redirect, never reads proxy settings from the environment and refuses URLs with credentials or a
   fragment. A refused call raises :class:`RefusedTarget` (an ``httpx.TransportError``).
+  :func:`guarded_transport` is the same guard as a bare transport on asyncio sockets, for
+  callers that build their requests themselves and send many (webhook deliveries).
 
 Usage, e.g. for a gateway the operator may run on a private network::
 
