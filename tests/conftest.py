@@ -91,6 +91,7 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
     from ticaret.core.cache import clear_caches
     from ticaret.core.db import get_engine
+    from ticaret.core.inbox import forget_queued_drains
     from ticaret.core.queue import get_redis
     from ticaret.models import Base
 
@@ -98,6 +99,8 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     async with get_engine().begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await get_redis().flushdb()
+    # The drains this process queued went with Redis.
+    forget_queued_drains()
     # The rows behind every in-process cache were just truncated.
     clear_caches()
     yield

@@ -36,6 +36,9 @@ class _Declared:
     template: str
     pattern: re.Pattern[str]
     limit_of: LimitOf
+    # The template up to its first parameter: a path without it cannot match (checked first,
+    # so most requests cost no regex).
+    prefix: str
 
 
 _declared: dict[str, _Declared] = {}
@@ -44,7 +47,8 @@ _declared: dict[str, _Declared] = {}
 def declare_body_limit(path_template: str, limit_of: LimitOf) -> None:
     """Give the route at ``path_template`` (as written on the route) its own body limit."""
     pattern, _, _ = compile_path(path_template)
-    _declared[path_template] = _Declared(path_template, pattern, limit_of)
+    prefix = path_template.split("{", 1)[0]
+    _declared[path_template] = _Declared(path_template, pattern, limit_of, prefix)
 
 
 def declared_body_limits() -> dict[str, LimitOf]:
@@ -53,7 +57,7 @@ def declared_body_limits() -> dict[str, LimitOf]:
 
 def body_limit_for(path: str, settings: Settings) -> int:
     for declared in _declared.values():
-        if declared.pattern.match(path):
+        if path.startswith(declared.prefix) and declared.pattern.match(path):
             return declared.limit_of(settings)
     return settings.max_request_body_bytes
 

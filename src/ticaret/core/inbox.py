@@ -8,8 +8,9 @@ Its receiver route verifies the call (that is the caller's job: signatures diffe
 then hands the body's items to `store()`: one row per item, keyed by
 `(source, scope, external_id)`, so a redelivered item is a duplicate and nothing more. A Meta
 POST carries a batch (`entry[].messaging[]`): each item is stored as its own row under its
-natural id, in one statement. Stored rows queue the source's processing job after commit; the
-receiver answers at once.
+natural id, in one statement. Stored rows queue the scope's drain job after commit (at most
+twice per 0.1 s slot and scope in a process: `queue_drain`); the receiver answers at once. A
+receiver that stores one item and nothing else uses `store_now`: one autocommit statement.
 
 The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in one
 transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
@@ -34,13 +35,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from arq import Retry
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Text, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import unit_of_work
+from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work
 from ticaret.core.ids import new_id
 from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue
 from ticaret.core.queue import get_redis
@@ -107,10 +109,39 @@ def _unstorable(value: Any, limit: int) -> str | None:
     return None
 
 
+# Every ASCII digit to "0", every other byte to " ": a run of 19 digits shows as 19 zeros.
+_DIGIT_RUNS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+_NOT_PLAIN = object()
+
+
+def _read_plain(raw_body: bytes) -> Any:
+    """The common body, read by orjson; `_NOT_PLAIN` for anything `json.loads` could read
+    differently. orjson refuses what the general path below has to diagnose (lone
+    surrogates, NaN and infinite numbers, a byte-order mark, deep nesting); it reads an
+    integer past 64 bits as a float where `json` keeps the integer, so a body with a run of 19
+    digits anywhere goes the general way, as does one with more brackets than
+    `MAX_JSON_DEPTH` (it could nest too deep)."""
+    if raw_body.count(b"[") + raw_body.count(b"{") > MAX_JSON_DEPTH:
+        return _NOT_PLAIN
+    if _LONG_NUMBER in raw_body.translate(_DIGIT_RUNS):
+        return _NOT_PLAIN
+    try:
+        return orjson.loads(raw_body)
+    except ValueError:
+        return _NOT_PLAIN
+
+
 def decode_json(raw_body: bytes) -> Decoded:
     def as_text() -> str:
         return raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
+    plain = _read_plain(raw_body)
+    if plain is not _NOT_PLAIN:
+        if b"\\u0000" in raw_body:
+            return Decoded(None, as_text(), "body contains NUL characters")
+        # Nothing `_unstorable` looks for can be in it (see `_read_plain`).
+        return Decoded(plain)
     try:
         payload = json.loads(raw_body)
     except RecursionError:
@@ -180,6 +211,33 @@ _STORE = (
     .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
     .returning(_inbox_table.c.external_id, _inbox_table.c.id)
 )
+# `store_now`'s statement: one row, compiled once, run outside any transaction. The JSON goes
+# in as text (the encoder is ours, not the pool's codec: see `_json_text`).
+_STORE_ONE = RawQuery(
+    insert(_inbox_table)
+    .values(
+        id=bindparam("id"),
+        source=bindparam("source"),
+        scope=bindparam("scope"),
+        external_id=bindparam("external_id"),
+        event_type=bindparam("event_type"),
+        payload=cast(bindparam("payload", type_=Text), JSONB),
+        headers=cast(bindparam("headers", type_=Text), JSONB),
+        status=InboxStatus.received.value,
+        attempts=0,
+        received_at=bindparam("received_at"),
+    )
+    .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
+    .returning(_inbox_table.c.id)
+)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # An integer past 64 bits: valid JSON, and JSONB keeps it; orjson cannot write it.
+        return json.dumps(value)
 
 
 class InboxSource:
@@ -221,6 +279,8 @@ class InboxSource:
             timeout=DRAIN_BUDGET_SECONDS + timeout,
             keep_result=0,
         )(drain_items)
+        # Scope -> [the slot a drain was last queued in, drains queued in it]: see `queue_drain`.
+        self._drains_queued: dict[str, list[int]] = {}
         _sources[name] = self
 
     def job_id(self, item_id: uuid.UUID | str) -> str:
@@ -270,8 +330,73 @@ class InboxSource:
         inserted = {external_id: item_id for external_id, item_id in result.tuples()}
         if inserted:
             # One drain job for the scope, not one job per item: it takes them in batches.
-            self.batch_job.options(job_id=self.drain_job_id(scope)).after_commit(session, scope)
+            after_commit(session, lambda: self.queue_drain(scope))
         return [Stored(external_id, inserted.get(external_id)) for external_id, _ in unique]
+
+    async def store_now(
+        self, item: Inbound, *, headers: Mapping[str, str], scope: str = ""
+    ) -> Stored:
+        """`store` for a receiver that stores one item and nothing else: one autocommit
+        statement on a raw connection (durable when it returns, no unit of work), then the
+        drain queued (`queue_drain`)."""
+        external_id = item.external_id[:300]
+        async with no_transaction() as conn:
+            row = await _STORE_ONE.fetchrow(
+                conn,
+                id=new_id(),
+                source=self.name,
+                scope=scope,
+                external_id=external_id,
+                event_type=item.event_type[:100] if item.event_type else None,
+                payload=_json_text(item.payload),
+                headers=_json_text(self.headers_to_keep(headers)),
+                received_at=datetime.now(UTC),
+            )
+        item_id: uuid.UUID | None = None if row is None else row[0]
+        if item_id is not None:
+            await self.queue_drain(scope)
+        return Stored(external_id, item_id)
+
+    async def queue_drain(self, scope: str) -> None:
+        """Queue the scope's drain for items committed before this call, with at most two
+        queueing round trips per slot (`DRAIN_SLOT_SECONDS`) and scope in this process:
+
+        * the slot's first store queues a drain to run at once (the slot's job id);
+        * its second queues one deferred to the slot's end (`<slot>:end`);
+        * any later store in the slot queues nothing: its row committed before the slot
+          ended, so that deferred drain (or the drain holding the scope's lock then, which
+          looks again after letting go) claims it. (The slot's end is by this process's
+          clock; a worker whose clock runs ahead could start that drain early, and what it
+          missed waits for `drain_inboxes`.)
+
+        Never raises: the rows are stored already. A drain lost to a Redis outage is queued
+        again by `drain_inboxes` (every second) once Redis is back, and `sweep_inbox` behind it.
+        """
+        now = time.time()
+        slot = math.floor(now / DRAIN_SLOT_SECONDS)
+        queued = self._drains_queued.get(scope)
+        if queued is None or queued[0] != slot:
+            if len(self._drains_queued) >= 4096:
+                self._drains_queued.clear()  # scopes quiet since their last slot
+            self._drains_queued[scope] = [slot, 1]
+            tag, defer = str(slot), None
+        elif queued[1] == 1:
+            queued[1] = 2
+            tag = f"{slot}:end"
+            defer = timedelta(seconds=(slot + 1) * DRAIN_SLOT_SECONDS - now)
+        else:
+            return
+        try:
+            await self.batch_job.options(
+                job_id=self.drain_job_id(scope, tag), defer_by=defer
+            ).enqueue(scope)
+        except Exception:
+            logger.warning(
+                "could not queue the %s drain of %r; drain_inboxes will",
+                self.name,
+                scope,
+                exc_info=True,
+            )
 
     async def store_unreadable(
         self,
@@ -486,6 +611,13 @@ async def _mark_failed(item_id: uuid.UUID, error: str) -> None:
 
 def inbox_sources() -> list[InboxSource]:
     return list(_sources.values())
+
+
+def forget_queued_drains() -> None:
+    """Forget which drains this process queued (`queue_drain`): for a Redis emptied by hand
+    (the tests, between scenarios), whose drains are gone with it."""
+    for source in _sources.values():
+        source._drains_queued.clear()
 
 
 @cron_job("drain_inboxes", second=range(60), timeout=30)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ticaret.core.body_limit import declare_body_limit
-from ticaret.core.db import DbSession, unit_of_work
+from ticaret.core.db import DbSession
 from ticaret.core.deps import Agent
 from ticaret.core.envelope import Envelope, ok, ok_json
 from ticaret.core.fastlane import fast_post
@@ -55,8 +55,10 @@ async def receive_provider_event(
 @fast_post("/wa/provider-events/{providerSessionId}")
 async def receive_provider_event_fast(request: Request, path: dict[str, str]) -> Response | None:
     """The route above for a session this process checked lately (see core.fastlane): the
-    same check and the same store, without routing and dependencies. Anything else (a session
-    not in memory, a failed check, a body over the limit) is the route's to answer."""
+    same check and the same row, stored by one autocommit statement instead of a unit of work
+    (the row is all this request writes), without routing and dependencies. Anything else (a
+    session not in memory, a failed check, a body over the limit, a body that is not usable
+    JSON) is the route's to answer."""
     raw_body = await request.body()
     if len(raw_body) > get_settings().wa.max_event_bytes:
         return None
@@ -64,9 +66,12 @@ async def receive_provider_event_fast(request: Request, path: dict[str, str]) ->
     if known is None:
         return None
     session_id, gateway = known
-    async with unit_of_work() as session:
-        result = await service.store_event(session, session_id, gateway, raw_body, request.headers)
-    return ok_json(result.model_dump(mode="json", by_alias=True))
+    stored = await service.store_event_now(session_id, gateway, raw_body, request.headers)
+    if stored is None:
+        return None
+    event_id = None if stored.id is None else str(stored.id)
+    # The route's ReceiverResult, as it puts it on the wire.
+    return ok_json({"received": True, "duplicate": stored.duplicate, "eventId": event_id})
 
 
 @router.post(

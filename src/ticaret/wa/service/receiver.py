@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from ticaret.core.auth import AccountContext
 from ticaret.core.cache import MISSING, SharedCache
-from ticaret.core.inbox import Inbound, body_digest, decode_json
+from ticaret.core.inbox import Inbound, Stored, body_digest, decode_json
 from ticaret.core.security import secret_box
 from ticaret.models import WaSession
 from ticaret.settings import get_settings
@@ -59,6 +59,19 @@ def _event_type(payload: Any) -> str | None:
     return None
 
 
+def _inbound(
+    session_id: uuid.UUID, gateway: WhatsAppGateway, raw_body: bytes, payload: Any
+) -> Inbound:
+    """A readable event as the inbox keeps it: its dedup key, the payload without credentials."""
+    try:
+        key = gateway.webhook_event_key(payload, raw_body)
+        kept = gateway.sanitize_payload(payload)
+    except Exception:  # an adapter bug must not lose the webhook
+        logger.exception("webhook_event_key failed for session %s", session_id)
+        key, kept = body_digest(raw_body), payload
+    return Inbound(key, kept, _event_type(payload))
+
+
 async def store_event(
     session: AsyncSession,
     session_id: uuid.UUID,
@@ -74,17 +87,25 @@ async def store_event(
             session, raw_body, decoded, headers=headers, scope=scope
         )
         return ReceiverResult(received=True, duplicate=stored.duplicate, event_id=stored.id)
-    payload = decoded.payload
-    try:
-        key = gateway.webhook_event_key(payload, raw_body)
-        kept = gateway.sanitize_payload(payload)
-    except Exception:  # an adapter bug must not lose the webhook
-        logger.exception("webhook_event_key failed for session %s", session_id)
-        key, kept = body_digest(raw_body), payload
-    [stored] = await GATEWAY_EVENTS.store(
-        session, [Inbound(key, kept, _event_type(payload))], headers=headers, scope=scope
-    )
+    inbound = _inbound(session_id, gateway, raw_body, decoded.payload)
+    [stored] = await GATEWAY_EVENTS.store(session, [inbound], headers=headers, scope=scope)
     return ReceiverResult(received=True, duplicate=stored.duplicate, event_id=stored.id)
+
+
+async def store_event_now(
+    session_id: uuid.UUID,
+    gateway: WhatsAppGateway,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+) -> Stored | None:
+    """`store_event` outside any unit of work, for the receiver's fast lane: the same key and
+    the same row, in one autocommit statement. None for a body that is not usable JSON (rare:
+    `store_event` keeps it, through the route)."""
+    decoded = decode_json(raw_body)
+    if not decoded.usable:
+        return None
+    inbound = _inbound(session_id, gateway, raw_body, decoded.payload)
+    return await GATEWAY_EVENTS.store_now(inbound, headers=headers, scope=str(session_id))
 
 
 @dataclass(frozen=True)
