@@ -35,8 +35,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Uuid, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,6 +171,9 @@ class Outcome:
 
 
 Handler = Callable[[AsyncSession, InboxItem], Awaitable[Outcome]]
+# A whole claimed batch at once (all of one scope, oldest first): one outcome per item, in
+# order. Lets a source apply a batch with set-based statements instead of item by item.
+BatchHandler = Callable[[AsyncSession, Sequence[InboxItem]], Awaitable[list[Outcome]]]
 
 _sources: dict[str, InboxSource] = {}
 _inbox_table: Table = InboxItem.__table__  # type: ignore[assignment]
@@ -179,6 +182,17 @@ _STORE = (
     insert(_inbox_table)
     .on_conflict_do_nothing(constraint="uq_inbox_items_source_key")
     .returning(_inbox_table.c.external_id, _inbox_table.c.id)
+)
+# What a batch handler's items became: one statement per distinct outcome (usually one).
+_FINISH = (
+    update(_inbox_table)
+    .where(_inbox_table.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    .values(
+        status=bindparam("status"),
+        error=bindparam("error"),
+        attempts=_inbox_table.c.attempts + 1,
+        processed_at=bindparam("at"),
+    )
 )
 
 
@@ -191,6 +205,7 @@ class InboxSource:
         *,
         handler: Handler,
         job_name: str,
+        batch_handler: BatchHandler | None = None,
         headers: Collection[str] = (),
         max_tries: int = 6,
         timeout: float = 120,
@@ -200,6 +215,9 @@ class InboxSource:
             raise ValueError(f"inbox source {name!r} is declared twice")
         self.name = name
         self.handler = handler
+        # A claimed batch goes to `batch_handler` when the source has one; a batch that raises
+        # still falls back to `handler` item by item (the poison item is marked failed).
+        self.batch_handler = batch_handler
         self.kept_headers = COMMON_HEADERS | {h.lower() for h in headers}
 
         async def process_item(ctx: JobContext, item_id: str) -> str:
@@ -385,6 +403,10 @@ class InboxSource:
                 )
                 claimed = [item.id for item in items]
                 now = datetime.now(UTC)
+                if self.batch_handler is not None and items:
+                    outcomes = await self.batch_handler(session, items)
+                    await _finish(session, items, outcomes, now)
+                    return len(claimed)
                 for item in items:
                     item.attempts += 1
                     item.processed_at = now
@@ -458,6 +480,22 @@ class InboxSource:
             logger.exception("%s inbox item %s failed", self.name, item_id)
             await _mark_failed(parsed, _reason(exc))
             return InboxStatus.failed.value
+
+
+async def _finish(
+    session: AsyncSession,
+    items: Sequence[InboxItem],
+    outcomes: Sequence[Outcome],
+    now: datetime,
+) -> None:
+    """Record a batch handler's outcomes: one UPDATE per distinct outcome, not one per item."""
+    if len(outcomes) != len(items):
+        raise RuntimeError(f"a batch handler returned {len(outcomes)} outcomes for {len(items)}")
+    groups: dict[tuple[InboxStatus, str | None], list[uuid.UUID]] = {}
+    for item, outcome in zip(items, outcomes, strict=True):
+        groups.setdefault((outcome.status, outcome.error), []).append(item.id)
+    for (status, error), ids in groups.items():
+        await session.execute(_FINISH, {"ids": ids, "status": status, "error": error, "at": now})
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -80,6 +82,43 @@ async def record_contact(
         "name": func.coalesce(excluded.name, WaContact.name),
         "push_name": func.coalesce(excluded.push_name, WaContact.push_name),
         "profile_pic_url": func.coalesce(excluded.profile_pic_url, WaContact.profile_pic_url),
+    }
+    differs = or_(*(getattr(WaContact, k).is_distinct_from(v) for k, v in changes.items()))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_wa_contacts_session_jid",
+            set_={**changes, "updated_at": func.now()},
+            where=differs,
+        )
+    )
+
+
+_CONTACT_FIELDS = ("lid", "phone", "name", "push_name", "profile_pic_url")
+
+
+async def record_contacts(
+    session: AsyncSession, session_id: uuid.UUID, contacts: Sequence[dict[str, Any]]
+) -> None:
+    """`record_contact` for many people in one multi-row upsert. Each dict has `jid`,
+    `is_group` and the fields of `_CONTACT_FIELDS`; no JID twice (an upsert cannot change one
+    row twice). Rows go in JID order so two writers lock them in the same order."""
+    if not contacts:
+        return
+    rows = [
+        {
+            "id": new_id(),
+            "session_id": session_id,
+            "jid": contact["jid"],
+            "is_group": contact["is_group"],
+            **{name: contact.get(name) for name in _CONTACT_FIELDS},
+        }
+        for contact in sorted(contacts, key=lambda c: str(c["jid"]))
+    ]
+    stmt = insert(WaContact).values(rows)
+    excluded = stmt.excluded
+    changes = {
+        name: func.coalesce(getattr(excluded, name), getattr(WaContact, name))
+        for name in _CONTACT_FIELDS
     }
     differs = or_(*(getattr(WaContact, k).is_distinct_from(v) for k, v in changes.items()))
     await session.execute(
