@@ -7,19 +7,24 @@ in the real worker."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from arq import Retry
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
-from tests.helpers import Caller, register
+from tests.helpers import Caller, Servers, register
 from tests.wa.helpers import create_session, headers
 from ticaret.core.db import get_engine, get_sessionmaker
+from ticaret.core.inbox import sweep_inbox
+from ticaret.core.queue import get_redis
 from ticaret.models import Event, InboxItem
 from ticaret.wa.gateways.sandbox import SANDBOX_ME_JID, inbound_message_payload
 from ticaret.wa.inbox import GATEWAY_EVENTS
@@ -318,7 +323,9 @@ async def test_the_same_message_twice_in_one_batch_inserts_and_emits_once_and_ac
     }
     # Updates only for what the copies' acks changed: S1 read, S1's delivery receipt, and
     # D1's delivery receipt (its first copy carried the status only).
-    updates = [(e.data["messageId"], e.data["status"]) for e in events if e.type == "wa.message.updated"]
+    updates = [
+        (e.data["messageId"], e.data["status"]) for e in events if e.type == "wa.message.updated"
+    ]
     assert sorted(updates) == [("D1", 2), ("S1", 3), ("S1", 3)]
     assert {i.status for i in await _items(gateway.psid)} == {"processed"}
 
@@ -449,3 +456,93 @@ async def test_group_messages_in_a_batch_land_in_the_group_chat_with_their_membe
     assert people[_jid("905559998866")]["pushName"] == "Mert"
     kinds = Counter(e.type for e in await _events(gateway.psid))
     assert kinds == {"wa.message.received": 4, "wa.chat.updated": 2}
+
+
+async def test_a_worker_killed_mid_batch_loses_nothing_once_the_sweeper_runs(
+    client: httpx.AsyncClient, run_jobs: Any, servers: Servers
+) -> None:
+    owner, gateway = await _gateway(client)
+    customer = "905551110008"
+    await gateway.customer_writes(customer, "İlk", "K0", T0, push_name="Kaan")
+    await run_jobs()
+    for n in range(1, 6):
+        await gateway.customer_writes(customer, f"Mesaj {n}", f"K{n}", T0 + n)
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ticaret.cli",
+        "worker",
+        env={
+            **os.environ,
+            "TICARET_DATABASE_URL": servers.database_url,
+            "TICARET_REDIS_URL": servers.redis_url,
+            "TICARET_WORKER_METRICS_PORT": "0",
+        },
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with get_engine().connect() as holder, get_engine().connect() as watcher:
+            # The customer's chat is held: the worker's batch inserts the messages, then
+            # waits for the chat row inside its transaction...
+            await holder.execute(
+                text("SELECT 1 FROM wa_chats WHERE remote_jid = :jid FOR UPDATE"),
+                {"jid": _jid(customer)},
+            )
+            for _ in range(1200):
+                waiting = await watcher.execute(
+                    text(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database() AND query LIKE '%wa_chats%'"
+                    )
+                )
+                if waiting.first() is not None:
+                    break
+                await watcher.rollback()
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the worker never reached the chat upsert")
+            # ...and dies there. Its transaction never commits.
+            worker.kill()
+            await worker.wait()
+            await holder.rollback()
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+
+    async def stored() -> list[str]:
+        return [i.status for i in await _items(gateway.psid)]
+
+    # The dead worker's connection goes once Postgres notices; its work rolls back.
+    for _ in range(200):
+        if (await stored()).count("received") == 5:
+            break
+        await asyncio.sleep(0.05)
+    assert await stored() == ["processed"] + ["received"] * 5
+    assert [m["messageId"] for m in await gateway.messages(owner, _jid(customer))] == ["K0"]
+
+    # arq lets another worker take the dead one's jobs once their in-progress marks expire
+    # (after the job's timeout): expired now. The drain lock the dead worker held still keeps
+    # drains away; the sweeper hands each waiting item to its own job once it is old enough
+    # to be called lost.
+    redis = get_redis()
+    for key in await redis.keys("arq:in-progress:*"):
+        await redis.delete(key)
+    async with get_sessionmaker()() as session:
+        await session.execute(
+            update(InboxItem)
+            .where(InboxItem.status == "received")
+            .values(received_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+        await session.commit()
+    assert await sweep_inbox() == 5
+    await run_jobs()
+
+    assert await stored() == ["processed"] * 6
+    rows = await gateway.messages(owner, _jid(customer))
+    assert sorted(m["messageId"] for m in rows) == ["K0", "K1", "K2", "K3", "K4", "K5"]
+    chat = (await gateway.chats(owner))[_jid(customer)]
+    assert (chat["unreadCount"], chat["lastMessagePreview"]) == (6, "Mesaj 5")
+    received = [e for e in await _events(gateway.psid) if e.type == "wa.message.received"]
+    assert len(received) == 6
