@@ -11,8 +11,8 @@ POST carries a batch (`entry[].messaging[]`): each item is stored as its own row
 natural id, in one statement. Stored rows queue the source's processing job after commit; the
 receiver answers at once.
 
-The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in one
-transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
+The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler (or, for a
+claimed batch, its batch handler when it declares one) in one transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
 raises rolls back its work, and the row is marked `failed` with the error; the stored payload
 is never touched, so nothing is lost to a parser bug. A deadlock or serialization failure is
 not the item's fault: the job runs again with backoff and the row stays `received`. A body
@@ -379,8 +379,9 @@ class InboxSource:
 
     async def process_batch(self, scope: str, *, try_number: int = 1) -> int:
         """Claim up to `batch_size` waiting items of the scope (oldest first, `SKIP LOCKED`:
-        never an item another transaction holds), run the handler on each in one transaction,
-        commit once. Returns how many were claimed.
+        never an item another transaction holds), run the handler on each in one transaction
+        (or the batch handler on all of them, their statuses then set by one statement per
+        distinct outcome), commit once. Returns how many were claimed.
 
         If any item raises, the whole batch rolls back and each of its items runs alone
         (`process`): the bad one is marked failed, the rest commit. A lost race (deadlock)
