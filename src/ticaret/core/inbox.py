@@ -12,9 +12,10 @@ natural id, in one statement. Stored rows queue the source's processing job afte
 receiver answers at once.
 
 The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler (or, for a
-claimed batch, its batch handler when it declares one) in one transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
-raises rolls back its work, and the row is marked `failed` with the error; the stored payload
-is never touched, so nothing is lost to a parser bug. A deadlock or serialization failure is
+claimed batch, its batch handler when it declares one) in one transaction and records
+`processed`, `ignored` or `failed` with the reason. A handler that raises rolls back its work,
+and the row is marked `failed` with the error; the stored payload is never touched, so nothing
+is lost to a parser bug. A deadlock or serialization failure is
 not the item's fault: the job runs again with backoff and the row stays `received`. A body
 that is not usable JSON (not JSON at all, NUL characters or lone surrogates PostgreSQL cannot
 store, nesting deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed` at once.
