@@ -84,13 +84,37 @@ class Applied:
         return Outcome.ignored("; ".join(self.skipped))
 
 
+# The first 8 bytes of the last message id handed out (uuid7: 48-bit milliseconds, version,
+# 12 bits `rand_a`).
+_last_prefix = 0
+_RAND_A = 0xFFF
+
+
+def arrival_ordered_id() -> uuid.UUID:
+    """A new message id whose first 8 bytes are above every earlier one's. uuid7 orders whole
+    ids, but within one millisecond their first 8 bytes are equal, and a conversation's copy of
+    a message keeps only those (`conversations.service.mirror.mirrored_id`) to order messages
+    of one moment: a batch builds its messages' rows within one millisecond."""
+    global _last_prefix
+    raw = new_id().bytes
+    prefix = int.from_bytes(raw[:8])
+    if prefix <= _last_prefix:
+        if _last_prefix & _RAND_A == _RAND_A:
+            # `rand_a` is spent: the next millisecond (version 7, rand_a 0).
+            prefix = ((_last_prefix >> 16) + 1) << 16 | 0x7000
+        else:
+            prefix = _last_prefix + 1
+    _last_prefix = prefix
+    return uuid.UUID(bytes=prefix.to_bytes(8) + raw[8:])
+
+
 def message_values(session_id: uuid.UUID, m: NormalizedMessage, chat_id: str) -> dict[str, Any]:
     """The `wa_messages` row of a gateway message filed under `chat_id`."""
     sender_jid = canonical_or_none(m.sender_jid)
     sender_alt = canonical_or_none(m.sender_alt_jid)
     resolved = sender_alt or sender_jid
     values: dict[str, Any] = {
-        "id": new_id(),
+        "id": arrival_ordered_id(),
         "session_id": session_id,
         "remote_jid": chat_id,
         "message_id": m.message_id,
