@@ -12,10 +12,11 @@ natural id, in one statement. Stored rows queue the scope's drain job after comm
 twice per 0.1 s slot and scope in a process: `queue_drain`); the receiver answers at once. A
 receiver that stores one item and nothing else uses `store_now`: one autocommit statement.
 
-The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler in one
-transaction and records `processed`, `ignored` or `failed` with the reason. A handler that
-raises rolls back its work, and the row is marked `failed` with the error; the stored payload
-is never touched, so nothing is lost to a parser bug. A deadlock or serialization failure is
+The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler (or, for a
+claimed batch, its batch handler when it declares one) in one transaction and records
+`processed`, `ignored` or `failed` with the reason. A handler that raises rolls back its work,
+and the row is marked `failed` with the error; the stored payload is never touched, so nothing
+is lost to a parser bug. A deadlock or serialization failure is
 not the item's fault: the job runs again with backoff and the row stays `received`. A body
 that is not usable JSON (not JSON at all, NUL characters or lone surrogates PostgreSQL cannot
 store, nesting deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed` at once.
@@ -37,8 +38,8 @@ from typing import Any
 
 import orjson
 from arq import Retry
-from sqlalchemy import Table, Text, bindparam, cast, select
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Table, Text, Uuid, any_, bindparam, cast, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,6 +203,9 @@ class Outcome:
 
 
 Handler = Callable[[AsyncSession, InboxItem], Awaitable[Outcome]]
+# A whole claimed batch at once (all of one scope, oldest first): one outcome per item, in
+# order. Lets a source apply a batch with set-based statements instead of item by item.
+BatchHandler = Callable[[AsyncSession, Sequence[InboxItem]], Awaitable[list[Outcome]]]
 
 _sources: dict[str, InboxSource] = {}
 _inbox_table: Table = InboxItem.__table__  # type: ignore[assignment]
@@ -240,6 +244,19 @@ def _json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+# What a batch handler's items became: one statement per distinct outcome (usually one).
+_FINISH = (
+    update(_inbox_table)
+    .where(_inbox_table.c.id == any_(bindparam("ids", type_=ARRAY(Uuid))))
+    .values(
+        status=bindparam("status"),
+        error=bindparam("error"),
+        attempts=_inbox_table.c.attempts + 1,
+        processed_at=bindparam("at"),
+    )
+)
+
+
 class InboxSource:
     """One kind of inbound webhook: its name, what to keep of a call, and how to use an item."""
 
@@ -249,6 +266,7 @@ class InboxSource:
         *,
         handler: Handler,
         job_name: str,
+        batch_handler: BatchHandler | None = None,
         headers: Collection[str] = (),
         max_tries: int = 6,
         timeout: float = 120,
@@ -258,6 +276,9 @@ class InboxSource:
             raise ValueError(f"inbox source {name!r} is declared twice")
         self.name = name
         self.handler = handler
+        # A claimed batch goes to `batch_handler` when the source has one; a batch that raises
+        # still falls back to `handler` item by item (the poison item is marked failed).
+        self.batch_handler = batch_handler
         self.kept_headers = COMMON_HEADERS | {h.lower() for h in headers}
 
         async def process_item(ctx: JobContext, item_id: str) -> str:
@@ -486,8 +507,9 @@ class InboxSource:
 
     async def process_batch(self, scope: str, *, try_number: int = 1) -> int:
         """Claim up to `batch_size` waiting items of the scope (oldest first, `SKIP LOCKED`:
-        never an item another transaction holds), run the handler on each in one transaction,
-        commit once. Returns how many were claimed.
+        never an item another transaction holds), run the handler on each in one transaction
+        (or the batch handler on all of them, their statuses then set by one statement per
+        distinct outcome), commit once. Returns how many were claimed.
 
         If any item raises, the whole batch rolls back and each of its items runs alone
         (`process`): the bad one is marked failed, the rest commit. A lost race (deadlock)
@@ -510,6 +532,10 @@ class InboxSource:
                 )
                 claimed = [item.id for item in items]
                 now = datetime.now(UTC)
+                if self.batch_handler is not None and items:
+                    outcomes = await self.batch_handler(session, items)
+                    await _finish(session, items, outcomes, now)
+                    return len(claimed)
                 for item in items:
                     item.attempts += 1
                     item.processed_at = now
@@ -583,6 +609,22 @@ class InboxSource:
             logger.exception("%s inbox item %s failed", self.name, item_id)
             await _mark_failed(parsed, _reason(exc))
             return InboxStatus.failed.value
+
+
+async def _finish(
+    session: AsyncSession,
+    items: Sequence[InboxItem],
+    outcomes: Sequence[Outcome],
+    now: datetime,
+) -> None:
+    """Record a batch handler's outcomes: one UPDATE per distinct outcome, not one per item."""
+    if len(outcomes) != len(items):
+        raise RuntimeError(f"a batch handler returned {len(outcomes)} outcomes for {len(items)}")
+    groups: dict[tuple[InboxStatus, str | None], list[uuid.UUID]] = {}
+    for item, outcome in zip(items, outcomes, strict=True):
+        groups.setdefault((outcome.status, outcome.error), []).append(item.id)
+    for (status, error), ids in groups.items():
+        await session.execute(_FINISH, {"ids": ids, "status": status, "error": error, "at": now})
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -11,6 +11,7 @@ from asyncpg import Connection, Record
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Uuid,
     bindparam,
     case,
     exists,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
@@ -283,6 +284,69 @@ async def record_message_in_chat(
     )
     assert chat_row is not None
     return chat_row
+
+
+# A batch of new messages, one row per chat: `record_message_in_chat` folded over the chat's
+# messages in arrival order. Per chat: `last_*` is the newest message (the latest of equal
+# timestamps) and moves the chat only if it is not older than the chat's; `inbound` counts
+# the customer's messages; `reset_at` is the time of the last of our replies that was newest
+# when it came (those times only grow, so if the last one is older than the chat's last
+# message, none reset it) and `after_reset` the customer's messages after it; `name` the first
+# name given. The subquery reads the batch row of the conflicting chat: EXCLUDED has only
+# table columns.
+_RECORD_BATCH_IN_CHATS = text(
+    """
+    WITH batch AS (
+      SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS b(
+        id uuid, remote_jid varchar, type varchar, name varchar, last_at timestamptz,
+        preview varchar, from_me boolean, inbound int, reset_at timestamptz, after_reset int)
+    )
+    INSERT INTO wa_chats AS c (id, session_id, remote_jid, type, name, last_message_at,
+      last_message_preview, last_message_from_me, unread_count, archived)
+    SELECT b.id, :session_id, b.remote_jid, b.type, b.name, b.last_at, b.preview, b.from_me,
+      CASE WHEN b.reset_at IS NOT NULL THEN b.after_reset ELSE b.inbound END, false
+    FROM batch b ORDER BY b.remote_jid
+    ON CONFLICT ON CONSTRAINT uq_wa_chats_session_remote_jid DO UPDATE SET
+      last_message_at = CASE WHEN c.last_message_at IS NULL
+          OR c.last_message_at <= EXCLUDED.last_message_at
+        THEN EXCLUDED.last_message_at ELSE c.last_message_at END,
+      last_message_preview = CASE WHEN c.last_message_at IS NULL
+          OR c.last_message_at <= EXCLUDED.last_message_at
+        THEN EXCLUDED.last_message_preview ELSE c.last_message_preview END,
+      last_message_from_me = CASE WHEN c.last_message_at IS NULL
+          OR c.last_message_at <= EXCLUDED.last_message_at
+        THEN EXCLUDED.last_message_from_me ELSE c.last_message_from_me END,
+      unread_count = (
+        SELECT CASE WHEN b.reset_at IS NOT NULL
+            AND (c.last_message_at IS NULL OR c.last_message_at <= b.reset_at)
+          THEN b.after_reset ELSE c.unread_count + b.inbound END
+        FROM batch b WHERE b.remote_jid = EXCLUDED.remote_jid),
+      name = COALESCE(c.name, EXCLUDED.name),
+      updated_at = now()
+    RETURNING c.*
+    """
+).bindparams(
+    bindparam("rows", type_=JSONB),
+    bindparam("session_id", type_=Uuid),
+)
+_RECORD_BATCH_IN_CHATS_ORM = (
+    select(WaChat).from_statement(_RECORD_BATCH_IN_CHATS).execution_options(populate_existing=True)
+)
+
+
+async def record_messages_in_chats(
+    session: AsyncSession, session_id: uuid.UUID, chats: Sequence[dict[str, Any]]
+) -> list[WaChat]:
+    """`record_message_in_chat` for a batch of new messages, one statement for all their
+    chats; each dict is one chat's aggregate (the columns of `batch` above, times in ISO
+    format). The chats as they are now."""
+    if not chats:
+        return []
+    rows = [{"id": str(new_id()), **chat} for chat in chats]
+    result = await session.scalars(
+        _RECORD_BATCH_IN_CHATS_ORM, {"rows": rows, "session_id": session_id}
+    )
+    return list(result.all())
 
 
 # Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, bindparam, func, or_, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.ids import new_id
@@ -89,3 +91,52 @@ async def record_contact(
             where=differs,
         )
     )
+
+
+_CONTACT_FIELDS = ("lid", "phone", "name", "push_name", "profile_pic_url")
+# `record_contact` for many people at once, compiled once: the rows come as one JSON array.
+_RECORD_CONTACTS = text(
+    """
+    INSERT INTO wa_contacts AS t (id, session_id, jid, is_group, lid, phone, name, push_name,
+      profile_pic_url)
+    SELECT b.id, :session_id, b.jid, b.is_group, b.lid, b.phone, b.name, b.push_name,
+      b.profile_pic_url
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS b(
+      id uuid, jid varchar, is_group boolean, lid varchar, phone varchar, name varchar,
+      push_name varchar, profile_pic_url text)
+    ORDER BY b.jid
+    ON CONFLICT ON CONSTRAINT uq_wa_contacts_session_jid DO UPDATE SET
+      lid = COALESCE(EXCLUDED.lid, t.lid),
+      phone = COALESCE(EXCLUDED.phone, t.phone),
+      name = COALESCE(EXCLUDED.name, t.name),
+      push_name = COALESCE(EXCLUDED.push_name, t.push_name),
+      profile_pic_url = COALESCE(EXCLUDED.profile_pic_url, t.profile_pic_url),
+      updated_at = now()
+    WHERE t.lid IS DISTINCT FROM COALESCE(EXCLUDED.lid, t.lid)
+      OR t.phone IS DISTINCT FROM COALESCE(EXCLUDED.phone, t.phone)
+      OR t.name IS DISTINCT FROM COALESCE(EXCLUDED.name, t.name)
+      OR t.push_name IS DISTINCT FROM COALESCE(EXCLUDED.push_name, t.push_name)
+      OR t.profile_pic_url IS DISTINCT FROM COALESCE(EXCLUDED.profile_pic_url, t.profile_pic_url)
+    """
+).bindparams(bindparam("rows", type_=JSONB), bindparam("session_id", type_=Uuid))
+
+
+async def record_contacts(
+    session: AsyncSession, session_id: uuid.UUID, contacts: Sequence[dict[str, Any]]
+) -> None:
+    """`record_contact` for many people in one multi-row upsert (known values are not
+    blanked). Each dict has `jid`, `is_group` and the fields of `_CONTACT_FIELDS`; no JID
+    twice (an upsert cannot change one row twice). Rows go in JID order, so two writers lock
+    them in the same order."""
+    if not contacts:
+        return
+    rows = [
+        {
+            "id": str(new_id()),
+            "jid": contact["jid"],
+            "is_group": contact["is_group"],
+            **{name: contact.get(name) for name in _CONTACT_FIELDS},
+        }
+        for contact in contacts
+    ]
+    await session.execute(_RECORD_CONTACTS, {"rows": rows, "session_id": session_id})

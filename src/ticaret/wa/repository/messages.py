@@ -15,6 +15,8 @@ from asyncpg import Connection, Record
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    String,
+    any_,
     bindparam,
     case,
     delete,
@@ -25,7 +27,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
@@ -135,6 +137,18 @@ _INSERT_MESSAGE = (
 async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMessage | None:
     """The new row, or None when the message (session, chat, key id) is known already."""
     return (await session.scalars(_INSERT_MESSAGE, [values])).first()
+
+
+async def insert_messages(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[str, str], WaMessage]:
+    """Insert many messages in one statement (a multi-row INSERT ... ON CONFLICT DO NOTHING
+    RETURNING): the new rows by (chat, key id); known ones are left out. `rows` hold no key
+    twice and all share one session."""
+    if not rows:
+        return {}
+    inserted = await session.scalars(_INSERT_MESSAGE, list(rows))
+    return {(m.remote_jid, m.message_id): m for m in inserted.all()}
 
 
 async def record_ack(
@@ -284,13 +298,46 @@ async def apply_early_acks(
 ) -> list[WaMessage]:
     """Apply (and forget) the acks kept for a message that has just landed, in ack order, each
     with the time it arrived; the message as they left it, if they changed it."""
-    taken = await session.execute(
-        delete(WaEarlyAck)
-        .where(WaEarlyAck.session_id == session_id, WaEarlyAck.message_id == message_id)
-        .returning(WaEarlyAck.ack, WaEarlyAck.received_at)
+    taken = await take_early_acks(session, session_id, [message_id])
+    return await apply_taken_acks(session, session_id, message_id, taken.get(message_id, []))
+
+
+_TAKE_EARLY_ACKS = (
+    delete(WaEarlyAck)
+    .where(
+        WaEarlyAck.session_id == bindparam("session_id"),
+        WaEarlyAck.message_id == any_(bindparam("message_ids", type_=ARRAY(String))),
     )
+    .returning(WaEarlyAck.message_id, WaEarlyAck.ack, WaEarlyAck.received_at)
+)
+
+
+async def take_early_acks(
+    session: AsyncSession, session_id: uuid.UUID, message_ids: Sequence[str]
+) -> dict[str, list[tuple[int, datetime]]]:
+    """Forget the acks kept for these messages (one statement): each message's (ack, arrived
+    at), in ack order. Usually none: an ack rarely beats its message."""
+    if not message_ids:
+        return {}
+    taken = await session.execute(
+        _TAKE_EARLY_ACKS, {"session_id": session_id, "message_ids": list(message_ids)}
+    )
+    acks: dict[str, list[tuple[int, datetime]]] = {}
+    for message_id, ack, received_at in sorted(taken.tuples()):
+        acks.setdefault(message_id, []).append((ack, received_at))
+    return acks
+
+
+async def apply_taken_acks(
+    session: AsyncSession,
+    session_id: uuid.UUID,
+    message_id: str,
+    acks: Sequence[tuple[int, datetime]],
+) -> list[WaMessage]:
+    """Apply acks taken by `take_early_acks`, in order; the message as they left it, if they
+    changed it."""
     changed: list[WaMessage] = []
-    for ack, received_at in sorted(taken.tuples()):
+    for ack, received_at in acks:
         changed = (
             await record_ack(session, session_id, [message_id], ack, at=received_at) or changed
         )

@@ -21,7 +21,7 @@ from ticaret.core.events import Actor, D, EventType
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
 from ticaret.core.inbox import Outcome
-from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaSession
+from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaChat, WaMessage, WaSession
 from ticaret.wa.events import (
     CHAT_UPDATED,
     MESSAGE_DELETED,
@@ -82,6 +82,86 @@ class Applied:
         if self.applied or not self.skipped:
             return Outcome.processed()
         return Outcome.ignored("; ".join(self.skipped))
+
+
+# The first 8 bytes of the last message id handed out (uuid7: 48-bit milliseconds, version,
+# 12 bits `rand_a`).
+_last_prefix = 0
+_RAND_A = 0xFFF
+
+
+def arrival_ordered_id() -> uuid.UUID:
+    """A new message id whose first 8 bytes are above every earlier one's. uuid7 orders whole
+    ids, but within one millisecond their first 8 bytes are equal, and a conversation's copy of
+    a message keeps only those (`conversations.service.mirror.mirrored_id`) to order messages
+    of one moment: a batch builds its messages' rows within one millisecond."""
+    global _last_prefix
+    raw = new_id().bytes
+    prefix = int.from_bytes(raw[:8])
+    if prefix <= _last_prefix:
+        if _last_prefix & _RAND_A == _RAND_A:
+            # `rand_a` is spent: the next millisecond (version 7, rand_a 0).
+            prefix = ((_last_prefix >> 16) + 1) << 16 | 0x7000
+        else:
+            prefix = _last_prefix + 1
+    _last_prefix = prefix
+    return uuid.UUID(bytes=prefix.to_bytes(8) + raw[8:])
+
+
+def message_values(session_id: uuid.UUID, m: NormalizedMessage, chat_id: str) -> dict[str, Any]:
+    """The `wa_messages` row of a gateway message filed under `chat_id`."""
+    sender_jid = canonical_or_none(m.sender_jid)
+    sender_alt = canonical_or_none(m.sender_alt_jid)
+    resolved = sender_alt or sender_jid
+    values: dict[str, Any] = {
+        "id": arrival_ordered_id(),
+        "session_id": session_id,
+        "remote_jid": chat_id,
+        "message_id": m.message_id,
+        "provider_message_id": m.provider_message_id,
+        "from_me": m.from_me,
+        "participant": canonical_or_none(m.participant),
+        "sender_jid": sender_jid,
+        "sender_jid_resolved": resolved,
+        "sender_phone": m.sender_phone,
+        "sender_name": None if m.from_me else m.push_name,
+        "push_name": m.push_name,
+        "chat_type": m.chat_type,
+        "type": m.type,
+        "text": m.text,
+        "mentions": [canonical_jid(jid) for jid in m.mentions],
+        "quoted_message": (
+            {
+                "messageId": m.quoted.message_id,
+                "participant": canonical_or_none(m.quoted.participant),
+                "text": m.quoted.text,
+            }
+            if m.quoted
+            else None
+        ),
+        "has_media": m.has_media,
+        "mimetype": m.mimetype,
+        "media": dict(m.media) if m.has_media else None,
+        "location": (
+            {
+                "latitude": m.location.latitude,
+                "longitude": m.location.longitude,
+                "name": m.location.name,
+                "address": m.location.address,
+            }
+            if m.location
+            else None
+        ),
+        "contacts": list(m.contacts) or None,
+        "reactions": {},
+        "status": m.ack if m.ack is not None else (int(Ack.DEVICE) if not m.from_me else 0),
+        "receipt": {},
+        "is_forwarded": m.is_forwarded,
+        "origin": {"source": m.origin or "gateway"} if m.from_me else None,
+        "source_timestamp": m.timestamp or datetime.now(UTC),
+        "version": 1,
+    }
+    return values
 
 
 class Ingest:
@@ -240,56 +320,7 @@ class Ingest:
             return
         chat_id, chat_alt = await self.chat_jid(m.chat_id, m.chat_alt_jid)
         sender_jid = canonical_or_none(m.sender_jid)
-        sender_alt = canonical_or_none(m.sender_alt_jid)
-        resolved = sender_alt or sender_jid
-        values: dict[str, Any] = {
-            "id": new_id(),
-            "session_id": self.wa.id,
-            "remote_jid": chat_id,
-            "message_id": m.message_id,
-            "provider_message_id": m.provider_message_id,
-            "from_me": m.from_me,
-            "participant": canonical_or_none(m.participant),
-            "sender_jid": sender_jid,
-            "sender_jid_resolved": resolved,
-            "sender_phone": m.sender_phone,
-            "sender_name": None if m.from_me else m.push_name,
-            "push_name": m.push_name,
-            "chat_type": m.chat_type,
-            "type": m.type,
-            "text": m.text,
-            "mentions": [canonical_jid(jid) for jid in m.mentions],
-            "quoted_message": (
-                {
-                    "messageId": m.quoted.message_id,
-                    "participant": canonical_or_none(m.quoted.participant),
-                    "text": m.quoted.text,
-                }
-                if m.quoted
-                else None
-            ),
-            "has_media": m.has_media,
-            "mimetype": m.mimetype,
-            "media": dict(m.media) if m.has_media else None,
-            "location": (
-                {
-                    "latitude": m.location.latitude,
-                    "longitude": m.location.longitude,
-                    "name": m.location.name,
-                    "address": m.location.address,
-                }
-                if m.location
-                else None
-            ),
-            "contacts": list(m.contacts) or None,
-            "reactions": {},
-            "status": m.ack if m.ack is not None else (int(Ack.DEVICE) if not m.from_me else 0),
-            "receipt": {},
-            "is_forwarded": m.is_forwarded,
-            "origin": {"source": m.origin or "gateway"} if m.from_me else None,
-            "source_timestamp": m.timestamp or datetime.now(UTC),
-            "version": 1,
-        }
+        values = message_values(self.wa.id, m, chat_id)
         inserted = await message_repository.insert_message(self.session, values)
         if inserted is None:
             # Known already (a redelivery, or the echo of our own send): only a newer ack.
@@ -426,6 +457,198 @@ async def apply_gateway_event(session: AsyncSession, item: InboxItem) -> Outcome
         return Outcome.ignored("session deleted")
     events = _parser(wa.provider).parse_webhook(item.payload)
     return (await Ingest(session, wa).apply(events)).outcome
+
+
+# A claimed batch at once ---------------------------------------------------------------------
+
+
+def _set_based(event: GatewayEvent) -> bool:
+    """A new-message event the batch path applies with set-based statements: no `@lid` in
+    sight (a LID means looking up and maybe merging a person's two JIDs, done per event)."""
+    if not isinstance(event, MessageUpserted):
+        return False
+    m = event.message
+    if m.type == MessageType.reaction:
+        return True  # `Ingest.message` ignores these too
+    return not any(
+        is_lid(canonical_or_none(jid))
+        for jid in (m.chat_id, m.chat_alt_jid, m.sender_jid, m.participant)
+    )
+
+
+@dataclass
+class _ChatFold:
+    """`record_message_in_chat` folded over one chat's new messages, in arrival order (see
+    `chat_repository.record_messages_in_chats` for how it meets the stored chat)."""
+
+    remote_jid: str
+    type: str
+    name: str | None = None
+    last_at: datetime | None = None
+    preview: str | None = None
+    from_me: bool | None = None
+    inbound: int = 0
+    reset_at: datetime | None = None
+    after_reset: int = 0
+
+    def add(self, message: WaMessage, name: str | None) -> None:
+        self.name = self.name or name
+        at = message.source_timestamp
+        if self.last_at is None or self.last_at <= at:
+            self.last_at = at
+            self.preview = preview_of(message.type, message.text)
+            self.from_me = message.from_me
+            if message.from_me:
+                # Our reply, newest when it came: the customer has been answered.
+                self.reset_at, self.after_reset = at, 0
+        if not message.from_me:
+            self.inbound += 1
+            self.after_reset += 1
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "remote_jid": self.remote_jid,
+            "type": self.type,
+            "name": self.name,
+            "last_at": self.last_at.isoformat() if self.last_at else None,
+            "preview": self.preview,
+            "from_me": self.from_me,
+            "inbound": self.inbound,
+            "reset_at": self.reset_at.isoformat() if self.reset_at else None,
+            "after_reset": self.after_reset,
+        }
+
+
+class MessageRun(Ingest):
+    """Consecutive new-message events of one batch, applied together: one multi-row insert
+    for the messages, one statement for the early acks they meet, one upsert for the people
+    and one for the chats, their events in the outbox (one multi-row insert at flush).
+
+    The same guarantees as `Ingest.message` event by event: a message known already (stored
+    before, or earlier in the run) inserts nothing and emits nothing, only its ack moves the
+    stored one forward; counters move only for inserted rows. One difference: a chat's
+    `wa.chat.updated` is emitted once per run with the chat's final state, after the
+    messages' own events, rather than after each message."""
+
+    def __init__(self, session: AsyncSession, wa: WaSession) -> None:
+        super().__init__(session, wa)
+        self.pending: list[NormalizedMessage] = []
+
+    def add(self, events: Sequence[GatewayEvent]) -> None:
+        for event in events:
+            if isinstance(event, MessageUpserted) and event.message.type != MessageType.reaction:
+                self.pending.append(event.message)
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for m in pending:
+            chat_id = canonical_jid(m.chat_id)
+            rows.setdefault((chat_id, m.message_id), message_values(self.wa.id, m, chat_id))
+        inserted = await message_repository.insert_messages(self.session, list(rows.values()))
+        new: list[tuple[NormalizedMessage, WaMessage]] = []
+        known: list[NormalizedMessage] = []
+        for m in pending:
+            row = inserted.pop((canonical_jid(m.chat_id), m.message_id), None)
+            if row is not None:
+                new.append((m, row))
+            elif m.ack is not None:
+                known.append(m)
+        if new:
+            await self._early_acks([row for _, row in new])
+            await self._people(new)
+            chats = await self._chats(new)
+            for m, row in new:
+                kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
+                await self._emit(kind, message_data(row, self.wa.provider_session_id))
+            for chat in chats:
+                await self._emit(CHAT_UPDATED, chat_data(chat, self.wa.provider_session_id))
+        for m in known:
+            # A redelivery, or the echo of our own send: only a newer ack.
+            assert m.ack is not None
+            await self._acked((m.message_id,), m.ack)
+
+    async def _early_acks(self, rows: Sequence[WaMessage]) -> None:
+        # Acks that raced ahead of their message, applied before anyone hears of it.
+        taken = await message_repository.take_early_acks(
+            self.session, self.wa.id, [row.message_id for row in rows]
+        )
+        for message_id, acks in taken.items():
+            await message_repository.apply_taken_acks(self.session, self.wa.id, message_id, acks)
+
+    async def _people(self, new: Sequence[tuple[NormalizedMessage, WaMessage]]) -> None:
+        """The contacts `Ingest.message` records, one row per JID (later values win)."""
+        people: dict[str, dict[str, Any]] = {}
+
+        def seen(jid: str, *, push_name: str | None, phone: str | None, group: bool) -> None:
+            values = {"phone": phone or phone_of(jid), "push_name": push_name}
+            known = people.get(jid)
+            if known is None:
+                people[jid] = {"jid": jid, "is_group": group or is_group(jid), **values}
+            else:
+                known.update({k: v for k, v in values.items() if v is not None})
+
+        for m, row in new:
+            sender_jid = canonical_or_none(m.sender_jid)
+            if not m.from_me and m.chat_type == ChatType.individual and sender_jid:
+                seen(sender_jid, push_name=m.push_name, phone=m.sender_phone, group=False)
+            elif m.participant and not m.from_me:
+                seen(
+                    canonical_jid(m.participant),
+                    push_name=m.push_name,
+                    phone=m.sender_phone,
+                    group=False,
+                )
+            if m.chat_type == ChatType.group:
+                seen(row.remote_jid, push_name=None, phone=None, group=True)
+        await contact_repository.record_contacts(self.session, self.wa.id, list(people.values()))
+
+    async def _chats(self, new: Sequence[tuple[NormalizedMessage, WaMessage]]) -> list[WaChat]:
+        folds: dict[str, _ChatFold] = {}
+        for m, row in new:
+            fold = folds.get(row.remote_jid)
+            if fold is None:
+                fold = folds[row.remote_jid] = _ChatFold(row.remote_jid, row.chat_type)
+            individual_inbound = m.chat_type == ChatType.individual and not m.from_me
+            fold.add(row, m.push_name if individual_inbound else None)
+        chats = await chat_repository.record_messages_in_chats(
+            self.session, self.wa.id, [fold.row() for fold in folds.values()]
+        )
+        # In the order the run first met them.
+        by_jid = {chat.remote_jid: chat for chat in chats}
+        return [by_jid[jid] for jid in folds if jid in by_jid]
+
+
+async def apply_gateway_batch(session: AsyncSession, items: Sequence[InboxItem]) -> list[Outcome]:
+    """The batch handler of source "wa": a claimed batch of one session's gateway calls, in
+    arrival order, in one transaction. Runs of calls that carry only new messages go through
+    `MessageRun` (set-based); any other call goes through `Ingest` as `apply_gateway_event`
+    would, after the run before it is written, so the order of effects is kept."""
+    outcomes: list[Outcome] = []
+    sessions: dict[str, WaSession | None] = {}
+    runs: dict[str, MessageRun] = {}
+    for item in items:
+        if item.scope not in sessions:
+            sessions[item.scope] = await session_repository.session_by_id(
+                session, uuid.UUID(item.scope)
+            )
+        wa = sessions[item.scope]
+        if wa is None or wa.deleted_at is not None:
+            outcomes.append(Outcome.ignored("session deleted"))
+            continue
+        run = runs.get(item.scope) or runs.setdefault(item.scope, MessageRun(session, wa))
+        events = _parser(wa.provider).parse_webhook(item.payload)
+        if events and all(_set_based(event) for event in events):
+            run.add(events)
+            outcomes.append(Outcome.processed())
+            continue
+        await run.flush()
+        outcomes.append((await Ingest(session, wa).apply(events)).outcome)
+    for run in runs.values():
+        await run.flush()
+    return outcomes
 
 
 # Acks kept for messages that landed in a transaction that could not see them yet.
