@@ -94,7 +94,7 @@ def load() -> None:
         accounts=crm_tasks.accounts_with_customers,
     )
     # Every customer message (text or image) of an account with analysis on gets analysed.
-    register_event_consumer(ai_tasks.analyse_received_message, types=["wa.message.received"])
+    register_batch_consumer(ai_tasks.analyse_received_messages, types=["wa.message.received"])
     # A new Page or Instagram thread's person follows the inbox link of the Page / account
     # (once per person: the per-message ingest path gains no job).
     register_event_consumer(
@@ -102,10 +102,10 @@ def load() -> None:
     )
     # Every WhatsApp chat, Messenger and Instagram thread is a conversation from its first
     # message on; its messages are mirrored into it (once each, however often delivered).
-    register_event_consumer(
-        conversation_tasks.mirror_wa_message, types=list(conversation_tasks.WA_MESSAGE_EVENTS)
+    register_batch_consumer(
+        conversation_tasks.mirror_wa_messages, types=list(conversation_tasks.WA_MESSAGE_EVENTS)
     )
-    register_event_consumer(
-        conversation_tasks.mirror_social_message,
+    register_batch_consumer(
+        conversation_tasks.mirror_social_messages,
         types=list(conversation_tasks.SOCIAL_MESSAGE_EVENTS),
     )

@@ -5,6 +5,7 @@ we wrote, look rows up by primary key and say so."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.ids import first_event_id_at
-from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaSession
+from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
 
 # The message types an analysis reads: text, and images (with their caption).
 ANALYSABLE_TYPES = (MessageType.text.value, MessageType.image.value)
@@ -39,6 +40,40 @@ async def insert_analysis(session: AsyncSession, values: dict[str, Any]) -> AiAn
         .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
         .returning(AiAnalysis)
     )
+
+
+async def insert_analyses(
+    session: AsyncSession, values: Sequence[dict[str, Any]]
+) -> list[AiAnalysis]:
+    """A batch's new rows in one multi-row statement; a message the account has an analysis
+    of already gets none (its row is not returned)."""
+    if not values:
+        return []
+    stmt = (
+        insert(AiAnalysis)
+        .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
+        .returning(AiAnalysis)
+    )
+    return list(await session.scalars(stmt, list(values)))
+
+
+async def messages_by_pk(
+    session: AsyncSession, message_pks: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WaMessage]:
+    """A batch's messages, by primary key, in one query (for the consumer job)."""
+    if not message_pks:
+        return {}
+    stmt = select(WaMessage).where(WaMessage.id.in_(list(message_pks)))
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
+async def sessions_by_id(
+    session: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WaSession]:
+    if not session_ids:
+        return {}
+    stmt = select(WaSession).where(WaSession.id.in_(list(session_ids)))
+    return {row.id: row for row in await session.scalars(stmt)}
 
 
 async def analysis_of_message(
