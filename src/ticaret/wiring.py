@@ -78,7 +78,9 @@ def load() -> None:
     register_agent_names(agent_repository.agent_names)
     # A customer's message that asks for an agent (or reaches an inbox where one answers on
     # its own) starts the agent's run.
-    register_event_consumer(agent_tasks.start_agent_runs, types=["conversation.message.created"])
+    register_batch_consumer(
+        agent_tasks.start_agent_runs_of_messages, types=["conversation.message.created"]
+    )
     # Webhook subscriptions can name any type, so fan-out looks at every event; one job per
     # commit, and none for accounts without a webhook.
     register_batch_consumer(
