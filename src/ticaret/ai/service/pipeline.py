@@ -40,6 +40,7 @@ from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit, events_by_id
 from ticaret.core.ids import new_id
+from ticaret.crm.service.identities import accounts_with_customers
 from ticaret.models import (
     AccountAiSettings,
     AiAnalysis,
@@ -271,6 +272,9 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         (row.account_id, row.message_pk): row
         for row in await repository.insert_analyses(session, values)
     }
+    # A chat can only be linked to a customer in an account that has one: the others' rules
+    # runs skip the link's queries.
+    with_customers = await accounts_with_customers(session, {key[0] for key in made})
     first_runs: list[Dispatch] = []
     for key, item in received.items():
         row = made.get(key)
@@ -281,7 +285,15 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         elif item.message.deleted_for_everyone:
             _skip(row, SkipReason.message_deleted, now)
         else:
-            await _run_rules(session, row, item.wa, item.message, item.settings_row, now)
+            await _run_rules(
+                session,
+                row,
+                item.wa,
+                item.message,
+                item.settings_row,
+                now,
+                has_customers=key[0] in with_customers,
+            )
     return first_runs
 
 
@@ -383,6 +395,8 @@ async def _run_rules(
     message: WaMessage,
     settings_row: AccountAiSettings | None,
     now: datetime,
+    *,
+    has_customers: bool = True,
 ) -> Ran:
     row.provider, row.model = engine_of(settings_row)
     if not (message.text or "").strip():
@@ -395,7 +409,9 @@ async def _run_rules(
     row.started_at = now
     row.held_at = None
     earlier = await _earlier(session, row, message, 5)
-    findings = await results.by_rules_now(session, row, wa, message, earlier, settings_row)
+    findings = await results.by_rules_now(
+        session, row, wa, message, earlier, settings_row, has_customers=has_customers
+    )
     findings.visual_search = results.not_searched(message.type)
     results.apply(row, findings)
     _complete(row, datetime.now(UTC))
