@@ -200,10 +200,11 @@ async def test_a_message_gone_and_an_event_of_malformed_data_do_not_stop_their_b
 
 
 @pytest.mark.usefixtures("no_sweep_grace")
-async def test_a_lost_batch_job_is_queued_again_by_the_sweeper_as_one_batch(
+async def test_lost_batch_jobs_are_queued_again_by_the_sweepers_as_one_batch(
     client: httpx.AsyncClient, run_jobs: Any
 ) -> None:
     from ticaret.ai.tasks import sweep_ai_analyses
+    from ticaret.conversations.tasks import sweep_conversation_mirrors
     from ticaret.core.queue import get_redis
 
     shop = await open_shop(client)
@@ -214,11 +215,19 @@ async def test_a_lost_batch_job_is_queued_again_by_the_sweeper_as_one_batch(
     await run_jobs()
     assert await events(shop.owner.account_id, "ai.") == []
 
+    assert await conversations(client, shop) == {}
+
     assert await sweep_ai_analyses() == len(BURST)
-    # Swept again before the worker got to it: the batch is queued once.
+    assert await sweep_conversation_mirrors() == len(BURST)
+    # Swept again before the worker got to them: each batch is queued once.
     assert await sweep_ai_analyses() == 0
+    assert await sweep_conversation_mirrors() == 0
     await run_jobs()
     completed = await events(shop.owner.account_id, "ai.analysis.")
     assert [e["data"]["messageId"] for e in completed] == message_ids
-    assert (await finished_jobs()).get("analyse_received_messages") == 1
+    mirrored = await events(shop.owner.account_id, "conversation.message.")
+    assert [e["data"]["text"] for e in mirrored] == [text for _, text in BURST]
+    ran = await finished_jobs()
+    assert ran["analyse_received_messages"] == ran["conversations_mirror_wa_messages"] == 1
     assert await sweep_ai_analyses() == 0
+    assert await sweep_conversation_mirrors() == 0

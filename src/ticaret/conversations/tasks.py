@@ -1,4 +1,5 @@
-"""The conversations' declared jobs: outbox consumers that mirror channel messages."""
+"""The conversations' declared jobs: outbox consumers that mirror channel messages (one
+commit's events per job), and the sweeper that queues again what a lost job left unmirrored."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.conversations.service import mirror
+from ticaret.core.db import unit_of_work
 from ticaret.core.events import consume_batch
-from ticaret.core.jobs import JobContext, job
+from ticaret.core.jobs import JobContext, cron_job, job, requeue_batch
 
 WA_MESSAGE_EVENTS = ("wa.message.received", "wa.message.sent")
-MirrorBatch = Callable[[AsyncSession, list[str]], Awaitable[list[bool]]]
 SOCIAL_MESSAGE_EVENTS = (
     "meta.message.received",
     "meta.message.sent",
     "instagram.message.received",
     "instagram.message.sent",
 )
+# One commit's events in, one flag per event (whether it stored a message) out.
+MirrorBatch = Callable[[AsyncSession, list[str]], Awaitable[list[bool]]]
 
 
 async def _mirrored(event_ids: list[str], mirror_batch: MirrorBatch) -> int:
@@ -56,3 +59,11 @@ async def mirror_social_messages(ctx: JobContext, event_ids: list[str]) -> int:
 async def mirror_social_message(ctx: JobContext, event_id: str) -> bool:
     """One event's `mirror_social_messages` (jobs queued by an earlier release)."""
     return await _mirrored([event_id], _social_events) > 0
+
+
+@cron_job("sweep_conversation_mirrors", second={15, 45})
+async def sweep_conversation_mirrors(ctx: JobContext) -> int:
+    """Queue again, as one batch, the WhatsApp message events whose mirror job was lost."""
+    async with unit_of_work() as session:
+        lost = await mirror.unmirrored_wa_events(session, WA_MESSAGE_EVENTS)
+    return await requeue_batch(mirror_wa_messages, lost)

@@ -54,7 +54,9 @@ async def insert_analyses(
         .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
         .returning(AiAnalysis)
     )
-    return list(await session.scalars(stmt, list(values)))
+    # One lock order for every batch (two meeting on the same messages wait, not deadlock).
+    ordered = sorted(values, key=lambda row: (row["account_id"], row["message_pk"]))
+    return list(await session.scalars(stmt, ordered))
 
 
 async def messages_by_pk(

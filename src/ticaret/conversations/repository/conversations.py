@@ -87,6 +87,11 @@ async def ensure_wa_conversations(
     those it created. Racing deliveries land on one row each (the partial unique index)."""
     if not rows:
         return {}, set()
+    # In key order, as every batch does: two batches meeting on the same chats wait for each
+    # other instead of deadlocking.
+    rows = sorted(
+        rows, key=lambda row: (row["account_id"], row["wa_session_id"], row["remote_jid"])
+    )
     inserted = set(
         await session.scalars(
             insert(Conversation)
@@ -137,7 +142,7 @@ async def bump_many(
             _BUMP_MANY,
             [
                 {"b_account": account_id, "b_id": conversation_id, "b_count": n, "b_at": at}
-                for account_id, conversation_id, n, at in counts
+                for account_id, conversation_id, n, at in sorted(counts, key=lambda c: c[1])
             ],
         )
 

@@ -56,7 +56,7 @@ async def add_mirrored_many(
             index_where=ConversationMessage.source_message_id.is_not(None),
         )
         .returning(ConversationMessage),
-        rows,
+        sorted(rows, key=lambda row: row["id"]),  # one lock order for every batch
     )
     return {row.id: row for row in stored}
 

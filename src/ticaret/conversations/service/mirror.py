@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -368,4 +369,24 @@ async def mirror_social_event(session: AsyncSession, event_id: str) -> bool:
         source_message_id=message.id,
         at=message_time(message.source_timestamp, message.created_at),
         customer=(match.customer_id, match.contact_id) if match else (None, None),
+    )
+
+
+# The sweeper --------------------------------------------------------------------------------
+
+SWEEP_GRACE = timedelta(seconds=30)
+SWEEP_WINDOW = timedelta(hours=6)
+SWEEP_BATCH = 200
+
+
+async def unmirrored_wa_events(session: AsyncSession, types: Sequence[str]) -> list[str]:
+    """WhatsApp message events whose mirror job was lost (Redis lost it, or the worker died
+    and arq gave up): the sweeper queues them again, as one batch."""
+    now = datetime.now(UTC)
+    return await wa_repository.wa_events_not_mirrored(
+        session,
+        types,
+        since=now - SWEEP_WINDOW,
+        relayed_before=now - SWEEP_GRACE,
+        limit=SWEEP_BATCH,
     )
