@@ -161,8 +161,10 @@ async def one_run(src: Path, events: int, env: dict[str, str], wait_up_to: float
 
 async def run(args: argparse.Namespace, env: dict[str, str], trees: dict[str, Path]) -> None:
     from ticaret.core.db import init_engine
+    from ticaret.core.queue import init_redis
 
     init_engine(env["TICARET_DATABASE_URL"])
+    await init_redis(env["TICARET_REDIS_URL"])
     results: dict[str, list[Figures]] = {label: [] for label in trees}
     for round_number in range(1, args.rounds + 1):
         for label, src in trees.items():

@@ -261,8 +261,3 @@ async def received_without_analysis(
         .limit(limit)
     )
     return list(ids)
-
-
-async def event(session: AsyncSession, event_id: str) -> Event | None:
-    """For jobs, by primary key."""
-    return await session.get(Event, event_id)
