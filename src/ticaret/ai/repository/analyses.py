@@ -10,9 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Uuid, and_, cast, exists, func, select
+from sqlalchemy import (
+    DateTime,
+    String,
+    Uuid,
+    and_,
+    cast,
+    column,
+    exists,
+    func,
+    select,
+    true,
+    tuple_,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
@@ -76,6 +90,43 @@ async def sessions_by_id(
         return {}
     stmt = select(WaSession).where(WaSession.id.in_(list(session_ids)))
     return {row.id: row for row in await session.scalars(stmt)}
+
+
+async def earlier_messages(
+    session: AsyncSession, messages: Sequence[WaMessage], count: int
+) -> dict[uuid.UUID, list[WaMessage]]:
+    """For a batch's messages at once (one query): each one's chat's `count` messages before
+    it, newest first (the order and cursor of the chat's timeline)."""
+    if not messages or count <= 0:
+        return {}
+    batch = values(
+        column("pk", Uuid),
+        column("session_id", Uuid),
+        column("remote_jid", String),
+        column("at", DateTime(timezone=True)),
+        name="batch",
+    ).data([(m.id, m.session_id, m.remote_jid, m.source_timestamp) for m in messages])
+    before = (
+        select(WaMessage)
+        .where(
+            WaMessage.session_id == batch.c.session_id,
+            WaMessage.remote_jid == batch.c.remote_jid,
+            tuple_(WaMessage.source_timestamp, WaMessage.id) < tuple_(batch.c.at, batch.c.pk),
+        )
+        .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
+        .limit(count)
+        .lateral("before")
+    )
+    earlier = aliased(WaMessage, before)
+    rows = await session.execute(
+        select(batch.c.pk, earlier).select_from(batch).join(before, true())
+    )
+    found: dict[uuid.UUID, list[WaMessage]] = {m.id: [] for m in messages}
+    for message_pk, message in rows.tuples():
+        found[message_pk].append(message)
+    for chat in found.values():
+        chat.sort(key=lambda m: (m.source_timestamp, m.id), reverse=True)
+    return found
 
 
 async def analysis_of_message(

@@ -62,6 +62,7 @@ logger = logging.getLogger("ticaret.ai")
 
 AI_ACTOR = Actor("ai", None)
 DEFAULT_CONTEXT = 10
+RULES_CONTEXT = 5  # earlier messages the rules read
 DEFAULT_CONCURRENCY = 5
 MAX_HOLD = timedelta(seconds=60)
 
@@ -275,6 +276,17 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
     # A chat can only be linked to a customer in an account that has one: the others' rules
     # runs skip the link's queries.
     with_customers = await accounts_with_customers(session, {key[0] for key in made})
+    earlier = await repository.earlier_messages(
+        session,
+        [
+            item.message
+            for key, item in received.items()
+            if key in made
+            and made[key].status == AnalysisStatus.pending
+            and not uses_llm(item.settings_row)
+        ],
+        RULES_CONTEXT,
+    )
     first_runs: list[Dispatch] = []
     for key, item in received.items():
         row = made.get(key)
@@ -293,6 +305,7 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
                 item.settings_row,
                 now,
                 has_customers=key[0] in with_customers,
+                earlier=earlier.get(item.message.id, []),
             )
     return first_runs
 
@@ -397,7 +410,10 @@ async def _run_rules(
     now: datetime,
     *,
     has_customers: bool = True,
+    earlier: list[WaMessage] | None = None,
 ) -> Ran:
+    """`earlier`: the chat's messages before this one, newest first, when the caller read
+    them already (a batch reads every message's at once)."""
     row.provider, row.model = engine_of(settings_row)
     if not (message.text or "").strip():
         # A photo without a caption: the rules cannot look at it.
@@ -408,7 +424,10 @@ async def _run_rules(
     row.attempt_count += 1
     row.started_at = now
     row.held_at = None
-    earlier = await _earlier(session, row, message, 5)
+    if earlier is None:
+        earlier = await _earlier(session, row, message, RULES_CONTEXT)
+    else:
+        earlier = [m for m in earlier[:RULES_CONTEXT] if not m.deleted_for_everyone]
     findings = await results.by_rules_now(
         session, row, wa, message, earlier, settings_row, has_customers=has_customers
     )
