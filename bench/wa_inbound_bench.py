@@ -6,6 +6,11 @@ to `POST /wa/provider-events/{providerSessionId}` with the session's secret, and
 the worker has turned every one into contacts, chats, messages and events. Loopback only.
 
 `--phased` stores every event first (receiver alone), then starts the worker (jobs alone).
+`--e2e SECONDS` is end to end with wrk as the load (a Python client would take a core of this
+2-core machine from the server): wrk posts new messages from 200 customers for SECONDS while the
+worker runs, then the bench waits until every stored event is processed, and until the job queue
+is empty (the outbox consumers: AI analysis, conversations, agents, CRM links). It prints both
+rates, measured from the first request, and each process's CPU per event.
 `--wrk SECONDS` measures the receiver alone under wrk (32 connections, each request a new
 message), interleaved round by round with the raw receiver of `bench/raw_baseline.py`
 (Starlette + asyncpg: the secret check and the same INSERT into `inbox_items`), and prints the
@@ -13,6 +18,7 @@ ratio; no worker runs.
 
     PYTHONPATH=src:. python -m bench.wa_inbound_bench [--events 5000] [--concurrency 32]
     PYTHONPATH=src:. python -m bench.wa_inbound_bench --phased
+    PYTHONPATH=src:. python -m bench.wa_inbound_bench --e2e 10
     PYTHONPATH=src:. python -m bench.wa_inbound_bench --wrk 5 [--rounds 3]
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import time
@@ -87,6 +94,8 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
     # --phased: the worker starts only once every event is stored, so the receiver and the
     # job are measured apart; otherwise both run at once (the end-to-end figure).
     worker = None if args.phased or args.wrk else spawn(["worker"], child_env)
+    if worker is not None:
+        print(f"worker pid {worker.pid}", flush=True)
     try:
         await wait_ready(base)
         init_engine(env["TICARET_DATABASE_URL"])
@@ -122,6 +131,10 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             if args.wrk:
                 # Receiver alone, then nothing else (the items it stored are not counted).
                 wrk_receiver(base, url, secret, psid, args, env, api.pid)
+                return
+            if args.e2e:
+                assert worker is not None
+                await wrk_end_to_end(base, url, secret, psid, args, api.pid, worker.pid)
                 return
             latencies: list[float] = []
             queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
@@ -178,6 +191,125 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+async def jobs_pending() -> int:
+    """Jobs due or running in the worker's queue, cron ticks aside (arq keeps deferred jobs in
+    the same sorted set, scored by when they are due)."""
+    from ticaret.core.queue import QUEUE_NAME, get_redis
+
+    redis = get_redis()
+    due = await redis.zcount(QUEUE_NAME, "-inf", int(time.time() * 1000))
+    running = [
+        key
+        async for key in redis.scan_iter(match="arq:in-progress:*", count=1000)
+        # A cron tick's id ends with its due time in ms; its progress key outlives the tick.
+        if not re.search(rb":\d{13}$", key)
+    ]
+    return int(due) + len(running)
+
+
+E2E_SCRIPT = """
+counter = 0
+template = [[TEMPLATE]]
+request = function()
+  counter = counter + 1
+  local customer = string.format("9055500%05d", counter % 200)
+  local body = string.gsub(template, "WRKID", tostring(counter) .. "X" .. tostring(math.random(1, 1000000000)))
+  body = string.gsub(body, "CUSTOMER", customer)
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+async def wrk_end_to_end(
+    base: str,
+    url: str,
+    secret: str,
+    psid: str,
+    args: argparse.Namespace,
+    api_pid: int,
+    worker_pid: int,
+) -> None:
+    """End to end under wrk: see the module docstring (`--e2e`)."""
+    import json
+    import tempfile
+
+    from bench.stack import cpu_seconds, wrk
+    from ticaret.core.queue import init_redis
+    from ticaret.wa.gateways.sandbox import _envelope
+
+    body = _envelope(
+        psid,
+        "message",
+        {
+            "id": "false_CUSTOMER@s.whatsapp.net_WRKID",
+            "timestamp": int(time.time()),
+            "from": "CUSTOMER@s.whatsapp.net",
+            "fromMe": False,
+            "source": "app",
+            "body": "Merhaba, siparişim ne zaman kargoda?",
+            "hasMedia": False,
+            "ack": 2,
+            "_data": {"notifyName": "Müşteri"},
+        },
+    )
+    body["id"] = "evt_WRKID"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(E2E_SCRIPT.replace("TEMPLATE", json.dumps(body, ensure_ascii=False)))
+    headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
+    await init_redis(os.environ["TICARET_REDIS_URL"])
+    cpu_before = {"api": cpu_seconds(api_pid), "worker": cpu_seconds(worker_pid)}
+    started = time.perf_counter()
+    loaded = asyncio.create_task(
+        asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script.name)
+    )
+    result = await loaded
+    posted = time.perf_counter() - started
+    total = 0
+    processed_at = done_at = None
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        done, total = await counts()
+        now = time.perf_counter()
+        if processed_at is None and done >= total:
+            processed_at = now
+        if processed_at is not None and await jobs_pending() == 0:
+            done_at = now
+            break
+        await asyncio.sleep(0.05)
+    cpu = {
+        "api": cpu_seconds(api_pid) - cpu_before["api"],
+        "worker": cpu_seconds(worker_pid) - cpu_before["worker"],
+    }
+    print(f"end to end under wrk (32 connections, {args.e2e} s of load, 200 customers)")
+    print(
+        f"  receiver                {result.requests_per_second:8.0f} req/s while the worker ran"
+        f"  (p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}, {total:,} events stored)"
+    )
+    if processed_at is None or done_at is None:
+        print(
+            f"  not finished within {args.timeout:.0f} s: {done:,} of {total:,} processed,"
+            f" {await jobs_pending()} jobs pending"
+        )
+        from ticaret.core.queue import QUEUE_NAME, get_redis
+
+        due = await get_redis().zrangebyscore(QUEUE_NAME, "-inf", int(time.time() * 1000))
+        names = sorted({job_id.decode().split(":")[0] for job_id in due})
+        print(f"  pending: {', '.join(names)}")
+        return
+    print(
+        f"  inbox processed          {total / (processed_at - started):8.0f} events/s"
+        f"  (all {total:,} in {processed_at - started:.2f} s; load lasted {posted:.2f} s)"
+    )
+    print(
+        f"  every job done          {total / (done_at - started):8.0f} events/s"
+        f"  (consumers included, {done_at - started:.2f} s)"
+    )
+    print(
+        f"  CPU per event           API {cpu['api'] / total * 1e6:6.0f} µs,"
+        f" worker {cpu['worker'] / total * 1e6:6.0f} µs"
+    )
 
 
 WRK_SCRIPT = """
@@ -286,6 +418,9 @@ def main() -> None:
         help="seconds per wrk run: the receiver alone against the raw receiver (no worker)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds")
+    parser.add_argument(
+        "--e2e", type=int, default=0, help="seconds of wrk load, end to end with the worker"
+    )
     args = parser.parse_args()
     with bench_servers("inbound") as servers:
         asyncio.run(run(args, servers.env))
