@@ -12,7 +12,15 @@ from ticaret.ai.service import pipeline
 from ticaret.ai.service.pipeline import Dispatch
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import consume_batch
-from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_batch, requeue_lost
+from ticaret.core.jobs import (
+    JobContext,
+    Lost,
+    cron_job,
+    job,
+    requeue_batch,
+    requeue_lost,
+    try_again,
+)
 
 
 async def queue_runs(dispatches: Sequence[Dispatch]) -> None:
@@ -29,25 +37,30 @@ def queue_runs_after_commit(session: AsyncSession, dispatches: Sequence[Dispatch
         )
 
 
-async def _analyse(event_ids: list[str]) -> int:
+async def _analyse(ctx: JobContext, event_ids: list[str]) -> int:
     runs, failed = await consume_batch(event_ids, pipeline.consume_received)
     await queue_runs(runs)
     if failed is not None:
-        raise failed  # arq tries the list again; the events done already find their rows
+        # The list again, later (the events done already find their rows); after the last
+        # try the sweeper finds what is still not analysed.
+        raise try_again(ctx, failed, tries=CONSUMER_TRIES)
     return len(runs)
 
 
-@job("analyse_received_messages", max_tries=3, timeout=120)
+CONSUMER_TRIES = 3
+
+
+@job("analyse_received_messages", max_tries=CONSUMER_TRIES, timeout=120)
 async def analyse_received_messages(ctx: JobContext, event_ids: list[str]) -> int:
     """The outbox consumer: one commit's customer messages in, their analyses out (the rules
     run at once; an LLM analysis's first run is queued)."""
-    return await _analyse(event_ids)
+    return await _analyse(ctx, event_ids)
 
 
 @job("analyse_received_message", max_tries=3, timeout=60)
 async def analyse_received_message(ctx: JobContext, event_id: str) -> int:
     """One event's `analyse_received_messages` (jobs queued by an earlier release)."""
-    return await _analyse([event_id])
+    return await _analyse(ctx, [event_id])
 
 
 @job("run_ai_analysis", max_tries=3, timeout=300)

@@ -184,8 +184,8 @@ async def consume_batch(
 ) -> tuple[list[T], Exception | None]:
     """A batch consumer's events in one transaction; when that fails (a poison event), each
     event in a transaction of its own, so the others still commit. Returns what the
-    committed transactions gave, and the first error (the job raises it after queueing the
-    rest, so arq tries the list again: consumers are idempotent)."""
+    committed transactions gave, and the first error (the job queues what the rest gave,
+    then raises it: `core.jobs.try_again`; consumers are idempotent)."""
     ids = list(dict.fromkeys(event_ids))  # the same event twice in one list is done once
     try:
         async with unit_of_work() as session:

@@ -264,3 +264,13 @@ async def requeue_batch(job: Job[[list[str]], Any], lost: Sequence[str]) -> int:
     if not await job.options(job_id=job_id).enqueue(ids):
         await job.options(job_id=f"{job_id}:swept:{int(time.time())}").enqueue(ids)
     return len(ids)
+
+
+def try_again(ctx: JobContext, error: Exception, *, tries: int) -> Exception:
+    """What a job raises for a failure worth another try: arq retries only a `Retry` (any other
+    exception fails the job for good), so a `Retry` while this was not yet try `tries`, then
+    the error itself (the job fails; a sweeper takes what it left over)."""
+    attempt = int(ctx.get("job_try") or 1)
+    if attempt < tries:
+        return Retry(defer=timedelta(seconds=5 * attempt))
+    return error
