@@ -2,11 +2,12 @@
 worker takes from the first stored message until every message is drained, analysed (the
 rules; no LLM) and mirrored into its conversation, and the worker's CPU time per message.
 
-Compares this tree with a baseline source tree in the same run, round by round, on the same
-embedded PostgreSQL and Redis (tables emptied between runs), and prints the ratio. Export the
-baseline with `git archive main | tar -x -C /tmp/base` (or any commit).
+Compares this tree with a baseline in the same run, round by round, on the same embedded
+PostgreSQL and Redis (tables emptied between runs), and prints the ratio. The baseline is a
+commit (`--baseline-ref`, `main` by default, exported with `git archive`) or a source tree.
 
-    PYTHONPATH=src:. python -m bench.wa_consumers_bench --baseline /tmp/base [--events 2000]
+    PYTHONPATH=src:. python -m bench.wa_consumers_bench [--baseline-ref 249ee99] [--events 2000]
+    PYTHONPATH=src:. python -m bench.wa_consumers_bench --baseline /tmp/base
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,14 +199,24 @@ async def run(args: argparse.Namespace, env: dict[str, str], trees: dict[str, Pa
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--baseline", required=True, help="a source tree to compare with")
+    parser.add_argument("--baseline", help="a source tree to compare with")
+    parser.add_argument("--baseline-ref", default="main", help="else this commit, exported")
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
-    with bench_servers("consumers") as servers:
-        trees = {"this tree": REPO / "src", "baseline": Path(args.baseline).resolve() / "src"}
-        asyncio.run(run(args, servers.env, trees))
+    with tempfile.TemporaryDirectory(prefix="ticaret-baseline-") as exported:
+        baseline = Path(args.baseline).resolve() if args.baseline else Path(exported)
+        if not args.baseline:
+            archive = subprocess.run(
+                ["git", "-C", str(REPO), "archive", args.baseline_ref, "src"],
+                check=True,
+                capture_output=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
+        with bench_servers("consumers") as servers:
+            trees = {"this tree": REPO / "src", "baseline": baseline / "src"}
+            asyncio.run(run(args, servers.env, trees))
 
 
 if __name__ == "__main__":
