@@ -1,7 +1,8 @@
 """Webhook deliveries per second with one worker process, beside a raw sender in the same run.
 
 Starts embedded PostgreSQL and Redis, one `ticaret worker` process and a local receiver process
-(uvicorn), then emits events through the outbox exactly as the API does and waits until every
+(a minimal asyncio/uvloop HTTP/1.1 responder answering 204: an ASGI server's own CPU on this
+2-core machine was taken from whichever sender was measured), then emits events through the outbox exactly as the API does and waits until every
 delivery has succeeded (each attempt recorded, each request signed). Two receivers: one that
 answers at once, one that answers after 100 ms.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
@@ -30,31 +32,63 @@ from bench.stack import cpu_seconds, embedded_stack, free_port, start, stop, wai
 _declared: dict[str, Any] = {}
 
 
-def receiver_app(delay_s: float) -> Any:
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        while (await receive()).get("more_body"):
-            pass
-        if delay_s:
-            await asyncio.sleep(delay_s)
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+_NO_CONTENT = b"HTTP/1.1 204 No Content\r\nserver: bench\r\n\r\n"
 
-    return app
+
+class _Responder(asyncio.Protocol):
+    """A minimal HTTP/1.1 keep-alive responder: reads each request (headers and a Content-Length
+    body) and answers 204 after `delay_s`. Both senders share it, and on a 2-core machine an ASGI
+    server's own CPU would be taken from whichever sender is measured."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.buffer = b""
+        self.transport: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            length = 0
+            for line in self.buffer[:head_end].split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            end = head_end + 4 + length
+            if len(self.buffer) < end:
+                return
+            self.buffer = self.buffer[end:]
+            if self.delay_s:
+                asyncio.get_running_loop().call_later(self.delay_s, self._answer)
+            else:
+                self._answer()
+
+    def _answer(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(_NO_CONTENT)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
 
 
 def run_receiver(port: int, delay_s: float) -> None:
-    import uvicorn
+    import uvloop
 
-    uvicorn.run(
-        receiver_app(delay_s),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-    )
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: _Responder(delay_s), "127.0.0.1", port, backlog=1024
+        )
+        async with server:
+            await server.serve_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):  # stopped with SIGINT
+        uvloop.run(serve())
 
 
 async def measure(

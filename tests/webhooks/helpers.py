@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,31 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.helpers import Caller
+from ticaret.core.db import unit_of_work
+from ticaret.core.events import Actor, EventPayload, emit, event_type
+
+
+class Shipped(EventPayload):
+    n: int
+
+
+SHIPPED = event_type("testing.parcel.shipped", "Emitted by the webhook batch tests.", Shipped)
+
+
+async def emit_shipped(account_id: str, count: int) -> list[str]:
+    """`count` events in one transaction (as a worker's batch emits them); their ids in order."""
+    async with unit_of_work() as session:
+        events = [
+            emit(
+                session,
+                SHIPPED,
+                Shipped(n=n),
+                account_id=uuid.UUID(account_id),
+                actor=Actor.system(),
+            )
+            for n in range(count)
+        ]
+    return [event.id for event in events]
 
 
 @dataclass
@@ -99,3 +125,15 @@ async def make_event(client: httpx.AsyncClient, owner: Caller, name: str = "bot"
         headers=owner.headers,
     )
     assert response.status_code == 201, response.text
+
+
+async def deliveries(
+    client: httpx.AsyncClient, owner: Caller, hook_id: str, query: str = ""
+) -> list[dict[str, Any]]:
+    """A webhook's deliveries with their attempts, as the API lists them (newest first)."""
+    response = await client.get(
+        f"/accounts/{owner.account_id}/webhooks/{hook_id}/deliveries{query}",
+        headers=owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"]["rows"])

@@ -7,7 +7,6 @@ Events come from a `testing.` type emitted many per transaction, as a worker's b
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import httpx
@@ -16,36 +15,12 @@ from arq.constants import default_queue_name
 from sqlalchemy import func, select
 
 from tests.helpers import register
-from tests.webhooks.helpers import Receiver, create_webhook
-from ticaret.core.db import get_sessionmaker, unit_of_work
-from ticaret.core.events import Actor, EventPayload, emit, event_type
+from tests.webhooks.helpers import Receiver, create_webhook, emit_shipped
+from ticaret.core.db import get_sessionmaker
 from ticaret.core.queue import QUEUE_NAME, get_redis
 from ticaret.models import WebhookAttempt, WebhookDelivery
 from ticaret.webhooks import delivery
 from ticaret.webhooks.tasks import fan_out, fan_out_events
-
-
-class Shipped(EventPayload):
-    n: int
-
-
-SHIPPED = event_type("testing.parcel.shipped", "Emitted by the webhook batch tests.", Shipped)
-
-
-async def emit_shipped(account_id: str, count: int) -> list[str]:
-    """`count` events in one transaction; their ids in order."""
-    async with unit_of_work() as session:
-        events = [
-            emit(
-                session,
-                SHIPPED,
-                Shipped(n=n),
-                account_id=uuid.UUID(account_id),
-                actor=Actor.system(),
-            )
-            for n in range(count)
-        ]
-    return [event.id for event in events]
 
 
 async def fan_outs_of(event_ids: list[str]) -> list[str]:

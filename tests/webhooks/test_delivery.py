@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
-from tests.helpers import Caller, assert_error, register
-from tests.webhooks.helpers import Receiver, create_webhook, make_event
+from tests.helpers import assert_error, register
+from tests.webhooks.helpers import Receiver, create_webhook, deliveries, make_event
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.events import sweep_outbox
 from ticaret.core.queue import get_redis
@@ -22,17 +22,6 @@ from ticaret.models import Event, Webhook, WebhookDelivery
 from ticaret.settings import get_settings
 from ticaret.webhooks.retry_schedule import MAX_ATTEMPTS
 from ticaret.webhooks.tasks import sweep_webhook_deliveries
-
-
-async def deliveries(
-    client: httpx.AsyncClient, owner: Caller, hook_id: str, query: str = ""
-) -> list[dict[str, Any]]:
-    response = await client.get(
-        f"/accounts/{owner.account_id}/webhooks/{hook_id}/deliveries{query}",
-        headers=owner.headers,
-    )
-    assert response.status_code == 200, response.text
-    return list(response.json()["data"]["rows"])
 
 
 async def event_ids(account_id: str, type_: str) -> list[str]:

@@ -316,11 +316,16 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     """Resolves, checks and connects to the checked address, for every new connection."""
 
     def __init__(
-        self, policy: OutboundPolicy, *, resolve_timeout_s: float = DEFAULT_RESOLVE_TIMEOUT_S
+        self,
+        policy: OutboundPolicy,
+        *,
+        resolve_timeout_s: float = DEFAULT_RESOLVE_TIMEOUT_S,
+        inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
         self._resolve_timeout_s = resolve_timeout_s
-        self._inner = httpcore.AnyIOBackend()
+        # What opens the checked connection (anyio's sockets unless the caller brings its own).
+        self._inner = inner or httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -366,12 +371,16 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
 
 
 def guarded_pool(
-    policy: OutboundPolicy, *, limits: httpx.Limits, ssl_context: ssl.SSLContext
+    policy: OutboundPolicy,
+    *,
+    limits: httpx.Limits,
+    ssl_context: ssl.SSLContext,
+    sockets: httpcore.AsyncNetworkBackend | None = None,
 ) -> httpcore.AsyncConnectionPool:
     return httpcore.AsyncConnectionPool(
         ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedNetworkBackend(policy),
+        network_backend=GuardedNetworkBackend(policy, inner=sockets),
     )

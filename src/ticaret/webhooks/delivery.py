@@ -6,9 +6,11 @@ each done for a whole batch of deliveries at once.
    lease so a duplicate job (arq is at-least-once) or the sweeper leaves it alone while the
    request is in flight. A worker that dies mid-request loses the lease and the sweeper sends
    the delivery again: delivery is at-least-once, receivers dedupe on `webhook-id`.
+   A fan-out creates its deliveries already leased to itself (`first_claims`): their first
+   attempt needs no claim transaction.
 2. `send_claimed`, for every claim concurrently: the signed POST (`sender.send_delivery`, never
-   raises) through the process's pooled SSRF-guarded client, which checks the address of every
-   connection it opens and keeps connections alive between attempts.
+   raises) through the process's pooled SSRF-guarded transports (`guarded_transport`), which
+   check the address of every connection they open and keep connections alive between attempts.
 3. `record_attempts`: one `webhook_attempts` row per attempt (one statement for the batch), each
    delivery's new state (one statement), the next attempt scheduled per `retry_schedule`, and
    each webhook's health (410 Gone or five days of failures disable it and emit
@@ -31,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import Actor, emit, event_payload
-from ticaret.core.http import guarded_client
+from ticaret.core.http import guarded_transport
 from ticaret.core.ids import new_id
 from ticaret.core.security import secret_box
 from ticaret.models import (
@@ -90,6 +92,86 @@ class Claim:
     secrets: list[str]
 
 
+def lease_end(now: datetime) -> datetime:
+    """Until when a claimed delivery is left alone: beyond the request timeout, room for the
+    DNS check and recording the attempt."""
+    return now + timedelta(seconds=get_settings().webhooks.timeout_seconds) + LEASE_MARGIN
+
+
+class ClaimCache:
+    """What the claims of one batch share: each event's body (serialized once, whatever the
+    number of webhooks it goes to) and each webhook's decrypted signing secrets."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bodies: dict[str, bytes] = {}
+        self.secrets: dict[uuid.UUID, list[str]] = {}
+
+    def body(self, event: Event) -> bytes:
+        body = self.bodies.get(event.id)
+        if body is None:
+            body = self.bodies[event.id] = event_body(event)
+        return body
+
+    def secrets_of(self, hook: Webhook, now: datetime) -> list[str]:
+        secrets = self.secrets.get(hook.id)
+        if secrets is None:
+            secrets = self.secrets[hook.id] = signing_secrets(self.settings, hook, now)
+        return secrets
+
+
+def new_claim(
+    delivery_id: uuid.UUID,
+    hook: Webhook,
+    event: Event,
+    attempt_number: int,
+    series_attempt: int,
+    trigger: AttemptTrigger,
+    now: datetime,
+    cache: ClaimCache,
+) -> Claim:
+    return Claim(
+        delivery_id=delivery_id,
+        account_id=hook.account_id,
+        webhook_id=hook.id,
+        attempt_number=attempt_number,
+        series_attempt=series_attempt,
+        trigger=trigger,
+        url=hook.url,
+        event_id=event.id,
+        body=cache.body(event),
+        secrets=cache.secrets_of(hook, now),
+    )
+
+
+def first_claims(
+    created: Sequence[repository.CreatedDelivery],
+    events: Sequence[Event],
+    hooks: Sequence[Webhook],
+    now: datetime,
+) -> list[Claim]:
+    """Claims of the first attempts of deliveries a fan-out just created leased to itself
+    (`insert_deliveries_many(leased_until=...)`): the rows are the fan-out's own, so nothing
+    needs locking or reading back."""
+    by_event = {event.id: event for event in events}
+    by_hook = {hook.id: hook for hook in hooks}
+    cache = ClaimCache(get_settings())
+    return [
+        new_claim(
+            row.id,
+            by_hook[row.webhook_id],
+            by_event[row.event_id],
+            1,
+            1,
+            AttemptTrigger.scheduled,
+            now,
+            cache,
+        )
+        for row in created
+        if row.status == DeliveryStatus.pending
+    ]
+
+
 async def claim_deliveries(
     delivery_ids: Sequence[uuid.UUID], *, release: bool = False
 ) -> list[Claim]:
@@ -99,10 +181,8 @@ async def claim_deliveries(
     row gets the same lease, held and closed rows are updated a statement per outcome. A
     delivery that is not claimed is simply absent from the answer.
     """
-    settings = get_settings()
     claims: list[Claim] = []
-    bodies: dict[str, bytes] = {}
-    secrets: dict[uuid.UUID, list[str]] = {}
+    cache = ClaimCache(get_settings())
     async with unit_of_work() as session:
         found = await repository.deliveries_to_attempt(session, delivery_ids)
         now = datetime.now(UTC)
@@ -135,26 +215,13 @@ async def claim_deliveries(
             trigger = AttemptTrigger.release if release else AttemptTrigger.scheduled
             if not release and delivery.schedule_offset > 0 and series_attempt == 1:
                 trigger = AttemptTrigger.redelivery
-            if event.id not in bodies:
-                bodies[event.id] = event_body(event)
-            if hook.id not in secrets:
-                secrets[hook.id] = signing_secrets(settings, hook, now)
             claimed.append(delivery.id)
             claims.append(
-                Claim(
-                    delivery_id=delivery.id,
-                    account_id=delivery.account_id,
-                    webhook_id=hook.id,
-                    attempt_number=attempt_number,
-                    series_attempt=series_attempt,
-                    trigger=trigger,
-                    url=hook.url,
-                    event_id=event.id,
-                    body=bodies[event.id],
-                    secrets=secrets[hook.id],
+                new_claim(
+                    delivery.id, hook, event, attempt_number, series_attempt, trigger, now, cache
                 )
             )
-        lease = now + timedelta(seconds=settings.webhooks.timeout_seconds) + LEASE_MARGIN
+        lease = lease_end(now)
         await repository.set_deliveries(
             session, claimed, status=DeliveryStatus.pending, next_attempt_at=lease
         )
@@ -219,9 +286,9 @@ async def send_claimed(claim: Claim) -> AttemptResult:
     async with lanes.slots[lane]:
         # The guard runs at connect time, on the address actually connected to: the name may
         # resolve elsewhere than when the URL was saved (DNS rebinding), and there is no second
-        # lookup. The clients are the process's pooled ones, so receivers keep their connections.
+        # lookup. The transports are the process's pooled ones, so receivers keep their connections.
         return await send_delivery(
-            guarded_client(webhook_policy(settings), lane),
+            guarded_transport(webhook_policy(settings), lane),
             url=claim.url,
             event_id=claim.event_id,
             body=claim.body,
@@ -387,7 +454,13 @@ async def attempt_deliveries(
     """Claim, send (concurrently) and record one attempt of each delivery that is due.
 
     The caller (a job) queues the retries the answers ask for."""
-    claims = await claim_deliveries(delivery_ids, release=release)
+    return await send_and_record(await claim_deliveries(delivery_ids, release=release))
+
+
+async def send_and_record(claims: Sequence[Claim]) -> dict[uuid.UUID, Recorded]:
+    """Send every claimed attempt concurrently, then record them all in one transaction.
+
+    The caller (a job) queues the retries the answers ask for."""
     if not claims:
         return {}
     results = await asyncio.gather(*(send_claimed(claim) for claim in claims))

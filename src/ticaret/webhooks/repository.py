@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -328,7 +328,12 @@ _MARK_FANNED_OUT = (
 _INSERT_DELIVERIES = (
     insert(_deliveries_table)
     .on_conflict_do_nothing(constraint="uq_webhook_deliveries_webhook_event")
-    .returning(_deliveries_table.c.id, _deliveries_table.c.status)
+    .returning(
+        _deliveries_table.c.id,
+        _deliveries_table.c.status,
+        _deliveries_table.c.event_id,
+        _deliveries_table.c.webhook_id,
+    )
 )
 _INSERT_ATTEMPTS = insert(_attempts_table)
 
@@ -388,10 +393,25 @@ async def mark_fanned_out_many(session: AsyncSession, events: Sequence[Event]) -
     return set(await session.scalars(_MARK_FANNED_OUT, rows))
 
 
+class CreatedDelivery(NamedTuple):
+    id: uuid.UUID
+    status: str
+    event_id: str
+    webhook_id: uuid.UUID
+
+
 async def insert_deliveries_many(
-    session: AsyncSession, targets: Sequence[tuple[Event, Webhook]], now: datetime
-) -> list[tuple[uuid.UUID, str]]:
-    """One delivery per (event, webhook), in one statement; existing ones are left alone."""
+    session: AsyncSession,
+    targets: Sequence[tuple[Event, Webhook]],
+    now: datetime,
+    *,
+    leased_until: datetime | None = None,
+) -> list[CreatedDelivery]:
+    """One delivery per (event, webhook), in one statement; existing ones are left alone.
+
+    With `leased_until`, the pending ones are born claimed by the caller for their first
+    attempt (due then, as a claim leaves them), so no other job or sweeper takes them meanwhile.
+    """
     values: list[dict[str, Any]] = [
         {
             "account_id": event.account_id,
@@ -402,7 +422,9 @@ async def insert_deliveries_many(
             "status": DeliveryStatus.held
             if hook.status == WebhookStatus.paused
             else DeliveryStatus.pending,
-            "next_attempt_at": None if hook.status == WebhookStatus.paused else now,
+            "next_attempt_at": None
+            if hook.status == WebhookStatus.paused
+            else (leased_until or now),
         }
         for event, hook in targets
     ]
@@ -410,7 +432,10 @@ async def insert_deliveries_many(
         return []
     for row in values:
         row["id"] = new_id()
-    return [(row[0], row[1]) for row in await session.execute(_INSERT_DELIVERIES, values)]
+    return [
+        CreatedDelivery(row[0], row[1], row[2], row[3])
+        for row in await session.execute(_INSERT_DELIVERIES, values)
+    ]
 
 
 async def deliveries_to_attempt(

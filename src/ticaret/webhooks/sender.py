@@ -4,7 +4,9 @@
 :class:`AttemptResult` that the caller stores as one row of delivery history (Saleor keeps one row
 per attempt: status, duration, request and response headers) and feeds to the retry policy.
 
-The caller passes the SSRF-guarded client (:func:`ticaret.core.http.guarded_client`), which checks
+The caller passes the SSRF-guarded client (:func:`ticaret.core.http.guarded_client`), or its
+transport (:func:`ticaret.core.http.guarded_transport`, what the delivery jobs use: the request is
+complete as built here, so the client's per-request work would be spent for nothing), which checks
 the address of every connection; this module only talks HTTP so it can be tested against a local
 receiver. A refused address becomes an attempt whose error starts with ``refused target:``.
 """
@@ -14,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,6 +36,10 @@ _REDACTED_REQUEST_HEADERS = frozenset(
 )
 
 
+# Sent (and recorded) on the transport path as a client would add them.
+_TRANSPORT_HEADERS = {"accept": "*/*", "accept-encoding": "identity", "connection": "keep-alive"}
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptResult:
     """What happened on one attempt, in the shape delivery history stores it."""
@@ -47,7 +54,7 @@ class AttemptResult:
 
 
 async def send_delivery(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | httpx.AsyncBaseTransport,
     *,
     url: str,
     event_id: str,
@@ -74,9 +81,19 @@ async def send_delivery(
 
     started = time.monotonic()
     try:
-        request = http.build_request(
-            "POST", url, content=body, headers=headers, timeout=httpx.Timeout(timeout_s)
-        )
+        if isinstance(http, httpx.AsyncClient):
+            request = http.build_request(
+                "POST", url, content=body, headers=headers, timeout=httpx.Timeout(timeout_s)
+            )
+        else:
+            headers.update(_TRANSPORT_HEADERS)
+            request = httpx.Request(
+                "POST",
+                _parsed_url(url),
+                content=body,
+                headers=headers,
+                extensions={"timeout": _timeouts(timeout_s)},
+            )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         # Malformed URL (InvalidURL is not an HTTPError in httpx): nothing was sent.
         return AttemptResult(
@@ -100,7 +117,11 @@ async def send_delivery(
     error: str | None = None
     try:
         async with asyncio.timeout(timeout_s):
-            response = await http.send(request, stream=True, follow_redirects=False)
+            if isinstance(http, httpx.AsyncClient):
+                response = await http.send(request, stream=True, follow_redirects=False)
+            else:
+                # A transport never follows a redirect: it answers with the 3xx.
+                response = await http.handle_async_request(request)
             status = response.status_code
             response_headers = dict(response.headers.items())
             await _read_excerpt(response, chunks)
@@ -133,12 +154,30 @@ async def send_delivery(
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_url(url: str) -> httpx.URL:
+    # A webhook's URL is parsed once, not once per delivery (httpx.URL is immutable).
+    return httpx.URL(url)
+
+
+@functools.lru_cache(maxsize=16)
+def _timeouts(timeout_s: float) -> dict[str, float | None]:
+    return httpx.Timeout(timeout_s).as_dict()
+
+
 async def _read_excerpt(response: httpx.Response, into: bytearray) -> None:
     """Append at most ``RESPONSE_EXCERPT_BYTES`` of the body to ``into`` and stop reading.
 
     Filling a caller-owned buffer keeps what arrived before a timeout.
     """
-    async for chunk in response.aiter_bytes():
+    # Asked for identity: unless the receiver compressed anyway, the bytes need no decoding
+    # layer (nor httpx's chunking and bookkeeping around it), so they are read as they come.
+    stream: AsyncIterable[bytes] = (
+        response.aiter_bytes()
+        if "content-encoding" in response.headers or response.is_stream_consumed
+        else response.stream  # type: ignore[assignment]
+    )
+    async for chunk in stream:
         into.extend(chunk[: RESPONSE_EXCERPT_BYTES - len(into)])
         if len(into) >= RESPONSE_EXCERPT_BYTES:
             return

@@ -277,7 +277,7 @@ async def send_test_event(
     created = await repository.insert_deliveries_many(session, [(event, hook)], datetime.now(UTC))
     if not created:
         raise TestNotCreated()
-    delivery_id, status = created[0]
+    delivery_id, status = created[0].id, created[0].status
     if status == DeliveryStatus.pending:
         schedule_delivery(session, delivery_id, 1)
     delivery = await repository.delivery(session, ctx.account_id, hook.id, delivery_id)

@@ -19,10 +19,17 @@ from ticaret.core.db import unit_of_work
 from ticaret.core.event_patterns import event_matches
 from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.core.queue import get_redis
-from ticaret.models import DeliveryStatus, Event, Webhook, WebhookStatus
+from ticaret.models import Event, Webhook, WebhookStatus
 from ticaret.settings import get_settings
 from ticaret.webhooks import repository
-from ticaret.webhooks.delivery import Recorded, attempt_deliveries, attempt_delivery
+from ticaret.webhooks.delivery import (
+    Claim,
+    Recorded,
+    attempt_delivery,
+    first_claims,
+    lease_end,
+    send_and_record,
+)
 from ticaret.webhooks.events import WEBHOOK_TEST
 
 logger = logging.getLogger("ticaret.webhooks")
@@ -83,14 +90,14 @@ async def _queue_retries(recorded: dict[uuid.UUID, Recorded]) -> None:
             ).enqueue(str(delivery_id))
 
 
-async def _attempt_many(delivery_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Recorded]:
-    """Attempts in batches of `webhooks.batch_size`: claim, send concurrently, record."""
+async def _send_many(claims: Sequence[Claim]) -> dict[uuid.UUID, Recorded]:
+    """Claimed attempts in batches of `webhooks.batch_size`: sent concurrently, recorded."""
     size = get_settings().webhooks.batch_size
     recorded: dict[uuid.UUID, Recorded] = {}
-    for start in range(0, len(delivery_ids), size):
-        chunk = delivery_ids[start : start + size]
+    for start in range(0, len(claims), size):
+        chunk = claims[start : start + size]
         try:
-            outcomes = await attempt_deliveries(chunk)
+            outcomes = await send_and_record(chunk)
         except Exception:
             # The chunk stays due (or leased): the sweeper queues it again.
             logger.exception("attempts of %d webhook deliveries failed", len(chunk))
@@ -118,10 +125,13 @@ async def fan_out(event_ids: Sequence[str]) -> int:
     """One delivery per matching webhook of each event's account, then their first attempts.
 
     Idempotent: an event marked fanned out by an earlier run is skipped. One transaction for
-    the whole batch (events, webhooks, marks and deliveries, a statement each); the first
-    attempts run right here, in batches, after the deliveries are committed (one job per
-    delivery would double the queue traffic); if this job dies first, the sweeper sends them.
+    the whole batch (events, webhooks, marks and deliveries, a statement each); the deliveries
+    are born claimed by this job (leased, as `claim_deliveries` leaves a claim), and their first
+    attempts run right here, in batches, after the commit: no job per delivery, no second
+    transaction to claim rows this job just wrote. If this job dies first, the lease runs out
+    and the sweeper sends them.
     """
+    now = datetime.now(UTC)
     async with unit_of_work() as session:
         events = await repository.events_by_ids(session, event_ids)
         hooks = await repository.receiving_webhooks_of(
@@ -135,8 +145,11 @@ async def fan_out(event_ids: Sequence[str]) -> int:
             if event.id in fresh
             for hook in delivery_targets(hooks[event.account_id], event)
         ]
-        created = await repository.insert_deliveries_many(session, targets, datetime.now(UTC))
-    await _attempt_many([d for d, status in created if status == DeliveryStatus.pending])
+        created = await repository.insert_deliveries_many(
+            session, targets, now, leased_until=lease_end(now)
+        )
+        claims = first_claims(created, events, [hook for _, hook in targets], now)
+    await _send_many(claims)
     return len(created)
 
 
