@@ -78,7 +78,9 @@ def load() -> None:
     register_agent_names(agent_repository.agent_names)
     # A customer's message that asks for an agent (or reaches an inbox where one answers on
     # its own) starts the agent's run.
-    register_event_consumer(agent_tasks.start_agent_runs, types=["conversation.message.created"])
+    register_batch_consumer(
+        agent_tasks.start_agent_runs_of_messages, types=["conversation.message.created"]
+    )
     # Webhook subscriptions can name any type, so fan-out looks at every event; one job per
     # commit, and none for accounts without a webhook.
     register_batch_consumer(
@@ -94,7 +96,7 @@ def load() -> None:
         accounts=crm_tasks.accounts_with_customers,
     )
     # Every customer message (text or image) of an account with analysis on gets analysed.
-    register_event_consumer(ai_tasks.analyse_received_message, types=["wa.message.received"])
+    register_batch_consumer(ai_tasks.analyse_received_messages, types=["wa.message.received"])
     # A new Page or Instagram thread's person follows the inbox link of the Page / account
     # (once per person: the per-message ingest path gains no job).
     register_event_consumer(
@@ -102,10 +104,10 @@ def load() -> None:
     )
     # Every WhatsApp chat, Messenger and Instagram thread is a conversation from its first
     # message on; its messages are mirrored into it (once each, however often delivered).
-    register_event_consumer(
-        conversation_tasks.mirror_wa_message, types=list(conversation_tasks.WA_MESSAGE_EVENTS)
+    register_batch_consumer(
+        conversation_tasks.mirror_wa_messages, types=list(conversation_tasks.WA_MESSAGE_EVENTS)
     )
-    register_event_consumer(
-        conversation_tasks.mirror_social_message,
+    register_batch_consumer(
+        conversation_tasks.mirror_social_messages,
         types=list(conversation_tasks.SOCIAL_MESSAGE_EVENTS),
     )

@@ -26,7 +26,9 @@ def openai_api() -> Iterator[respx.MockRouter]:
 def no_sweep_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sweepers treat anything not done as lost at once."""
     from ticaret.ai.service import pipeline
+    from ticaret.conversations.service import mirror
     from ticaret.core import events
 
     monkeypatch.setattr(pipeline, "SWEEP_GRACE", timedelta(0))
+    monkeypatch.setattr(mirror, "SWEEP_GRACE", timedelta(0))
     monkeypatch.setattr(events, "SWEEP_GRACE", timedelta(0))

@@ -244,3 +244,34 @@ async def events(account_id: str, prefix: str = "ai.") -> list[dict[str, Any]]:
 
 def chat_route(router: Any, base: str = OPENAI) -> Any:
     return router.post(f"{base}/chat/completions")
+
+
+async def drain_inbox_only() -> None:
+    """The real worker, taking only the first queued job (the inbox drain of the messages
+    sent so far): their events are committed and the consumers' jobs queued, not yet run."""
+    from ticaret.core.queue import get_redis
+    from ticaret.worker import build_worker
+
+    worker = build_worker(get_redis(), burst=True, with_cron=False)
+    worker.max_burst_jobs = 1
+    await worker.async_run()
+
+
+async def finished_jobs() -> dict[str, int]:
+    """How many jobs of each function the workers finished (arq keeps each job's result)."""
+    from collections import Counter
+
+    from ticaret.core.queue import get_redis
+
+    return dict(Counter(result.function for result in await get_redis().all_job_results()))
+
+
+async def set_event_data(event_id: str, data: Any) -> None:
+    """An event's stored data replaced (malformed data a consumer must survive)."""
+    from sqlalchemy import update
+
+    from ticaret.core.db import unit_of_work
+    from ticaret.models import Event
+
+    async with unit_of_work() as session:
+        await session.execute(update(Event).where(Event.id == event_id).values(data=data))

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.agents.service import runs
 from ticaret.agents.service.runs import RUN_TIMEOUT_SECONDS, Dispatch
-from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost
+from ticaret.core.events import consume_batch
+from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost, try_again
 
 
 async def queue_runs(dispatches: Sequence[Dispatch]) -> None:
@@ -25,12 +26,29 @@ def queue_runs_after_commit(session: AsyncSession, dispatches: Sequence[Dispatch
         )
 
 
+CONSUMER_TRIES = 3
+
+
+async def _start(ctx: JobContext, event_ids: list[str]) -> int:
+    dispatches, failed = await consume_batch(event_ids, runs.consume_messages_created)
+    await queue_runs(dispatches)
+    if failed is not None:
+        # The list again, later: a message with its run already gets none.
+        raise try_again(ctx, failed, tries=CONSUMER_TRIES)
+    return len(dispatches)
+
+
+@job("start_agent_runs_of_messages", max_tries=CONSUMER_TRIES, timeout=120)
+async def start_agent_runs_of_messages(ctx: JobContext, event_ids: list[str]) -> int:
+    """The outbox consumer: one commit's conversation messages in, the runs of the agents
+    that answer them out."""
+    return await _start(ctx, event_ids)
+
+
 @job("start_agent_runs", max_tries=3, timeout=60)
 async def start_agent_runs(ctx: JobContext, event_id: str) -> int:
-    """The outbox consumer: a customer's message in, the run of the agent that answers it out."""
-    dispatches = await runs.consume_message_created(event_id)
-    await queue_runs(dispatches)
-    return len(dispatches)
+    """One event's `start_agent_runs_of_messages` (jobs queued by an earlier release)."""
+    return await _start(ctx, [event_id])
 
 
 # A try is a whole run; provider failures are retried by the run itself (backoff recorded on

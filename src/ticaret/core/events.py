@@ -175,6 +175,37 @@ def event_consumers() -> list[EventConsumer | BatchEventConsumer]:
     return list(_consumers.values())
 
 
+T = TypeVar("T")
+
+
+async def consume_batch(
+    event_ids: Sequence[str],
+    consume: Callable[[AsyncSession, list[str]], Awaitable[list[T]]],
+) -> tuple[list[T], Exception | None]:
+    """A batch consumer's events in one transaction; when that fails (a poison event), each
+    event in a transaction of its own, so the others still commit. Returns what the
+    committed transactions gave, and the first error (the job queues what the rest gave,
+    then raises it: `core.jobs.try_again`; consumers are idempotent)."""
+    ids = list(dict.fromkeys(event_ids))  # the same event twice in one list is done once
+    try:
+        async with unit_of_work() as session:
+            return await consume(session, ids), None
+    except Exception as error:
+        if len(ids) == 1:
+            return [], error
+        logger.warning("a batch of %d events failed; taking them one by one", len(ids))
+    done: list[T] = []
+    failed: Exception | None = None
+    for event_id in ids:
+        try:
+            async with unit_of_work() as session:
+                done.extend(await consume(session, [event_id]))
+        except Exception as error:
+            logger.exception("event %s failed in its consumer", event_id)
+            failed = failed or error
+    return done, failed
+
+
 # Emitting -----------------------------------------------------------------------------------
 
 
@@ -222,6 +253,17 @@ def emit(
 
         after_commit(session, _relay)
     return event
+
+
+async def events_by_id(session: AsyncSession, event_ids: Sequence[str]) -> list[Event]:
+    """A batch consumer's events in one query, in the order of `event_ids` (the order they
+    were emitted in); ids with no event are left out."""
+    if not event_ids:
+        return []
+    found = {
+        row.id: row for row in await session.scalars(select(Event).where(Event.id.in_(event_ids)))
+    }
+    return [found[event_id] for event_id in dict.fromkeys(event_ids) if event_id in found]
 
 
 # Relaying -----------------------------------------------------------------------------------

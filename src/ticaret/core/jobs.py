@@ -249,3 +249,28 @@ async def requeue_lost(job: Job[[str], Any], find: LostFinder) -> int:
     if requeued:
         logger.info("re-queued %d lost %s job(s)", requeued, job.name)
     return requeued
+
+
+async def requeue_batch(job: Job[[list[str]], Any], lost: Sequence[str]) -> int:
+    """Queue a batch consumer's lost events again as one job (`job(ids)`), under the id the
+    relay gives a batch (`name:first id`), unless Redis still holds that job; a finished job
+    of that id left its result behind, so a fresh id gets the list going."""
+    ids = list(dict.fromkeys(lost))
+    if not ids:
+        return 0
+    job_id = f"{job.name}:{ids[0]}"
+    if await get_redis().exists(job_key_prefix + job_id):
+        return 0  # the worker is behind, not the job lost
+    if not await job.options(job_id=job_id).enqueue(ids):
+        await job.options(job_id=f"{job_id}:swept:{int(time.time())}").enqueue(ids)
+    return len(ids)
+
+
+def try_again(ctx: JobContext, error: Exception, *, tries: int) -> Exception:
+    """What a job raises for a failure worth another try: arq retries only a `Retry` (any other
+    exception fails the job for good), so a `Retry` while this was not yet try `tries`, then
+    the error itself (the job fails; a sweeper takes what it left over)."""
+    attempt = int(ctx.get("job_try") or 1)
+    if attempt < tries:
+        return Retry(defer=timedelta(seconds=5 * attempt))
+    return error

@@ -45,6 +45,25 @@ async def agents_page(
     return list(await session.scalars(stmt.order_by(AiAgent.id.desc()).limit(limit + 1)))
 
 
+async def answered_channels(
+    session: AsyncSession, account_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, set[str]]:
+    """For a batch of accounts at once: the channel types some live agent of each answers on
+    (an account with no agent is left out)."""
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        select(AiAgent.account_id, AiAgent.channels).where(
+            AiAgent.account_id.in_(list(account_ids)), AiAgent.deleted_at.is_(None)
+        )
+    )
+    found: dict[uuid.UUID, set[str]] = {}
+    for account_id, channels in rows.tuples():
+        types = found.setdefault(account_id, set())
+        types.update(str(c.get("type")) for c in channels if isinstance(c, dict))
+    return found
+
+
 async def channel_agents(
     session: AsyncSession, account_id: uuid.UUID, channel_type: str
 ) -> list[AiAgent]:

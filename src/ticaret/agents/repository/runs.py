@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.models import AiAgentRun, AiAgentRunStep, Event
+from ticaret.models import AiAgentRun, AiAgentRunStep
 from ticaret.models.agents import RunStatus
 
 
@@ -175,8 +175,3 @@ async def unfinished_before(
             .limit(limit)
         )
     )
-
-
-async def event(session: AsyncSession, event_id: str) -> Event | None:
-    """For the consumer job, by primary key."""
-    return await session.get(Event, event_id)

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.agents.errors import AgentNotFound, AgentProviderNotConfigured, AgentRunNotFound
@@ -58,7 +59,7 @@ from ticaret.conversations.schemas.messages import MessageCreated
 from ticaret.core.auth import AccountContext
 from ticaret.core.db import unit_of_work
 from ticaret.core.envelope import Page, PageParams, build_page, from_row
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor, emit, events_by_id
 from ticaret.core.ids import new_id
 from ticaret.models import (
     AccountAiSettings,
@@ -67,6 +68,7 @@ from ticaret.models import (
     AiAgentRunStep,
     ConversationStatus,
     ConversationType,
+    Event,
     MessageRole,
 )
 from ticaret.models.agents import FINISHED, RunStatus, RunTrigger
@@ -157,44 +159,78 @@ async def _channel_agent(
     return None
 
 
-async def consume_message_created(event_id: str) -> list[Dispatch]:
-    """`conversation.message.created` -> a run, when a customer's message asked for an agent
-    (`aiAgentId`) or arrived where an agent answers on its own. Once per message."""
-    async with unit_of_work() as session:
-        event = await repository.event(session, event_id)
-        if event is None or event.type != MESSAGE_CREATED.name:
-            return []
+def _asks_for_agent(event: Event) -> MessageCreated | None:
+    """The event's message, when it may start a run: a customer's message, or any message
+    whose sender asked an agent to answer (Connect360's `ai.agentId` on a workspace send:
+    "can you help this customer?")."""
+    if event.type != MESSAGE_CREATED.name:
+        return None
+    try:
         data = MessageCreated.model_validate(event.data)
-        # A customer's message, or any message whose sender asked an agent to answer
-        # (Connect360's `ai.agentId` on a workspace send: "can you help this customer?").
-        if data.role != MessageRole.user and data.ai_trigger != "requested":
-            return []
-        conversation = await port.load(session, event.account_id, data.conversation_id)
-        if conversation is None:
-            return []
-        agent: AiAgent | None = None
-        trigger = RunTrigger.message
-        if data.ai_agent_id is not None:
-            agent = await agents_repository.agent(session, event.account_id, data.ai_agent_id)
-            if data.ai_trigger == "auto":
-                trigger = RunTrigger.channel
-        elif conversation.ai_enabled and conversation.status == ConversationStatus.open:
-            agent = await _channel_agent(session, conversation)
+    except ValidationError:
+        logger.warning("event %s: not a message.created payload; no run", event.id)
+        return None
+    if data.role != MessageRole.user and data.ai_trigger != "requested":
+        return None
+    return data
+
+
+async def consume_messages_created(session: AsyncSession, event_ids: list[str]) -> list[Dispatch]:
+    """`conversation.message.created` events (one commit's) -> a run for each message that
+    asked for an agent (`aiAgentId`) or arrived where an agent answers on its own. Once per
+    message. The common case, an account with no agent on the message's channel, is settled
+    by one query for the whole batch."""
+    asking = [
+        (event, data)
+        for event in await events_by_id(session, event_ids)
+        if (data := _asks_for_agent(event)) is not None
+    ]
+    if not asking:
+        return []
+    channels = await agents_repository.answered_channels(
+        session, {event.account_id for event, data in asking if data.ai_agent_id is None}
+    )
+    dispatches: list[Dispatch] = []
+    for event, data in asking:
+        if data.ai_agent_id is None and data.conversation_type not in channels.get(
+            event.account_id, ()
+        ):
+            continue  # no agent answers this channel of the account
+        started = await _start_for_message(session, event.account_id, data)
+        if started is not None:
+            dispatches.append(started)
+    return dispatches
+
+
+async def _start_for_message(
+    session: AsyncSession, account_id: uuid.UUID, data: MessageCreated
+) -> Dispatch | None:
+    conversation = await port.load(session, account_id, data.conversation_id)
+    if conversation is None:
+        return None
+    agent: AiAgent | None = None
+    trigger = RunTrigger.message
+    if data.ai_agent_id is not None:
+        agent = await agents_repository.agent(session, account_id, data.ai_agent_id)
+        if data.ai_trigger == "auto":
             trigger = RunTrigger.channel
-        if agent is None:
-            return []
-        if conversation.type == ConversationType.test:
-            trigger = RunTrigger.test
-        started = await start_run(
-            session,
-            account_id=event.account_id,
-            agent=agent,
-            conversation_id=conversation.id,
-            trigger=trigger,
-            trigger_message_id=data.id,
-            trigger_at=data.created_at,
-        )
-        return [started[1]] if started is not None else []
+    elif conversation.ai_enabled and conversation.status == ConversationStatus.open:
+        agent = await _channel_agent(session, conversation)
+        trigger = RunTrigger.channel
+    if agent is None:
+        return None
+    if conversation.type == ConversationType.test:
+        trigger = RunTrigger.test
+    started = await start_run(
+        session,
+        account_id=account_id,
+        agent=agent,
+        conversation_id=conversation.id,
+        trigger=trigger,
+        trigger_message_id=data.id,
+        trigger_at=data.created_at,
+    )
+    return started[1] if started is not None else None
 
 
 async def lost_runs(session: AsyncSession) -> list[Dispatch]:

@@ -5,16 +5,31 @@ we wrote, look rows up by primary key and say so."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Uuid, and_, cast, exists, func, select
+from sqlalchemy import (
+    DateTime,
+    String,
+    Uuid,
+    and_,
+    cast,
+    column,
+    exists,
+    func,
+    select,
+    true,
+    tuple_,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from ticaret.core.ids import first_event_id_at
-from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaSession
+from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
 
 # The message types an analysis reads: text, and images (with their caption).
 ANALYSABLE_TYPES = (MessageType.text.value, MessageType.image.value)
@@ -39,6 +54,79 @@ async def insert_analysis(session: AsyncSession, values: dict[str, Any]) -> AiAn
         .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
         .returning(AiAnalysis)
     )
+
+
+async def insert_analyses(
+    session: AsyncSession, values: Sequence[dict[str, Any]]
+) -> list[AiAnalysis]:
+    """A batch's new rows in one multi-row statement; a message the account has an analysis
+    of already gets none (its row is not returned)."""
+    if not values:
+        return []
+    stmt = (
+        insert(AiAnalysis)
+        .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
+        .returning(AiAnalysis)
+    )
+    # One lock order for every batch (two meeting on the same messages wait, not deadlock).
+    ordered = sorted(values, key=lambda row: (row["account_id"], row["message_pk"]))
+    return list(await session.scalars(stmt, ordered))
+
+
+async def messages_by_pk(
+    session: AsyncSession, message_pks: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WaMessage]:
+    """A batch's messages, by primary key, in one query (for the consumer job)."""
+    if not message_pks:
+        return {}
+    stmt = select(WaMessage).where(WaMessage.id.in_(list(message_pks)))
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
+async def sessions_by_id(
+    session: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WaSession]:
+    if not session_ids:
+        return {}
+    stmt = select(WaSession).where(WaSession.id.in_(list(session_ids)))
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
+async def earlier_messages(
+    session: AsyncSession, messages: Sequence[WaMessage], count: int
+) -> dict[uuid.UUID, list[WaMessage]]:
+    """For a batch's messages at once (one query): each one's chat's `count` messages before
+    it, newest first (the order and cursor of the chat's timeline)."""
+    if not messages or count <= 0:
+        return {}
+    batch = values(
+        column("pk", Uuid),
+        column("session_id", Uuid),
+        column("remote_jid", String),
+        column("at", DateTime(timezone=True)),
+        name="batch",
+    ).data([(m.id, m.session_id, m.remote_jid, m.source_timestamp) for m in messages])
+    before = (
+        select(WaMessage)
+        .where(
+            WaMessage.session_id == batch.c.session_id,
+            WaMessage.remote_jid == batch.c.remote_jid,
+            tuple_(WaMessage.source_timestamp, WaMessage.id) < tuple_(batch.c.at, batch.c.pk),
+        )
+        .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
+        .limit(count)
+        .lateral("before")
+    )
+    earlier = aliased(WaMessage, before)
+    rows = await session.execute(
+        select(batch.c.pk, earlier).select_from(batch).join(before, true())
+    )
+    found: dict[uuid.UUID, list[WaMessage]] = {m.id: [] for m in messages}
+    for message_pk, message in rows.tuples():
+        found[message_pk].append(message)
+    for chat in found.values():
+        chat.sort(key=lambda m: (m.source_timestamp, m.id), reverse=True)
+    return found
 
 
 async def analysis_of_message(
@@ -224,8 +312,3 @@ async def received_without_analysis(
         .limit(limit)
     )
     return list(ids)
-
-
-async def event(session: AsyncSession, event_id: str) -> Event | None:
-    """For jobs, by primary key."""
-    return await session.get(Event, event_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
@@ -20,6 +21,16 @@ async def settings_of(
     if lock:
         stmt = stmt.with_for_update()
     return await session.scalar(stmt)
+
+
+async def settings_of_accounts(
+    session: AsyncSession, account_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, AccountAiSettings]:
+    """A batch's accounts' settings in one query (an account with none is left out)."""
+    if not account_ids:
+        return {}
+    stmt = select(AccountAiSettings).where(AccountAiSettings.account_id.in_(list(account_ids)))
+    return {row.account_id: row for row in await session.scalars(stmt)}
 
 
 async def record_structured_output(session: AsyncSession, account_id: uuid.UUID, mode: str) -> None:

@@ -38,8 +38,9 @@ from ticaret.ai.schemas import VisualSearch
 from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor, emit, events_by_id
 from ticaret.core.ids import new_id
+from ticaret.crm.service.identities import accounts_with_customers
 from ticaret.models import (
     AccountAiSettings,
     AiAnalysis,
@@ -47,6 +48,7 @@ from ticaret.models import (
     AnalysisSource,
     AnalysisStatus,
     AnalysisTrigger,
+    Event,
     SkipReason,
     StructuredOutput,
     WaMessage,
@@ -60,6 +62,7 @@ logger = logging.getLogger("ticaret.ai")
 
 AI_ACTOR = Actor("ai", None)
 DEFAULT_CONTEXT = 10
+RULES_CONTEXT = 5  # earlier messages the rules read
 DEFAULT_CONCURRENCY = 5
 MAX_HOLD = timedelta(seconds=60)
 
@@ -124,6 +127,53 @@ def _skip(row: AiAnalysis, reason: SkipReason, now: datetime) -> None:
 # Creating -----------------------------------------------------------------------------------
 
 
+def _new_values(
+    account_id: uuid.UUID,
+    wa: WaSession,
+    message: WaMessage,
+    trigger: AnalysisTrigger,
+    settings_row: AccountAiSettings | None,
+    now: datetime,
+) -> tuple[dict[str, object], bool]:
+    """A new analysis row's columns, pending with its first run counted (or skipped when
+    automatic analysis is off: the second value)."""
+    source = source_of(message)
+    assert source is not None, "only a customer's text or image is analysed"
+    automation_off = (
+        trigger is AnalysisTrigger.auto
+        and settings_row is not None
+        and not settings_row.auto_analyze_inbound
+    )
+    provider, model = engine_of(settings_row)
+    return {
+        "id": new_id(),
+        "account_id": account_id,
+        "session_id": wa.id,
+        "message_pk": message.id,
+        "remote_jid": message.remote_jid,
+        "message_id": message.message_id,
+        "provider": provider,
+        "model": model,
+        "status": AnalysisStatus.skipped if automation_off else AnalysisStatus.pending,
+        "skip_reason": SkipReason.automation_off if automation_off else None,
+        "skipped_at": now if automation_off else None,
+        "source_type": source,
+        "trigger": trigger,
+        "entities": {},
+        "warnings": [],
+        "result": {},
+        "input": {},
+        "usage": {},
+        "product_matches": [],
+        "applied_actions": [],
+        "attempt_count": 0,
+        "max_attempts": get_settings().ai.max_attempts,
+        "dispatches": 0 if automation_off else 1,
+        "next_attempt_at": None if automation_off else now,
+        "version": 1,
+    }, automation_off
+
+
 async def new_analysis(
     session: AsyncSession,
     account_id: uuid.UUID,
@@ -134,45 +184,10 @@ async def new_analysis(
 ) -> tuple[AiAnalysis | None, Dispatch | None]:
     """The message's analysis for the account, pending with its first run to queue (or
     skipped when automatic analysis is off); (None, None) when it has one already."""
-    source = source_of(message)
-    assert source is not None, "only a customer's text or image is analysed"
-    now = datetime.now(UTC)
-    automation_off = (
-        trigger is AnalysisTrigger.auto
-        and settings_row is not None
-        and not settings_row.auto_analyze_inbound
+    values, automation_off = _new_values(
+        account_id, wa, message, trigger, settings_row, datetime.now(UTC)
     )
-    provider, model = engine_of(settings_row)
-    row = await repository.insert_analysis(
-        session,
-        {
-            "id": new_id(),
-            "account_id": account_id,
-            "session_id": wa.id,
-            "message_pk": message.id,
-            "remote_jid": message.remote_jid,
-            "message_id": message.message_id,
-            "provider": provider,
-            "model": model,
-            "status": AnalysisStatus.skipped if automation_off else AnalysisStatus.pending,
-            "skip_reason": SkipReason.automation_off if automation_off else None,
-            "skipped_at": now if automation_off else None,
-            "source_type": source,
-            "trigger": trigger,
-            "entities": {},
-            "warnings": [],
-            "result": {},
-            "input": {},
-            "usage": {},
-            "product_matches": [],
-            "applied_actions": [],
-            "attempt_count": 0,
-            "max_attempts": get_settings().ai.max_attempts,
-            "dispatches": 0 if automation_off else 1,
-            "next_attempt_at": None if automation_off else now,
-            "version": 1,
-        },
-    )
+    row = await repository.insert_analysis(session, values)
     if row is None or automation_off:
         return row, None
     return row, Dispatch(row.id, job_id(row.id, 1))
@@ -195,27 +210,104 @@ def restart(row: AiAnalysis, trigger: AnalysisTrigger) -> Dispatch:
     return dispatch(row)
 
 
-async def consume_received(event_id: str) -> list[Dispatch]:
-    """`wa.message.received` -> the account's analysis of the message (once: a redelivered
-    event finds it and does nothing)."""
-    async with unit_of_work() as session:
-        event = await repository.event(session, event_id)
-        if event is None or event.type != "wa.message.received":
-            return []
-        data = event.data
-        if data.get("fromMe") is not False or data.get("type") not in ANALYSABLE_TYPES:
-            return []
-        message = await message_repository.message_by_pk(session, uuid.UUID(str(data["id"])))
+@dataclass(frozen=True)
+class _Received:
+    wa: WaSession
+    message: WaMessage
+    settings_row: AccountAiSettings | None
+
+
+def _received_message_pk(event: Event) -> uuid.UUID | None:
+    """The customer's text or image message a `wa.message.received` event names (None for
+    any other event, or data that names no message)."""
+    data = event.data
+    if event.type != "wa.message.received" or not isinstance(data, dict):
+        return None
+    if data.get("fromMe") is not False or data.get("type") not in ANALYSABLE_TYPES:
+        return None
+    try:
+        return uuid.UUID(str(data.get("id")))
+    except ValueError:
+        return None
+
+
+async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[Dispatch]:
+    """`wa.message.received` events (one commit's) -> each message's analysis for its account,
+    made once: a redelivered event finds the row and does nothing. Events, messages, sessions
+    and settings are read with one query each and the rows inserted with one statement.
+
+    The rules (no LLM) call no one, so they run here, in this transaction, in event order: the
+    analysis is completed (its `ai.analysis.completed` emitted) or skipped as its own run job
+    would have left it. An LLM analysis waits on a provider: its first run is returned, to be
+    queued once this commits."""
+    wanted: list[tuple[Event, uuid.UUID]] = []
+    for event in await events_by_id(session, event_ids):
+        message_pk = _received_message_pk(event)
+        if message_pk is not None:
+            wanted.append((event, message_pk))
+    if not wanted:
+        return []
+    messages = await repository.messages_by_pk(session, {pk for _, pk in wanted})
+    sessions = await repository.sessions_by_id(
+        session, {message.session_id for message in messages.values()}
+    )
+    settings = await settings_repository.settings_of_accounts(
+        session, {event.account_id for event, _ in wanted}
+    )
+    now = datetime.now(UTC)
+    received: dict[tuple[uuid.UUID, uuid.UUID], _Received] = {}
+    values: list[dict[str, object]] = []
+    for event, message_pk in wanted:
+        message = messages.get(message_pk)
         if message is None or source_of(message) is None:
-            return []
-        wa = await session_repository.session_by_id(session, message.session_id)
-        if wa is None or wa.deleted_at is not None:
-            return []
-        settings_row = await settings_repository.settings_of(session, event.account_id)
-        _, first_run = await new_analysis(
-            session, event.account_id, wa, message, AnalysisTrigger.auto, settings_row
+            continue  # deleted before we got to it, or not a customer's text or image
+        wa = sessions.get(message.session_id)
+        if wa is None or wa.deleted_at is not None or (event.account_id, message.id) in received:
+            continue
+        settings_row = settings.get(event.account_id)
+        values.append(
+            _new_values(event.account_id, wa, message, AnalysisTrigger.auto, settings_row, now)[0]
         )
-        return [first_run] if first_run is not None else []
+        received[(event.account_id, message.id)] = _Received(wa, message, settings_row)
+    made = {
+        (row.account_id, row.message_pk): row
+        for row in await repository.insert_analyses(session, values)
+    }
+    # A chat can only be linked to a customer in an account that has one: the others' rules
+    # runs skip the link's queries.
+    with_customers = await accounts_with_customers(session, {key[0] for key in made})
+    earlier = await repository.earlier_messages(
+        session,
+        [
+            item.message
+            for key, item in received.items()
+            if key in made
+            and made[key].status == AnalysisStatus.pending
+            and not uses_llm(item.settings_row)
+        ],
+        RULES_CONTEXT,
+    )
+    first_runs: list[Dispatch] = []
+    for key, item in received.items():
+        row = made.get(key)
+        if row is None or row.status != AnalysisStatus.pending:
+            continue  # analysed already, or automatic analysis is off
+        if uses_llm(item.settings_row):
+            first_runs.append(Dispatch(row.id, job_id(row.id, row.dispatches)))
+        elif item.message.deleted_for_everyone:
+            _skip(row, SkipReason.message_deleted, now)
+        else:
+            await _run_rules(
+                session,
+                row,
+                item.wa,
+                item.message,
+                item.settings_row,
+                now,
+                has_customers=key[0] in with_customers,
+                earlier=earlier.get(item.message.id, []),
+            )
+    return first_runs
 
 
 # Running ------------------------------------------------------------------------------------
@@ -316,7 +408,12 @@ async def _run_rules(
     message: WaMessage,
     settings_row: AccountAiSettings | None,
     now: datetime,
+    *,
+    has_customers: bool = True,
+    earlier: list[WaMessage] | None = None,
 ) -> Ran:
+    """`earlier`: the chat's messages before this one, newest first, when the caller read
+    them already (a batch reads every message's at once)."""
     row.provider, row.model = engine_of(settings_row)
     if not (message.text or "").strip():
         # A photo without a caption: the rules cannot look at it.
@@ -327,8 +424,13 @@ async def _run_rules(
     row.attempt_count += 1
     row.started_at = now
     row.held_at = None
-    earlier = await _earlier(session, row, message, 5)
-    findings = await results.by_rules_now(session, row, wa, message, earlier, settings_row)
+    if earlier is None:
+        earlier = await _earlier(session, row, message, RULES_CONTEXT)
+    else:
+        earlier = [m for m in earlier[:RULES_CONTEXT] if not m.deleted_for_everyone]
+    findings = await results.by_rules_now(
+        session, row, wa, message, earlier, settings_row, has_customers=has_customers
+    )
     findings.visual_search = results.not_searched(message.type)
     results.apply(row, findings)
     _complete(row, datetime.now(UTC))

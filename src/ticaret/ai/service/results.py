@@ -206,9 +206,11 @@ async def conclude(
     language: str,
     *,
     llm_reply: bool,
+    has_customers: bool = True,
 ) -> Findings:
-    """Commerce, action, reply and summary once the understanding and matches are known."""
-    link = await customer_link(session, row.account_id, wa, message)
+    """Commerce, action, reply and summary once the understanding and matches are known.
+    `has_customers=False`: the caller knows the account has no customer to link the chat to."""
+    link = await customer_link(session, row.account_id, wa, message) if has_customers else None
     if matching.wanted is not None:
         understanding.wanted = matching.wanted
     if understanding.summary is None:
@@ -272,6 +274,8 @@ async def by_rules_now(
     message: WaMessage,
     earlier: Sequence[WaMessage],
     settings_row: AccountAiSettings | None,
+    *,
+    has_customers: bool = True,
 ) -> Findings:
     text = message.text or ""
     earlier_texts = [m.text for m in earlier if not m.from_me and m.text]
@@ -292,6 +296,7 @@ async def by_rules_now(
         matching,
         language_of(settings_row),
         llm_reply=False,
+        has_customers=has_customers,
     )
 
 

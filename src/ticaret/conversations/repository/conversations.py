@@ -6,9 +6,21 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,6 +74,77 @@ async def ensure_channel_conversation(
     )
     row = (await session.scalars(query.execution_options(populate_existing=True))).one()
     return row, inserted is not None
+
+
+WaChatKey = tuple[uuid.UUID, uuid.UUID, str]  # account, WhatsApp session, remote JID
+
+
+async def ensure_wa_conversations(
+    session: AsyncSession, rows: list[dict[str, Any]]
+) -> tuple[dict[WaChatKey, Conversation], set[uuid.UUID]]:
+    """The conversations of a batch's WhatsApp chats (each row: the key columns and the new
+    row's fields), the missing ones created by one multi-row statement; with the ids of
+    those it created. Racing deliveries land on one row each (the partial unique index)."""
+    if not rows:
+        return {}, set()
+    # In key order, as every batch does: two batches meeting on the same chats wait for each
+    # other instead of deadlocking.
+    rows = sorted(
+        rows, key=lambda row: (row["account_id"], row["wa_session_id"], row["remote_jid"])
+    )
+    inserted = set(
+        await session.scalars(
+            insert(Conversation)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["account_id", "wa_session_id", "remote_jid"],
+                index_where=Conversation.wa_session_id.is_not(None),
+            )
+            .returning(Conversation.id)
+        )
+    )
+    keys = {(row["account_id"], row["wa_session_id"], row["remote_jid"]) for row in rows}
+    query = select(Conversation).where(
+        tuple_(Conversation.account_id, Conversation.wa_session_id, Conversation.remote_jid).in_(
+            list(keys)
+        )
+    )
+    found = await session.scalars(query.execution_options(populate_existing=True))
+    by_key: dict[WaChatKey, Conversation] = {}
+    for row in found:
+        assert row.wa_session_id is not None and row.remote_jid is not None
+        by_key[(row.account_id, row.wa_session_id, row.remote_jid)] = row
+    return by_key, inserted
+
+
+_TABLE = cast(Table, Conversation.__table__)
+_BUMP_MANY = (
+    update(_TABLE)
+    .where(_TABLE.c.account_id == bindparam("b_account"), _TABLE.c.id == bindparam("b_id"))
+    .values(
+        message_count=_TABLE.c.message_count + bindparam("b_count", type_=Integer),
+        last_message_at=func.greatest(
+            func.coalesce(_TABLE.c.last_message_at, bindparam("b_at", type_=DateTime(True))),
+            bindparam("b_at", type_=DateTime(True)),
+        ),
+        updated_at=func.now(),
+    )
+)
+
+
+async def bump_many(
+    session: AsyncSession, counts: list[tuple[uuid.UUID, uuid.UUID, int, datetime]]
+) -> None:
+    """`bump` for a batch: (account, conversation, new messages, latest message's time) each,
+    one statement run for every conversation (no cost: channel messages cost nothing)."""
+    if counts:
+        await session.execute(
+            _BUMP_MANY,
+            [
+                {"b_account": account_id, "b_id": conversation_id, "b_count": n, "b_at": at}
+                for account_id, conversation_id, n, at in sorted(counts, key=lambda c: c[1])
+            ],
+        )
 
 
 def filtered(

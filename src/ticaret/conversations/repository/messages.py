@@ -42,6 +42,25 @@ async def add_mirrored(session: AsyncSession, **fields: Any) -> uuid.UUID | None
     )
 
 
+async def add_mirrored_many(
+    session: AsyncSession, rows: list[dict[str, Any]]
+) -> dict[uuid.UUID, ConversationMessage]:
+    """A batch of channel messages' copies in one multi-row statement, by id; a message
+    stored already (once per account) is not returned."""
+    if not rows:
+        return {}
+    stored = await session.scalars(
+        insert(ConversationMessage)
+        .on_conflict_do_nothing(
+            index_elements=["account_id", "source", "source_message_id"],
+            index_where=ConversationMessage.source_message_id.is_not(None),
+        )
+        .returning(ConversationMessage),
+        sorted(rows, key=lambda row: row["id"]),  # one lock order for every batch
+    )
+    return {row.id: row for row in stored}
+
+
 async def by_source(
     session: AsyncSession, account_id: uuid.UUID, source: str, source_message_id: uuid.UUID
 ) -> ConversationMessage | None:

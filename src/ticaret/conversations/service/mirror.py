@@ -2,7 +2,7 @@
 an Instagram thread starts the chat's conversation in the event's account, and every later
 one is copied into it, so lists, counts and histories work across channels.
 
-Outbox consumers call these once per event, and again on a redelivery: a message is stored
+Outbox consumers call these for a commit's events (and again on a redelivery): a message is stored
 once per account (`source`, `source_message_id` unique), and a message we sent through
 `post_message` is already there under its channel message's id.
 """
@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ticaret.conversations.repository import channels as wa_repository
 from ticaret.conversations.repository import conversations as conversation_repository
 from ticaret.conversations.repository import messages as repository
+from ticaret.conversations.repository.conversations import WaChatKey
 from ticaret.conversations.service.conversations import emit_created
 from ticaret.conversations.service.messages import announce
 from ticaret.core import phones
-from ticaret.core.events import Actor
+from ticaret.core.events import Actor, events_by_id
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import (
     IdentityMatch,
+    accounts_with_customers,
     find_customer_by_identity,
     find_customers_by_phone,
     thread_person,
@@ -47,7 +52,6 @@ from ticaret.models import (
     MetaThread,
     Platform,
     WaMessage,
-    WaSession,
 )
 
 # The language of a channel message is not known: BCP 47's "undetermined".
@@ -59,28 +63,35 @@ def _placeholder(kind: str) -> str:
     return f"[{kind}]"
 
 
+def _new_conversation(
+    conversation_type: ConversationType, match: IdentityMatch | None
+) -> dict[str, Any]:
+    """A channel conversation's columns but its key, as its first message makes it."""
+    return {
+        "id": new_id(),
+        "type": conversation_type,
+        "status": ConversationStatus.open,
+        "ai_enabled": True,
+        "customer_id": match.customer_id if match else None,
+        "contact_id": match.contact_id if match else None,
+        "message_count": 0,
+        "total_cost": 0,
+        "created_by_type": "system",
+        "created_by_id": None,
+    }
+
+
 async def _channel_conversation(
     session: AsyncSession,
     account_id: uuid.UUID,
     key: dict[str, Any],
     conversation_type: ConversationType,
-    customer: tuple[uuid.UUID | None, uuid.UUID | None],
+    match: IdentityMatch | None,
 ) -> tuple[Conversation, bool]:
     return await conversation_repository.ensure_channel_conversation(
         session,
         key={"account_id": account_id, **key},
-        fields={
-            "id": new_id(),
-            "type": conversation_type,
-            "status": ConversationStatus.open,
-            "ai_enabled": True,
-            "customer_id": customer[0],
-            "contact_id": customer[1],
-            "message_count": 0,
-            "total_cost": 0,
-            "created_by_type": "system",
-            "created_by_id": None,
-        },
+        fields=_new_conversation(conversation_type, match),
     )
 
 
@@ -100,6 +111,37 @@ def message_time(sent: datetime, stored: datetime | None) -> datetime:
     if stored is None:
         return sent
     return min(max(stored, sent), sent + timedelta(milliseconds=999))
+
+
+def _copy(
+    conversation: Conversation,
+    *,
+    from_me: bool,
+    text: str,
+    source: MessageSource,
+    source_message_id: uuid.UUID,
+    at: datetime,
+) -> dict[str, Any]:
+    """The columns of a channel message's copy in the conversation."""
+    language = conversation.language or UNDETERMINED
+    return {
+        "id": mirrored_id(source_message_id, conversation.account_id),
+        "account_id": conversation.account_id,
+        "conversation_id": conversation.id,
+        # Ours from a linked phone or the Page inbox is a person of the workspace.
+        "role": MessageRole.operator if from_me else MessageRole.user,
+        "sender": MessageSender.workspace if from_me else MessageSender.customer,
+        "content": {language: text},
+        "language": language,
+        "text": text,
+        "attachment_ids": [],
+        "flags": [],
+        "customer_id": None if from_me else conversation.customer_id,
+        "source": source,
+        "source_message_id": source_message_id,
+        "actor_type": "system",
+        "created_at": at,
+    }
 
 
 async def _store(
@@ -123,25 +165,16 @@ async def _store(
         )
         # Seen by this message's copy and event, without a second UPDATE of the row.
         set_committed_value(conversation, "customer_id", customer[0])
-    language = conversation.language or UNDETERMINED
     stored = await repository.add_mirrored(
         session,
-        id=mirrored_id(source_message_id, conversation.account_id),
-        account_id=conversation.account_id,
-        conversation_id=conversation.id,
-        # Ours from a linked phone or the Page inbox is a person of the workspace.
-        role=MessageRole.operator if from_me else MessageRole.user,
-        sender=MessageSender.workspace if from_me else MessageSender.customer,
-        content={language: text},
-        language=language,
-        text=text,
-        attachment_ids=[],
-        flags=[],
-        customer_id=None if from_me else conversation.customer_id,
-        source=source,
-        source_message_id=source_message_id,
-        actor_type="system",
-        created_at=at,
+        **_copy(
+            conversation,
+            from_me=from_me,
+            text=text,
+            source=source,
+            source_message_id=source_message_id,
+            at=at,
+        ),
     )
     if stored is None:
         return False
@@ -169,44 +202,135 @@ async def _whatsapp_customer(
     return candidates[0] if len(candidates) == 1 else None
 
 
-async def mirror_wa_event(session: AsyncSession, event_id: str) -> bool:
-    event = await session.get(Event, event_id)
-    if event is None:
-        return False
+@dataclass(frozen=True)
+class _WaItem:
+    account_id: uuid.UUID
+    message: WaMessage
+
+    @property
+    def chat(self) -> WaChatKey:
+        return (self.account_id, self.message.session_id, self.message.remote_jid)
+
+
+def _message_pk(event: Event) -> uuid.UUID | None:
+    data = event.data
+    if not isinstance(data, dict):
+        return None
     try:
-        message_pk = uuid.UUID(str(event.data.get("id")))
+        return uuid.UUID(str(data.get("id")))
     except ValueError:
-        return False
-    message = await session.get(WaMessage, message_pk)
-    if (
-        message is None
-        or message.chat_type != ChatType.individual
-        or message.type in _WA_SKIPPED
-        or message.deleted_for_everyone
-    ):
-        return False
-    wa = await session.get(WaSession, message.session_id)
-    if wa is None or wa.deleted_at is not None:
-        return False
-    match = await _whatsapp_customer(session, event.account_id, message.remote_jid)
-    conversation, created = await _channel_conversation(
+        return None
+
+
+async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[bool]:
+    """One commit's WhatsApp message events into their chats' conversations. Events,
+    messages and sessions are read with one query each, the chats' conversations ensured
+    and the copies stored with one multi-row statement each, the counters moved by one
+    statement run per conversation, and the events emitted in the order of the messages (a
+    new conversation's `conversation.created` before its first message's
+    `conversation.message.created`).
+    One flag per event: whether it stored a message."""
+    events = await events_by_id(session, event_ids)
+    wanted = {event.id: pk for event in events if (pk := _message_pk(event)) is not None}
+    messages = await wa_repository.messages_by_pk(session, set(wanted.values()))
+    live_sessions = {
+        wa.id
+        for wa in (
+            await wa_repository.sessions_by_id(session, {m.session_id for m in messages.values()})
+        ).values()
+        if wa.deleted_at is None
+    }
+    items: list[_WaItem] = []
+    seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    for event in events:
+        message = messages.get(wanted.get(event.id, _NO_MESSAGE))
+        if (
+            message is None
+            or message.chat_type != ChatType.individual
+            or message.type in _WA_SKIPPED
+            or message.deleted_for_everyone
+            or message.session_id not in live_sessions
+            or (event.account_id, message.id) in seen  # the same message twice in one batch
+        ):
+            continue
+        seen.add((event.account_id, message.id))
+        items.append(_WaItem(event.account_id, message))
+    if not items:
+        return [False] * len(event_ids)
+    # The chats' customers: only accounts that have a customer can match one (most
+    # accounts' chats need no lookup at all).
+    with_customers = await accounts_with_customers(session, {item.account_id for item in items})
+    matches: dict[WaChatKey, IdentityMatch | None] = {}
+    for item in items:
+        if item.account_id in with_customers and item.chat not in matches:
+            matches[item.chat] = await _whatsapp_customer(
+                session, item.account_id, item.message.remote_jid
+            )
+    conversations, created = await conversation_repository.ensure_wa_conversations(
         session,
-        event.account_id,
-        {"wa_session_id": wa.id, "remote_jid": message.remote_jid},
-        ConversationType.whatsapp,
-        (match.customer_id, match.contact_id) if match else (None, None),
+        [
+            {
+                "account_id": account_id,
+                "wa_session_id": session_id,
+                "remote_jid": remote_jid,
+                **_new_conversation(ConversationType.whatsapp, matches.get(chat)),
+            }
+            for chat in dict.fromkeys(item.chat for item in items)
+            for account_id, session_id, remote_jid in [chat]
+        ],
     )
-    return await _store(
-        session,
-        conversation,
-        created,
-        from_me=message.from_me,
-        text=message.text or _placeholder(message.type),
-        source=MessageSource.wa,
-        source_message_id=message.id,
-        at=message_time(message.source_timestamp, message.created_at),
-        customer=(match.customer_id, match.contact_id) if match else (None, None),
+    for chat, conversation in conversations.items():
+        match = matches.get(chat)
+        if conversation.id not in created and conversation.customer_id is None and match:
+            # The CRM linked the person after their first message (its own job): follow it.
+            await conversation_repository.set_customer(
+                session,
+                conversation.account_id,
+                conversation.id,
+                match.customer_id,
+                match.contact_id,
+            )
+            set_committed_value(conversation, "customer_id", match.customer_id)
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        conversation = conversations[item.chat]
+        message = item.message
+        rows.append(
+            _copy(
+                conversation,
+                from_me=message.from_me,
+                text=message.text or _placeholder(message.type),
+                source=MessageSource.wa,
+                source_message_id=message.id,
+                at=message_time(message.source_timestamp, message.created_at),
+            )
+        )
+    stored = await repository.add_mirrored_many(session, rows)
+    counts: dict[uuid.UUID, tuple[Conversation, int, datetime]] = {}
+    for item, row in zip(items, rows, strict=True):
+        if row["id"] in stored:
+            conversation = conversations[item.chat]
+            _, n, at = counts.get(conversation.id, (conversation, 0, row["created_at"]))
+            counts[conversation.id] = (conversation, n + 1, max(at, row["created_at"]))
+    await conversation_repository.bump_many(
+        session, [(c.account_id, c.id, n, at) for c, n, at in counts.values()]
     )
+    announced: set[uuid.UUID] = set()
+    mirrored: set[uuid.UUID] = set()
+    for item, row in zip(items, rows, strict=True):
+        copy = stored.get(row["id"])
+        if copy is None:
+            continue
+        conversation = conversations[item.chat]
+        if conversation.id in created and conversation.id not in announced:
+            announced.add(conversation.id)
+            emit_created(session, conversation, Actor.system())
+        announce(session, conversation, copy, ai_agent_id=None, actor=Actor.system())
+        mirrored.add(item.message.id)
+    return [wanted.get(event_id) in mirrored for event_id in event_ids]
+
+
+_NO_MESSAGE = uuid.UUID(int=0)
 
 
 async def mirror_social_event(session: AsyncSession, event_id: str) -> bool:
@@ -233,7 +357,7 @@ async def mirror_social_event(session: AsyncSession, event_id: str) -> bool:
         ConversationType.instagram
         if thread.platform == Platform.instagram
         else ConversationType.meta,
-        (match.customer_id, match.contact_id) if match else (None, None),
+        match,
     )
     return await _store(
         session,
@@ -245,4 +369,24 @@ async def mirror_social_event(session: AsyncSession, event_id: str) -> bool:
         source_message_id=message.id,
         at=message_time(message.source_timestamp, message.created_at),
         customer=(match.customer_id, match.contact_id) if match else (None, None),
+    )
+
+
+# The sweeper --------------------------------------------------------------------------------
+
+SWEEP_GRACE = timedelta(seconds=30)
+SWEEP_WINDOW = timedelta(hours=6)
+SWEEP_BATCH = 200
+
+
+async def unmirrored_wa_events(session: AsyncSession, types: Sequence[str]) -> list[str]:
+    """WhatsApp message events whose mirror job was lost (Redis lost it, or the worker died
+    and arq gave up): the sweeper queues them again, as one batch."""
+    now = datetime.now(UTC)
+    return await wa_repository.wa_events_not_mirrored(
+        session,
+        types,
+        since=now - SWEEP_WINDOW,
+        relayed_before=now - SWEEP_GRACE,
+        limit=SWEEP_BATCH,
     )

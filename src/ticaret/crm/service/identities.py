@@ -13,7 +13,7 @@ Instagram account is bound to the customer (an inbox link).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -557,6 +557,13 @@ async def find_customer_by_identity(
     ):
         return None
     return IdentityMatch(identity.customer_id, identity.contact_id, identity.id)
+
+
+async def accounts_with_customers(
+    session: AsyncSession, account_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these accounts have a live customer (only those can match a person)."""
+    return await customers_repo.accounts_with_live_customers(session, list(account_ids))
 
 
 async def find_customers_by_phone(

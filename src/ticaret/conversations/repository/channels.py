@@ -1,0 +1,76 @@
+"""SQL of the channel rows a batch of message events names, for the mirror job (by primary
+key: the ids come from events we emitted; the events carry the account)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import Uuid, cast, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ticaret.core.ids import first_event_id_at
+from ticaret.models import ChatType, ConversationMessage, Event, MessageType, WaMessage, WaSession
+
+
+async def messages_by_pk(
+    session: AsyncSession, message_pks: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WaMessage]:
+    if not message_pks:
+        return {}
+    query = select(WaMessage).where(WaMessage.id.in_(list(message_pks)))
+    return {row.id: row for row in await session.scalars(query)}
+
+
+async def sessions_by_id(
+    session: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, WaSession]:
+    if not session_ids:
+        return {}
+    query = select(WaSession).where(WaSession.id.in_(list(session_ids)))
+    return {row.id: row for row in await session.scalars(query)}
+
+
+async def wa_events_not_mirrored(
+    session: AsyncSession,
+    types: Sequence[str],
+    *,
+    since: datetime,
+    relayed_before: datetime,
+    limit: int,
+) -> list[str]:
+    """Message events relayed a while ago whose message is one a conversation shows (a live
+    session's individual chat, not a reaction, not deleted) but has no copy in the event's
+    account: the mirror's job was lost."""
+    message_pk = cast(Event.data["id"].astext, Uuid)
+    mirrored = exists().where(
+        ConversationMessage.account_id == Event.account_id,
+        ConversationMessage.source == "wa",
+        ConversationMessage.source_message_id == message_pk,
+    )
+    mirrorable = exists(
+        select(WaMessage.id)
+        .join(WaSession, WaSession.id == WaMessage.session_id)
+        .where(
+            WaMessage.id == message_pk,
+            WaMessage.chat_type == ChatType.individual,
+            WaMessage.type != MessageType.reaction,
+            WaMessage.deleted_for_everyone.is_(False),
+            WaSession.deleted_at.is_(None),
+        )
+    )
+    ids = await session.scalars(
+        select(Event.id)
+        .where(
+            Event.id >= first_event_id_at(since),
+            Event.created_at >= since,
+            Event.type.in_(list(types)),
+            Event.relayed_at < relayed_before,
+            mirrorable,
+            ~mirrored,
+        )
+        .order_by(Event.seq)
+        .limit(limit)
+    )
+    return list(ids)
