@@ -193,6 +193,35 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                 child.kill()
 
 
+def wrk_script(psid: str, sender: str, lua: str) -> str:
+    """A wrk script file posting WAHA `message` webhooks from `sender` (the Lua may replace
+    CUSTOMER per request), each with new ids (WRKID)."""
+    import json
+    import tempfile
+
+    from ticaret.wa.gateways.sandbox import _envelope
+
+    body = _envelope(
+        psid,
+        "message",
+        {
+            "id": f"false_{sender}@s.whatsapp.net_WRKID",
+            "timestamp": int(time.time()),
+            "from": f"{sender}@s.whatsapp.net",
+            "fromMe": False,
+            "source": "app",
+            "body": "Merhaba, siparişim ne zaman kargoda?",
+            "hasMedia": False,
+            "ack": 2,
+            "_data": {"notifyName": "Müşteri"},
+        },
+    )
+    body["id"] = "evt_WRKID"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua.replace("TEMPLATE", json.dumps(body, ensure_ascii=False)))
+    return script.name
+
+
 async def jobs_pending() -> int:
     """Jobs due or running in the worker's queue, cron ticks aside (arq keeps deferred jobs in
     the same sorted set, scored by when they are due)."""
@@ -232,37 +261,17 @@ async def wrk_end_to_end(
     worker_pid: int,
 ) -> None:
     """End to end under wrk: see the module docstring (`--e2e`)."""
-    import json
-    import tempfile
 
     from bench.stack import cpu_seconds, wrk
     from ticaret.core.queue import init_redis
-    from ticaret.wa.gateways.sandbox import _envelope
 
-    body = _envelope(
-        psid,
-        "message",
-        {
-            "id": "false_CUSTOMER@s.whatsapp.net_WRKID",
-            "timestamp": int(time.time()),
-            "from": "CUSTOMER@s.whatsapp.net",
-            "fromMe": False,
-            "source": "app",
-            "body": "Merhaba, siparişim ne zaman kargoda?",
-            "hasMedia": False,
-            "ack": 2,
-            "_data": {"notifyName": "Müşteri"},
-        },
-    )
-    body["id"] = "evt_WRKID"
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(E2E_SCRIPT.replace("TEMPLATE", json.dumps(body, ensure_ascii=False)))
+    script = wrk_script(psid, "CUSTOMER", E2E_SCRIPT)
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
     await init_redis(os.environ["TICARET_REDIS_URL"])
     cpu_before = {"api": cpu_seconds(api_pid), "worker": cpu_seconds(worker_pid)}
     started = time.perf_counter()
     loaded = asyncio.create_task(
-        asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script.name)
+        asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script)
     )
     result = await loaded
     posted = time.perf_counter() - started
@@ -335,32 +344,12 @@ def wrk_receiver(
     """The receiver alone under wrk (no worker), each request a new message, interleaved round
     by round with the raw receiver (`bench/raw_baseline.py`: the secret check and one INSERT
     into the same inbox table): requests per second, the server's CPU per request, the ratio."""
-    import json
     import statistics
-    import tempfile
 
     from bench.stack import cpu_seconds, stop, wait_for_port, wrk
     from ticaret.core.embedded import free_port
-    from ticaret.wa.gateways.sandbox import _envelope
 
-    body = _envelope(
-        psid,
-        "message",
-        {
-            "id": "false_905550012345@s.whatsapp.net_WRKID",
-            "timestamp": int(time.time()),
-            "from": "905550012345@s.whatsapp.net",
-            "fromMe": False,
-            "source": "app",
-            "body": "Merhaba, siparişim ne zaman kargoda?",
-            "hasMedia": False,
-            "ack": 2,
-            "_data": {"notifyName": "Müşteri"},
-        },
-    )
-    body["id"] = "evt_WRKID"
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.replace("TEMPLATE", json.dumps(body, ensure_ascii=False)))
+    script = wrk_script(psid, "905550012345", WRK_SCRIPT)
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
     port = free_port()
     raw_process = subprocess.Popen(
@@ -377,7 +366,7 @@ def wrk_receiver(
         for _ in range(args.rounds):
             for name, (side_base, pid) in sides.items():
                 before = cpu_seconds(pid)
-                result = wrk(f"{side_base}{url}", headers, seconds=args.wrk, script=script.name)
+                result = wrk(f"{side_base}{url}", headers, seconds=args.wrk, script=script)
                 used = cpu_seconds(pid) - before
                 figures[name]["rps"].append(result.requests_per_second)
                 figures[name]["cpu"].append(used / max(result.requests, 1) * 1e6)
