@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 from cryptography.fernet import Fernet
 
 
@@ -58,3 +62,45 @@ def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def customer_messages(psid: str, count: int, customers: int = 200) -> list[dict[str, Any]]:
+    """`count` WAHA-shaped customer messages to the sandbox session, from `customers` people."""
+    from ticaret.wa.gateways.sandbox import inbound_message_payload
+
+    return [
+        inbound_message_payload(
+            psid,
+            from_phone_or_jid=f"9055500{n % customers:05d}",
+            text=f"Merhaba, sipariş {n} ne zaman kargoda?",
+            push_name=f"Müşteri {n % customers}",
+        )
+        for n in range(count)
+    ]
+
+
+async def post_webhooks(
+    client: httpx.AsyncClient,
+    psid: str,
+    secret: str,
+    bodies: Sequence[dict[str, Any]],
+    concurrency: int,
+) -> list[float]:
+    """Post every body to the session's receiver, `concurrency` at a time; each one's ms."""
+    pending = list(reversed(bodies))
+    latencies: list[float] = []
+
+    async def poster() -> None:
+        while pending:
+            body = pending.pop()
+            started = time.perf_counter()
+            response = await client.post(
+                f"/wa/provider-events/{psid}",
+                json=body,
+                headers={"X-Ticaret-Webhook-Secret": secret},
+            )
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+
+    await asyncio.gather(*(poster() for _ in range(concurrency)))
+    return latencies

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench._servers import bench_servers
+from bench._servers import bench_servers, customer_messages, post_webhooks
 
 REPO = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -73,7 +73,6 @@ async def empty_everything() -> None:
 
 async def one_run(src: Path, events: int, env: dict[str, str], wait_up_to: float) -> Figures:
     from ticaret.core.embedded import free_port
-    from ticaret.wa.gateways.sandbox import inbound_message_payload
 
     await empty_everything()
     port = free_port()
@@ -103,28 +102,7 @@ async def one_run(src: Path, events: int, env: dict[str, str], wait_up_to: float
             )
             session = created.json()["data"]
             psid, secret = session["providerSessionId"], session["webhookSecret"]
-            queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-            for n in range(events):
-                queue.put_nowait(
-                    inbound_message_payload(
-                        psid,
-                        from_phone_or_jid=f"9055500{n % 200:05d}",
-                        text=f"Merhaba, sipariş {n} ne zaman kargoda?",
-                        push_name=f"Müşteri {n % 200}",
-                    )
-                )
-
-            async def poster() -> None:
-                while not queue.empty():
-                    body = queue.get_nowait()
-                    response = await client.post(
-                        f"/wa/provider-events/{psid}",
-                        json=body,
-                        headers={"X-Ticaret-Webhook-Secret": secret},
-                    )
-                    assert response.status_code == 200, response.text
-
-            await asyncio.gather(*(poster() for _ in range(32)))
+            await post_webhooks(client, psid, secret, customer_messages(psid, events), 32)
         # The worker alone from here: every message is stored.
         worker = spawn(src, ["worker"], child_env)
         started = time.perf_counter()

@@ -36,7 +36,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench._servers import bench_servers, percentile
+from bench._servers import bench_servers, customer_messages, percentile, post_webhooks
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,6 @@ async def counts() -> tuple[int, int]:
 async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
     from ticaret.core.db import init_engine
     from ticaret.core.embedded import free_port
-    from ticaret.wa.gateways.sandbox import inbound_message_payload
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -117,17 +116,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             )
             session = created.json()["data"]
             psid, secret = session["providerSessionId"], session["webhookSecret"]
-            bodies = [
-                inbound_message_payload(
-                    psid,
-                    from_phone_or_jid=f"9055500{n % 200:05d}",
-                    text=f"Merhaba, sipariş {n} ne zaman kargoda?",
-                    push_name=f"Müşteri {n % 200}",
-                )
-                for n in range(args.events)
-            ]
             url = f"/wa/provider-events/{psid}"
-            headers = {"X-Ticaret-Webhook-Secret": secret}
             if args.wrk:
                 # Receiver alone, then nothing else (the items it stored are not counted).
                 wrk_receiver(base, url, secret, psid, args, env, api.pid)
@@ -136,21 +125,9 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                 assert worker is not None
                 await wrk_end_to_end(base, url, secret, psid, args, api.pid, worker.pid)
                 return
-            latencies: list[float] = []
-            queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-            for body in bodies:
-                queue.put_nowait(body)
-
-            async def poster() -> None:
-                while not queue.empty():
-                    body = queue.get_nowait()
-                    started = time.perf_counter()
-                    response = await client.post(url, json=body, headers=headers)
-                    latencies.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200, response.text
-
+            bodies = customer_messages(psid, args.events)
             started = time.perf_counter()
-            await asyncio.gather(*(poster() for _ in range(args.concurrency)))
+            latencies = await post_webhooks(client, psid, secret, bodies, args.concurrency)
             posted = time.perf_counter() - started
             if worker is None:
                 worker = spawn(["worker"], child_env)

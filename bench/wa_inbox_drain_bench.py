@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import select
 
-from bench._servers import bench_servers
+from bench._servers import bench_servers, customer_messages, post_webhooks
 from bench.wa_inbound_bench import REPO, spawn, wait_ready
 
 
@@ -49,7 +49,6 @@ async def store_events(
     """A fresh sandbox session with N calls waiting in its inbox; its scope (session id)."""
     from ticaret.core.db import get_sessionmaker
     from ticaret.models import WaSession
-    from ticaret.wa.gateways.sandbox import inbound_message_payload
 
     created = await client.post(
         f"/accounts/{account}/wa-sessions",
@@ -58,30 +57,9 @@ async def store_events(
     )
     session = created.json()["data"]
     psid, secret = session["providerSessionId"], session["webhookSecret"]
-    bodies = [
-        inbound_message_payload(
-            psid,
-            from_phone_or_jid=f"9055500{n % args.customers:05d}",
-            text=f"Merhaba, sipariş {n} ne zaman kargoda?",
-            push_name=f"Müşteri {n % args.customers}",
-        )
-        for n in range(args.events)
-    ]
-    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-
-    async def poster() -> None:
-        while not queue.empty():
-            body = queue.get_nowait()
-            response = await client.post(
-                f"/wa/provider-events/{psid}",
-                json=body,
-                headers={"X-Ticaret-Webhook-Secret": secret},
-            )
-            assert response.status_code == 200, response.text
-
-    await asyncio.gather(*(poster() for _ in range(16)))
+    await post_webhooks(
+        client, psid, secret, customer_messages(psid, args.events, args.customers), 16
+    )
     async with get_sessionmaker()() as db:
         session_id = await db.scalar(
             select(WaSession.id).where(WaSession.provider_session_id == psid)
