@@ -135,19 +135,30 @@ async def test_a_known_session_s_event_is_stored_outside_the_orm_as_the_route_st
     assert len(chats.json()["data"]["rows"]) == 2
 
 
-async def test_many_events_in_one_slot_queue_at_most_two_drains_and_all_are_applied(
-    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _session_with_slots(
+    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch, slot_seconds: float
+) -> tuple[Any, str, str, str, dict[str, str]]:
+    """A session whose first event is applied, with drain slots of `slot_seconds`:
+    (owner, providerSessionId, session id, receiver URL, the secret header)."""
     from ticaret.core import inbox
 
-    slot_seconds = 2.0
     monkeypatch.setattr(inbox, "DRAIN_SLOT_SECONDS", slot_seconds)
     owner, created = await _session(client)
-    psid, secret, session_id = created["providerSessionId"], created["webhookSecret"], created["id"]
+    psid, secret = created["providerSessionId"], created["webhookSecret"]
     url = f"/wa/provider-events/{psid}"
     auth = {SECRET_HEADER: secret}
     assert (await client.post(url, json=_event(psid, 0), headers=auth)).status_code == 200
     await run_jobs()
+    return owner, psid, created["id"], url, auth
+
+
+async def test_many_events_in_one_slot_queue_at_most_two_drains_and_all_are_applied(
+    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slot_seconds = 2.0
+    owner, psid, session_id, url, auth = await _session_with_slots(
+        client, run_jobs, monkeypatch, slot_seconds
+    )
 
     first_slot = await _next_slot(slot_seconds)
     answers = await asyncio.gather(
@@ -178,16 +189,10 @@ async def test_many_events_in_one_slot_queue_at_most_two_drains_and_all_are_appl
 async def test_an_event_stored_after_its_slot_s_drain_ran_is_applied_by_the_slot_s_last_drain(
     client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ticaret.core import inbox
-
     slot_seconds = 2.0
-    monkeypatch.setattr(inbox, "DRAIN_SLOT_SECONDS", slot_seconds)
-    _, created = await _session(client)
-    psid, secret, session_id = created["providerSessionId"], created["webhookSecret"], created["id"]
-    url = f"/wa/provider-events/{psid}"
-    auth = {SECRET_HEADER: secret}
-    assert (await client.post(url, json=_event(psid, 0), headers=auth)).status_code == 200
-    await run_jobs()
+    _, psid, session_id, url, auth = await _session_with_slots(
+        client, run_jobs, monkeypatch, slot_seconds
+    )
 
     slot = await _next_slot(slot_seconds)
     assert (await client.post(url, json=_event(psid, 1), headers=auth)).status_code == 200
