@@ -104,3 +104,28 @@ async def post_webhooks(
 
     await asyncio.gather(*(poster() for _ in range(concurrency)))
     return latencies
+
+
+@dataclass
+class SandboxSession:
+    token: str
+    account: str
+    psid: str
+    secret: str
+
+
+async def sandbox_session(client: httpx.AsyncClient) -> SandboxSession:
+    """A new owner (registered over HTTP) and a sandbox WhatsApp session of their account."""
+    reg = await client.post(
+        "/auth/register",
+        json={"email": "bench@example.com", "password": "bench password 1", "name": "Bench"},
+    )
+    token = reg.json()["data"]["accessToken"]
+    account = reg.json()["data"]["accounts"][0]["accountId"]
+    created = await client.post(
+        f"/accounts/{account}/wa-sessions",
+        json={"name": "Bench", "provider": "sandbox"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    session = created.json()["data"]
+    return SandboxSession(token, account, session["providerSessionId"], session["webhookSecret"])

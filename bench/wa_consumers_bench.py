@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench._servers import bench_servers, customer_messages, post_webhooks
+from bench._servers import bench_servers, customer_messages, post_webhooks, sandbox_session
 
 REPO = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -89,19 +89,8 @@ async def one_run(src: Path, events: int, env: dict[str, str], wait_up_to: float
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.2)
-            reg = await client.post(
-                "/auth/register",
-                json={"email": "bench@example.com", "password": "bench password 1", "name": "B"},
-            )
-            token = reg.json()["data"]["accessToken"]
-            account = reg.json()["data"]["accounts"][0]["accountId"]
-            created = await client.post(
-                f"/accounts/{account}/wa-sessions",
-                json={"name": "Bench", "provider": "sandbox"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            session = created.json()["data"]
-            psid, secret = session["providerSessionId"], session["webhookSecret"]
+            owner = await sandbox_session(client)
+            psid, secret = owner.psid, owner.secret
             await post_webhooks(client, psid, secret, customer_messages(psid, events), 32)
         # The worker alone from here: every message is stored.
         worker = spawn(src, ["worker"], child_env)

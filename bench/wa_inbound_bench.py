@@ -36,7 +36,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench._servers import bench_servers, customer_messages, percentile, post_webhooks
+from bench._servers import (
+    bench_servers,
+    customer_messages,
+    percentile,
+    post_webhooks,
+    sandbox_session,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,23 +105,8 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
         await wait_ready(base)
         init_engine(env["TICARET_DATABASE_URL"])
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            reg = await client.post(
-                "/auth/register",
-                json={
-                    "email": "bench@example.com",
-                    "password": "bench password 1",
-                    "name": "Bench",
-                },
-            )
-            token = reg.json()["data"]["accessToken"]
-            account = reg.json()["data"]["accounts"][0]["accountId"]
-            created = await client.post(
-                f"/accounts/{account}/wa-sessions",
-                json={"name": "Bench", "provider": "sandbox"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            session = created.json()["data"]
-            psid, secret = session["providerSessionId"], session["webhookSecret"]
+            owner = await sandbox_session(client)
+            token, account, psid, secret = owner.token, owner.account, owner.psid, owner.secret
             url = f"/wa/provider-events/{psid}"
             if args.wrk:
                 # Receiver alone, then nothing else (the items it stored are not counted).
