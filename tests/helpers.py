@@ -154,6 +154,29 @@ class ScriptedDns:
         ]
 
 
+async def worker_process(
+    servers: Servers, *, output: bool = False, **env: str
+) -> asyncio.subprocess.Process:
+    """`ticaret worker` as a real process on the test's database and Redis (metrics port off);
+    `output` keeps its stdout and stderr readable (else they are dropped)."""
+    stream = asyncio.subprocess.PIPE if output else asyncio.subprocess.DEVNULL
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ticaret.cli",
+        "worker",
+        env={
+            **os.environ,
+            "TICARET_DATABASE_URL": servers.database_url,
+            "TICARET_REDIS_URL": servers.redis_url,
+            "TICARET_WORKER_METRICS_PORT": "0",
+            **env,
+        },
+        stdout=stream,
+        stderr=stream,
+    )
+
+
 @asynccontextmanager
 async def api_process(servers: Servers, **env: str) -> AsyncIterator[str]:
     """`ticaret serve` as a real process on a free port (uvicorn options as in production)."""

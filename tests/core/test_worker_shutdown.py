@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import Mailbox, Servers, register
+from tests.helpers import Mailbox, Servers, register, worker_process
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import OutgoingEmail
 from ticaret.settings import get_settings
@@ -36,24 +34,14 @@ async def test_a_stopped_worker_finishes_its_running_job_and_exits_without_a_tra
         await client.post("/auth/forgot-password", json={"email": caller.email})
     ).status_code == 200
     smtp = get_settings().smtp
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ticaret.cli",
-        "worker",
-        env={
-            **os.environ,
-            "TICARET_DATABASE_URL": servers.database_url,
-            "TICARET_REDIS_URL": servers.redis_url,
-            "TICARET_SMTP__HOST": str(smtp.host),
-            "TICARET_SMTP__PORT": str(smtp.port),
-            "TICARET_SMTP__STARTTLS": "false",
-            "TICARET_WORKER_METRICS_PORT": "0",
-            "TICARET_WORKER_SHUTDOWN_GRACE_SECONDS": "30",
-            "TICARET_LOG_LEVEL": "INFO",
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    worker = await worker_process(
+        servers,
+        output=True,
+        TICARET_SMTP__HOST=str(smtp.host),
+        TICARET_SMTP__PORT=str(smtp.port),
+        TICARET_SMTP__STARTTLS="false",
+        TICARET_WORKER_SHUTDOWN_GRACE_SECONDS="30",
+        TICARET_LOG_LEVEL="INFO",
     )
     try:
         await _wait_until(smtp_server.receiving.is_set, 60)

@@ -7,8 +7,6 @@ in the real worker."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +18,7 @@ from arq import Retry
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text, update
 
-from tests.helpers import Caller, Servers, register
+from tests.helpers import Caller, Servers, register, worker_process
 from tests.wa.helpers import create_session, headers
 from ticaret.core.db import get_engine, get_sessionmaker
 from ticaret.core.inbox import sweep_inbox
@@ -467,20 +465,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing_once_the_sweeper_runs(
     await run_jobs()
     for n in range(1, 6):
         await gateway.customer_writes(customer, f"Mesaj {n}", f"K{n}", T0 + n)
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ticaret.cli",
-        "worker",
-        env={
-            **os.environ,
-            "TICARET_DATABASE_URL": servers.database_url,
-            "TICARET_REDIS_URL": servers.redis_url,
-            "TICARET_WORKER_METRICS_PORT": "0",
-        },
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    worker = await worker_process(servers)
     try:
         async with get_engine().connect() as holder, get_engine().connect() as watcher:
             # The customer's chat is held: the worker's batch inserts the messages, then
