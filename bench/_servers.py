@@ -101,6 +101,15 @@ def bench_servers(name: str, *, statements: bool = False) -> Iterator[BenchServe
         shutil.rmtree(root, ignore_errors=True)
 
 
+async def reset_statements() -> None:
+    from sqlalchemy import text
+
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        await conn.execute(text("SELECT pg_stat_statements_reset()"))
+
+
 async def top_statements(limit: int = 12) -> list[tuple[str, int, float]]:
     """The statements that took PostgreSQL the most time since the bench began (query, calls,
     total ms); needs `bench_servers(..., statements=True)` and an engine (`init_engine`)."""

@@ -42,6 +42,7 @@ from bench._servers import (
     customer_messages,
     percentile,
     post_webhooks,
+    reset_statements,
     sandbox_session,
     top_statements,
 )
@@ -123,7 +124,7 @@ async def run(args: argparse.Namespace, servers: BenchServers) -> None:
                 return
             if args.e2e:
                 assert worker is not None
-                await wrk_end_to_end(base, url, secret, psid, args, api.pid, worker.pid, servers)
+                await wrk_end_to_end(base, url, secret, psid, args, api.pid, worker, servers)
                 return
             bodies = customer_messages(psid, args.events)
             started = time.perf_counter()
@@ -227,6 +228,13 @@ end
 """
 
 
+def spawn_raw_drain() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.raw_inbound_drain"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])},
+    )
+
+
 async def wrk_end_to_end(
     base: str,
     url: str,
@@ -234,48 +242,81 @@ async def wrk_end_to_end(
     psid: str,
     args: argparse.Namespace,
     api_pid: int,
-    worker_pid: int,
+    worker: subprocess.Popen[bytes],
     servers: BenchServers,
 ) -> None:
-    """End to end under wrk: see the module docstring (`--e2e`)."""
-
-    from bench.stack import cpu_seconds, server_cpu_seconds, wrk
+    """End to end under wrk: see the module docstring (`--e2e`). With `--against-raw`, the
+    same load again with the raw drain (`bench/raw_inbound_drain.py`) in the worker's place,
+    and the ratio of the two inbox rates."""
+    from bench.stack import stop
     from ticaret.core.queue import init_redis
+
+    await init_redis(os.environ["TICARET_REDIS_URL"])
+    ours = await _e2e_phase(base, url, secret, psid, args, api_pid, worker.pid, servers, "worker")
+    if not args.against_raw or ours is None:
+        return
+    stop(worker)
+    raw = spawn_raw_drain()
+    try:
+        theirs = await _e2e_phase(
+            base, url, secret, psid, args, api_pid, raw.pid, servers, "raw drain"
+        )
+    finally:
+        stop(raw)
+    if theirs is not None:
+        print(
+            f"ratio, inbox processed: {ours / theirs:.2f} ({ours:.0f} against the raw drain's"
+            f" {theirs:.0f} events/s, same load, same run)"
+        )
+
+
+async def _e2e_phase(
+    base: str,
+    url: str,
+    secret: str,
+    psid: str,
+    args: argparse.Namespace,
+    api_pid: int,
+    drainer_pid: int,
+    servers: BenchServers,
+    drainer: str,
+) -> float | None:
+    """One wrk load while `drainer` (the worker, or the raw drain) runs; the inbox rate, or
+    None when it did not finish. The raw drain queues no jobs: only the worker's are waited for."""
+    from bench.stack import cpu_seconds, server_cpu_seconds, wrk
 
     script = wrk_script(psid, "CUSTOMER", E2E_SCRIPT)
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
-    await init_redis(os.environ["TICARET_REDIS_URL"])
+    with_jobs = drainer == "worker"
 
     def cpu_now() -> dict[str, float]:
         return {
             "api": cpu_seconds(api_pid),
-            "worker": cpu_seconds(worker_pid),
+            drainer: cpu_seconds(drainer_pid),
             "postgres": server_cpu_seconds(servers.postgres_pid),
             "redis": server_cpu_seconds(servers.redis_pid),
         }
 
+    stored_before = await stored()
     cpu_before = cpu_now()
     started = time.perf_counter()
-    loaded = asyncio.create_task(
-        asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script)
-    )
-    result = await loaded
+    result = await asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script)
     posted = time.perf_counter() - started
-    total = await stored()
+    total = await stored() - stored_before
     processed_at = done_at = None
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         now = time.perf_counter()
         if processed_at is None and not await any_waiting():
             processed_at = now
-        if processed_at is not None and await jobs_pending() == 0:
+        if processed_at is not None and (not with_jobs or await jobs_pending() == 0):
             done_at = now
             break
         await asyncio.sleep(0.05)
     cpu = {name: spent - cpu_before[name] for name, spent in cpu_now().items()}
-    print(f"end to end under wrk (32 connections, {args.e2e} s of load, 200 customers)")
+    print(f"end to end under wrk, {drainer} (32 connections, {args.e2e} s of load, 200 customers)")
     print(
-        f"  receiver                {result.requests_per_second:8.0f} req/s while the worker ran"
+        f"  receiver                {result.requests_per_second:8.0f} req/s while the {drainer} ran"
         f"  (p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}, {total:,} events stored)"
     )
     if processed_at is None or done_at is None:
@@ -288,15 +329,17 @@ async def wrk_end_to_end(
         due = await get_redis().zrangebyscore(QUEUE_NAME, "-inf", int(time.time() * 1000))
         names = sorted({job_id.decode().split(":")[0] for job_id in due})
         print(f"  pending: {', '.join(names)}")
-        return
+        return None
+    rate = total / (processed_at - started)
     print(
-        f"  inbox processed          {total / (processed_at - started):8.0f} events/s"
+        f"  inbox processed          {rate:8.0f} events/s"
         f"  (all {total:,} in {processed_at - started:.2f} s; load lasted {posted:.2f} s)"
     )
-    print(
-        f"  every job done          {total / (done_at - started):8.0f} events/s"
-        f"  (consumers included, {done_at - started:.2f} s)"
-    )
+    if with_jobs:
+        print(
+            f"  every job done          {total / (done_at - started):8.0f} events/s"
+            f"  (consumers included, {done_at - started:.2f} s)"
+        )
     print(
         "  CPU per event           "
         + ", ".join(f"{name} {spent / total * 1e6:.0f} µs" for name, spent in cpu.items())
@@ -308,6 +351,8 @@ async def wrk_end_to_end(
                 f"    {total_ms / total * 1000:6.0f} µs  {calls / total:5.2f} calls/event"
                 f"  {' '.join(query.split())[:110]}"
             )
+        await reset_statements()
+    return rate
 
 
 WRK_SCRIPT = """
@@ -398,6 +443,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds")
     parser.add_argument(
         "--e2e", type=int, default=0, help="seconds of wrk load, end to end with the worker"
+    )
+    parser.add_argument(
+        "--against-raw",
+        action="store_true",
+        help="with --e2e: the same load again with the raw drain, and the ratio",
     )
     parser.add_argument(
         "--statements",
