@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DateTime,
@@ -26,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
@@ -73,6 +72,54 @@ async def insert_analyses(
     return list(await session.scalars(stmt, ordered))
 
 
+class Written(NamedTuple):
+    """What the database set on a row it took."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+async def insert_analysis_rows(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Written]:
+    """A batch's new rows (each naming every column but the timestamps) in one multi-row
+    statement, by (account, message); a message the account has an analysis of already gets
+    none. No row object is made: most of a batch's rows are written finished and never read
+    back."""
+    if not rows:
+        return {}
+    stmt = (
+        insert(AiAnalysis.__table__)  # type: ignore[arg-type]
+        .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
+        .returning(
+            AiAnalysis.__table__.c.id,
+            AiAnalysis.__table__.c.account_id,
+            AiAnalysis.__table__.c.message_pk,
+            AiAnalysis.__table__.c.created_at,
+            AiAnalysis.__table__.c.updated_at,
+        )
+    )
+    # One lock order for every batch (two meeting on the same messages wait, not deadlock).
+    ordered = sorted(rows, key=lambda row: (row["account_id"], row["message_pk"]))
+    result = await session.execute(stmt, ordered)
+    return {
+        (account_id, message_pk): Written(row_id, account_id, created_at, updated_at)
+        for row_id, account_id, message_pk, created_at, updated_at in result.tuples()
+    }
+
+
+async def analyses_by_pk(
+    session: AsyncSession, analysis_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, AiAnalysis]:
+    """For jobs, by primary key: rows this transaction wrote, to be run on."""
+    if not analysis_ids:
+        return {}
+    stmt = select(AiAnalysis).where(AiAnalysis.id.in_(list(analysis_ids)))
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
 async def messages_by_pk(
     session: AsyncSession, message_pks: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, WaMessage]:
@@ -92,11 +139,20 @@ async def sessions_by_id(
     return {row.id: row for row in await session.scalars(stmt)}
 
 
-async def earlier_messages(
+class EarlierLine(NamedTuple):
+    """What the rules read of an earlier message of a chat."""
+
+    text: str | None
+    from_me: bool
+    deleted_for_everyone: bool
+
+
+async def earlier_lines(
     session: AsyncSession, messages: Sequence[WaMessage], count: int
-) -> dict[uuid.UUID, list[WaMessage]]:
+) -> dict[uuid.UUID, list[EarlierLine]]:
     """For a batch's messages at once (one query): each one's chat's `count` messages before
-    it, newest first (the order and cursor of the chat's timeline)."""
+    it, newest first (the order and cursor of the chat's timeline). Only the columns the
+    rules read: a whole message row costs far more to load than the rules take to read it."""
     if not messages or count <= 0:
         return {}
     batch = values(
@@ -107,7 +163,13 @@ async def earlier_messages(
         name="batch",
     ).data([(m.id, m.session_id, m.remote_jid, m.source_timestamp) for m in messages])
     before = (
-        select(WaMessage)
+        select(
+            WaMessage.source_timestamp,
+            WaMessage.id,
+            WaMessage.text,
+            WaMessage.from_me,
+            WaMessage.deleted_for_everyone,
+        )
         .where(
             WaMessage.session_id == batch.c.session_id,
             WaMessage.remote_jid == batch.c.remote_jid,
@@ -117,15 +179,22 @@ async def earlier_messages(
         .limit(count)
         .lateral("before")
     )
-    earlier = aliased(WaMessage, before)
     rows = await session.execute(
-        select(batch.c.pk, earlier).select_from(batch).join(before, true())
+        select(
+            batch.c.pk,
+            before.c.source_timestamp,
+            before.c.id,
+            before.c.text,
+            before.c.from_me,
+            before.c.deleted_for_everyone,
+        )
+        .select_from(batch)
+        .join(before, true())
+        .order_by(batch.c.pk, before.c.source_timestamp.desc(), before.c.id.desc())
     )
-    found: dict[uuid.UUID, list[WaMessage]] = {m.id: [] for m in messages}
-    for message_pk, message in rows.tuples():
-        found[message_pk].append(message)
-    for chat in found.values():
-        chat.sort(key=lambda m: (m.source_timestamp, m.id), reverse=True)
+    found: dict[uuid.UUID, list[EarlierLine]] = {m.id: [] for m in messages}
+    for message_pk, _, _, text, from_me, deleted in rows.tuples():
+        found[message_pk].append(EarlierLine(text, from_me, deleted))
     return found
 
 
