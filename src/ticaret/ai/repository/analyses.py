@@ -10,20 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    DateTime,
-    String,
-    Uuid,
-    and_,
-    cast,
-    column,
-    exists,
-    func,
-    select,
-    true,
-    tuple_,
-    values,
-)
+from sqlalchemy import Uuid, and_, cast, exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,54 +134,51 @@ class EarlierLine(NamedTuple):
     deleted_for_everyone: bool
 
 
+# Each batch message's chat's messages before it, newest first (the order and cursor of the
+# chat's timeline). The batch goes in as arrays: one statement text for every batch, prepared
+# once, where a VALUES list of the batch's rows would be compiled again for each.
+_EARLIER = text(
+    """
+    SELECT batch.pk, before.text, before.from_me, before.deleted_for_everyone
+    FROM unnest(
+        CAST(:pks AS uuid[]), CAST(:session_ids AS uuid[]),
+        CAST(:remote_jids AS varchar[]), CAST(:ats AS timestamptz[])
+    ) AS batch(pk, session_id, remote_jid, at)
+    CROSS JOIN LATERAL (
+        SELECT m.source_timestamp, m.id, m.text, m.from_me, m.deleted_for_everyone
+        FROM wa_messages AS m
+        WHERE m.session_id = batch.session_id
+          AND m.remote_jid = batch.remote_jid
+          AND (m.source_timestamp, m.id) < (batch.at, batch.pk)
+        ORDER BY m.source_timestamp DESC, m.id DESC
+        LIMIT :count
+    ) AS before
+    ORDER BY batch.pk, before.source_timestamp DESC, before.id DESC
+    """
+)
+
+
 async def earlier_lines(
     session: AsyncSession, messages: Sequence[WaMessage], count: int
 ) -> dict[uuid.UUID, list[EarlierLine]]:
     """For a batch's messages at once (one query): each one's chat's `count` messages before
-    it, newest first (the order and cursor of the chat's timeline). Only the columns the
-    rules read: a whole message row costs far more to load than the rules take to read it."""
+    it, newest first. Only the columns the rules read: a whole message row costs far more to
+    load than the rules take to read it."""
     if not messages or count <= 0:
         return {}
-    batch = values(
-        column("pk", Uuid),
-        column("session_id", Uuid),
-        column("remote_jid", String),
-        column("at", DateTime(timezone=True)),
-        name="batch",
-    ).data([(m.id, m.session_id, m.remote_jid, m.source_timestamp) for m in messages])
-    before = (
-        select(
-            WaMessage.source_timestamp,
-            WaMessage.id,
-            WaMessage.text,
-            WaMessage.from_me,
-            WaMessage.deleted_for_everyone,
-        )
-        .where(
-            WaMessage.session_id == batch.c.session_id,
-            WaMessage.remote_jid == batch.c.remote_jid,
-            tuple_(WaMessage.source_timestamp, WaMessage.id) < tuple_(batch.c.at, batch.c.pk),
-        )
-        .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
-        .limit(count)
-        .lateral("before")
-    )
     rows = await session.execute(
-        select(
-            batch.c.pk,
-            before.c.source_timestamp,
-            before.c.id,
-            before.c.text,
-            before.c.from_me,
-            before.c.deleted_for_everyone,
-        )
-        .select_from(batch)
-        .join(before, true())
-        .order_by(batch.c.pk, before.c.source_timestamp.desc(), before.c.id.desc())
+        _EARLIER,
+        {
+            "pks": [m.id for m in messages],
+            "session_ids": [m.session_id for m in messages],
+            "remote_jids": [m.remote_jid for m in messages],
+            "ats": [m.source_timestamp for m in messages],
+            "count": count,
+        },
     )
     found: dict[uuid.UUID, list[EarlierLine]] = {m.id: [] for m in messages}
-    for message_pk, _, _, text, from_me, deleted in rows.tuples():
-        found[message_pk].append(EarlierLine(text, from_me, deleted))
+    for message_pk, message_text, from_me, deleted in rows.tuples():
+        found[message_pk].append(EarlierLine(message_text, from_me, deleted))
     return found
 
 

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,7 +41,6 @@ from ticaret.ai.schemas import AnalysisOut, VisualSearch
 from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
-from ticaret.core.envelope import from_row
 from ticaret.core.events import Actor, emit, events_by_id
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import accounts_with_customers
@@ -326,17 +325,20 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         ],
         RULES_CONTEXT,
     )
-    completed: set[tuple[uuid.UUID, uuid.UUID]] = set()
+    completed: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
     for key, item in received.items():
-        if item.rules_at_once and await _rules_values(
+        if not item.rules_at_once:
+            continue
+        models = await _rules_values(
             session,
             item,
             earlier.get(item.message.id, []),
             now,
             has_customers=key[0] in with_customers,
             has_products=key[0] in with_products,
-        ):
-            completed.add(key)
+        )
+        if models is not None:
+            completed[key] = models
     made = await repository.insert_analysis_rows(
         session, [item.values for item in received.values()]
     )
@@ -358,7 +360,7 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
             continue  # analysed already, or automatic analysis is off
         if item.rules_at_once:
             if key in completed:
-                _emit_completed(session, item, written)
+                _emit_completed(session, item, written, completed[key])
         elif uses_llm(item.settings_row):
             dispatches = item.values["dispatches"]
             assert isinstance(dispatches, int)
@@ -394,18 +396,18 @@ async def _rules_values(
     *,
     has_customers: bool,
     has_products: bool,
-) -> bool:
-    """The rules' run on a row not yet written: its columns become what `_run_rules` leaves
-    (skipped, or completed: True)."""
+) -> dict[str, Any] | None:
+    """The rules' run on a row not yet written: its columns become what `_run_rules` leaves,
+    skipped (None) or completed (then the findings' models, to publish)."""
     values, message = item.values, item.message
     values["version"] = _RAN_VERSION
     if message.deleted_for_everyone:
         values.update(_skipped_columns(SkipReason.message_deleted, now))
-        return False
+        return None
     if not (message.text or "").strip():
         values["visual_search"] = _dump(results.not_searched(message.type))
         values.update(_skipped_columns(SkipReason.nothing_to_analyse, now))
-        return False
+        return None
     earlier = [m for m in earlier[:RULES_CONTEXT] if not m.deleted_for_everyone]
     account_id = values["account_id"]
     assert isinstance(account_id, uuid.UUID)
@@ -420,6 +422,7 @@ async def _rules_values(
         has_products=has_products,
     )
     findings.visual_search = results.not_searched(message.type)
+    models = results.findings_models(findings)
     values.update(
         status=AnalysisStatus.processing,
         attempt_count=1,
@@ -427,26 +430,36 @@ async def _rules_values(
         held_at=None,
         input=results.rules_input(message, earlier, item.settings_row),
     )
-    values.update(results.findings_columns(findings))
+    values.update(results.findings_columns(findings, models))
     values.update(_completed_columns(datetime.now(UTC)))
-    return True
+    return models
 
 
-def _emit_completed(session: AsyncSession, item: _Received, written: repository.Written) -> None:
-    """`ai.analysis.completed` of a row written completed: the payload read from its columns
-    (as `analysis_out` reads them from a row)."""
-    wa = item.wa
+# What `AnalysisOut` publishes beyond a row's own columns.
+_PUBLISHED_COLUMNS = tuple(
+    name for name in AnalysisOut.model_fields if name in _COLUMNS and name != "version"
+)
+
+
+def _emit_completed(
+    session: AsyncSession, item: _Received, written: repository.Written, models: dict[str, Any]
+) -> None:
+    """`ai.analysis.completed` of a row written completed, from the columns it was written
+    with and the models they were dumped from: the payload `analysis_out` makes of the row,
+    without validating again what was made of validated parts."""
+    wa, values = item.wa, item.values
+    fields: dict[str, Any] = {name: values[name] for name in _PUBLISHED_COLUMNS}
+    fields.update(models)
+    fields.update(
+        provider_session_id=wa.provider_session_id,
+        created_at=written.created_at,
+        updated_at=written.updated_at,
+        entity_version=str(_RAN_VERSION),
+    )
     emit(
         session,
         ANALYSIS_COMPLETED,
-        from_row(
-            AnalysisOut,
-            SimpleNamespace(**item.values),
-            provider_session_id=wa.provider_session_id,
-            created_at=written.created_at,
-            updated_at=written.updated_at,
-            entity_version=str(_RAN_VERSION),
-        ),
+        AnalysisOut.model_construct(**fields),
         account_id=written.account_id,
         actor=AI_ACTOR,
         provider_session_id=wa.provider_session_id,

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.ai.analysis import lexicon, replies
@@ -98,7 +99,7 @@ def overall_confidence(understanding: Understanding, matching: Matching) -> floa
     return round(understanding.confidence * (0.5 + 0.5 * match), 3)
 
 
-def product_matches(matching: Matching) -> list[dict[str, Any]]:
+def product_match_models(matching: Matching) -> list[ProductMatch]:
     return [
         ProductMatch(
             product_id=c.product.id,
@@ -111,9 +112,13 @@ def product_matches(matching: Matching) -> list[dict[str, Any]]:
             stock_quantity=c.stock_quantity,
             product_url=c.product.product_url,
             match_status=c.match_status,
-        ).model_dump(mode="json", by_alias=True)
+        )
         for c in matching.candidates
     ]
+
+
+def product_matches(matching: Matching) -> list[dict[str, Any]]:
+    return [m.model_dump(mode="json", by_alias=True) for m in product_match_models(matching)]
 
 
 def entities(understanding: Understanding, matching: Matching) -> Entities:
@@ -244,9 +249,24 @@ async def conclude(
     )
 
 
-def findings_columns(findings: Findings) -> dict[str, Any]:
-    """The row's columns the findings set (by column name)."""
+def findings_models(findings: Findings) -> dict[str, Any]:
+    """The findings' parts that are models in the published analysis (`AnalysisOut`), by
+    field name: stored dumped, published as they are."""
+    models: dict[str, Any] = {
+        "entities": entities(findings.understanding, findings.matching),
+        "product_matches": product_match_models(findings.matching),
+        "commerce": findings.commerce,
+    }
+    if findings.visual_search is not None:
+        models["visual_search"] = findings.visual_search
+    return models
+
+
+def findings_columns(findings: Findings, models: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The row's columns the findings set (by column name); `models`: their
+    `findings_models`, when the caller made them already."""
     understanding = findings.understanding
+    models = models if models is not None else findings_models(findings)
     columns: dict[str, Any] = {
         "intent": understanding.intent,
         "action": findings.action,
@@ -255,19 +275,21 @@ def findings_columns(findings: Findings) -> dict[str, Any]:
         "summary": understanding.summary,
         "suggested_reply": findings.suggested_reply,
         "confidence": findings.confidence,
-        "entities": entities(understanding, findings.matching).model_dump(
-            mode="json", by_alias=True
-        ),
+        "entities": _dump(models["entities"]),
         "warnings": findings.warnings,
         "result": findings.result,
-        "product_matches": product_matches(findings.matching),
+        "product_matches": [_dump(m) for m in models["product_matches"]],
         "match_status": findings.matching.status,
-        "commerce": findings.commerce.model_dump(mode="json", by_alias=True),
+        "commerce": _dump(models["commerce"]),
     }
     if findings.visual_search is not None:
-        columns["visual_search"] = findings.visual_search.model_dump(mode="json", by_alias=True)
+        columns["visual_search"] = _dump(models["visual_search"])
         columns["visual_description"] = findings.visual_search.visual_description
     return columns
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
 
 
 def apply(row: AiAnalysis, findings: Findings) -> None:
