@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Uuid, and_, cast, exists, func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, and_, cast, exists, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.ids import first_event_id_at
@@ -105,6 +105,36 @@ async def analyses_by_pk(
         return {}
     stmt = select(AiAnalysis).where(AiAnalysis.id.in_(list(analysis_ids)))
     return {row.id: row for row in await session.scalars(stmt)}
+
+
+class ReceivedMessage(NamedTuple):
+    """A `wa.message.received` event of a customer's text or image: whose, and which message
+    it names (as the event's data gives it: maybe not a message id at all)."""
+
+    account_id: uuid.UUID
+    message_id: str | None
+
+
+async def received_messages(
+    session: AsyncSession, event_ids: Sequence[str]
+) -> list[ReceivedMessage]:
+    """A batch consumer's `wa.message.received` events of customers' texts and images, in
+    the order of `event_ids` (each once): only the fields the consumer reads, picked out of
+    the data by the database (the whole message each event carries is never decoded)."""
+    if not event_ids:
+        return []
+    data = Event.data
+    rows = await session.execute(
+        select(Event.id, Event.account_id, data["id"].astext).where(
+            Event.id.in_(list(event_ids)),
+            Event.type == "wa.message.received",
+            func.jsonb_typeof(data) == "object",
+            data["fromMe"] == cast(literal_column("'false'"), JSONB),
+            data["type"].astext.in_(ANALYSABLE_TYPES),
+        )
+    )
+    found = {event_id: ReceivedMessage(account_id, pk) for event_id, account_id, pk in rows}
+    return [found[event_id] for event_id in dict.fromkeys(event_ids) if event_id in found]
 
 
 async def messages_by_pk(

@@ -41,7 +41,7 @@ from ticaret.ai.schemas import AnalysisOut, VisualSearch
 from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit, events_by_id
+from ticaret.core.events import Actor, emit
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import accounts_with_customers
 from ticaret.models import (
@@ -51,7 +51,6 @@ from ticaret.models import (
     AnalysisSource,
     AnalysisStatus,
     AnalysisTrigger,
-    Event,
     SkipReason,
     StructuredOutput,
     WaMessage,
@@ -240,16 +239,10 @@ class _Received:
         )
 
 
-def _received_message_pk(event: Event) -> uuid.UUID | None:
-    """The customer's text or image message a `wa.message.received` event names (None for
-    any other event, or data that names no message)."""
-    data = event.data
-    if event.type != "wa.message.received" or not isinstance(data, dict):
-        return None
-    if data.get("fromMe") is not False or data.get("type") not in ANALYSABLE_TYPES:
-        return None
+def _message_pk(message_id: str | None) -> uuid.UUID | None:
+    """The message a `wa.message.received` event names (None: its data names no message)."""
     try:
-        return uuid.UUID(str(data.get("id")))
+        return uuid.UUID(str(message_id))
     except ValueError:
         return None
 
@@ -275,11 +268,11 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
     the written row as a run job would (the reply is sent through the ordinary send path).
     An LLM analysis waits on a provider: its first run is returned, to be queued once this
     commits."""
-    wanted: list[tuple[Event, uuid.UUID]] = []
-    for event in await events_by_id(session, event_ids):
-        message_pk = _received_message_pk(event)
+    wanted: list[tuple[uuid.UUID, uuid.UUID]] = []  # (account, message)
+    for event in await repository.received_messages(session, event_ids):
+        message_pk = _message_pk(event.message_id)
         if message_pk is not None:
-            wanted.append((event, message_pk))
+            wanted.append((event.account_id, message_pk))
     if not wanted:
         return []
     messages = await repository.messages_by_pk(session, {pk for _, pk in wanted})
@@ -287,22 +280,22 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         session, {message.session_id for message in messages.values()}
     )
     settings = await settings_repository.settings_of_accounts(
-        session, {event.account_id for event, _ in wanted}
+        session, {account_id for account_id, _ in wanted}
     )
     now = datetime.now(UTC)
     received: dict[tuple[uuid.UUID, uuid.UUID], _Received] = {}
-    for event, message_pk in wanted:
+    for account_id, message_pk in wanted:
         message = messages.get(message_pk)
         if message is None or source_of(message) is None:
             continue  # deleted before we got to it, or not a customer's text or image
         wa = sessions.get(message.session_id)
-        if wa is None or wa.deleted_at is not None or (event.account_id, message.id) in received:
+        if wa is None or wa.deleted_at is not None or (account_id, message.id) in received:
             continue
-        settings_row = settings.get(event.account_id)
+        settings_row = settings.get(account_id)
         values, automation_off = _new_values(
-            event.account_id, wa, message, AnalysisTrigger.auto, settings_row, now
+            account_id, wa, message, AnalysisTrigger.auto, settings_row, now
         )
-        received[(event.account_id, message.id)] = _Received(
+        received[(account_id, message.id)] = _Received(
             wa, message, settings_row, dict.fromkeys(_COLUMNS) | values, automation_off
         )
     by_rules_here = [
