@@ -26,7 +26,7 @@ CONTEXT_LOOKBACK = 5
 _SHOPPING = (Intent.stock_question, Intent.price_question, Intent.order, Intent.product_inquiry)
 # A chat's messages are read again as the context of each of its next few messages: the
 # readings of recent texts are kept (an extraction is never changed once made).
-_read = lru_cache(maxsize=8192)(extract)
+_read = lru_cache(maxsize=4096)(extract)
 
 
 @dataclass
