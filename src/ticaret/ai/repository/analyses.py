@@ -42,23 +42,6 @@ async def insert_analysis(session: AsyncSession, values: dict[str, Any]) -> AiAn
     )
 
 
-async def insert_analyses(
-    session: AsyncSession, values: Sequence[dict[str, Any]]
-) -> list[AiAnalysis]:
-    """A batch's new rows in one multi-row statement; a message the account has an analysis
-    of already gets none (its row is not returned)."""
-    if not values:
-        return []
-    stmt = (
-        insert(AiAnalysis)
-        .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
-        .returning(AiAnalysis)
-    )
-    # One lock order for every batch (two meeting on the same messages wait, not deadlock).
-    ordered = sorted(values, key=lambda row: (row["account_id"], row["message_pk"]))
-    return list(await session.scalars(stmt, ordered))
-
-
 class Written(NamedTuple):
     """What the database set on a row it took."""
 
