@@ -117,10 +117,6 @@ def product_match_models(matching: Matching) -> list[ProductMatch]:
     ]
 
 
-def product_matches(matching: Matching) -> list[dict[str, Any]]:
-    return [m.model_dump(mode="json", by_alias=True) for m in product_match_models(matching)]
-
-
 def entities(understanding: Understanding, matching: Matching) -> Entities:
     wanted = understanding.wanted
     best = matching.best
