@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     String,
+    Text,
     any_,
     bindparam,
     case,
@@ -24,15 +25,18 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import Ack, MessageType, WaEarlyAck, WaMessage, WaMessageLabel
+from ticaret.wa.repository import recordset_columns, rows_json
 from ticaret.wa.repository.labels import labelled
 from ticaret.wa.schemas import LabelFilter
 
@@ -139,16 +143,88 @@ async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMes
     return (await session.scalars(_INSERT_MESSAGE, [values])).first()
 
 
+# What a new message's row holds when the batch path writes it: `ingest.message_values`'
+# keys, and the flags whose column default (a Python-side one) the statement gives itself.
+_NEW_MESSAGE_COLUMNS = (
+    "id",
+    "session_id",
+    "remote_jid",
+    "message_id",
+    "provider_message_id",
+    "from_me",
+    "participant",
+    "sender_jid",
+    "sender_jid_resolved",
+    "sender_phone",
+    "sender_name",
+    "push_name",
+    "chat_type",
+    "type",
+    "text",
+    "mentions",
+    "quoted_message",
+    "has_media",
+    "mimetype",
+    "media",
+    "location",
+    "contacts",
+    "reactions",
+    "status",
+    "receipt",
+    "is_forwarded",
+    "origin",
+    "source_timestamp",
+    "version",
+)
+# Every column an event payload (`views.message_data_record`) and the chat fold read.
+_NEW_MESSAGE_RETURNING = (
+    *_NEW_MESSAGE_COLUMNS,
+    "emoji",
+    "reaction_target",
+    "edited",
+    "edited_at",
+    "deleted_for_me",
+    "deleted_for_everyone",
+    "created_at",
+    "updated_at",
+)
+# A None in a JSON column is stored as JSON `null` by the ORM insert (the per-event path);
+# `jsonb_to_recordset` reads a JSON null as SQL NULL: put it back, so both paths store the same.
+_JSON_NULLABLE = frozenset({"quoted_message", "media", "location", "contacts", "origin"})
+
+
+def _selected(name: str) -> str:
+    return f"COALESCE(m.{name}, 'null'::jsonb)" if name in _JSON_NULLABLE else f"m.{name}"
+
+
+# The batch's rows as one JSON array, inserted in the order given; a key known already
+# inserts nothing and returns nothing.
+_INSERT_MESSAGES = text(
+    f"""
+    INSERT INTO wa_messages ({", ".join(_NEW_MESSAGE_COLUMNS)}, edited, deleted_for_me,
+      deleted_for_everyone)
+    SELECT {", ".join(_selected(name) for name in _NEW_MESSAGE_COLUMNS)}, false, false, false
+    FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS (
+      {recordset_columns(WaMessage.__table__, _NEW_MESSAGE_COLUMNS)})) WITH ORDINALITY
+      AS m({", ".join(_NEW_MESSAGE_COLUMNS)}, n)
+    ORDER BY m.n
+    ON CONFLICT ON CONSTRAINT uq_wa_messages_session_chat_message DO NOTHING
+    RETURNING {", ".join(_NEW_MESSAGE_RETURNING)}
+    """  # noqa: S608 (column names from the model, not input)
+).bindparams(bindparam("rows", type_=Text))
+
+
 async def insert_messages(
     session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], WaMessage]:
-    """Insert many messages in one statement (a multi-row INSERT ... ON CONFLICT DO NOTHING
-    RETURNING): the new rows by (chat, key id); known ones are left out. `rows` hold no key
-    twice and all share one session."""
+) -> dict[tuple[str, str], RowMapping]:
+    """Insert many messages in one statement (INSERT ... ON CONFLICT DO NOTHING RETURNING):
+    the new rows by (chat, key id), as rows (no ORM instances: the batch path reads them once,
+    into event payloads); known ones are left out. `rows` are `ingest.message_values`, hold no
+    key twice and all share one session."""
     if not rows:
         return {}
-    inserted = await session.scalars(_INSERT_MESSAGE, list(rows))
-    return {(m.remote_jid, m.message_id): m for m in inserted.all()}
+    inserted = await session.execute(_INSERT_MESSAGES, {"rows": rows_json(rows)})
+    return {(m["remote_jid"], m["message_id"]): m for m in inserted.mappings()}
 
 
 async def record_ack(
