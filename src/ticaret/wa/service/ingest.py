@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.core.events import Actor, D, Emission, EventType, emit_many
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
-from ticaret.core.inbox import Outcome
+from ticaret.core.inbox import ClaimedItem, Outcome
 from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaMessage, WaSession
 from ticaret.wa.events import (
     CHAT_UPDATED,
@@ -665,7 +665,7 @@ class MessageRun(Ingest):
         return [by_jid[jid] for jid in folds if jid in by_jid]
 
 
-async def apply_gateway_batch(session: AsyncSession, items: Sequence[InboxItem]) -> list[Outcome]:
+async def apply_gateway_batch(session: AsyncSession, items: Sequence[ClaimedItem]) -> list[Outcome]:
     """The batch handler of source "wa": a claimed batch of one session's gateway calls, in
     arrival order, in one transaction. Runs of calls that carry only new messages go through
     `MessageRun` (set-based); any other call goes through `Ingest` as `apply_gateway_event`
