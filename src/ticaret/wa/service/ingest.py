@@ -677,9 +677,13 @@ async def apply_gateway_batch(session: AsyncSession, items: Sequence[ClaimedItem
     runs: dict[str, MessageRun] = {}
     for item in items:
         if item.scope not in sessions:
-            sessions[item.scope] = await session_repository.session_by_id(
+            wa, accounts = await session_repository.session_with_accounts(
                 session, uuid.UUID(item.scope)
             )
+            sessions[item.scope] = wa
+            if wa is not None:
+                # What `Ingest._session_accounts` would ask for: known already.
+                session.info.setdefault("wa_session_accounts", {})[wa.id] = accounts
         wa = sessions[item.scope]
         if wa is None or wa.deleted_at is not None:
             outcomes.append(Outcome.ignored("session deleted"))
