@@ -271,6 +271,9 @@ class EmittedEvent:
     created_at: datetime
 
 
+_EVENT_FIELDS = tuple(EmittedEvent.__slots__)
+
+
 @dataclass(frozen=True, slots=True)
 class Emission:
     """One event for `emit_many`: its type, and its payload already as `emit` would store it
@@ -327,20 +330,7 @@ async def emit_many(
         )
         for emission in emissions
     ]
-    rows = [
-        {
-            "id": event.id,
-            "account_id": event.account_id,
-            "type": event.type,
-            "actor_type": event.actor_type,
-            "actor_id": event.actor_id,
-            "provider_session_id": event.provider_session_id,
-            "data": event.data,
-            "created_at": event.created_at,
-        }
-        for event in emitted
-    ]
-    await session.execute(_INSERT_EVENTS, {"rows": _rows_json(rows)})
+    await session.execute(_INSERT_EVENTS, {"rows": _rows_json(emitted)})
     was_empty = not pending
     pending.extend(emitted)
     if was_empty:
@@ -352,12 +342,14 @@ async def emit_many(
     return emitted
 
 
-def _rows_json(rows: list[dict[str, Any]]) -> str:
+def _rows_json(events: list[EmittedEvent]) -> str:
+    """The rows of `_INSERT_EVENTS`: orjson writes a dataclass as an object of its fields."""
     try:
-        return orjson.dumps(rows, default=_json_fallback).decode()
+        return orjson.dumps(events, default=_json_fallback).decode()
     except TypeError:
         # An integer past 64 bits in a payload: valid JSON that JSONB keeps, orjson cannot
         # write it.
+        rows = [{name: getattr(event, name) for name in _EVENT_FIELDS} for event in events]
         return json.dumps(rows, default=_json_fallback)
 
 

@@ -177,18 +177,32 @@ _NEW_MESSAGE_COLUMNS = (
     "source_timestamp",
     "version",
 )
-# Every column an event payload (`views.message_data_record`) and the chat fold read.
+# What comes back of a new row: its key, and what the database stores in a form of its own
+# (JSON objects with their keys reordered, times in UTC) or sets itself. Every other column
+# of a new row is the value sent, as it was sent (`_new_row`).
 _NEW_MESSAGE_RETURNING = (
-    *_NEW_MESSAGE_COLUMNS,
-    "emoji",
-    "reaction_target",
-    "edited",
-    "edited_at",
-    "deleted_for_me",
-    "deleted_for_everyone",
+    "remote_jid",
+    "message_id",
+    "quoted_message",
+    "media",
+    "location",
+    "contacts",
+    "origin",
+    "source_timestamp",
     "created_at",
     "updated_at",
 )
+# The columns the statement leaves to their defaults.
+_NEW_MESSAGE_DEFAULTS = {
+    "emoji": None,
+    "reaction_target": None,
+    "edited": False,
+    "edited_at": None,
+    "deleted_for_me": False,
+    "deleted_for_everyone": False,
+}
+
+
 # A None in a JSON column is stored as JSON `null` by the ORM insert (the per-event path);
 # `jsonb_to_recordset` reads a JSON null as SQL NULL: put it back, so both paths store the same.
 _JSON_NULLABLE = frozenset({"quoted_message", "media", "location", "contacts", "origin"})
@@ -217,15 +231,30 @@ _INSERT_MESSAGES = text(
 
 async def insert_messages(
     session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], RowMapping]:
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Insert many messages in one statement (INSERT ... ON CONFLICT DO NOTHING RETURNING):
-    the new rows by (chat, key id), as rows (no ORM instances: the batch path reads them once,
-    into event payloads); known ones are left out. `rows` are `ingest.message_values`, hold no
-    key twice and all share one session."""
+    the new rows by (chat, key id), as dicts of every column (no ORM instances: the batch
+    path reads them once, into event payloads); known ones are left out. `rows` are
+    `ingest.message_values`, hold no key twice and all share one session."""
     if not rows:
         return {}
     inserted = await session.execute(_INSERT_MESSAGES, {"rows": rows_json(rows)})
-    return {(m["remote_jid"], m["message_id"]): m for m in inserted.mappings()}
+    sent = {(row["remote_jid"], row["message_id"]): row for row in rows}
+    return {
+        key: _new_row(sent[key], stored)
+        for stored in inserted.mappings()
+        if (key := (stored["remote_jid"], stored["message_id"])) in sent
+    }
+
+
+def _new_row(sent: dict[str, Any], stored: RowMapping) -> dict[str, Any]:
+    """A new message's whole row, as reading it back would give it: the values sent (enums as
+    their stored values), the column defaults, what the database returned."""
+    row = {**sent, **_NEW_MESSAGE_DEFAULTS, **stored}
+    row["chat_type"] = str(row["chat_type"])
+    row["type"] = str(row["type"])
+    row["status"] = int(row["status"])
+    return row
 
 
 async def record_ack(

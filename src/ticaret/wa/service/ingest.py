@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -506,7 +506,7 @@ class _ChatFold:
     reset_at: datetime | None = None
     after_reset: int = 0
 
-    def add(self, message: RowMapping, name: str | None) -> None:
+    def add(self, message: Mapping[str, Any], name: str | None) -> None:
         self.name = self.name or name
         at = message["source_timestamp"]
         from_me = message["from_me"]
@@ -564,7 +564,7 @@ class MessageRun(Ingest):
             chat_id = canonical_jid(m.chat_id)
             rows.setdefault((chat_id, m.message_id), message_values(self.wa.id, m, chat_id))
         inserted = await message_repository.insert_messages(self.session, list(rows.values()))
-        new: list[tuple[NormalizedMessage, RowMapping]] = []
+        new: list[tuple[NormalizedMessage, dict[str, Any]]] = []
         known: list[NormalizedMessage] = []
         for m in pending:
             row = inserted.pop((canonical_jid(m.chat_id), m.message_id), None)
@@ -584,7 +584,7 @@ class MessageRun(Ingest):
 
     async def _emit_new(
         self,
-        new: Sequence[tuple[NormalizedMessage, RowMapping]],
+        new: Sequence[tuple[NormalizedMessage, dict[str, Any]]],
         acked: dict[str, WaMessage],
         chats: Sequence[RowMapping],
     ) -> None:
@@ -609,7 +609,7 @@ class MessageRun(Ingest):
             emissions.extend(Emission(CHAT_UPDATED, data, account, psid) for account in accounts)
         await emit_many(self.session, emissions, actor=self.actor)
 
-    async def _early_acks(self, rows: Sequence[RowMapping]) -> dict[str, WaMessage]:
+    async def _early_acks(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, WaMessage]:
         """Acks that raced ahead of their message, applied before anyone hears of it: the
         messages they changed, by key id."""
         taken = await message_repository.take_early_acks(
@@ -623,7 +623,7 @@ class MessageRun(Ingest):
                 changed[message.message_id] = message
         return changed
 
-    async def _people(self, new: Sequence[tuple[NormalizedMessage, RowMapping]]) -> None:
+    async def _people(self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]) -> None:
         """The contacts `Ingest.message` records, one row per JID (later values win)."""
         people: dict[str, dict[str, Any]] = {}
 
@@ -650,7 +650,9 @@ class MessageRun(Ingest):
                 seen(row["remote_jid"], push_name=None, phone=None, group=True)
         await contact_repository.record_contacts(self.session, self.wa.id, list(people.values()))
 
-    async def _chats(self, new: Sequence[tuple[NormalizedMessage, RowMapping]]) -> list[RowMapping]:
+    async def _chats(
+        self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]
+    ) -> list[RowMapping]:
         folds: dict[str, _ChatFold] = {}
         for m, row in new:
             jid = row["remote_jid"]
