@@ -313,9 +313,12 @@ async def emit_many(
     if not emissions:
         return []
     pending: list[Any] = session.info.setdefault("pending_events", [])
-    unflushed = [event for event in pending if isinstance(event, Event) and event in session.new]
-    if unflushed:
-        await session.flush(unflushed)
+    added = [event for event in pending if isinstance(event, Event)]
+    if added:
+        new = session.new  # a set built on each access
+        unflushed = [event for event in added if event in new]
+        if unflushed:
+            await session.flush(unflushed)
     now = datetime.now(UTC)
     emitted = [
         EmittedEvent(

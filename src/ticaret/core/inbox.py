@@ -13,7 +13,8 @@ twice per 0.1 s slot and scope in a process: `queue_drain`); the receiver answer
 receiver that stores one item and nothing else uses `store_now`: one autocommit statement.
 
 The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler (or, for a
-claimed batch, its batch handler when it declares one) in one transaction and records
+claimed batch, its batch handler when it declares one, which gets the claimed rows as
+`ClaimedItem`s rather than ORM objects) in one transaction and records
 `processed`, `ignored` or `failed` with the reason. A handler that raises rolls back its work,
 and the row is marked `failed` with the error; the stored payload is never touched, so nothing
 is lost to a parser bug. A deadlock or serialization failure is

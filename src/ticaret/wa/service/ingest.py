@@ -538,7 +538,12 @@ class _ChatFold:
 class MessageRun(Ingest):
     """Consecutive new-message events of one batch, applied together: one multi-row insert
     for the messages, one statement for the early acks they meet, one upsert for the people
-    and one for the chats, their events in the outbox (one multi-row insert at flush).
+    and one for the chats, their events in the outbox (one insert, `emit_many`).
+
+    No ORM instance is made for what the run writes: the rows go in as one JSON array per
+    statement, and the event payloads are built from the rows (`views.message_data_record`,
+    `views.chat_data_record`: what `message_data` / `chat_data` dump, byte for byte, which
+    `tests/wa/test_inbox_payloads.py` holds them to).
 
     The same guarantees as `Ingest.message` event by event: a message known already (stored
     before, or earlier in the run) inserts nothing and emits nothing, only its ack moves the
