@@ -20,7 +20,7 @@ from tests.wa.helpers import create_session
 from ticaret.core.db import get_sessionmaker
 from ticaret.core.events import account_channel
 from ticaret.core.queue import get_redis
-from ticaret.models import WaMessage
+from ticaret.models import InboxItem, WaMessage, WaSession
 from ticaret.wa.gateways.sandbox import SANDBOX_ME_JID, inbound_message_payload
 from ticaret.wa.inbox import GATEWAY_EVENTS
 from ticaret.wa.service.views import (
@@ -288,3 +288,39 @@ async def test_raw_row_payloads_equal_the_models_dump_byte_for_byte(
             message_data(message, psid).model_dump(mode="json", by_alias=True)
         )
         await session.rollback()
+
+
+async def test_a_position_json_cannot_write_fails_its_call_and_the_rest_of_the_batch_lands(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    owner = await register(client)
+    created = await create_session(client, owner)
+    psid = created["providerSessionId"]
+    calls = _calls(psid)[:2]
+    calls[1]["payload"]["location"] = {"latitude": "NaN", "longitude": "29.0"}
+    calls.append(_calls(psid)[3])
+    for call in calls:
+        response = await client.post(
+            f"/wa/provider-events/{psid}",
+            json=call,
+            headers={SECRET_HEADER: created["webhookSecret"]},
+        )
+        assert response.status_code == 200, response.text
+    await run_jobs()
+    async with get_sessionmaker()() as session:
+        items = (
+            await session.execute(
+                select(InboxItem.external_id, InboxItem.status)
+                .where(InboxItem.payload["session"].astext == psid)
+                .order_by(InboxItem.received_at, InboxItem.id)
+            )
+        ).all()
+        stored = set(
+            await session.scalars(
+                select(WaMessage.message_id)
+                .join(WaSession, WaSession.id == WaMessage.session_id)
+                .where(WaSession.provider_session_id == psid)
+            )
+        )
+    assert [status for _, status in items] == ["processed", "failed", "processed"]
+    assert stored == {"A1", "A4"}

@@ -37,8 +37,9 @@ def _json_default(value: Any) -> str:
 
 def rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
     """Rows as one JSON array, for a statement that reads them with `jsonb_to_recordset`: one
-    orjson call for a whole batch instead of a parameter set per row. A naive time is UTC, as
-    asyncpg takes it."""
+    orjson call for a whole batch instead of a parameter set per row. Times are aware (the
+    parsers make them so; a naive one would be taken as UTC). orjson writes a NaN or infinite
+    float as null where `json` writes what JSONB refuses: callers keep such values out."""
     try:
         return orjson.dumps(rows, default=_json_default, option=orjson.OPT_NAIVE_UTC).decode()
     except TypeError:

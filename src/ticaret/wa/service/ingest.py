@@ -9,6 +9,7 @@ same event processed twice changes nothing and emits nothing.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -485,6 +486,13 @@ def _set_based(event: GatewayEvent) -> bool:
     m = event.message
     if m.type == MessageType.reaction:
         return True  # `Ingest.message` ignores these too
+    if m.location is not None and not (
+        math.isfinite(m.location.latitude) and math.isfinite(m.location.longitude)
+    ):
+        # A position of "NaN" or "inf" (read from text): JSON has no such number, so the
+        # per-event insert fails on it and the call is marked failed; orjson, which the run
+        # writes its rows with, would quietly write null instead.
+        return False
     return not any(
         is_lid(canonical_or_none(jid))
         for jid in (m.chat_id, m.chat_alt_jid, m.sender_jid, m.participant)
