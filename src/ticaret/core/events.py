@@ -245,15 +245,22 @@ def emit(
         created_at=datetime.now(UTC),
     )
     session.add(event)
-    pending: list[Event] = session.info.setdefault("pending_events", [])
-    pending.append(event)
-    if len(pending) == 1:
+    _relay_after_commit(session, [event])
+    return event
+
+
+def _relay_after_commit(session: AsyncSession, events: Sequence[Any]) -> None:
+    """Add `events` (ORM `Event`s or `EmittedEvent`s, in the order emitted) to what the
+    session's commit relays: one relay per transaction, of everything it emitted."""
+    pending: list[Any] = session.info.setdefault("pending_events", [])
+    first = not pending
+    pending.extend(events)
+    if first:
 
         async def _relay() -> None:
             await relay(session.info.pop("pending_events", []))
 
         after_commit(session, _relay)
-    return event
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +319,7 @@ async def emit_many(
     yet flushed are flushed first, so `seq` keeps the order the events were emitted in."""
     if not emissions:
         return []
-    pending: list[Any] = session.info.setdefault("pending_events", [])
+    pending: list[Any] = session.info.get("pending_events", [])
     added = [event for event in pending if isinstance(event, Event)]
     if added:
         new = session.new  # a set built on each access
@@ -334,14 +341,7 @@ async def emit_many(
         for emission in emissions
     ]
     await session.execute(_INSERT_EVENTS, {"rows": _rows_json(emitted)})
-    was_empty = not pending
-    pending.extend(emitted)
-    if was_empty:
-
-        async def _relay() -> None:
-            await relay(session.info.pop("pending_events", []))
-
-        after_commit(session, _relay)
+    _relay_after_commit(session, emitted)
     return emitted
 
 

@@ -598,7 +598,7 @@ class MessageRun(Ingest):
     async def _emit_new(
         self,
         new: Sequence[tuple[NormalizedMessage, dict[str, Any]]],
-        acked: dict[str, WaMessage],
+        acked: dict[uuid.UUID, WaMessage],
         chats: Sequence[RowMapping],
     ) -> None:
         """The run's events, as `Ingest._emit` would emit them one by one (each to every
@@ -609,7 +609,7 @@ class MessageRun(Ingest):
         emissions: list[Emission] = []
         for m, row in new:
             kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
-            moved = acked.get(row["message_id"])
+            moved = acked.get(row["id"])
             data = (
                 message_data_record(row, psid)
                 if moved is None
@@ -622,18 +622,19 @@ class MessageRun(Ingest):
             emissions.extend(Emission(CHAT_UPDATED, data, account, psid) for account in accounts)
         await emit_many(self.session, emissions, actor=self.actor)
 
-    async def _early_acks(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, WaMessage]:
+    async def _early_acks(self, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, WaMessage]:
         """Acks that raced ahead of their message, applied before anyone hears of it: the
-        messages they changed, by key id."""
+        messages they changed, by id (an ack names a key id, which two chats of a person may
+        both hold: its LID's and its phone's)."""
         taken = await message_repository.take_early_acks(
             self.session, self.wa.id, [row["message_id"] for row in rows]
         )
-        changed: dict[str, WaMessage] = {}
+        changed: dict[uuid.UUID, WaMessage] = {}
         for message_id, acks in taken.items():
             for message in await message_repository.apply_taken_acks(
                 self.session, self.wa.id, message_id, acks
             ):
-                changed[message.message_id] = message
+                changed[message.id] = message
         return changed
 
     async def _people(self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]) -> None:
