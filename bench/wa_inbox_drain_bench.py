@@ -1,25 +1,35 @@
-"""The WhatsApp inbox drain alone: gateway calls applied per second and CPU per call, the
-set-based batch path against the per-event path in the same run.
+"""The WhatsApp inbox drain alone: gateway calls applied per second and CPU per call, this
+tree's set-based batch path against its per-event path and against a baseline tree's
+set-based path (`--baseline-ref`, `main` by default, exported with `git archive`; or a source
+tree with `--baseline`), all in the same run.
 
-Starts embedded PostgreSQL and Redis and one `ticaret serve`; per round and per path it
-creates a sandbox session, posts N WAHA-shaped `message` webhooks (from `--customers`
-people) to the receiver, then drains that session's inbox in this process with
-`GATEWAY_EVENTS.process_batch` (the worker's batch job without arq): claim, apply, statuses,
-commit, relay (Redis publish and consumer enqueue; the consumers do not run). The per-event
-path is the same source with its batch handler switched off (each item through
-`apply_gateway_event`, as before issue 9). Rounds alternate the two paths so load from
-elsewhere on the machine falls on both.
+Starts embedded PostgreSQL and Redis and one `ticaret serve` (this tree); per round and per
+path it creates a sandbox session, posts N WAHA-shaped `message` webhooks (from `--customers`
+people) to the receiver, then drains that session's inbox in a child process running the
+path's tree with `GATEWAY_EVENTS.process_batch` (the worker's batch job without arq): claim,
+apply, statuses, commit, relay (Redis publish and consumer enqueue; the consumers do not run).
+The child measures its own CPU around the drain only (start-up excluded). The per-event path
+is the same source with its batch handler switched off (each item through
+`apply_gateway_event`, as before issue 9). Rounds rotate the order of the paths so load from
+elsewhere on the machine falls on all of them.
 
     PYTHONPATH=src:. python -m bench.wa_inbox_drain_bench [--events 2000] [--rounds 3]
+    PYTHONPATH=src:. python -m bench.wa_inbox_drain_bench --baseline-ref 249ee99 --no-per-event
+    PYTHONPATH=src:. python -m bench.wa_inbox_drain_bench --baseline /tmp/base
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -41,6 +51,13 @@ class Drained:
     @property
     def cpu_ms(self) -> float:
         return 1000 * self.cpu / self.events
+
+
+@dataclass(frozen=True)
+class DrainPath:
+    label: str
+    src: Path
+    set_based: bool
 
 
 async def store_events(
@@ -68,6 +85,7 @@ async def store_events(
 
 
 async def drain(scope: str, *, set_based: bool) -> Drained:
+    """In the child: drain the scope's inbox with whichever tree is on the path."""
     from ticaret.wa.inbox import GATEWAY_EVENTS
     from ticaret.wa.service.ingest import apply_gateway_batch
 
@@ -79,12 +97,38 @@ async def drain(scope: str, *, set_based: bool) -> Drained:
     return Drained(done, time.perf_counter() - wall, time.process_time() - cpu)
 
 
-async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
+async def child(scope: str, set_based: bool) -> None:
     from ticaret import wiring
     from ticaret.core import queue
     from ticaret.core.db import init_engine
-    from ticaret.core.embedded import free_port
     from ticaret.core.http import init_http_client
+
+    init_engine(os.environ["TICARET_DATABASE_URL"])
+    await queue.init_redis(os.environ["TICARET_REDIS_URL"])
+    init_http_client()
+    wiring.load()
+    drained = await drain(scope, set_based=set_based)
+    print(json.dumps({"events": drained.events, "wall": drained.wall, "cpu": drained.cpu}))
+
+
+def drain_in_child(path: DrainPath, scope: str, env: dict[str, str]) -> Drained:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.wa_inbox_drain_bench", "--child", scope]
+        + ([] if path.set_based else ["--per-event-child"]),
+        # The path's tree first; `bench` itself from this checkout.
+        env={**os.environ, **env, "PYTHONPATH": f"{path.src}:{REPO}"},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    return Drained(figures["events"], figures["wall"], figures["cpu"])
+
+
+async def run(args: argparse.Namespace, env: dict[str, str], paths: list[DrainPath]) -> None:
+    from ticaret.core import queue
+    from ticaret.core.db import init_engine
+    from ticaret.core.embedded import free_port
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -95,13 +139,11 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
         "TICARET_PUBLIC_BASE_URL": base,
     }
     api = spawn(["serve", "--host", "127.0.0.1", "--port", str(port)], child_env)
-    results: dict[bool, list[Drained]] = {False: [], True: []}
+    results: dict[str, list[Drained]] = {path.label: [] for path in paths}
     try:
         await wait_ready(base)
         init_engine(env["TICARET_DATABASE_URL"])
         await queue.init_redis(env["TICARET_REDIS_URL"])
-        init_http_client()
-        wiring.load()
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             reg = await client.post(
                 "/auth/register",
@@ -110,38 +152,39 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
             token = reg.json()["data"]["accessToken"]
             account = reg.json()["data"]["accounts"][0]["accountId"]
             for round_number in range(args.rounds):
-                for set_based in (False, True) if round_number % 2 == 0 else (True, False):
-                    label = f"{round_number}-{'set' if set_based else 'each'}"
+                shift = round_number % len(paths)
+                for path in paths[shift:] + paths[:shift]:
+                    label = f"{round_number}-{path.label}"
                     scope = await store_events(client, token, account, args, label)
-                    drained = await drain(scope, set_based=set_based)
+                    drained = await asyncio.to_thread(drain_in_child, path, scope, env)
                     assert drained.events == args.events, drained
-                    results[set_based].append(drained)
+                    results[path.label].append(drained)
                     print(
-                        f"round {round_number} {'set-based' if set_based else 'per-event'}: "
-                        f"{drained.per_second:7.0f} events/s, {drained.cpu_ms:6.2f} ms CPU/event",
+                        f"round {round_number} {path.label:<20}: "
+                        f"{drained.per_second:7.0f} events/s, {drained.cpu_ms:6.3f} ms CPU/event",
                         flush=True,
                     )
     finally:
         api.terminate()
         api.wait(timeout=15)
 
-    def best(path: bool) -> Drained:
-        return min(results[path], key=lambda d: d.cpu_ms)
+    def best(label: str) -> Drained:
+        return min(results[label], key=lambda d: d.cpu_ms)
 
-    each, batched = best(False), best(True)
     print(f"events per drain          {args.events:,} from {args.customers} customers")
-    print(
-        f"per-event path (baseline) {each.per_second:7.0f} events/s  "
-        f"{each.cpu_ms:6.2f} ms CPU/event (best of {args.rounds})"
-    )
-    print(
-        f"set-based batch path      {batched.per_second:7.0f} events/s  "
-        f"{batched.cpu_ms:6.2f} ms CPU/event (best of {args.rounds})"
-    )
-    print(
-        f"ratio                     {batched.per_second / each.per_second:7.2f}x events/s  "
-        f"{each.cpu_ms / batched.cpu_ms:6.2f}x less CPU/event"
-    )
+    for path in paths:
+        figures = best(path.label)
+        print(
+            f"{path.label:<25} {figures.per_second:7.0f} events/s  "
+            f"{figures.cpu_ms:6.3f} ms CPU/event (best of {args.rounds})"
+        )
+    mine = best(paths[0].label)
+    for path in paths[1:]:
+        theirs = best(path.label)
+        print(
+            f"ratio to {path.label:<16} {mine.per_second / theirs.per_second:7.2f}x events/s  "
+            f"{theirs.cpu_ms / mine.cpu_ms:6.2f}x less CPU/event"
+        )
 
 
 def main() -> None:
@@ -149,9 +192,33 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", help="a source tree to compare with")
+    parser.add_argument("--baseline-ref", default="main", help="else this commit, exported")
+    parser.add_argument("--no-baseline", action="store_true", help="this tree's paths only")
+    parser.add_argument("--no-per-event", action="store_true", help="skip the per-event path")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--per-event-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with bench_servers("drain") as servers:
-        asyncio.run(run(args, servers.env))
+    if args.child:
+        asyncio.run(child(args.child, set_based=not args.per_event_child))
+        return
+    with tempfile.TemporaryDirectory(prefix="ticaret-baseline-") as exported:
+        paths = [DrainPath("set-based", REPO / "src", True)]
+        if not args.no_per_event:
+            paths.append(DrainPath("per-event", REPO / "src", False))
+        if not args.no_baseline:
+            baseline = Path(args.baseline).resolve() if args.baseline else Path(exported)
+            if not args.baseline:
+                archive = subprocess.run(
+                    ["git", "-C", str(REPO), "archive", args.baseline_ref, "src"],
+                    check=True,
+                    capture_output=True,
+                ).stdout
+                subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
+            name = args.baseline or args.baseline_ref
+            paths.append(DrainPath(f"{name} set-based", baseline / "src", True))
+        with bench_servers("drain") as servers:
+            asyncio.run(run(args, servers.env, paths))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ twice per 0.1 s slot and scope in a process: `queue_drain`); the receiver answer
 receiver that stores one item and nothing else uses `store_now`: one autocommit statement.
 
 The job claims the row (`FOR UPDATE SKIP LOCKED`), runs the source's handler (or, for a
-claimed batch, its batch handler when it declares one) in one transaction and records
+claimed batch, its batch handler when it declares one, which gets the claimed rows as
+`ClaimedItem`s rather than ORM objects) in one transaction and records
 `processed`, `ignored` or `failed` with the reason. A handler that raises rolls back its work,
 and the row is marked `failed` with the error; the stored payload is never touched, so nothing
 is lost to a parser bug. A deadlock or serialization failure is
@@ -202,10 +203,21 @@ class Outcome:
         return cls(InboxStatus.failed, reason[:1000])
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedItem:
+    """An item of a claimed batch as a batch handler gets it: the columns a handler reads,
+    not an ORM instance (a batch claims a hundred; the row's status is set by statement)."""
+
+    id: uuid.UUID
+    scope: str
+    event_type: str | None
+    payload: Any
+
+
 Handler = Callable[[AsyncSession, InboxItem], Awaitable[Outcome]]
 # A whole claimed batch at once (all of one scope, oldest first): one outcome per item, in
 # order. Lets a source apply a batch with set-based statements instead of item by item.
-BatchHandler = Callable[[AsyncSession, Sequence[InboxItem]], Awaitable[list[Outcome]]]
+BatchHandler = Callable[[AsyncSession, Sequence[ClaimedItem]], Awaitable[list[Outcome]]]
 
 _sources: dict[str, InboxSource] = {}
 _inbox_table: Table = InboxItem.__table__  # type: ignore[assignment]
@@ -242,6 +254,57 @@ def _json_text(value: Any) -> str:
     except TypeError:
         # An integer past 64 bits: valid JSON, and JSONB keeps it; orjson cannot write it.
         return json.dumps(value)
+
+
+# A batch for a batch handler: the oldest waiting items of one scope that no other
+# transaction holds. The payload comes as JSONB's text, read by orjson (`_stored_payload`).
+_CLAIM_BATCH = (
+    select(
+        _inbox_table.c.id,
+        _inbox_table.c.scope,
+        _inbox_table.c.event_type,
+        cast(_inbox_table.c.payload, Text).label("payload"),
+    )
+    .where(
+        _inbox_table.c.source == bindparam("source"),
+        _inbox_table.c.scope == bindparam("scope"),
+        _inbox_table.c.status == InboxStatus.received.value,
+    )
+    .order_by(_inbox_table.c.received_at, _inbox_table.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+
+
+def _stored_payload(stored: str | None) -> Any:
+    """A stored payload's JSONB text as `json.loads` reads it (what the ORM column gives):
+    orjson when it reads the same (`_read_plain`), else `json`."""
+    if stored is None:
+        return None
+    plain = _read_plain(stored.encode())
+    return json.loads(stored) if plain is _NOT_PLAIN else plain
+
+
+# Whether a scope has an item waiting (a drain's last look), and which scopes have items
+# waiting longer than they should (`drain_inboxes`): compiled once, run outside a transaction.
+_WAITING = RawQuery(
+    select(_inbox_table.c.id)
+    .where(
+        _inbox_table.c.source == bindparam("source"),
+        _inbox_table.c.scope == bindparam("scope"),
+        _inbox_table.c.status == InboxStatus.received.value,
+    )
+    .limit(1)
+)
+_STRANDED_SCOPES = RawQuery(
+    select(_inbox_table.c.source, _inbox_table.c.scope)
+    .where(
+        _inbox_table.c.status == InboxStatus.received.value,
+        _inbox_table.c.received_at < bindparam("before"),
+    )
+    .distinct()
+    .limit(bindparam("limit"))
+)
 
 
 # What a batch handler's items became: one statement per distinct outcome (usually one).
@@ -493,16 +556,8 @@ class InboxSource:
                 return done
 
     async def waiting(self, scope: str) -> bool:
-        async with unit_of_work() as session:
-            found = await session.scalar(
-                select(InboxItem.id)
-                .where(
-                    InboxItem.source == self.name,
-                    InboxItem.scope == scope,
-                    InboxItem.status == InboxStatus.received,
-                )
-                .limit(1)
-            )
+        async with no_transaction() as conn:
+            found = await _WAITING.fetchrow(conn, source=self.name, scope=scope)
         return found is not None
 
     async def process_batch(self, scope: str, *, try_number: int = 1) -> int:
@@ -517,6 +572,19 @@ class InboxSource:
         claimed: list[uuid.UUID] = []
         try:
             async with unit_of_work() as session:
+                if self.batch_handler is not None:
+                    batch = [
+                        ClaimedItem(row.id, row.scope, row.event_type, _stored_payload(row.payload))
+                        for row in await session.execute(
+                            _CLAIM_BATCH,
+                            {"source": self.name, "scope": scope, "limit": self.batch_size},
+                        )
+                    ]
+                    claimed = [item.id for item in batch]
+                    if batch:
+                        outcomes = await self.batch_handler(session, batch)
+                        await _finish(session, batch, outcomes, datetime.now(UTC))
+                    return len(claimed)
                 items = list(
                     await session.scalars(
                         select(InboxItem)
@@ -532,10 +600,6 @@ class InboxSource:
                 )
                 claimed = [item.id for item in items]
                 now = datetime.now(UTC)
-                if self.batch_handler is not None and items:
-                    outcomes = await self.batch_handler(session, items)
-                    await _finish(session, items, outcomes, now)
-                    return len(claimed)
                 for item in items:
                     item.attempts += 1
                     item.processed_at = now
@@ -613,7 +677,7 @@ class InboxSource:
 
 async def _finish(
     session: AsyncSession,
-    items: Sequence[InboxItem],
+    items: Sequence[ClaimedItem],
     outcomes: Sequence[Outcome],
     now: datetime,
 ) -> None:
@@ -666,18 +730,12 @@ def forget_queued_drains() -> None:
 async def drain_inboxes(ctx: JobContext) -> int:
     """Every second: a drain for each scope with items waiting longer than a slot (their
     drain job found the lock taken just as its holder finished, or was lost)."""
-    async with unit_of_work() as session:
-        rows = (
-            await session.execute(
-                select(InboxItem.source, InboxItem.scope)
-                .where(
-                    InboxItem.status == InboxStatus.received,
-                    InboxItem.received_at < datetime.now(UTC) - timedelta(seconds=1),
-                )
-                .distinct()
-                .limit(SWEEP_BATCH)
-            )
-        ).all()
+    # One statement on a connection outside any transaction: this runs every second, mostly
+    # finding nothing.
+    async with no_transaction() as conn:
+        rows = await _STRANDED_SCOPES.fetch(
+            conn, before=datetime.now(UTC) - timedelta(seconds=1), limit=SWEEP_BATCH
+        )
     queued = 0
     tick = str(math.floor(time.time()))
     for name, scope in rows:

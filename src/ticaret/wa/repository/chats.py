@@ -11,6 +11,7 @@ from asyncpg import Connection, Record
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Text,
     Uuid,
     bindparam,
     case,
@@ -23,13 +24,14 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import ChatType, MessageType, WaChat, WaChatLabel, WaContact, WaMessage
-from ticaret.wa.repository import contains_pattern
+from ticaret.wa.repository import contains_pattern, rows_json
 from ticaret.wa.repository.labels import labelled
 from ticaret.wa.schemas import LabelFilter
 
@@ -326,27 +328,25 @@ _RECORD_BATCH_IN_CHATS = text(
     RETURNING c.*
     """
 ).bindparams(
-    bindparam("rows", type_=JSONB),
+    bindparam("rows", type_=Text),
     bindparam("session_id", type_=Uuid),
-)
-_RECORD_BATCH_IN_CHATS_ORM = (
-    select(WaChat).from_statement(_RECORD_BATCH_IN_CHATS).execution_options(populate_existing=True)
 )
 
 
 async def record_messages_in_chats(
     session: AsyncSession, session_id: uuid.UUID, chats: Sequence[dict[str, Any]]
-) -> list[WaChat]:
+) -> list[RowMapping]:
     """`record_message_in_chat` for a batch of new messages, one statement for all their
     chats; each dict is one chat's aggregate (the columns of `batch` above, times in ISO
-    format). The chats as they are now."""
+    format). The chats as they are now, as rows (the batch path reads them once, into event
+    payloads)."""
     if not chats:
         return []
     rows = [{"id": str(new_id()), **chat} for chat in chats]
-    result = await session.scalars(
-        _RECORD_BATCH_IN_CHATS_ORM, {"rows": rows, "session_id": session_id}
+    result = await session.execute(
+        _RECORD_BATCH_IN_CHATS, {"rows": rows_json(rows), "session_id": session_id}
     )
-    return list(result.all())
+    return list(result.mappings())
 
 
 # Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Uuid, bindparam, func, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import Text, Uuid, bindparam, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.ids import new_id
 from ticaret.models import WaContact
-from ticaret.wa.repository import contains_pattern
+from ticaret.wa.repository import contains_pattern, rows_json
 
 
 async def contact(session: AsyncSession, session_id: uuid.UUID, jid: str) -> WaContact | None:
@@ -118,7 +118,7 @@ _RECORD_CONTACTS = text(
       OR t.push_name IS DISTINCT FROM COALESCE(EXCLUDED.push_name, t.push_name)
       OR t.profile_pic_url IS DISTINCT FROM COALESCE(EXCLUDED.profile_pic_url, t.profile_pic_url)
     """
-).bindparams(bindparam("rows", type_=JSONB), bindparam("session_id", type_=Uuid))
+).bindparams(bindparam("rows", type_=Text), bindparam("session_id", type_=Uuid))
 
 
 async def record_contacts(
@@ -139,4 +139,4 @@ async def record_contacts(
         }
         for contact in contacts
     ]
-    await session.execute(_RECORD_CONTACTS, {"rows": rows, "session_id": session_id})
+    await session.execute(_RECORD_CONTACTS, {"rows": rows_json(rows), "session_id": session_id})

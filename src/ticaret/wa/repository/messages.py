@@ -16,6 +16,8 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     String,
+    Table,
+    Text,
     any_,
     bindparam,
     case,
@@ -24,15 +26,18 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import Ack, MessageType, WaEarlyAck, WaMessage, WaMessageLabel
+from ticaret.wa.repository import recordset_columns, rows_json
 from ticaret.wa.repository.labels import labelled
 from ticaret.wa.schemas import LabelFilter
 
@@ -139,16 +144,117 @@ async def insert_message(session: AsyncSession, values: dict[str, Any]) -> WaMes
     return (await session.scalars(_INSERT_MESSAGE, [values])).first()
 
 
+# What a new message's row holds when the batch path writes it: `ingest.message_values`'
+# keys, and the flags whose column default (a Python-side one) the statement gives itself.
+_NEW_MESSAGE_COLUMNS = (
+    "id",
+    "session_id",
+    "remote_jid",
+    "message_id",
+    "provider_message_id",
+    "from_me",
+    "participant",
+    "sender_jid",
+    "sender_jid_resolved",
+    "sender_phone",
+    "sender_name",
+    "push_name",
+    "chat_type",
+    "type",
+    "text",
+    "mentions",
+    "quoted_message",
+    "has_media",
+    "mimetype",
+    "media",
+    "location",
+    "contacts",
+    "reactions",
+    "status",
+    "receipt",
+    "is_forwarded",
+    "origin",
+    "source_timestamp",
+    "version",
+)
+# What comes back of a new row: its key, and what the database stores in a form of its own
+# (JSON objects with their keys reordered, times in UTC) or sets itself. Every other column
+# of a new row is the value sent, as it was sent (`_new_row`).
+_NEW_MESSAGE_RETURNING = (
+    "remote_jid",
+    "message_id",
+    "quoted_message",
+    "media",
+    "location",
+    "contacts",
+    "origin",
+    "source_timestamp",
+    "created_at",
+    "updated_at",
+)
+# The columns the statement leaves to their defaults.
+_NEW_MESSAGE_DEFAULTS = {
+    "emoji": None,
+    "reaction_target": None,
+    "edited": False,
+    "edited_at": None,
+    "deleted_for_me": False,
+    "deleted_for_everyone": False,
+}
+
+
+# A None in a JSON column is stored as JSON `null` by the ORM insert (the per-event path);
+# `jsonb_to_recordset` reads a JSON null as SQL NULL: put it back, so both paths store the same.
+_JSON_NULLABLE = frozenset({"quoted_message", "media", "location", "contacts", "origin"})
+
+
+def _selected(name: str) -> str:
+    return f"COALESCE(m.{name}, 'null'::jsonb)" if name in _JSON_NULLABLE else f"m.{name}"
+
+
+# The batch's rows as one JSON array, inserted in the order given; a key known already
+# inserts nothing and returns nothing.
+_INSERT_MESSAGES = text(
+    f"""
+    INSERT INTO wa_messages ({", ".join(_NEW_MESSAGE_COLUMNS)}, edited, deleted_for_me,
+      deleted_for_everyone)
+    SELECT {", ".join(_selected(name) for name in _NEW_MESSAGE_COLUMNS)}, false, false, false
+    FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS (
+      {recordset_columns(WaMessage.__table__, _NEW_MESSAGE_COLUMNS)})) WITH ORDINALITY
+      AS m({", ".join(_NEW_MESSAGE_COLUMNS)}, n)
+    ORDER BY m.n
+    ON CONFLICT ON CONSTRAINT uq_wa_messages_session_chat_message DO NOTHING
+    RETURNING {", ".join(_NEW_MESSAGE_RETURNING)}
+    """  # noqa: S608 (column names from the model, not input)
+).bindparams(bindparam("rows", type_=Text))
+
+
 async def insert_messages(
     session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], WaMessage]:
-    """Insert many messages in one statement (a multi-row INSERT ... ON CONFLICT DO NOTHING
-    RETURNING): the new rows by (chat, key id); known ones are left out. `rows` hold no key
-    twice and all share one session."""
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Insert many messages in one statement (INSERT ... ON CONFLICT DO NOTHING RETURNING):
+    the new rows by (chat, key id), as dicts of every column (no ORM instances: the batch
+    path reads them once, into event payloads); known ones are left out. `rows` are
+    `ingest.message_values`, hold no key twice and all share one session."""
     if not rows:
         return {}
-    inserted = await session.scalars(_INSERT_MESSAGE, list(rows))
-    return {(m.remote_jid, m.message_id): m for m in inserted.all()}
+    inserted = await session.execute(_INSERT_MESSAGES, {"rows": rows_json(rows)})
+    sent = {(row["remote_jid"], row["message_id"]): row for row in rows}
+    return {
+        key: _new_row(sent[key], stored)
+        for stored in inserted.mappings()
+        if (key := (stored["remote_jid"], stored["message_id"])) in sent
+    }
+
+
+def _new_row(sent: dict[str, Any], stored: RowMapping) -> dict[str, Any]:
+    """A new message's whole row, as reading it back would give it: the values sent (enums as
+    their stored values), the column defaults, what the database returned."""
+    row = {**sent, **_NEW_MESSAGE_DEFAULTS, **stored}
+    row["chat_type"] = str(row["chat_type"])
+    row["type"] = str(row["type"])
+    row["status"] = int(row["status"])
+    return row
 
 
 async def record_ack(
@@ -302,13 +408,16 @@ async def apply_early_acks(
     return await apply_taken_acks(session, session_id, message_id, taken.get(message_id, []))
 
 
+_EARLY_ACKS: Table = WaEarlyAck.__table__  # type: ignore[assignment]
+# On the table, not the entity: an ORM-enabled DELETE would look for the rows among the
+# session's loaded objects too (none are ever loaded), which costs more than the statement.
 _TAKE_EARLY_ACKS = (
-    delete(WaEarlyAck)
+    delete(_EARLY_ACKS)
     .where(
-        WaEarlyAck.session_id == bindparam("session_id"),
-        WaEarlyAck.message_id == any_(bindparam("message_ids", type_=ARRAY(String))),
+        _EARLY_ACKS.c.session_id == bindparam("session_id"),
+        _EARLY_ACKS.c.message_id == any_(bindparam("message_ids", type_=ARRAY(String))),
     )
-    .returning(WaEarlyAck.message_id, WaEarlyAck.ack, WaEarlyAck.received_at)
+    .returning(_EARLY_ACKS.c.message_id, _EARLY_ACKS.c.ack, _EARLY_ACKS.c.received_at)
 )
 
 

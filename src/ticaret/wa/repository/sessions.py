@@ -75,6 +75,31 @@ async def session_by_id(session: AsyncSession, session_id: uuid.UUID) -> WaSessi
     return await session.get(WaSession, session_id)
 
 
+# Who shares a session, as one value of the session's own row (see `session_with_accounts`).
+_SHARED_WITH = (
+    select(func.array_agg(WaSessionShare.account_id))
+    .where(
+        WaSessionShare.session_id == WaSession.id,
+        WaSessionShare.status == ShareStatus.accepted,
+    )
+    .correlate(WaSession)
+    .scalar_subquery()
+)
+
+
+async def session_with_accounts(
+    session: AsyncSession, session_id: uuid.UUID
+) -> tuple[WaSession | None, list[uuid.UUID]]:
+    """`session_by_id` and its `account_ids` in one query (an inbox batch needs both)."""
+    row = (
+        await session.execute(select(WaSession, _SHARED_WITH).where(WaSession.id == session_id))
+    ).first()
+    if row is None:
+        return None, []
+    wa, shared = row
+    return wa, [wa.account_id, *(uuid.UUID(str(account)) for account in shared or ())]
+
+
 # Shares -------------------------------------------------------------------------------------
 
 

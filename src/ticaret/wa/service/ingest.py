@@ -9,19 +9,22 @@ same event processed twice changes nothing and emits nothing.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+import uuid_utils
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.events import Actor, D, EventType
+from ticaret.core.events import Actor, D, Emission, EventType, emit_many
 from ticaret.core.http import get_http_client
 from ticaret.core.ids import new_id
-from ticaret.core.inbox import Outcome
-from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaChat, WaMessage, WaSession
+from ticaret.core.inbox import ClaimedItem, Outcome
+from ticaret.models import Ack, ChatType, InboxItem, MessageType, WaMessage, WaSession
 from ticaret.wa.events import (
     CHAT_UPDATED,
     MESSAGE_DELETED,
@@ -62,7 +65,14 @@ from ticaret.wa.repository import messages as message_repository
 from ticaret.wa.repository import sessions as session_repository
 from ticaret.wa.service.access import emit_to_session
 from ticaret.wa.service.sessions import apply_status
-from ticaret.wa.service.views import chat_data, message_data, message_deleted, preview_of
+from ticaret.wa.service.views import (
+    chat_data,
+    chat_data_record,
+    message_data,
+    message_data_record,
+    message_deleted,
+    preview_of,
+)
 
 logger = logging.getLogger("ticaret.wa.ingest")
 
@@ -96,7 +106,8 @@ def arrival_ordered_id() -> uuid.UUID:
     a message keeps only those (`conversations.service.mirror.mirrored_id`) to order messages
     of one moment: a batch builds its messages' rows within one millisecond."""
     global _last_prefix
-    raw = new_id().bytes
+    # uuid7's bytes straight from the generator: one UUID built per message, not two.
+    raw = uuid_utils.uuid7().bytes
     prefix = int.from_bytes(raw[:8])
     if prefix <= _last_prefix:
         if _last_prefix & _RAND_A == _RAND_A:
@@ -174,7 +185,8 @@ class Ingest:
         self._accounts: list[uuid.UUID] | None = None
         self._linked: set[str] = set()
 
-    async def _emit(self, type: EventType[D], data: D) -> None:
+    async def _session_accounts(self) -> list[uuid.UUID]:
+        """The accounts that see the session (owner and shares), every event goes to each."""
         if self._accounts is None:
             # Once per session per transaction: an inbox batch applies many items of one.
             known: dict[uuid.UUID, list[uuid.UUID]] = self.session.info.setdefault(
@@ -183,8 +195,12 @@ class Ingest:
             if self.wa.id not in known:
                 known[self.wa.id] = await session_repository.account_ids(self.session, self.wa)
             self._accounts = known[self.wa.id]
+        return self._accounts
+
+    async def _emit(self, type: EventType[D], data: D) -> None:
+        accounts = await self._session_accounts()
         await emit_to_session(
-            self.session, self.wa, type, data, actor=self.actor, accounts=self._accounts
+            self.session, self.wa, type, data, actor=self.actor, accounts=accounts
         )
 
     async def apply(self, events: Sequence[GatewayEvent]) -> Applied:
@@ -470,6 +486,13 @@ def _set_based(event: GatewayEvent) -> bool:
     m = event.message
     if m.type == MessageType.reaction:
         return True  # `Ingest.message` ignores these too
+    if m.location is not None and not (
+        math.isfinite(m.location.latitude) and math.isfinite(m.location.longitude)
+    ):
+        # A position of "NaN" or "inf" (read from text): JSON has no such number, so the
+        # per-event insert fails on it and the call is marked failed; orjson, which the run
+        # writes its rows with, would quietly write null instead.
+        return False
     return not any(
         is_lid(canonical_or_none(jid))
         for jid in (m.chat_id, m.chat_alt_jid, m.sender_jid, m.participant)
@@ -491,17 +514,18 @@ class _ChatFold:
     reset_at: datetime | None = None
     after_reset: int = 0
 
-    def add(self, message: WaMessage, name: str | None) -> None:
+    def add(self, message: Mapping[str, Any], name: str | None) -> None:
         self.name = self.name or name
-        at = message.source_timestamp
+        at = message["source_timestamp"]
+        from_me = message["from_me"]
         if self.last_at is None or self.last_at <= at:
             self.last_at = at
-            self.preview = preview_of(message.type, message.text)
-            self.from_me = message.from_me
-            if message.from_me:
+            self.preview = preview_of(message["type"], message["text"])
+            self.from_me = from_me
+            if from_me:
                 # Our reply, newest when it came: the customer has been answered.
                 self.reset_at, self.after_reset = at, 0
-        if not message.from_me:
+        if not from_me:
             self.inbound += 1
             self.after_reset += 1
 
@@ -522,7 +546,12 @@ class _ChatFold:
 class MessageRun(Ingest):
     """Consecutive new-message events of one batch, applied together: one multi-row insert
     for the messages, one statement for the early acks they meet, one upsert for the people
-    and one for the chats, their events in the outbox (one multi-row insert at flush).
+    and one for the chats, their events in the outbox (one insert, `emit_many`).
+
+    No ORM instance is made for what the run writes: the rows go in as one JSON array per
+    statement, and the event payloads are built from the rows (`views.message_data_record`,
+    `views.chat_data_record`: what `message_data` / `chat_data` dump, byte for byte, which
+    `tests/wa/test_inbox_payloads.py` holds them to).
 
     The same guarantees as `Ingest.message` event by event: a message known already (stored
     before, or earlier in the run) inserts nothing and emits nothing, only its ack moves the
@@ -548,7 +577,7 @@ class MessageRun(Ingest):
             chat_id = canonical_jid(m.chat_id)
             rows.setdefault((chat_id, m.message_id), message_values(self.wa.id, m, chat_id))
         inserted = await message_repository.insert_messages(self.session, list(rows.values()))
-        new: list[tuple[NormalizedMessage, WaMessage]] = []
+        new: list[tuple[NormalizedMessage, dict[str, Any]]] = []
         known: list[NormalizedMessage] = []
         for m in pending:
             row = inserted.pop((canonical_jid(m.chat_id), m.message_id), None)
@@ -557,28 +586,58 @@ class MessageRun(Ingest):
             elif m.ack is not None:
                 known.append(m)
         if new:
-            await self._early_acks([row for _, row in new])
+            acked = await self._early_acks([row for _, row in new])
             await self._people(new)
             chats = await self._chats(new)
-            for m, row in new:
-                kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
-                await self._emit(kind, message_data(row, self.wa.provider_session_id))
-            for chat in chats:
-                await self._emit(CHAT_UPDATED, chat_data(chat, self.wa.provider_session_id))
+            await self._emit_new(new, acked, chats)
         for m in known:
             # A redelivery, or the echo of our own send: only a newer ack.
             assert m.ack is not None
             await self._acked((m.message_id,), m.ack)
 
-    async def _early_acks(self, rows: Sequence[WaMessage]) -> None:
-        # Acks that raced ahead of their message, applied before anyone hears of it.
-        taken = await message_repository.take_early_acks(
-            self.session, self.wa.id, [row.message_id for row in rows]
-        )
-        for message_id, acks in taken.items():
-            await message_repository.apply_taken_acks(self.session, self.wa.id, message_id, acks)
+    async def _emit_new(
+        self,
+        new: Sequence[tuple[NormalizedMessage, dict[str, Any]]],
+        acked: dict[uuid.UUID, WaMessage],
+        chats: Sequence[RowMapping],
+    ) -> None:
+        """The run's events, as `Ingest._emit` would emit them one by one (each to every
+        account that sees the session, in that order), in one statement: the payloads are
+        built from the rows as `message_data` / `chat_data` dump them."""
+        psid = self.wa.provider_session_id
+        accounts = await self._session_accounts()
+        emissions: list[Emission] = []
+        for m, row in new:
+            kind = MESSAGE_SENT if m.from_me else MESSAGE_RECEIVED
+            moved = acked.get(row["id"])
+            data = (
+                message_data_record(row, psid)
+                if moved is None
+                # An early ack changed the row after its insert: the payload shows it.
+                else message_data(moved, psid).model_dump(mode="json", by_alias=True)
+            )
+            emissions.extend(Emission(kind, data, account, psid) for account in accounts)
+        for chat in chats:
+            data = chat_data_record(chat, psid)
+            emissions.extend(Emission(CHAT_UPDATED, data, account, psid) for account in accounts)
+        await emit_many(self.session, emissions, actor=self.actor)
 
-    async def _people(self, new: Sequence[tuple[NormalizedMessage, WaMessage]]) -> None:
+    async def _early_acks(self, rows: Sequence[Mapping[str, Any]]) -> dict[uuid.UUID, WaMessage]:
+        """Acks that raced ahead of their message, applied before anyone hears of it: the
+        messages they changed, by id (an ack names a key id, which two chats of a person may
+        both hold: its LID's and its phone's)."""
+        taken = await message_repository.take_early_acks(
+            self.session, self.wa.id, [row["message_id"] for row in rows]
+        )
+        changed: dict[uuid.UUID, WaMessage] = {}
+        for message_id, acks in taken.items():
+            for message in await message_repository.apply_taken_acks(
+                self.session, self.wa.id, message_id, acks
+            ):
+                changed[message.id] = message
+        return changed
+
+    async def _people(self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]) -> None:
         """The contacts `Ingest.message` records, one row per JID (later values win)."""
         people: dict[str, dict[str, Any]] = {}
 
@@ -602,26 +661,29 @@ class MessageRun(Ingest):
                     group=False,
                 )
             if m.chat_type == ChatType.group:
-                seen(row.remote_jid, push_name=None, phone=None, group=True)
+                seen(row["remote_jid"], push_name=None, phone=None, group=True)
         await contact_repository.record_contacts(self.session, self.wa.id, list(people.values()))
 
-    async def _chats(self, new: Sequence[tuple[NormalizedMessage, WaMessage]]) -> list[WaChat]:
+    async def _chats(
+        self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]
+    ) -> list[RowMapping]:
         folds: dict[str, _ChatFold] = {}
         for m, row in new:
-            fold = folds.get(row.remote_jid)
+            jid = row["remote_jid"]
+            fold = folds.get(jid)
             if fold is None:
-                fold = folds[row.remote_jid] = _ChatFold(row.remote_jid, row.chat_type)
+                fold = folds[jid] = _ChatFold(jid, row["chat_type"])
             individual_inbound = m.chat_type == ChatType.individual and not m.from_me
             fold.add(row, m.push_name if individual_inbound else None)
         chats = await chat_repository.record_messages_in_chats(
             self.session, self.wa.id, [fold.row() for fold in folds.values()]
         )
         # In the order the run first met them.
-        by_jid = {chat.remote_jid: chat for chat in chats}
+        by_jid = {chat["remote_jid"]: chat for chat in chats}
         return [by_jid[jid] for jid in folds if jid in by_jid]
 
 
-async def apply_gateway_batch(session: AsyncSession, items: Sequence[InboxItem]) -> list[Outcome]:
+async def apply_gateway_batch(session: AsyncSession, items: Sequence[ClaimedItem]) -> list[Outcome]:
     """The batch handler of source "wa": a claimed batch of one session's gateway calls, in
     arrival order, in one transaction. Runs of calls that carry only new messages go through
     `MessageRun` (set-based); any other call goes through `Ingest` as `apply_gateway_event`
@@ -631,9 +693,13 @@ async def apply_gateway_batch(session: AsyncSession, items: Sequence[InboxItem])
     runs: dict[str, MessageRun] = {}
     for item in items:
         if item.scope not in sessions:
-            sessions[item.scope] = await session_repository.session_by_id(
+            wa, accounts = await session_repository.session_with_accounts(
                 session, uuid.UUID(item.scope)
             )
+            sessions[item.scope] = wa
+            if wa is not None:
+                # What `Ingest._session_accounts` would ask for: known already.
+                session.info.setdefault("wa_session_accounts", {})[wa.id] = accounts
         wa = sessions[item.scope]
         if wa is None or wa.deleted_at is not None:
             outcomes.append(Outcome.ignored("session deleted"))

@@ -170,6 +170,36 @@ def message_data(message: WaMessage, provider_session_id: str) -> MessageData:
     )
 
 
+# Event payloads of raw rows (read by key), as `message_data` / `chat_data` dumped in JSON
+# mode would give them: the batch path's events, without a model built and dumped per event.
+# `RowEncoder` leaves UUIDs to orjson; an event's data must be plain JSON (the relay writes it
+# with `json`), so the ids go in as strings. A test holds these to the models' own dumps.
+_MESSAGE_DATA_RECORD = RowEncoder(MessageData).record_encoder(
+    {"id", "provider_session_id", "text", "entity_version"}, columns={"mime_type": "mimetype"}
+)
+_CHAT_DATA_RECORD = RowEncoder(ChatData).record_encoder({"id", "provider_session_id"})
+
+
+def message_data_record(message: Any, provider_session_id: str) -> dict[str, Any]:
+    """`message_data(...).model_dump(mode="json", by_alias=True)` of a raw message row."""
+    return _MESSAGE_DATA_RECORD(
+        message,
+        {
+            "id": str(message["id"]),
+            "provider_session_id": provider_session_id,
+            "text": None if message["deleted_for_everyone"] else message["text"],
+            "entity_version": str(message["version"]),
+        },
+    )
+
+
+def chat_data_record(chat: Any, provider_session_id: str) -> dict[str, Any]:
+    """`chat_data(...).model_dump(mode="json", by_alias=True)` of a raw chat row."""
+    return _CHAT_DATA_RECORD(
+        chat, {"id": str(chat["id"]), "provider_session_id": provider_session_id}
+    )
+
+
 def message_deleted(
     message: WaMessage, provider_session_id: str, scope: Literal["everyone", "me"]
 ) -> MessageDeleted:
