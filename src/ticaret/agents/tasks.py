@@ -38,7 +38,9 @@ async def _start(ctx: JobContext, event_ids: list[str]) -> int:
     return len(dispatches)
 
 
-@job("start_agent_runs_of_messages", max_tries=CONSUMER_TRIES, timeout=120)
+# No result kept: one job per relayed commit, idempotent (a message with its run gets none);
+# its id dedupes it while queued or running.
+@job("start_agent_runs_of_messages", max_tries=CONSUMER_TRIES, timeout=120, keep_result=0)
 async def start_agent_runs_of_messages(ctx: JobContext, event_ids: list[str]) -> int:
     """The outbox consumer: one commit's conversation messages in, the runs of the agents
     that answer them out."""

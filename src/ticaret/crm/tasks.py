@@ -24,7 +24,8 @@ async def link_chat(ctx: JobContext, event_id: str) -> int:
         return await autolink.link_from_message_event(session, event_id)
 
 
-@job("crm_link_chats", max_tries=5, timeout=120)
+# No result kept: one job per relayed commit, idempotent; its id dedupes it while queued.
+@job("crm_link_chats", max_tries=5, timeout=120, keep_result=0)
 async def link_chats(ctx: JobContext, event_ids: list[str]) -> int:
     """`link_chat` for every message event of one commit (an inbound batch emits hundreds),
     in one transaction."""
