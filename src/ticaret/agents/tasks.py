@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.agents.service import runs
 from ticaret.agents.service.runs import RUN_TIMEOUT_SECONDS, Dispatch
 from ticaret.core.events import consume_batch
-from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost, try_again
+from ticaret.core.jobs import (
+    CONSUMER_KEEP_RESULT,
+    JobContext,
+    Lost,
+    cron_job,
+    job,
+    requeue_lost,
+    try_again,
+)
 
 
 async def queue_runs(dispatches: Sequence[Dispatch]) -> None:
@@ -38,9 +46,12 @@ async def _start(ctx: JobContext, event_ids: list[str]) -> int:
     return len(dispatches)
 
 
-# No result kept: one job per relayed commit, idempotent (a message with its run gets none);
-# its id dedupes it while queued or running.
-@job("start_agent_runs_of_messages", max_tries=CONSUMER_TRIES, timeout=120, keep_result=0)
+@job(
+    "start_agent_runs_of_messages",
+    max_tries=CONSUMER_TRIES,
+    timeout=120,
+    keep_result=CONSUMER_KEEP_RESULT,
+)
 async def start_agent_runs_of_messages(ctx: JobContext, event_ids: list[str]) -> int:
     """The outbox consumer: one commit's conversation messages in, the runs of the agents
     that answer them out."""

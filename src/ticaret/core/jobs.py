@@ -48,6 +48,12 @@ R = TypeVar("R")
 JobContext = dict[str, Any]
 JobFunction = Callable[Concatenate[JobContext, P], Awaitable[R]]
 
+# How long arq keeps the result of an outbox consumer's batch job (one per relayed commit, many
+# a second): a minute, not the worker's hour, so Redis does not hold an hour of them. The job's
+# id dedupes it while it is queued or running (its job key), and the kept result a minute more;
+# a redelivery after that runs it again, which changes nothing (consumers are idempotent).
+CONSUMER_KEEP_RESULT = 60
+
 _jobs: dict[str, Job[Any, Any]] = {}
 _crons: dict[str, Sweeper] = {}
 
