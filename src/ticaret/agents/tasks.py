@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.agents.repository import agents as agents_repository
 from ticaret.agents.service import runs
 from ticaret.agents.service.runs import RUN_TIMEOUT_SECONDS, Dispatch
+from ticaret.core.db import no_transaction
 from ticaret.core.events import consume_batch
 from ticaret.core.jobs import (
     CONSUMER_KEEP_RESULT,
@@ -38,6 +40,11 @@ CONSUMER_TRIES = 3
 
 
 async def _start(ctx: JobContext, event_ids: list[str]) -> int:
+    # Most commits' messages are of accounts with no agent: one read, outside a transaction,
+    # settles those (an agent created meanwhile is seen as the whole batch would see it).
+    async with no_transaction() as conn:
+        if not await agents_repository.any_event_of_accounts_with_agents(conn, event_ids):
+            return 0
     dispatches, failed = await consume_batch(event_ids, runs.consume_messages_created)
     await queue_runs(dispatches)
     if failed is not None:

@@ -83,11 +83,13 @@ def instrumented(name: str, fn: Callable[..., Awaitable[Any]]) -> WorkerCoroutin
 # arq's own `enqueue_job` (WATCH the job key; EXISTS job key or result key; MULTI, PSETEX the
 # job, ZADD the queue, EXEC) is three round trips. This script does the same in one: Redis runs
 # it atomically, so no other producer can slip between the check and the write, and the job
-# keeps arq's keys and format (arq's worker runs it as one of its own).
+# keeps arq's keys and format (arq's worker runs it as one of its own). The queue entry is
+# written first: a script that fails midway is not undone, and a job key left without its
+# queue entry would refuse the job's id until the key expired.
 _ENQUEUE_SCRIPT = """
 if redis.call('exists', KEYS[1], KEYS[2]) > 0 then return 0 end
-redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
 redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
