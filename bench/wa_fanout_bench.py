@@ -58,12 +58,16 @@ async def store_messages(events: int, env: dict[str, str]) -> None:
             bodies = customer_messages(owner.psid, events)
             await post_webhooks(client, owner.psid, owner.secret, bodies, 32)
         worker = spawn(REPO / "src", ["worker"], child_env)
-        while (
-            await scalar("SELECT count(*) FROM inbox_items WHERE status = 'received'")
-        ) or await scalar("SELECT count(*) FROM events WHERE type = 'wa.message.received'") < (
-            events
-        ):
+        for _ in range(3000):  # ten minutes at most
+            waiting = await scalar("SELECT count(*) FROM inbox_items WHERE status = 'received'")
+            received = await scalar(
+                "SELECT count(*) FROM events WHERE type = 'wa.message.received'"
+            )
+            if not waiting and received >= events:
+                break
             await asyncio.sleep(0.2)
+        else:
+            raise RuntimeError("the messages were not drained in ten minutes")
     finally:
         for child in (api, worker):
             if child is not None:
