@@ -18,7 +18,6 @@ webhook subscriptions name real types.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+import orjson
 from sqlalchemy import String, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -311,7 +311,9 @@ async def _publish(events: Sequence[Event]) -> None:
     redis = get_redis()
     async with redis.pipeline(transaction=False) as pipe:
         for event in events:
-            pipe.publish(account_channel(event.account_id), json.dumps(event_payload(event)))
+            # orjson: the live channel only wakes the console's streams (they match the type
+            # and session, then read the events themselves), any JSON does.
+            pipe.publish(account_channel(event.account_id), orjson.dumps(event_payload(event)))
         for name, subscribed in by_consumer.items():
             consumer = _consumers[name]
             wanted = await _wanted_by(consumer, subscribed)
