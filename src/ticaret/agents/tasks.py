@@ -40,8 +40,9 @@ CONSUMER_TRIES = 3
 
 
 async def _start(ctx: JobContext, event_ids: list[str]) -> int:
-    # Most commits' messages are of accounts with no agent: one read, outside a transaction,
-    # settles those (an agent created meanwhile is seen as the whole batch would see it).
+    # Most commits' messages are of accounts with no agent, and only a live agent can start a
+    # run: one read outside a transaction settles such a batch (the tables the batch itself
+    # reads, a moment earlier) instead of loading and checking every event.
     async with no_transaction() as conn:
         if not await agents_repository.any_event_of_accounts_with_agents(conn, event_ids):
             return 0
