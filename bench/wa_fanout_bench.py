@@ -95,6 +95,7 @@ async def child_run() -> dict[str, float]:
     from sqlalchemy import select
 
     from ticaret.core import events as core_events
+    from ticaret.core.cache import start_cache_listener
     from ticaret.core.db import get_sessionmaker, init_engine
     from ticaret.core.queue import get_redis, init_redis
     from ticaret.models import Event
@@ -102,6 +103,8 @@ async def child_run() -> dict[str, float]:
 
     init_engine(os.environ["TICARET_DATABASE_URL"])
     await init_redis(os.environ["TICARET_REDIS_URL"])
+    # As `ticaret worker`: the relay's account filters answer from their shared caches.
+    await start_cache_listener()
     worker = build_worker(get_redis(), burst=True, with_cron=False)  # loads the wiring
     for name in LEFT_OUT:
         core_events._consumers.pop(name, None)
