@@ -95,7 +95,7 @@ async def child_run() -> dict[str, float]:
     from sqlalchemy import select
 
     from ticaret.core import events as core_events
-    from ticaret.core.cache import start_cache_listener
+    from ticaret.core.cache import start_cache_listener, stop_cache_listener
     from ticaret.core.db import get_sessionmaker, init_engine
     from ticaret.core.queue import get_redis, init_redis
     from ticaret.models import Event
@@ -130,6 +130,7 @@ async def child_run() -> dict[str, float]:
     relayed = time.process_time() - cpu
     await worker.async_run()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    await stop_cache_listener()
     await worker.close()
     mirrored = await scalar("SELECT count(*) FROM conversation_messages")
     unrelayed = await scalar("SELECT count(*) FROM events WHERE relayed_at IS NULL")
