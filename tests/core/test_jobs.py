@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.helpers import register
 from ticaret.core.db import get_sessionmaker, unit_of_work
 from ticaret.core.jobs import registered_jobs, registered_sweepers
-from ticaret.core.queue import get_redis
+from ticaret.core.queue import QUEUE_NAME, get_redis
 from ticaret.models import Event
 
 
@@ -138,3 +138,38 @@ async def test_a_job_is_queued_once_per_id_while_queued_running_or_kept(
     assert await queued.result(timeout=1) is False
     # Its result is kept: the same id is refused until the result expires.
     assert await first.enqueue(f"evt_missing_{tag}") is False
+
+
+async def test_a_worker_claims_a_queued_job_once_and_leaves_one_running_elsewhere(
+    app: Any,
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from arq.constants import in_progress_key_prefix
+
+    from ticaret.core.events import relay_event
+    from ticaret.worker import build_worker
+
+    redis = get_redis()
+    tag = uuid.uuid4().hex
+    elsewhere, deferred, free = (f"test-claim:{tag}:{n}" for n in ("elsewhere", "later", "free"))
+    for job_id in (elsewhere, free):
+        assert await relay_event.options(job_id=job_id).enqueue(f"evt_missing_{tag}")
+    await relay_event.options(job_id=deferred, defer_by=timedelta(hours=1)).enqueue("evt_x")
+    await redis.psetex(in_progress_key_prefix + elsewhere, 60_000, b"1")  # another worker's
+    worker = build_worker(redis, burst=True, with_cron=False)
+    try:
+        await worker.start_jobs([elsewhere.encode(), deferred.encode(), free.encode()])
+        assert set(worker.tasks) == {free}
+        # Polled again while it runs (or once it ran): not claimed a second time.
+        await worker.start_jobs([free.encode()])
+        await asyncio.gather(*worker.tasks.values())
+        assert worker.jobs_complete == 1
+        assert not await redis.zscore(QUEUE_NAME, free)
+        assert await redis.zscore(QUEUE_NAME, elsewhere)
+    finally:
+        await worker.close()
+        for job_id in (elsewhere, deferred):
+            await redis.delete(job_key_prefix + job_id, in_progress_key_prefix + job_id)
+            await redis.zrem(QUEUE_NAME, job_id)
