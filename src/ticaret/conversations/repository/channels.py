@@ -64,24 +64,6 @@ async def mirrorable_messages(
     return {row.id: row for row in rows}
 
 
-async def messages_by_pk(
-    session: AsyncSession, message_pks: Collection[uuid.UUID]
-) -> dict[uuid.UUID, WaMessage]:
-    if not message_pks:
-        return {}
-    query = select(WaMessage).where(WaMessage.id.in_(list(message_pks)))
-    return {row.id: row for row in await session.scalars(query)}
-
-
-async def sessions_by_id(
-    session: AsyncSession, session_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, WaSession]:
-    if not session_ids:
-        return {}
-    query = select(WaSession).where(WaSession.id.in_(list(session_ids)))
-    return {row.id: row for row in await session.scalars(query)}
-
-
 async def wa_events_not_mirrored(
     session: AsyncSession,
     types: Sequence[str],

@@ -48,7 +48,6 @@ from ticaret.models import (
     MessageRole,
     MessageSender,
     MessageSource,
-    MessageType,
     MetaAsset,
     MetaMessage,
     MetaThread,
@@ -57,7 +56,6 @@ from ticaret.models import (
 
 # The language of a channel message is not known: BCP 47's "undetermined".
 UNDETERMINED = "und"
-_WA_SKIPPED = (MessageType.reaction,)
 
 
 def _placeholder(kind: str) -> str:
