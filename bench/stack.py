@@ -90,6 +90,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time of a server and its processes: its own, its live children's (PostgreSQL's
+    backends) and what its exited children used (a backend whose connection closed)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def stat(of: int | str) -> list[str]:
+        return Path(f"/proc/{of}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = stat(pid)
+    total = sum(int(field) for field in own[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or entry.name == str(pid):
+            continue
+        try:
+            fields = stat(entry.name)
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:  # ppid
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

@@ -37,11 +37,14 @@ import httpx
 from sqlalchemy import text
 
 from bench._servers import (
+    BenchServers,
     bench_servers,
     customer_messages,
     percentile,
     post_webhooks,
+    reset_statements,
     sandbox_session,
+    top_statements,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,25 +71,32 @@ async def wait_ready(base: str) -> None:
     raise RuntimeError("the API did not start")
 
 
-async def counts() -> tuple[int, int]:
+async def stored() -> int:
+    """Every WhatsApp inbox item (counted once, after the load: it reads the whole table)."""
     from ticaret.core.db import get_engine
 
     async with get_engine().connect() as conn:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT count(*) FILTER (WHERE status <> 'received'), count(*)"
-                    " FROM inbox_items WHERE source = 'wa'"
-                )
-            )
-        ).one()
-    return int(row[0]), int(row[1])
+        return int(await conn.scalar(text("SELECT count(*) FROM inbox_items WHERE source = 'wa'")))
 
 
-async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
+async def any_waiting() -> bool:
+    """Whether an item is not processed yet: one entry of the partial index of waiting items,
+    so polling it costs PostgreSQL next to nothing (counting the whole table every 50 ms took
+    a third of the database's CPU in the end-to-end run)."""
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        found = await conn.scalar(
+            text("SELECT 1 FROM inbox_items WHERE source = 'wa' AND status = 'received' LIMIT 1")
+        )
+    return found is not None
+
+
+async def run(args: argparse.Namespace, servers: BenchServers) -> None:
     from ticaret.core.db import init_engine
     from ticaret.core.embedded import free_port
 
+    env = servers.env
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     child_env = {
@@ -114,7 +124,7 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                 return
             if args.e2e:
                 assert worker is not None
-                await wrk_end_to_end(base, url, secret, psid, args, api.pid, worker.pid)
+                await wrk_end_to_end(base, url, secret, psid, args, api.pid, worker, servers)
                 return
             bodies = customer_messages(psid, args.events)
             started = time.perf_counter()
@@ -125,12 +135,11 @@ async def run(args: argparse.Namespace, env: dict[str, str]) -> None:
                 print(f"worker pid {worker.pid}", flush=True)
                 started = time.perf_counter()
             deadline = time.monotonic() + args.timeout
-            done = 0
             while time.monotonic() < deadline:
-                done, _ = await counts()
-                if done >= args.events:
+                if not await any_waiting():
                     break
                 await asyncio.sleep(0.05)
+            done = args.events if not await any_waiting() else 0
             finished = time.perf_counter() - started
             messages = (
                 await client.get(
@@ -219,6 +228,13 @@ end
 """
 
 
+def spawn_raw_drain() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.raw_inbound_drain"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])},
+    )
+
+
 async def wrk_end_to_end(
     base: str,
     url: str,
@@ -226,47 +242,86 @@ async def wrk_end_to_end(
     psid: str,
     args: argparse.Namespace,
     api_pid: int,
-    worker_pid: int,
+    worker: subprocess.Popen[bytes],
+    servers: BenchServers,
 ) -> None:
-    """End to end under wrk: see the module docstring (`--e2e`)."""
-
-    from bench.stack import cpu_seconds, wrk
+    """End to end under wrk: see the module docstring (`--e2e`). With `--against-raw`, the
+    same load again with the raw drain (`bench/raw_inbound_drain.py`) in the worker's place,
+    and the ratio of the two inbox rates."""
+    from bench.stack import stop
     from ticaret.core.queue import init_redis
+
+    await init_redis(os.environ["TICARET_REDIS_URL"])
+    ours = await _e2e_phase(base, url, secret, psid, args, api_pid, worker.pid, servers, "worker")
+    if not args.against_raw or ours is None:
+        return
+    stop(worker)
+    raw = spawn_raw_drain()
+    try:
+        theirs = await _e2e_phase(
+            base, url, secret, psid, args, api_pid, raw.pid, servers, "raw drain"
+        )
+    finally:
+        stop(raw)
+    if theirs is not None:
+        print(
+            f"ratio, inbox processed: {ours / theirs:.2f} ({ours:.0f} against the raw drain's"
+            f" {theirs:.0f} events/s, same load, same run)"
+        )
+
+
+async def _e2e_phase(
+    base: str,
+    url: str,
+    secret: str,
+    psid: str,
+    args: argparse.Namespace,
+    api_pid: int,
+    drainer_pid: int,
+    servers: BenchServers,
+    drainer: str,
+) -> float | None:
+    """One wrk load while `drainer` (the worker, or the raw drain) runs; the inbox rate, or
+    None when it did not finish. The raw drain queues no jobs: only the worker's are waited for."""
+    from bench.stack import cpu_seconds, server_cpu_seconds, wrk
 
     script = wrk_script(psid, "CUSTOMER", E2E_SCRIPT)
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
-    await init_redis(os.environ["TICARET_REDIS_URL"])
-    cpu_before = {"api": cpu_seconds(api_pid), "worker": cpu_seconds(worker_pid)}
+    with_jobs = drainer == "worker"
+
+    def cpu_now() -> dict[str, float]:
+        return {
+            "api": cpu_seconds(api_pid),
+            drainer: cpu_seconds(drainer_pid),
+            "postgres": server_cpu_seconds(servers.postgres_pid),
+            "redis": server_cpu_seconds(servers.redis_pid),
+        }
+
+    stored_before = await stored()
+    cpu_before = cpu_now()
     started = time.perf_counter()
-    loaded = asyncio.create_task(
-        asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script)
-    )
-    result = await loaded
+    result = await asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=args.e2e, script=script)
     posted = time.perf_counter() - started
-    total = 0
+    total = await stored() - stored_before
     processed_at = done_at = None
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        done, total = await counts()
         now = time.perf_counter()
-        if processed_at is None and done >= total:
+        if processed_at is None and not await any_waiting():
             processed_at = now
-        if processed_at is not None and await jobs_pending() == 0:
+        if processed_at is not None and (not with_jobs or await jobs_pending() == 0):
             done_at = now
             break
         await asyncio.sleep(0.05)
-    cpu = {
-        "api": cpu_seconds(api_pid) - cpu_before["api"],
-        "worker": cpu_seconds(worker_pid) - cpu_before["worker"],
-    }
-    print(f"end to end under wrk (32 connections, {args.e2e} s of load, 200 customers)")
+    cpu = {name: spent - cpu_before[name] for name, spent in cpu_now().items()}
+    print(f"end to end under wrk, {drainer} (32 connections, {args.e2e} s of load, 200 customers)")
     print(
-        f"  receiver                {result.requests_per_second:8.0f} req/s while the worker ran"
+        f"  receiver                {result.requests_per_second:8.0f} req/s while the {drainer} ran"
         f"  (p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}, {total:,} events stored)"
     )
     if processed_at is None or done_at is None:
         print(
-            f"  not finished within {args.timeout:.0f} s: {done:,} of {total:,} processed,"
+            f"  not finished within {args.timeout:.0f} s: not all {total:,} processed,"
             f" {await jobs_pending()} jobs pending"
         )
         from ticaret.core.queue import QUEUE_NAME, get_redis
@@ -274,19 +329,30 @@ async def wrk_end_to_end(
         due = await get_redis().zrangebyscore(QUEUE_NAME, "-inf", int(time.time() * 1000))
         names = sorted({job_id.decode().split(":")[0] for job_id in due})
         print(f"  pending: {', '.join(names)}")
-        return
+        return None
+    rate = total / (processed_at - started)
     print(
-        f"  inbox processed          {total / (processed_at - started):8.0f} events/s"
+        f"  inbox processed          {rate:8.0f} events/s"
         f"  (all {total:,} in {processed_at - started:.2f} s; load lasted {posted:.2f} s)"
     )
+    if with_jobs:
+        print(
+            f"  every job done          {total / (done_at - started):8.0f} events/s"
+            f"  (consumers included, {done_at - started:.2f} s)"
+        )
     print(
-        f"  every job done          {total / (done_at - started):8.0f} events/s"
-        f"  (consumers included, {done_at - started:.2f} s)"
+        "  CPU per event           "
+        + ", ".join(f"{name} {spent / total * 1e6:.0f} µs" for name, spent in cpu.items())
     )
-    print(
-        f"  CPU per event           API {cpu['api'] / total * 1e6:6.0f} µs,"
-        f" worker {cpu['worker'] / total * 1e6:6.0f} µs"
-    )
+    if args.statements:
+        print("  PostgreSQL's time per event, by statement (pg_stat_statements):")
+        for query, calls, total_ms in await top_statements():
+            print(
+                f"    {total_ms / total * 1000:6.0f} µs  {calls / total:5.2f} calls/event"
+                f"  {' '.join(query.split())[:110]}"
+            )
+        await reset_statements()
+    return rate
 
 
 WRK_SCRIPT = """
@@ -378,9 +444,19 @@ def main() -> None:
     parser.add_argument(
         "--e2e", type=int, default=0, help="seconds of wrk load, end to end with the worker"
     )
+    parser.add_argument(
+        "--against-raw",
+        action="store_true",
+        help="with --e2e: the same load again with the raw drain, and the ratio",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="with --e2e: load pg_stat_statements and print PostgreSQL's time per statement",
+    )
     args = parser.parse_args()
-    with bench_servers("inbound") as servers:
-        asyncio.run(run(args, servers.env))
+    with bench_servers("inbound", statements=args.statements) as servers:
+        asyncio.run(run(args, servers))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from ticaret.ai.analysis import lexicon
 from ticaret.ai.analysis.text import Token, closest, fold, stems, tokens
@@ -102,23 +102,33 @@ def _known(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65_536)
+def _correction(word: str) -> str | None:
+    """The known word a (folded) word is a typo of, if any. Looking costs a comparison with
+    the whole vocabulary, and customers type the same words again and again: kept."""
+    vocabulary = _vocabulary()
+    # An inflected known word ("stokta", "siparisimi") is that word, not a typo.
+    if (
+        len(word) >= MIN_CORRECTED_LENGTH
+        and not word.isdigit()
+        and not _known(word)
+        and not any(form in vocabulary or form in lexicon.STOPWORDS for form in stems(word))
+    ):
+        match = closest(word, vocabulary, CORRECTION_THRESHOLD)
+        if match is not None:
+            return match[0]
+    return None
+
+
 def _corrected(toks: list[Token]) -> tuple[list[str], dict[str, str]]:
     words: list[str] = []
     corrections: dict[str, str] = {}
-    vocabulary = _vocabulary()
     for token in toks:
         word = token.text
-        # An inflected known word ("stokta", "siparisimi") is that word, not a typo.
-        if (
-            len(word) >= MIN_CORRECTED_LENGTH
-            and not word.isdigit()
-            and not _known(word)
-            and not any(form in vocabulary or form in lexicon.STOPWORDS for form in stems(word))
-        ):
-            match = closest(word, vocabulary, CORRECTION_THRESHOLD)
-            if match is not None:
-                corrections[token.raw] = match[0]
-                word = match[0]
+        correction = _correction(word)
+        if correction is not None:
+            corrections[token.raw] = correction
+            word = correction
         words.append(word)
     return words, corrections
 

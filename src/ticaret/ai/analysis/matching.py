@@ -280,11 +280,20 @@ def _grade(ranked: list[Candidate]) -> MatchStatus:
 
 
 async def match_products(
-    session: AsyncSession, account_id: uuid.UUID, wanted: Wanted, *, limit: int = SHOWN
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    wanted: Wanted,
+    *,
+    limit: int = SHOWN,
+    no_products: bool = False,
 ) -> Matching:
-    """The account's active products that fit what the customer asked for, best first."""
+    """The account's active products that fit what the customer asked for, best first.
+    `no_products`: the caller knows the account has no live product (none of any status):
+    no spelling is in its catalog and the search finds nothing, so neither is asked."""
     if not wanted.product_words:
         return Matching(False, wanted.search_query(), [], 0, None)
+    if no_products:
+        return Matching(True, wanted.search_query(set()), [], 0, MatchStatus.no_match)
     known = await ai_catalog.spellings_in_catalog(session, account_id, wanted.readings())
     query = wanted.search_query(known)
     found = await search_products(

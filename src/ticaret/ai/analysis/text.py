@@ -46,9 +46,13 @@ class Token:
         return self.text.isdigit()
 
 
+# Customers use the same few thousand words over and over: each word is folded once.
+_fold_word = lru_cache(maxsize=65_536)(fold)
+
+
 def tokens(text: str) -> list[Token]:
     return [
-        Token(m.group(0), fold(m.group(0)), i, m.start())
+        Token(m.group(0), _fold_word(m.group(0)), i, m.start())
         for i, m in enumerate(_WORD.finditer(text))
     ]
 

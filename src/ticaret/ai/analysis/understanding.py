@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ticaret.ai.analysis.extract import Extraction, ProductWord, extract
@@ -23,6 +24,9 @@ SEVERE = frozenset({"rezalet", "dolandirici", "sahte", "magdur", "avukat", "tuke
 # Earlier customer messages looked at for the product a follow-up refers to ("M var mı?").
 CONTEXT_LOOKBACK = 5
 _SHOPPING = (Intent.stock_question, Intent.price_question, Intent.order, Intent.product_inquiry)
+# A chat's messages are read again as the context of each of its next few messages: the
+# readings of recent texts are kept (an extraction is never changed once made).
+_read = lru_cache(maxsize=4096)(extract)
 
 
 @dataclass
@@ -86,16 +90,14 @@ def product_words_from_context(
 def by_rules(text: str, earlier_texts: Sequence[str] = ()) -> Understanding:
     """The deterministic reading of `text`; `earlier_texts` are the customer's previous
     messages in the chat, newest first (a follow-up's product may be named there)."""
-    extraction = extract(text)
+    extraction = _read(text)
     intent, confidence = _intent(extraction)
     product_words = list(extraction.product_words)
     colours, sizes = list(extraction.colours), list(extraction.sizes)
     warnings: list[str] = []
     from_context: Extraction | None = None
     if not product_words and (intent in _SHOPPING or colours or sizes) and earlier_texts:
-        product_words, from_context = product_words_from_context(
-            [extract(t) for t in earlier_texts]
-        )
+        product_words, from_context = product_words_from_context([_read(t) for t in earlier_texts])
         if from_context is not None:
             warnings.append("The product was named in an earlier message of the chat.")
             colours = colours or list(from_context.colours)

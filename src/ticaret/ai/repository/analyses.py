@@ -8,25 +8,11 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    DateTime,
-    String,
-    Uuid,
-    and_,
-    cast,
-    column,
-    exists,
-    func,
-    select,
-    true,
-    tuple_,
-    values,
-)
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, and_, cast, exists, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
@@ -56,21 +42,82 @@ async def insert_analysis(session: AsyncSession, values: dict[str, Any]) -> AiAn
     )
 
 
-async def insert_analyses(
-    session: AsyncSession, values: Sequence[dict[str, Any]]
-) -> list[AiAnalysis]:
-    """A batch's new rows in one multi-row statement; a message the account has an analysis
-    of already gets none (its row is not returned)."""
-    if not values:
-        return []
+class Written(NamedTuple):
+    """What the database set on a row it took."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+
+async def insert_analysis_rows(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Written]:
+    """A batch's new rows (each naming every column but the timestamps) in one multi-row
+    statement, by (account, message); a message the account has an analysis of already gets
+    none. No row object is made: most of a batch's rows are written finished and never read
+    back."""
+    if not rows:
+        return {}
     stmt = (
-        insert(AiAnalysis)
+        insert(AiAnalysis.__table__)  # type: ignore[arg-type]
         .on_conflict_do_nothing(constraint="uq_ai_analyses_account_message")
-        .returning(AiAnalysis)
+        .returning(
+            AiAnalysis.__table__.c.id,
+            AiAnalysis.__table__.c.account_id,
+            AiAnalysis.__table__.c.message_pk,
+            AiAnalysis.__table__.c.created_at,
+            AiAnalysis.__table__.c.updated_at,
+        )
     )
     # One lock order for every batch (two meeting on the same messages wait, not deadlock).
-    ordered = sorted(values, key=lambda row: (row["account_id"], row["message_pk"]))
-    return list(await session.scalars(stmt, ordered))
+    ordered = sorted(rows, key=lambda row: (row["account_id"], row["message_pk"]))
+    result = await session.execute(stmt, ordered)
+    return {
+        (account_id, message_pk): Written(row_id, account_id, created_at, updated_at)
+        for row_id, account_id, message_pk, created_at, updated_at in result.tuples()
+    }
+
+
+async def analyses_by_pk(
+    session: AsyncSession, analysis_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, AiAnalysis]:
+    """For jobs, by primary key: rows this transaction wrote, to be run on."""
+    if not analysis_ids:
+        return {}
+    stmt = select(AiAnalysis).where(AiAnalysis.id.in_(list(analysis_ids)))
+    return {row.id: row for row in await session.scalars(stmt)}
+
+
+class ReceivedMessage(NamedTuple):
+    """A `wa.message.received` event of a customer's text or image: whose, and which message
+    it names (as the event's data gives it: maybe not a message id at all)."""
+
+    account_id: uuid.UUID
+    message_id: str | None
+
+
+async def received_messages(
+    session: AsyncSession, event_ids: Sequence[str]
+) -> list[ReceivedMessage]:
+    """A batch consumer's `wa.message.received` events of customers' texts and images, in
+    the order of `event_ids` (each once): only the fields the consumer reads, picked out of
+    the data by the database (the whole message each event carries is never decoded)."""
+    if not event_ids:
+        return []
+    data = Event.data
+    rows = await session.execute(
+        select(Event.id, Event.account_id, data["id"].astext).where(
+            Event.id.in_(list(event_ids)),
+            Event.type == "wa.message.received",
+            func.jsonb_typeof(data) == "object",
+            data["fromMe"] == cast(literal_column("'false'"), JSONB),
+            data["type"].astext.in_(ANALYSABLE_TYPES),
+        )
+    )
+    found = {event_id: ReceivedMessage(account_id, pk) for event_id, account_id, pk in rows}
+    return [found[event_id] for event_id in dict.fromkeys(event_ids) if event_id in found]
 
 
 async def messages_by_pk(
@@ -92,40 +139,59 @@ async def sessions_by_id(
     return {row.id: row for row in await session.scalars(stmt)}
 
 
-async def earlier_messages(
+class EarlierLine(NamedTuple):
+    """What the rules read of an earlier message of a chat."""
+
+    text: str | None
+    from_me: bool
+    deleted_for_everyone: bool
+
+
+# Each batch message's chat's messages before it, newest first (the order and cursor of the
+# chat's timeline). The batch goes in as arrays: one statement text for every batch, prepared
+# once, where a VALUES list of the batch's rows would be compiled again for each.
+_EARLIER = text(
+    """
+    SELECT batch.pk, before.text, before.from_me, before.deleted_for_everyone
+    FROM unnest(
+        CAST(:pks AS uuid[]), CAST(:session_ids AS uuid[]),
+        CAST(:remote_jids AS varchar[]), CAST(:ats AS timestamptz[])
+    ) AS batch(pk, session_id, remote_jid, at)
+    CROSS JOIN LATERAL (
+        SELECT m.source_timestamp, m.id, m.text, m.from_me, m.deleted_for_everyone
+        FROM wa_messages AS m
+        WHERE m.session_id = batch.session_id
+          AND m.remote_jid = batch.remote_jid
+          AND (m.source_timestamp, m.id) < (batch.at, batch.pk)
+        ORDER BY m.source_timestamp DESC, m.id DESC
+        LIMIT :count
+    ) AS before
+    ORDER BY batch.pk, before.source_timestamp DESC, before.id DESC
+    """
+)
+
+
+async def earlier_lines(
     session: AsyncSession, messages: Sequence[WaMessage], count: int
-) -> dict[uuid.UUID, list[WaMessage]]:
+) -> dict[uuid.UUID, list[EarlierLine]]:
     """For a batch's messages at once (one query): each one's chat's `count` messages before
-    it, newest first (the order and cursor of the chat's timeline)."""
+    it, newest first. Only the columns the rules read: a whole message row costs far more to
+    load than the rules take to read it."""
     if not messages or count <= 0:
         return {}
-    batch = values(
-        column("pk", Uuid),
-        column("session_id", Uuid),
-        column("remote_jid", String),
-        column("at", DateTime(timezone=True)),
-        name="batch",
-    ).data([(m.id, m.session_id, m.remote_jid, m.source_timestamp) for m in messages])
-    before = (
-        select(WaMessage)
-        .where(
-            WaMessage.session_id == batch.c.session_id,
-            WaMessage.remote_jid == batch.c.remote_jid,
-            tuple_(WaMessage.source_timestamp, WaMessage.id) < tuple_(batch.c.at, batch.c.pk),
-        )
-        .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
-        .limit(count)
-        .lateral("before")
-    )
-    earlier = aliased(WaMessage, before)
     rows = await session.execute(
-        select(batch.c.pk, earlier).select_from(batch).join(before, true())
+        _EARLIER,
+        {
+            "pks": [m.id for m in messages],
+            "session_ids": [m.session_id for m in messages],
+            "remote_jids": [m.remote_jid for m in messages],
+            "ats": [m.source_timestamp for m in messages],
+            "count": count,
+        },
     )
-    found: dict[uuid.UUID, list[WaMessage]] = {m.id: [] for m in messages}
-    for message_pk, message in rows.tuples():
-        found[message_pk].append(message)
-    for chat in found.values():
-        chat.sort(key=lambda m: (m.source_timestamp, m.id), reverse=True)
+    found: dict[uuid.UUID, list[EarlierLine]] = {m.id: [] for m in messages}
+    for message_pk, message_text, from_me, deleted in rows.tuples():
+        found[message_pk].append(EarlierLine(message_text, from_me, deleted))
     return found
 
 

@@ -9,7 +9,7 @@ round trip, and searches by the first that does.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,3 +39,24 @@ async def spellings_in_catalog(
         )
     ).one()
     return {spelling for spelling, present in zip(unique, found, strict=True) if present}
+
+
+async def accounts_with_live_products(
+    session: AsyncSession, account_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these accounts have a live product of any status (one round trip for a
+    batch; the others' matching asks their catalog nothing)."""
+    unique = list(dict.fromkeys(account_ids))
+    if not unique:
+        return set()
+    found = (
+        await session.execute(
+            select(
+                *(
+                    exists().where(Product.account_id == account_id, Product.deleted_at.is_(None))
+                    for account_id in unique
+                )
+            )
+        )
+    ).one()
+    return {account_id for account_id, present in zip(unique, found, strict=True) if present}

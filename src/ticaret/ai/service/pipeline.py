@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,13 +34,14 @@ from ticaret.ai.events import ANALYSIS_COMPLETED, ANALYSIS_FAILED
 from ticaret.ai.providers.base import ProviderError
 from ticaret.ai.providers.factory import provider_for, uses_llm
 from ticaret.ai.repository import analyses as repository
+from ticaret.ai.repository import catalog as catalog_repository
 from ticaret.ai.repository import settings as settings_repository
 from ticaret.ai.repository.analyses import ANALYSABLE_TYPES
-from ticaret.ai.schemas import VisualSearch
+from ticaret.ai.schemas import AnalysisOut, VisualSearch
 from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit, events_by_id
+from ticaret.core.events import Actor, emit
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import accounts_with_customers
 from ticaret.models import (
@@ -48,7 +51,6 @@ from ticaret.models import (
     AnalysisSource,
     AnalysisStatus,
     AnalysisTrigger,
-    Event,
     SkipReason,
     StructuredOutput,
     WaMessage,
@@ -116,12 +118,19 @@ def _emit(session: AsyncSession, row: AiAnalysis, wa: WaSession, *, failed: bool
     )
 
 
+def _skipped_columns(reason: SkipReason, now: datetime) -> dict[str, object]:
+    return {
+        "status": AnalysisStatus.skipped,
+        "skip_reason": reason,
+        "skipped_at": now,
+        "next_attempt_at": None,
+        "held_at": None,
+    }
+
+
 def _skip(row: AiAnalysis, reason: SkipReason, now: datetime) -> None:
-    row.status = AnalysisStatus.skipped
-    row.skip_reason = reason
-    row.skipped_at = now
-    row.next_attempt_at = None
-    row.held_at = None
+    for name, value in _skipped_columns(reason, now).items():
+        setattr(row, name, value)
 
 
 # Creating -----------------------------------------------------------------------------------
@@ -215,20 +224,36 @@ class _Received:
     wa: WaSession
     message: WaMessage
     settings_row: AccountAiSettings | None
+    values: dict[str, object]  # the new row's columns, every one of them
+    automation_off: bool
+
+    @property
+    def rules_at_once(self) -> bool:
+        """Run by the rules before its row is written, and written finished: no LLM, and no
+        automatic reply (which sends a message through the ordinary path, row in hand)."""
+        settings_row = self.settings_row
+        return (
+            not self.automation_off
+            and not uses_llm(settings_row)
+            and not (settings_row is not None and settings_row.auto_reply)
+        )
 
 
-def _received_message_pk(event: Event) -> uuid.UUID | None:
-    """The customer's text or image message a `wa.message.received` event names (None for
-    any other event, or data that names no message)."""
-    data = event.data
-    if event.type != "wa.message.received" or not isinstance(data, dict):
-        return None
-    if data.get("fromMe") is not False or data.get("type") not in ANALYSABLE_TYPES:
-        return None
+def _message_pk(message_id: str | None) -> uuid.UUID | None:
+    """The message a `wa.message.received` event names (None: its data names no message)."""
     try:
-        return uuid.UUID(str(data.get("id")))
+        return uuid.UUID(str(message_id))
     except ValueError:
         return None
+
+
+# Every column a new row is written with (the server sets the two timestamps): the rows of one
+# batch, pending or finished, go in one multi-row statement, so each names them all.
+_COLUMNS = tuple(
+    column.key
+    for column in AiAnalysis.__table__.columns
+    if column.key not in ("created_at", "updated_at")
+)
 
 
 async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[Dispatch]:
@@ -236,15 +261,18 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
     made once: a redelivered event finds the row and does nothing. Events, messages, sessions
     and settings are read with one query each and the rows inserted with one statement.
 
-    The rules (no LLM) call no one, so they run here, in this transaction, in event order: the
-    analysis is completed (its `ai.analysis.completed` emitted) or skipped as its own run job
-    would have left it. An LLM analysis waits on a provider: its first run is returned, to be
-    queued once this commits."""
-    wanted: list[tuple[Event, uuid.UUID]] = []
-    for event in await events_by_id(session, event_ids):
-        message_pk = _received_message_pk(event)
+    The rules (no LLM) call no one, so they run here, in this transaction, in event order,
+    before the rows are written: each row goes in as its own run job would have left it,
+    completed (its `ai.analysis.completed` emitted once the insert says it is new) or
+    skipped, with no second write. An account with automatic replies has its rules run on
+    the written row as a run job would (the reply is sent through the ordinary send path).
+    An LLM analysis waits on a provider: its first run is returned, to be queued once this
+    commits."""
+    wanted: list[tuple[uuid.UUID, uuid.UUID]] = []  # (account, message)
+    for event in await repository.received_messages(session, event_ids):
+        message_pk = _message_pk(event.message_id)
         if message_pk is not None:
-            wanted.append((event, message_pk))
+            wanted.append((event.account_id, message_pk))
     if not wanted:
         return []
     messages = await repository.messages_by_pk(session, {pk for _, pk in wanted})
@@ -252,62 +280,183 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         session, {message.session_id for message in messages.values()}
     )
     settings = await settings_repository.settings_of_accounts(
-        session, {event.account_id for event, _ in wanted}
+        session, {account_id for account_id, _ in wanted}
     )
     now = datetime.now(UTC)
     received: dict[tuple[uuid.UUID, uuid.UUID], _Received] = {}
-    values: list[dict[str, object]] = []
-    for event, message_pk in wanted:
+    for account_id, message_pk in wanted:
         message = messages.get(message_pk)
         if message is None or source_of(message) is None:
             continue  # deleted before we got to it, or not a customer's text or image
         wa = sessions.get(message.session_id)
-        if wa is None or wa.deleted_at is not None or (event.account_id, message.id) in received:
+        if wa is None or wa.deleted_at is not None or (account_id, message.id) in received:
             continue
-        settings_row = settings.get(event.account_id)
-        values.append(
-            _new_values(event.account_id, wa, message, AnalysisTrigger.auto, settings_row, now)[0]
+        settings_row = settings.get(account_id)
+        values, automation_off = _new_values(
+            account_id, wa, message, AnalysisTrigger.auto, settings_row, now
         )
-        received[(event.account_id, message.id)] = _Received(wa, message, settings_row)
-    made = {
-        (row.account_id, row.message_pk): row
-        for row in await repository.insert_analyses(session, values)
-    }
-    # A chat can only be linked to a customer in an account that has one: the others' rules
-    # runs skip the link's queries.
-    with_customers = await accounts_with_customers(session, {key[0] for key in made})
-    earlier = await repository.earlier_messages(
+        received[(account_id, message.id)] = _Received(
+            wa, message, settings_row, dict.fromkeys(_COLUMNS) | values, automation_off
+        )
+    by_rules_here = [
+        (key, item)
+        for key, item in received.items()
+        if not item.automation_off and not uses_llm(item.settings_row)
+    ]
+    # A chat can only be linked to a customer in an account that has one, and a product found
+    # in an account that has one: the others' rules runs skip those queries.
+    with_customers = await accounts_with_customers(session, {key[0] for key, _ in by_rules_here})
+    with_products = await catalog_repository.accounts_with_live_products(
+        session, [key[0] for key, item in received.items() if item.rules_at_once]
+    )
+    earlier = await repository.earlier_lines(
         session,
         [
             item.message
-            for key, item in received.items()
-            if key in made
-            and made[key].status == AnalysisStatus.pending
-            and not uses_llm(item.settings_row)
+            for _, item in by_rules_here
+            if not item.message.deleted_for_everyone and (item.message.text or "").strip()
         ],
         RULES_CONTEXT,
     )
+    completed: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+    for key, item in received.items():
+        if not item.rules_at_once:
+            continue
+        models = await _rules_values(
+            session,
+            item,
+            earlier.get(item.message.id, []),
+            now,
+            has_customers=key[0] in with_customers,
+            has_products=key[0] in with_products,
+        )
+        if models is not None:
+            completed[key] = models
+    made = await repository.insert_analysis_rows(
+        session, [item.values for item in received.values()]
+    )
+    on_rows = await repository.analyses_by_pk(
+        session,
+        [
+            made[key].id
+            for key, item in received.items()
+            if key in made
+            and not item.automation_off
+            and not item.rules_at_once
+            and not uses_llm(item.settings_row)
+        ],
+    )
     first_runs: list[Dispatch] = []
     for key, item in received.items():
-        row = made.get(key)
-        if row is None or row.status != AnalysisStatus.pending:
+        written = made.get(key)
+        if written is None or item.automation_off:
             continue  # analysed already, or automatic analysis is off
-        if uses_llm(item.settings_row):
-            first_runs.append(Dispatch(row.id, job_id(row.id, row.dispatches)))
-        elif item.message.deleted_for_everyone:
-            _skip(row, SkipReason.message_deleted, now)
+        if item.rules_at_once:
+            if key in completed:
+                _emit_completed(session, item, written, completed[key])
+        elif uses_llm(item.settings_row):
+            dispatches = item.values["dispatches"]
+            assert isinstance(dispatches, int)
+            first_runs.append(Dispatch(written.id, job_id(written.id, dispatches)))
         else:
-            await _run_rules(
-                session,
-                row,
-                item.wa,
-                item.message,
-                item.settings_row,
-                now,
-                has_customers=key[0] in with_customers,
-                earlier=earlier.get(item.message.id, []),
-            )
+            row = on_rows[written.id]
+            if item.message.deleted_for_everyone:
+                _skip(row, SkipReason.message_deleted, now)
+            else:
+                await _run_rules(
+                    session,
+                    row,
+                    item.wa,
+                    item.message,
+                    item.settings_row,
+                    now,
+                    has_customers=key[0] in with_customers,
+                    earlier=earlier.get(item.message.id, []),
+                )
     return first_runs
+
+
+# The version a row has once written and then changed by its run in the same transaction (as
+# the run job leaves it): what its `entityVersion` says.
+_RAN_VERSION = 2
+
+
+async def _rules_values(
+    session: AsyncSession,
+    item: _Received,
+    earlier: Sequence[results.EarlierLine],
+    now: datetime,
+    *,
+    has_customers: bool,
+    has_products: bool,
+) -> dict[str, Any] | None:
+    """The rules' run on a row not yet written: its columns become what `_run_rules` leaves,
+    skipped (None) or completed (then the findings' models, to publish)."""
+    values, message = item.values, item.message
+    values["version"] = _RAN_VERSION
+    if message.deleted_for_everyone:
+        values.update(_skipped_columns(SkipReason.message_deleted, now))
+        return None
+    if not (message.text or "").strip():
+        values["visual_search"] = _dump(results.not_searched(message.type))
+        values.update(_skipped_columns(SkipReason.nothing_to_analyse, now))
+        return None
+    earlier = [m for m in earlier[:RULES_CONTEXT] if not m.deleted_for_everyone]
+    account_id = values["account_id"]
+    assert isinstance(account_id, uuid.UUID)
+    findings = await results.rules_findings(
+        session,
+        account_id,
+        item.wa,
+        message,
+        earlier,
+        item.settings_row,
+        has_customers=has_customers,
+        has_products=has_products,
+    )
+    findings.visual_search = results.not_searched(message.type)
+    models = results.findings_models(findings)
+    values.update(
+        status=AnalysisStatus.processing,
+        attempt_count=1,
+        started_at=now,
+        held_at=None,
+        input=results.rules_input(message, earlier, item.settings_row),
+    )
+    values.update(results.findings_columns(findings, models))
+    values.update(_completed_columns(datetime.now(UTC)))
+    return models
+
+
+# What `AnalysisOut` publishes beyond a row's own columns.
+_PUBLISHED_COLUMNS = tuple(
+    name for name in AnalysisOut.model_fields if name in _COLUMNS and name != "version"
+)
+
+
+def _emit_completed(
+    session: AsyncSession, item: _Received, written: repository.Written, models: dict[str, Any]
+) -> None:
+    """`ai.analysis.completed` of a row written completed, from the columns it was written
+    with and the models they were dumped from: the payload `analysis_out` makes of the row,
+    without validating again what was made of validated parts."""
+    wa, values = item.wa, item.values
+    fields: dict[str, Any] = {name: values[name] for name in _PUBLISHED_COLUMNS}
+    fields.update(models)
+    fields.update(
+        provider_session_id=wa.provider_session_id,
+        created_at=written.created_at,
+        updated_at=written.updated_at,
+        entity_version=str(_RAN_VERSION),
+    )
+    emit(
+        session,
+        ANALYSIS_COMPLETED,
+        AnalysisOut.model_construct(**fields),
+        account_id=written.account_id,
+        actor=AI_ACTOR,
+        provider_session_id=wa.provider_session_id,
+    )
 
 
 # Running ------------------------------------------------------------------------------------
@@ -410,7 +559,7 @@ async def _run_rules(
     now: datetime,
     *,
     has_customers: bool = True,
-    earlier: list[WaMessage] | None = None,
+    earlier: Sequence[results.EarlierLine] | None = None,
 ) -> Ran:
     """`earlier`: the chat's messages before this one, newest first, when the caller read
     them already (a batch reads every message's at once)."""
@@ -424,12 +573,13 @@ async def _run_rules(
     row.attempt_count += 1
     row.started_at = now
     row.held_at = None
+    context: Sequence[results.EarlierLine]
     if earlier is None:
-        earlier = await _earlier(session, row, message, RULES_CONTEXT)
+        context = await _earlier(session, row, message, RULES_CONTEXT)
     else:
-        earlier = [m for m in earlier[:RULES_CONTEXT] if not m.deleted_for_everyone]
+        context = [m for m in earlier[:RULES_CONTEXT] if not m.deleted_for_everyone]
     findings = await results.by_rules_now(
-        session, row, wa, message, earlier, settings_row, has_customers=has_customers
+        session, row, wa, message, context, settings_row, has_customers=has_customers
     )
     findings.visual_search = results.not_searched(message.type)
     results.apply(row, findings)
@@ -444,12 +594,19 @@ def _dump(value: VisualSearch | None) -> dict[str, object] | None:
     return value.model_dump(mode="json", by_alias=True) if value is not None else None
 
 
+def _completed_columns(now: datetime) -> dict[str, object]:
+    return {
+        "status": AnalysisStatus.completed,
+        "completed_at": now,
+        "failed_at": None,
+        "skipped_at": None,
+        "next_attempt_at": None,
+    }
+
+
 def _complete(row: AiAnalysis, now: datetime) -> None:
-    row.status = AnalysisStatus.completed
-    row.completed_at = now
-    row.failed_at = None
-    row.skipped_at = None
-    row.next_attempt_at = None
+    for name, value in _completed_columns(now).items():
+        setattr(row, name, value)
 
 
 async def _claim(

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.ai.analysis import lexicon, replies
@@ -98,7 +99,7 @@ def overall_confidence(understanding: Understanding, matching: Matching) -> floa
     return round(understanding.confidence * (0.5 + 0.5 * match), 3)
 
 
-def product_matches(matching: Matching) -> list[dict[str, Any]]:
+def product_match_models(matching: Matching) -> list[ProductMatch]:
     return [
         ProductMatch(
             product_id=c.product.id,
@@ -111,7 +112,7 @@ def product_matches(matching: Matching) -> list[dict[str, Any]]:
             stock_quantity=c.stock_quantity,
             product_url=c.product.product_url,
             match_status=c.match_status,
-        ).model_dump(mode="json", by_alias=True)
+        )
         for c in matching.candidates
     ]
 
@@ -198,7 +199,7 @@ class Findings:
 
 async def conclude(
     session: AsyncSession,
-    row: AiAnalysis,
+    account_id: uuid.UUID,
     wa: WaSession,
     message: WaMessage,
     understanding: Understanding,
@@ -210,7 +211,7 @@ async def conclude(
 ) -> Findings:
     """Commerce, action, reply and summary once the understanding and matches are known.
     `has_customers=False`: the caller knows the account has no customer to link the chat to."""
-    link = await customer_link(session, row.account_id, wa, message) if has_customers else None
+    link = await customer_link(session, account_id, wa, message) if has_customers else None
     if matching.wanted is not None:
         understanding.wanted = matching.wanted
     if understanding.summary is None:
@@ -244,52 +245,104 @@ async def conclude(
     )
 
 
-def apply(row: AiAnalysis, findings: Findings) -> None:
-    understanding = findings.understanding
-    row.intent = understanding.intent
-    row.action = findings.action
-    row.priority = understanding.priority
-    row.sentiment = understanding.sentiment
-    row.summary = understanding.summary
-    row.suggested_reply = findings.suggested_reply
-    row.confidence = findings.confidence
-    row.entities = entities(understanding, findings.matching).model_dump(mode="json", by_alias=True)
-    row.warnings = findings.warnings
-    row.result = findings.result
-    row.product_matches = product_matches(findings.matching)
-    row.match_status = findings.matching.status
-    row.commerce = findings.commerce.model_dump(mode="json", by_alias=True)
+def findings_models(findings: Findings) -> dict[str, Any]:
+    """The findings' parts that are models in the published analysis (`AnalysisOut`), by
+    field name: stored dumped, published as they are."""
+    models: dict[str, Any] = {
+        "entities": entities(findings.understanding, findings.matching),
+        "product_matches": product_match_models(findings.matching),
+        "commerce": findings.commerce,
+    }
     if findings.visual_search is not None:
-        row.visual_search = findings.visual_search.model_dump(mode="json", by_alias=True)
-        row.visual_description = findings.visual_search.visual_description
+        models["visual_search"] = findings.visual_search
+    return models
+
+
+def findings_columns(findings: Findings, models: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The row's columns the findings set (by column name); `models`: their
+    `findings_models`, when the caller made them already."""
+    understanding = findings.understanding
+    models = models if models is not None else findings_models(findings)
+    columns: dict[str, Any] = {
+        "intent": understanding.intent,
+        "action": findings.action,
+        "priority": understanding.priority,
+        "sentiment": understanding.sentiment,
+        "summary": understanding.summary,
+        "suggested_reply": findings.suggested_reply,
+        "confidence": findings.confidence,
+        "entities": _dump(models["entities"]),
+        "warnings": findings.warnings,
+        "result": findings.result,
+        "product_matches": [_dump(m) for m in models["product_matches"]],
+        "match_status": findings.matching.status,
+        "commerce": _dump(models["commerce"]),
+    }
+    if findings.visual_search is not None:
+        columns["visual_search"] = _dump(models["visual_search"])
+        columns["visual_description"] = findings.visual_search.visual_description
+    return columns
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def apply(row: AiAnalysis, findings: Findings) -> None:
+    for name, value in findings_columns(findings).items():
+        setattr(row, name, value)
 
 
 # The deterministic analyser -----------------------------------------------------------------
 
 
-async def by_rules_now(
-    session: AsyncSession,
-    row: AiAnalysis,
-    wa: WaSession,
-    message: WaMessage,
-    earlier: Sequence[WaMessage],
-    settings_row: AccountAiSettings | None,
-    *,
-    has_customers: bool = True,
-) -> Findings:
-    text = message.text or ""
-    earlier_texts = [m.text for m in earlier if not m.from_me and m.text]
-    understanding = by_rules(text, earlier_texts)
-    matching = await match_products(session, row.account_id, understanding.wanted)
-    row.input = {
-        "text": text,
+class EarlierLine(Protocol):
+    """What the rules read of an earlier message of the chat (a `WaMessage`, or the few
+    columns a batch reads of it)."""
+
+    @property
+    def text(self) -> str | None: ...
+
+    @property
+    def from_me(self) -> bool: ...
+
+    @property
+    def deleted_for_everyone(self) -> bool: ...
+
+
+def rules_input(
+    message: WaMessage, earlier: Sequence[EarlierLine], settings_row: AccountAiSettings | None
+) -> dict[str, Any]:
+    """What the rules were given (the row's `input`)."""
+    return {
+        "text": message.text or "",
         "messageType": message.type,
         "contextMessages": len(earlier),
         "language": language_of(settings_row),
     }
+
+
+async def rules_findings(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    wa: WaSession,
+    message: WaMessage,
+    earlier: Sequence[EarlierLine],
+    settings_row: AccountAiSettings | None,
+    *,
+    has_customers: bool = True,
+    has_products: bool = True,
+) -> Findings:
+    """The deterministic analysis of a message. `has_customers`/`has_products=False`: the
+    caller knows the account has no customer to link the chat to / no live product."""
+    earlier_texts = [m.text for m in earlier if not m.from_me and m.text]
+    understanding = by_rules(message.text or "", earlier_texts)
+    matching = await match_products(
+        session, account_id, understanding.wanted, no_products=not has_products
+    )
     return await conclude(
         session,
-        row,
+        account_id,
         wa,
         message,
         understanding,
@@ -297,6 +350,22 @@ async def by_rules_now(
         language_of(settings_row),
         llm_reply=False,
         has_customers=has_customers,
+    )
+
+
+async def by_rules_now(
+    session: AsyncSession,
+    row: AiAnalysis,
+    wa: WaSession,
+    message: WaMessage,
+    earlier: Sequence[EarlierLine],
+    settings_row: AccountAiSettings | None,
+    *,
+    has_customers: bool = True,
+) -> Findings:
+    row.input = rules_input(message, earlier, settings_row)
+    return await rules_findings(
+        session, row.account_id, wa, message, earlier, settings_row, has_customers=has_customers
     )
 
 
@@ -451,7 +520,7 @@ async def llm_findings(
     matching = await match_products(session, row.account_id, understanding.wanted)
     findings = await conclude(
         session,
-        row,
+        row.account_id,
         question.wa,
         question.message,
         understanding,
