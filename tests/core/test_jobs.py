@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.helpers import register
 from ticaret.core.db import get_sessionmaker, unit_of_work
 from ticaret.core.jobs import registered_jobs, registered_sweepers
-from ticaret.core.queue import get_redis
+from ticaret.core.queue import QUEUE_NAME, get_redis
 from ticaret.models import Event
 
 
@@ -93,3 +93,83 @@ async def test_a_job_queued_after_commit_is_dropped_on_rollback(app: Any) -> Non
     redis = get_redis()
     assert not await redis.exists(job_key_prefix + email_job_id(dropped))
     assert await redis.exists(job_key_prefix + email_job_id(kept))
+
+
+async def test_a_job_is_queued_once_per_id_while_queued_running_or_kept(
+    app: Any, run_jobs: Any
+) -> None:
+    from datetime import timedelta
+
+    from arq.jobs import Job as ArqJob
+    from arq.jobs import JobStatus
+
+    from ticaret.core.events import relay_event
+    from ticaret.core.queue import QUEUE_NAME
+
+    redis = get_redis()
+    tag = uuid.uuid4().hex
+    first = relay_event.options(job_id=f"test-once:{tag}:1")
+    assert await first.enqueue(f"evt_missing_{tag}") is True
+    assert await first.enqueue(f"evt_missing_{tag}") is False
+    # Several at once in one pipeline (as the relay queues a commit's consumers): the one
+    # held already is refused, the new one queued.
+    second = relay_event.options(job_id=f"test-once:{tag}:2", defer_by=timedelta(hours=1))
+    async with redis.pipeline(transaction=False) as pipe:
+        first.queue_on(pipe, f"evt_missing_{tag}")
+        second.queue_on(pipe, f"evt_missing_{tag}")
+        second.queue_on(pipe, f"evt_missing_{tag}")
+        assert await pipe.execute() == [0, 1, 0]
+    # arq reads them as its own jobs: queued now, and deferred by the hour asked for.
+    queued = ArqJob(f"test-once:{tag}:1", redis, _queue_name=QUEUE_NAME)
+    assert await queued.status() == JobStatus.queued
+    info = await queued.info()
+    assert info is not None
+    assert info.function == "relay_event" and info.args == (f"evt_missing_{tag}",)
+    deferred = ArqJob(f"test-once:{tag}:2", redis, _queue_name=QUEUE_NAME)
+    assert await deferred.status() == JobStatus.deferred
+    score = await redis.zscore(QUEUE_NAME, f"test-once:{tag}:2")
+    assert score is not None and score > (info.enqueue_time.timestamp() + 3500) * 1000
+
+    # (A burst worker would wait for the deferred one: it goes.)
+    await redis.delete(job_key_prefix + f"test-once:{tag}:2")
+    await redis.zrem(QUEUE_NAME, f"test-once:{tag}:2")
+    await run_jobs()  # runs the first (the event is not there: nothing to relay)
+    assert await queued.status() == JobStatus.complete
+    assert await queued.result(timeout=1) is False
+    # Its result is kept: the same id is refused until the result expires.
+    assert await first.enqueue(f"evt_missing_{tag}") is False
+
+
+async def test_a_worker_claims_a_queued_job_once_and_leaves_one_running_elsewhere(
+    app: Any,
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from arq.constants import in_progress_key_prefix
+
+    from ticaret.core.events import relay_event
+    from ticaret.worker import build_worker
+
+    redis = get_redis()
+    tag = uuid.uuid4().hex
+    elsewhere, deferred, free = (f"test-claim:{tag}:{n}" for n in ("elsewhere", "later", "free"))
+    for job_id in (elsewhere, free):
+        assert await relay_event.options(job_id=job_id).enqueue(f"evt_missing_{tag}")
+    await relay_event.options(job_id=deferred, defer_by=timedelta(hours=1)).enqueue("evt_x")
+    await redis.psetex(in_progress_key_prefix + elsewhere, 60_000, b"1")  # another worker's
+    worker = build_worker(redis, burst=True, with_cron=False)
+    try:
+        await worker.start_jobs([elsewhere.encode(), deferred.encode(), free.encode()])
+        assert set(worker.tasks) == {free}
+        # Polled again while it runs (or once it ran): not claimed a second time.
+        await worker.start_jobs([free.encode()])
+        await asyncio.gather(*worker.tasks.values())
+        assert worker.jobs_complete == 1
+        assert not await redis.zscore(QUEUE_NAME, free)
+        assert await redis.zscore(QUEUE_NAME, elsewhere)
+    finally:
+        await worker.close()
+        for job_id in (elsewhere, deferred):
+            await redis.delete(job_key_prefix + job_id, in_progress_key_prefix + job_id)
+            await redis.zrem(QUEUE_NAME, job_id)

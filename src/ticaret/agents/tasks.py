@@ -8,10 +8,20 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.agents.repository import agents as agents_repository
 from ticaret.agents.service import runs
 from ticaret.agents.service.runs import RUN_TIMEOUT_SECONDS, Dispatch
+from ticaret.core.db import no_transaction
 from ticaret.core.events import consume_batch
-from ticaret.core.jobs import JobContext, Lost, cron_job, job, requeue_lost, try_again
+from ticaret.core.jobs import (
+    CONSUMER_KEEP_RESULT,
+    JobContext,
+    Lost,
+    cron_job,
+    job,
+    requeue_lost,
+    try_again,
+)
 
 
 async def queue_runs(dispatches: Sequence[Dispatch]) -> None:
@@ -30,6 +40,12 @@ CONSUMER_TRIES = 3
 
 
 async def _start(ctx: JobContext, event_ids: list[str]) -> int:
+    # Most commits' messages are of accounts with no agent, and only a live agent can start a
+    # run: one read outside a transaction settles such a batch (the tables the batch itself
+    # reads, a moment earlier) instead of loading and checking every event.
+    async with no_transaction() as conn:
+        if not await agents_repository.any_event_of_accounts_with_agents(conn, event_ids):
+            return 0
     dispatches, failed = await consume_batch(event_ids, runs.consume_messages_created)
     await queue_runs(dispatches)
     if failed is not None:
@@ -38,7 +54,12 @@ async def _start(ctx: JobContext, event_ids: list[str]) -> int:
     return len(dispatches)
 
 
-@job("start_agent_runs_of_messages", max_tries=CONSUMER_TRIES, timeout=120)
+@job(
+    "start_agent_runs_of_messages",
+    max_tries=CONSUMER_TRIES,
+    timeout=120,
+    keep_result=CONSUMER_KEEP_RESULT,
+)
 async def start_agent_runs_of_messages(ctx: JobContext, event_ids: list[str]) -> int:
     """The outbox consumer: one commit's conversation messages in, the runs of the agents
     that answer them out."""

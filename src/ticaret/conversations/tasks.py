@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticaret.conversations.service import mirror
 from ticaret.core.db import unit_of_work
 from ticaret.core.events import consume_batch
-from ticaret.core.jobs import JobContext, cron_job, job, requeue_batch, try_again
+from ticaret.core.jobs import (
+    CONSUMER_KEEP_RESULT,
+    JobContext,
+    cron_job,
+    job,
+    requeue_batch,
+    try_again,
+)
 
 WA_MESSAGE_EVENTS = ("wa.message.received", "wa.message.sent")
 SOCIAL_MESSAGE_EVENTS = (
@@ -39,7 +46,12 @@ async def _social_events(session: AsyncSession, event_ids: list[str]) -> list[bo
     return [await mirror.mirror_social_event(session, event_id) for event_id in event_ids]
 
 
-@job("conversations_mirror_wa_messages", max_tries=CONSUMER_TRIES, timeout=120)
+@job(
+    "conversations_mirror_wa_messages",
+    max_tries=CONSUMER_TRIES,
+    timeout=120,
+    keep_result=CONSUMER_KEEP_RESULT,
+)
 async def mirror_wa_messages(ctx: JobContext, event_ids: list[str]) -> int:
     """Outbox consumer of `wa.message.received` / `wa.message.sent`, one commit's events at
     once: each chat's conversation in the event's account (made on its first message) gets
@@ -53,7 +65,12 @@ async def mirror_wa_message(ctx: JobContext, event_id: str) -> bool:
     return await _mirrored(ctx, [event_id], mirror.mirror_wa_events) > 0
 
 
-@job("conversations_mirror_social_messages", max_tries=CONSUMER_TRIES, timeout=120)
+@job(
+    "conversations_mirror_social_messages",
+    max_tries=CONSUMER_TRIES,
+    timeout=120,
+    keep_result=CONSUMER_KEEP_RESULT,
+)
 async def mirror_social_messages(ctx: JobContext, event_ids: list[str]) -> int:
     """Outbox consumer of Messenger and Instagram `*.message.received` / `*.message.sent`,
     one commit's events in one transaction."""

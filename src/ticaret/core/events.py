@@ -149,6 +149,8 @@ class BatchEventConsumer:
 
 
 _consumers: dict[str, EventConsumer | BatchEventConsumer] = {}
+# The consumers of each event type, worked out on first use (`_consumers_of`).
+_consumers_by_type: dict[str, tuple[EventConsumer | BatchEventConsumer, ...]] = {}
 
 RELAY_BATCH = 500
 
@@ -159,6 +161,7 @@ def register_event_consumer(
     for pattern in types:
         validate_subscription(pattern)
     _consumers[consumer_job.name] = EventConsumer(consumer_job, tuple(types), accounts)
+    _consumers_by_type.clear()
 
 
 def register_batch_consumer(
@@ -170,6 +173,7 @@ def register_batch_consumer(
     for pattern in types:
         validate_subscription(pattern)
     _consumers[consumer_job.name] = BatchEventConsumer(consumer_job, tuple(types), accounts)
+    _consumers_by_type.clear()
 
 
 def event_consumers() -> list[EventConsumer | BatchEventConsumer]:
@@ -379,37 +383,58 @@ async def events_by_id(session: AsyncSession, event_ids: Sequence[str]) -> list[
 # Relaying -----------------------------------------------------------------------------------
 
 
+def _consumers_of(type_name: str) -> tuple[EventConsumer | BatchEventConsumer, ...]:
+    """The consumers that subscribe to this type, in registration order (remembered per type:
+    the relay asks for every event, the answer changes only when a consumer registers)."""
+    found = _consumers_by_type.get(type_name)
+    if found is None:
+        found = tuple(consumer for consumer in _consumers.values() if consumer.wants(type_name))
+        _consumers_by_type[type_name] = found
+    return found
+
+
 async def _wanted_by(
     consumer: EventConsumer | BatchEventConsumer, events: Sequence[Event]
 ) -> list[Event]:
-    wanted = [event for event in events if consumer.wants(event.type)]
-    if not wanted or consumer.accounts is None:
-        return wanted
+    """`events` (all of a type the consumer subscribes to) less those of accounts its filter
+    says it has nothing to do for."""
+    if not events or consumer.accounts is None:
+        return list(events)
     try:
-        allowed = await consumer.accounts({event.account_id for event in wanted})
+        allowed = await consumer.accounts({event.account_id for event in events})
     except Exception:
         # Queue for every account: a consumer with nothing to do returns at once.
         logger.warning("account filter of %s failed", consumer.job.name, exc_info=True)
-        return wanted
-    return [event for event in wanted if event.account_id in allowed]
+        return list(events)
+    return [event for event in events if event.account_id in allowed]
 
 
 async def _publish(events: Sequence[Event]) -> None:
+    """Every event on its account's live channel and every consumer's jobs, in one Redis round
+    trip. If it fails, none of it counts as relayed: the caller does not mark the events, and
+    the sweeper relays them again (a job already queued is not queued twice; consumers are
+    idempotent)."""
+    by_consumer: dict[str, list[Event]] = {}
+    for event in events:
+        for consumer in _consumers_of(event.type):
+            by_consumer.setdefault(consumer.job.name, []).append(event)
     redis = get_redis()
-    # One round trip for every live message of the commit.
     async with redis.pipeline(transaction=False) as pipe:
         for event in events:
-            pipe.publish(account_channel(event.account_id), json.dumps(event_payload(event)))
+            # orjson: the live channel only wakes the console's streams (they match the type
+            # and session, then read the events themselves), any JSON does.
+            pipe.publish(account_channel(event.account_id), orjson.dumps(event_payload(event)))
+        for name, subscribed in by_consumer.items():
+            consumer = _consumers[name]
+            wanted = await _wanted_by(consumer, subscribed)
+            if isinstance(consumer, BatchEventConsumer):
+                for start in range(0, len(wanted), RELAY_BATCH):
+                    ids = [event.id for event in wanted[start : start + RELAY_BATCH]]
+                    consumer.job.options(job_id=consumer.job_id(ids[0])).queue_on(pipe, ids)
+            else:
+                for event in wanted:
+                    consumer.job.options(job_id=consumer.job_id(event.id)).queue_on(pipe, event.id)
         await pipe.execute()
-    for consumer in _consumers.values():
-        wanted = await _wanted_by(consumer, events)
-        if isinstance(consumer, BatchEventConsumer):
-            for start in range(0, len(wanted), RELAY_BATCH):
-                ids = [event.id for event in wanted[start : start + RELAY_BATCH]]
-                await consumer.job.options(job_id=consumer.job_id(ids[0])).enqueue(ids)
-        else:
-            for event in wanted:
-                await consumer.job.options(job_id=consumer.job_id(event.id)).enqueue(event.id)
 
 
 _MARK_RELAYED = RawQuery(

@@ -20,21 +20,24 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 from arq import Retry
-from arq.constants import job_key_prefix
+from arq.connections import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
 from arq.cron import CronJob, cron
+from arq.jobs import serialize_job
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import after_commit, unit_of_work
 from ticaret.core.observability import JOB_LATENCY, JOBS
-from ticaret.core.queue import get_redis
+from ticaret.core.queue import QUEUE_NAME, get_redis
 
 logger = logging.getLogger("ticaret.jobs")
 
@@ -44,6 +47,12 @@ R = TypeVar("R")
 # What arq hands every job first: the worker's context (redis pool, job id, try number).
 JobContext = dict[str, Any]
 JobFunction = Callable[Concatenate[JobContext, P], Awaitable[R]]
+
+# How long arq keeps the result of an outbox consumer's batch job (one per relayed commit, many
+# a second): a minute, not the worker's hour, so Redis does not hold an hour of them. The job's
+# id dedupes it while it is queued or running (its job key), and the kept result a minute more;
+# a redelivery after that runs it again, which changes nothing (consumers are idempotent).
+CONSUMER_KEEP_RESULT = 60
 
 _jobs: dict[str, Job[Any, Any]] = {}
 _crons: dict[str, Sweeper] = {}
@@ -71,6 +80,51 @@ def instrumented(name: str, fn: Callable[..., Awaitable[Any]]) -> WorkerCoroutin
     return cast(WorkerCoroutine, run)
 
 
+# arq's own `enqueue_job` (WATCH the job key; EXISTS job key or result key; MULTI, PSETEX the
+# job, ZADD the queue, EXEC) is three round trips. This script does the same in one: Redis runs
+# it atomically, so no other producer can slip between the check and the write, and the job
+# keeps arq's keys and format (arq's worker runs it as one of its own). The queue entry is
+# written first: a script that fails midway is not undone, and a job key left without its
+# queue entry would refuse the job's id until the key expired.
+_ENQUEUE_SCRIPT = """
+if redis.call('exists', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+def enqueue_command(
+    redis: ArqRedis,
+    function: str,
+    job_id: str | None,
+    defer_by: timedelta | None,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+) -> tuple[Any, ...]:
+    """The EVAL arguments that queue `function(*args, **kwargs)` as arq would, under `job_id`
+    (a random one when None), unless arq holds a job or a kept result under it."""
+    job_id = job_id or uuid.uuid4().hex
+    now_ms = int(time.time() * 1000)
+    score = now_ms + (int(defer_by.total_seconds() * 1000) if defer_by else 0)
+    # arq's default expiry: a job not started within a day (plus its deferral) is dropped.
+    expires_ms = score - now_ms + redis.expires_extra_ms
+    payload = serialize_job(
+        function, tuple(args), kwargs, None, now_ms, serializer=redis.job_serializer
+    )
+    return (
+        _ENQUEUE_SCRIPT,
+        3,
+        job_key_prefix + job_id,
+        result_key_prefix + job_id,
+        redis.default_queue_name or QUEUE_NAME,
+        expires_ms,
+        payload,
+        score,
+        job_id,
+    )
+
+
 @dataclass(frozen=True)
 class Scheduled(Generic[P]):
     """A job with its queueing options, ready to be queued with the job's own arguments."""
@@ -81,13 +135,17 @@ class Scheduled(Generic[P]):
 
     async def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Queue now; False when arq already holds a job (or its result) under `job_id`."""
-        # arq's options and the job's keyword arguments share one signature; they cannot clash
-        # (option names start with "_"), but the checker cannot see that.
-        redis: Any = get_redis()
-        queued = await redis.enqueue_job(
-            self.job.name, *args, _job_id=self.job_id, _defer_by=self.defer_by, **kwargs
+        redis = get_redis()
+        command = enqueue_command(redis, self.job.name, self.job_id, self.defer_by, args, kwargs)
+        queued = await cast(Awaitable[int], redis.eval(*command))
+        return bool(queued)
+
+    def queue_on(self, pipe: Any, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Add the queueing to a Redis pipeline (its reply: 1 queued, 0 held already), so a
+        producer queueing several jobs pays one round trip for all of them."""
+        pipe.eval(
+            *enqueue_command(get_redis(), self.job.name, self.job_id, self.defer_by, args, kwargs)
         )
-        return queued is not None
 
     def after_commit(self, session: AsyncSession, *args: P.args, **kwargs: P.kwargs) -> None:
         """Queue once `session` commits; nothing is queued on rollback.

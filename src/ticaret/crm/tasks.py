@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from ticaret.core.cache import MISSING, SharedCache
 from ticaret.core.db import unit_of_work
-from ticaret.core.jobs import JobContext, job
+from ticaret.core.jobs import CONSUMER_KEEP_RESULT, JobContext, job
 from ticaret.crm.repository import customers as customers_repo
 from ticaret.crm.service import autolink
 from ticaret.models import CrmCustomer
@@ -24,7 +24,7 @@ async def link_chat(ctx: JobContext, event_id: str) -> int:
         return await autolink.link_from_message_event(session, event_id)
 
 
-@job("crm_link_chats", max_tries=5, timeout=120)
+@job("crm_link_chats", max_tries=5, timeout=120, keep_result=CONSUMER_KEEP_RESULT)
 async def link_chats(ctx: JobContext, event_ids: list[str]) -> int:
     """`link_chat` for every message event of one commit (an inbound batch emits hundreds),
     in one transaction."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import select
+from asyncpg import Connection
+from sqlalchemy import String, any_, bindparam, exists, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.models import AiAgent
+from ticaret.core.db import RawQuery
+from ticaret.models import AiAgent, Event
 
 
 async def agent(
@@ -79,3 +82,21 @@ async def channel_agents(
             .order_by(AiAgent.id)
         )
     )
+
+
+# Compiled once, run outside a transaction (core.db.RawQuery): the agent start's first question
+# for every relayed commit of conversation messages.
+_ANY_EVENT_WITH_AGENTS = RawQuery(
+    select(Event.id)
+    .where(
+        Event.id == any_(bindparam("event_ids", type_=ARRAY(String))),
+        exists().where(AiAgent.account_id == Event.account_id, AiAgent.deleted_at.is_(None)),
+    )
+    .limit(1)
+)
+
+
+async def any_event_of_accounts_with_agents(conn: Connection, event_ids: list[str]) -> bool:
+    """Whether any of these events is of an account with a live agent (only those can start
+    a run: a message asking for an agent names one of its account's agents)."""
+    return bool(await _ANY_EVENT_WITH_AGENTS.fetch(conn, event_ids=event_ids))

@@ -6,30 +6,62 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Uuid, cast, exists, select
+from sqlalchemy import String, Uuid, any_, bindparam, cast, exists, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import ChatType, ConversationMessage, Event, MessageType, WaMessage, WaSession
 
+# A batch's events and messages by `= ANY(array)`: one statement text whatever the batch's size,
+# so it is compiled and prepared once (an `IN` list is a new statement for every length).
+_EVENT_MESSAGES = select(Event.id, Event.account_id, Event.data["id"].astext).where(
+    Event.id == any_(bindparam("event_ids", type_=ARRAY(String)))
+)
+_MIRRORABLE = (
+    select(
+        WaMessage.id,
+        WaMessage.session_id,
+        WaMessage.remote_jid,
+        WaMessage.from_me,
+        WaMessage.text,
+        WaMessage.type,
+        WaMessage.source_timestamp,
+        WaMessage.created_at,
+    )
+    .join(WaSession, WaSession.id == WaMessage.session_id)
+    .where(
+        WaMessage.id == any_(bindparam("message_pks", type_=ARRAY(Uuid))),
+        WaMessage.chat_type == ChatType.individual,
+        WaMessage.type != MessageType.reaction,
+        WaMessage.deleted_for_everyone.is_(False),
+        WaSession.deleted_at.is_(None),
+    )
+)
 
-async def messages_by_pk(
+
+async def event_messages(
+    session: AsyncSession, event_ids: Collection[str]
+) -> list[tuple[str, uuid.UUID, str | None]]:
+    """(event id, account, its `data.id` as text) of each event found."""
+    if not event_ids:
+        return []
+    rows = await session.execute(_EVENT_MESSAGES, {"event_ids": list(event_ids)})
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def mirrorable_messages(
     session: AsyncSession, message_pks: Collection[uuid.UUID]
-) -> dict[uuid.UUID, WaMessage]:
+) -> dict[uuid.UUID, Any]:
+    """The messages among these a conversation shows (a live session's individual chat, not
+    a reaction, not deleted for everyone: what `wa_events_not_mirrored` counts), with the
+    columns their copies take."""
     if not message_pks:
         return {}
-    query = select(WaMessage).where(WaMessage.id.in_(list(message_pks)))
-    return {row.id: row for row in await session.scalars(query)}
-
-
-async def sessions_by_id(
-    session: AsyncSession, session_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, WaSession]:
-    if not session_ids:
-        return {}
-    query = select(WaSession).where(WaSession.id.in_(list(session_ids)))
-    return {row.id: row for row in await session.scalars(query)}
+    rows = await session.execute(_MIRRORABLE, {"message_pks": list(message_pks)})
+    return {row.id: row for row in rows}
 
 
 async def wa_events_not_mirrored(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -18,7 +19,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -79,41 +80,136 @@ async def ensure_channel_conversation(
 WaChatKey = tuple[uuid.UUID, uuid.UUID, str]  # account, WhatsApp session, remote JID
 
 
+@dataclass
+class ChatConversation:
+    """What the mirror needs of a chat's conversation (its `conversation.created` payload and
+    its messages' copies), read as plain columns: a batch makes no ORM objects."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    type: str
+    status: str
+    ai_enabled: bool
+    agent_id: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    assignee_user_id: uuid.UUID | None
+    assignee_group_id: uuid.UUID | None
+    message_count: int
+    total_cost: Decimal
+    language: str | None
+
+
+_C = cast(Table, Conversation.__table__).c
+# One statement text for every batch (arrays, not a VALUES list per row count): compiled and
+# prepared once. Rows go in key order, as every batch inserts them: two batches meeting on the
+# same chats wait for each other instead of deadlocking.
+_ENSURE_WA_CHATS = text(
+    """
+    INSERT INTO conversations (id, account_id, wa_session_id, remote_jid, customer_id,
+        contact_id, type, status, ai_enabled, message_count, total_cost, created_by_type)
+    SELECT w.id, w.account_id, w.wa_session_id, w.remote_jid, w.customer_id, w.contact_id,
+        :type, :status, :ai_enabled, 0, 0, :created_by_type
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:accounts AS uuid[]), CAST(:sessions AS uuid[]),
+        CAST(:jids AS text[]), CAST(:customers AS uuid[]), CAST(:contacts AS uuid[]))
+        AS w(id, account_id, wa_session_id, remote_jid, customer_id, contact_id)
+    ORDER BY w.account_id, w.wa_session_id, w.remote_jid
+    ON CONFLICT (account_id, wa_session_id, remote_jid) WHERE wa_session_id IS NOT NULL
+    DO NOTHING
+    RETURNING id
+    """
+).columns(_C.id)
+_WA_CHATS = text(
+    """
+    SELECT c.id, c.account_id, c.wa_session_id, c.remote_jid, c.type, c.status, c.ai_enabled,
+        c.agent_id, c.customer_id, c.assignee_user_id, c.assignee_group_id, c.message_count,
+        c.total_cost, c.language
+    FROM unnest(CAST(:accounts AS uuid[]), CAST(:sessions AS uuid[]), CAST(:jids AS text[]))
+        AS k(account_id, wa_session_id, remote_jid)
+    JOIN conversations c ON c.account_id = k.account_id AND c.wa_session_id = k.wa_session_id
+        AND c.remote_jid = k.remote_jid AND c.wa_session_id IS NOT NULL
+    """
+).columns(
+    _C.id,
+    _C.account_id,
+    _C.wa_session_id,
+    _C.remote_jid,
+    _C.type,
+    _C.status,
+    _C.ai_enabled,
+    _C.agent_id,
+    _C.customer_id,
+    _C.assignee_user_id,
+    _C.assignee_group_id,
+    _C.message_count,
+    _C.total_cost,
+    _C.language,
+)
+
+
+@dataclass(frozen=True)
+class NewChat:
+    """A chat whose conversation the mirror ensures, with the new row's fields."""
+
+    key: WaChatKey
+    id: uuid.UUID
+    customer_id: uuid.UUID | None
+    contact_id: uuid.UUID | None
+
+
 async def ensure_wa_conversations(
-    session: AsyncSession, rows: list[dict[str, Any]]
-) -> tuple[dict[WaChatKey, Conversation], set[uuid.UUID]]:
-    """The conversations of a batch's WhatsApp chats (each row: the key columns and the new
-    row's fields), the missing ones created by one multi-row statement; with the ids of
-    those it created. Racing deliveries land on one row each (the partial unique index)."""
-    if not rows:
+    session: AsyncSession,
+    chats: list[NewChat],
+    *,
+    conversation_type: str,
+    status: str,
+    ai_enabled: bool,
+    created_by_type: str,
+) -> tuple[dict[WaChatKey, ChatConversation], set[uuid.UUID]]:
+    """The conversations of a batch's WhatsApp chats, the missing ones created by one
+    statement (each with the chat's `NewChat` id and customer); with the ids of those it
+    created. Racing deliveries land on one row each (the partial unique index); the rows are
+    read by a second statement, which sees a row another transaction committed meanwhile."""
+    if not chats:
         return {}, set()
-    # In key order, as every batch does: two batches meeting on the same chats wait for each
-    # other instead of deadlocking.
-    rows = sorted(
-        rows, key=lambda row: (row["account_id"], row["wa_session_id"], row["remote_jid"])
-    )
+    accounts = [chat.key[0] for chat in chats]
+    sessions = [chat.key[1] for chat in chats]
+    jids = [chat.key[2] for chat in chats]
     inserted = set(
         await session.scalars(
-            insert(Conversation)
-            .values(rows)
-            .on_conflict_do_nothing(
-                index_elements=["account_id", "wa_session_id", "remote_jid"],
-                index_where=Conversation.wa_session_id.is_not(None),
-            )
-            .returning(Conversation.id)
+            _ENSURE_WA_CHATS,
+            {
+                "ids": [chat.id for chat in chats],
+                "accounts": accounts,
+                "sessions": sessions,
+                "jids": jids,
+                "customers": [chat.customer_id for chat in chats],
+                "contacts": [chat.contact_id for chat in chats],
+                "type": conversation_type,
+                "status": status,
+                "ai_enabled": ai_enabled,
+                "created_by_type": created_by_type,
+            },
         )
     )
-    keys = {(row["account_id"], row["wa_session_id"], row["remote_jid"]) for row in rows}
-    query = select(Conversation).where(
-        tuple_(Conversation.account_id, Conversation.wa_session_id, Conversation.remote_jid).in_(
-            list(keys)
-        )
+    rows = await session.execute(
+        _WA_CHATS, {"accounts": accounts, "sessions": sessions, "jids": jids}
     )
-    found = await session.scalars(query.execution_options(populate_existing=True))
-    by_key: dict[WaChatKey, Conversation] = {}
-    for row in found:
-        assert row.wa_session_id is not None and row.remote_jid is not None
-        by_key[(row.account_id, row.wa_session_id, row.remote_jid)] = row
+    by_key: dict[WaChatKey, ChatConversation] = {}
+    for row in rows:
+        by_key[(row.account_id, row.wa_session_id, row.remote_jid)] = ChatConversation(
+            id=row.id,
+            account_id=row.account_id,
+            type=row.type,
+            status=row.status,
+            ai_enabled=row.ai_enabled,
+            agent_id=row.agent_id,
+            customer_id=row.customer_id,
+            assignee_user_id=row.assignee_user_id,
+            assignee_group_id=row.assignee_group_id,
+            message_count=row.message_count,
+            total_cost=row.total_cost,
+            language=row.language,
+        )
     return by_key, inserted
 
 

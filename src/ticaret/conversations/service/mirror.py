@@ -14,19 +14,22 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ticaret.conversations import events as conversation_events
 from ticaret.conversations.repository import channels as wa_repository
 from ticaret.conversations.repository import conversations as conversation_repository
 from ticaret.conversations.repository import messages as repository
-from ticaret.conversations.repository.conversations import WaChatKey
+from ticaret.conversations.repository.conversations import ChatConversation, NewChat, WaChatKey
+from ticaret.conversations.schemas.conversations import ConversationData
+from ticaret.conversations.schemas.messages import MessageCreated
 from ticaret.conversations.service.conversations import emit_created
 from ticaret.conversations.service.messages import announce
 from ticaret.core import phones
-from ticaret.core.events import Actor, events_by_id
+from ticaret.core.events import Actor, emit
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import (
     IdentityMatch,
@@ -36,7 +39,6 @@ from ticaret.crm.service.identities import (
     thread_person,
 )
 from ticaret.models import (
-    ChatType,
     Conversation,
     ConversationMessage,
     ConversationStatus,
@@ -46,17 +48,14 @@ from ticaret.models import (
     MessageRole,
     MessageSender,
     MessageSource,
-    MessageType,
     MetaAsset,
     MetaMessage,
     MetaThread,
     Platform,
-    WaMessage,
 )
 
 # The language of a channel message is not known: BCP 47's "undetermined".
 UNDETERMINED = "und"
-_WA_SKIPPED = (MessageType.reaction,)
 
 
 def _placeholder(kind: str) -> str:
@@ -114,20 +113,24 @@ def message_time(sent: datetime, stored: datetime | None) -> datetime:
 
 
 def _copy(
-    conversation: Conversation,
     *,
+    account_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    language: str | None,
+    customer_id: uuid.UUID | None,
     from_me: bool,
     text: str,
     source: MessageSource,
     source_message_id: uuid.UUID,
     at: datetime,
 ) -> dict[str, Any]:
-    """The columns of a channel message's copy in the conversation."""
-    language = conversation.language or UNDETERMINED
+    """The columns of a channel message's copy in a conversation (of `account_id`, in
+    `language`, with `customer_id`)."""
+    language = language or UNDETERMINED
     return {
-        "id": mirrored_id(source_message_id, conversation.account_id),
-        "account_id": conversation.account_id,
-        "conversation_id": conversation.id,
+        "id": mirrored_id(source_message_id, account_id),
+        "account_id": account_id,
+        "conversation_id": conversation_id,
         # Ours from a linked phone or the Page inbox is a person of the workspace.
         "role": MessageRole.operator if from_me else MessageRole.user,
         "sender": MessageSender.workspace if from_me else MessageSender.customer,
@@ -136,7 +139,7 @@ def _copy(
         "text": text,
         "attachment_ids": [],
         "flags": [],
-        "customer_id": None if from_me else conversation.customer_id,
+        "customer_id": None if from_me else customer_id,
         "source": source,
         "source_message_id": source_message_id,
         "actor_type": "system",
@@ -168,7 +171,10 @@ async def _store(
     stored = await repository.add_mirrored(
         session,
         **_copy(
-            conversation,
+            account_id=conversation.account_id,
+            conversation_id=conversation.id,
+            language=conversation.language,
+            customer_id=conversation.customer_id,
             from_me=from_me,
             text=text,
             source=source,
@@ -205,56 +211,90 @@ async def _whatsapp_customer(
 @dataclass(frozen=True)
 class _WaItem:
     account_id: uuid.UUID
-    message: WaMessage
+    message: Any  # a row of `channels.mirrorable_messages`
 
     @property
     def chat(self) -> WaChatKey:
         return (self.account_id, self.message.session_id, self.message.remote_jid)
 
 
-def _message_pk(event: Event) -> uuid.UUID | None:
-    data = event.data
-    if not isinstance(data, dict):
-        return None
+def _message_pk(data_id: str | None) -> uuid.UUID | None:
     try:
-        return uuid.UUID(str(data.get("id")))
+        return uuid.UUID(str(data_id))
     except ValueError:
         return None
 
 
+def _conversation_created(conversation: ChatConversation) -> ConversationData:
+    """`conversation.created` of a chat's new conversation, from the row as read (the values
+    are the columns' own: nothing to validate)."""
+    return ConversationData.model_construct(
+        id=conversation.id,
+        type=ConversationType(conversation.type),
+        status=ConversationStatus(conversation.status),
+        ai_enabled=conversation.ai_enabled,
+        agent_id=conversation.agent_id,
+        customer_id=conversation.customer_id,
+        assignee_user_id=conversation.assignee_user_id,
+        assignee_group_id=conversation.assignee_group_id,
+        message_count=conversation.message_count,
+        total_cost=conversation.total_cost,
+    )
+
+
+def _message_created(conversation: ChatConversation, copy: dict[str, Any]) -> MessageCreated:
+    """`conversation.message.created` of a stored copy, exactly as `messages.announce` words
+    it (a customer's message names the conversation's agent while its AI is on and it is
+    open), from the columns the copy was stored with."""
+    ai_agent_id: uuid.UUID | None = None
+    trigger: Literal["auto"] | None = None
+    if (
+        copy["role"] == MessageRole.user
+        and conversation.ai_enabled
+        and conversation.agent_id is not None
+        and conversation.status == ConversationStatus.open
+    ):
+        ai_agent_id, trigger = conversation.agent_id, "auto"
+    return MessageCreated.model_construct(
+        id=copy["id"],
+        conversation_id=conversation.id,
+        conversation_type=ConversationType(conversation.type),
+        role=MessageRole(copy["role"]),
+        sender=MessageSender(copy["sender"]),
+        language=copy["language"],
+        text=copy["text"],
+        agent_run_id=None,
+        ai_agent_id=ai_agent_id,
+        ai_trigger=trigger,
+        cost=None,
+        created_at=copy["created_at"],
+    )
+
+
 async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[bool]:
-    """One commit's WhatsApp message events into their chats' conversations. Events,
-    messages and sessions are read with one query each, the chats' conversations ensured
-    and the copies stored with one multi-row statement each, the counters moved by one
-    statement run per conversation, and the events emitted in the order of the messages (a
-    new conversation's `conversation.created` before its first message's
-    `conversation.message.created`).
+    """One commit's WhatsApp message events into their chats' conversations, with plain
+    statements (no ORM objects): the events' message ids and the mirrorable messages are read
+    with one query each, the chats' conversations ensured and read with one statement each,
+    the copies stored with one, the counters moved by one statement run per conversation, and
+    the events emitted in the order of the messages (a new conversation's
+    `conversation.created` before its first message's `conversation.message.created`).
     One flag per event: whether it stored a message."""
-    events = await events_by_id(session, event_ids)
-    wanted = {event.id: pk for event in events if (pk := _message_pk(event)) is not None}
-    messages = await wa_repository.messages_by_pk(session, set(wanted.values()))
-    live_sessions = {
-        wa.id
-        for wa in (
-            await wa_repository.sessions_by_id(session, {m.session_id for m in messages.values()})
-        ).values()
-        if wa.deleted_at is None
+    stored_events = await wa_repository.event_messages(session, dict.fromkeys(event_ids))
+    found = {
+        event_id: (account_id, pk)
+        for event_id, account_id, data_id in stored_events
+        if (pk := _message_pk(data_id)) is not None
     }
+    messages = await wa_repository.mirrorable_messages(session, {pk for _, pk in found.values()})
     items: list[_WaItem] = []
     seen: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for event in events:
-        message = messages.get(wanted.get(event.id, _NO_MESSAGE))
-        if (
-            message is None
-            or message.chat_type != ChatType.individual
-            or message.type in _WA_SKIPPED
-            or message.deleted_for_everyone
-            or message.session_id not in live_sessions
-            or (event.account_id, message.id) in seen  # the same message twice in one batch
-        ):
+    for event_id in dict.fromkeys(event_ids):  # in the order they were emitted
+        account_id, pk = found.get(event_id, (_NO_MESSAGE, _NO_MESSAGE))
+        message = messages.get(pk)
+        if message is None or (account_id, pk) in seen:  # the same message twice in a batch
             continue
-        seen.add((event.account_id, message.id))
-        items.append(_WaItem(event.account_id, message))
+        seen.add((account_id, pk))
+        items.append(_WaItem(account_id, message))
     if not items:
         return [False] * len(event_ids)
     # The chats' customers: only accounts that have a customer can match one (most
@@ -266,18 +306,23 @@ async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[
             matches[item.chat] = await _whatsapp_customer(
                 session, item.account_id, item.message.remote_jid
             )
+    new = _new_conversation(ConversationType.whatsapp, None)
     conversations, created = await conversation_repository.ensure_wa_conversations(
         session,
         [
-            {
-                "account_id": account_id,
-                "wa_session_id": session_id,
-                "remote_jid": remote_jid,
-                **_new_conversation(ConversationType.whatsapp, matches.get(chat)),
-            }
+            NewChat(
+                chat,
+                new_id(),
+                match.customer_id if match else None,
+                match.contact_id if match else None,
+            )
             for chat in dict.fromkeys(item.chat for item in items)
-            for account_id, session_id, remote_jid in [chat]
+            for match in [matches.get(chat)]
         ],
+        conversation_type=new["type"],
+        status=new["status"],
+        ai_enabled=new["ai_enabled"],
+        created_by_type=new["created_by_type"],
     )
     for chat, conversation in conversations.items():
         match = matches.get(chat)
@@ -290,14 +335,17 @@ async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[
                 match.customer_id,
                 match.contact_id,
             )
-            set_committed_value(conversation, "customer_id", match.customer_id)
+            conversation.customer_id = match.customer_id
     rows: list[dict[str, Any]] = []
     for item in items:
         conversation = conversations[item.chat]
         message = item.message
         rows.append(
             _copy(
-                conversation,
+                account_id=conversation.account_id,
+                conversation_id=conversation.id,
+                language=conversation.language,
+                customer_id=conversation.customer_id,
                 from_me=message.from_me,
                 text=message.text or _placeholder(message.type),
                 source=MessageSource.wa,
@@ -306,7 +354,7 @@ async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[
             )
         )
     stored = await repository.add_mirrored_many(session, rows)
-    counts: dict[uuid.UUID, tuple[Conversation, int, datetime]] = {}
+    counts: dict[uuid.UUID, tuple[ChatConversation, int, datetime]] = {}
     for item, row in zip(items, rows, strict=True):
         if row["id"] in stored:
             conversation = conversations[item.chat]
@@ -317,17 +365,29 @@ async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[
     )
     announced: set[uuid.UUID] = set()
     mirrored: set[uuid.UUID] = set()
+    system = Actor.system()
     for item, row in zip(items, rows, strict=True):
-        copy = stored.get(row["id"])
-        if copy is None:
+        if row["id"] not in stored:
             continue
         conversation = conversations[item.chat]
         if conversation.id in created and conversation.id not in announced:
             announced.add(conversation.id)
-            emit_created(session, conversation, Actor.system())
-        announce(session, conversation, copy, ai_agent_id=None, actor=Actor.system())
+            emit(
+                session,
+                conversation_events.CONVERSATION_CREATED,
+                _conversation_created(conversation),
+                account_id=conversation.account_id,
+                actor=system,
+            )
+        emit(
+            session,
+            conversation_events.MESSAGE_CREATED,
+            _message_created(conversation, row),
+            account_id=conversation.account_id,
+            actor=system,
+        )
         mirrored.add(item.message.id)
-    return [wanted.get(event_id) in mirrored for event_id in event_ids]
+    return [found.get(event_id, (None, None))[1] in mirrored for event_id in event_ids]
 
 
 _NO_MESSAGE = uuid.UUID(int=0)
