@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -199,6 +200,12 @@ def wrk_script(psid: str, sender: str, lua: str) -> str:
     return script.name
 
 
+def seeded(lua: str) -> str:
+    """The script with Lua's random numbers seeded per run: unseeded, every wrk run posts the
+    same ids as the one before, and the second run of a bench measures duplicates."""
+    return f"math.randomseed({secrets.randbits(31)})\n{lua}"
+
+
 async def jobs_pending() -> int:
     """Jobs due or running in the worker's queue, cron ticks aside (arq keeps deferred jobs in
     the same sorted set, scored by when they are due)."""
@@ -285,7 +292,7 @@ async def _e2e_phase(
     None when it did not finish. The raw drain queues no jobs: only the worker's are waited for."""
     from bench.stack import cpu_seconds, server_cpu_seconds, wrk
 
-    script = wrk_script(psid, "CUSTOMER", E2E_SCRIPT)
+    script = wrk_script(psid, "CUSTOMER", seeded(E2E_SCRIPT))
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
     with_jobs = drainer == "worker"
 
@@ -383,7 +390,6 @@ def wrk_receiver(
     from bench.stack import cpu_seconds, stop, wait_for_port, wrk
     from ticaret.core.embedded import free_port
 
-    script = wrk_script(psid, "905550012345", WRK_SCRIPT)
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
     port = free_port()
     raw_process = subprocess.Popen(
@@ -399,6 +405,8 @@ def wrk_receiver(
         }
         for _ in range(args.rounds):
             for name, (side_base, pid) in sides.items():
+                # A script per run: each run's messages are new to the shared inbox table.
+                script = wrk_script(psid, "905550012345", seeded(WRK_SCRIPT))
                 before = cpu_seconds(pid)
                 result = wrk(f"{side_base}{url}", headers, seconds=args.wrk, script=script)
                 used = cpu_seconds(pid) - before
