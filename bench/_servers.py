@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 @dataclass
 class BenchServers:
@@ -199,3 +201,26 @@ async def sandbox_session(client: httpx.AsyncClient) -> SandboxSession:
     )
     session = created.json()["data"]
     return SandboxSession(token, account, session["providerSessionId"], session["webhookSecret"])
+
+
+def source_tree(exported: Path, baseline: str | None, baseline_ref: str) -> Path:
+    """The `src` folder a bench compares this tree with: `baseline` (a source tree) when
+    given, else `baseline_ref` exported by `git archive` into the folder `exported`."""
+    if baseline:
+        return Path(baseline).resolve() / "src"
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", baseline_ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(exported)], input=archive, check=True)
+    return exported / "src"
+
+
+async def wait_healthy(client: httpx.AsyncClient, tries: int = 150) -> None:
+    """Until the API under `client` answers `/health` (a just-spawned server)."""
+    for _ in range(tries):
+        try:
+            if (await client.get("/health")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)

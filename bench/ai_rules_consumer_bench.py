@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, select
 
-from bench._servers import bench_servers, post_webhooks, sandbox_session
+from bench._servers import bench_servers, post_webhooks, sandbox_session, source_tree
 from bench.wa_inbound_bench import REPO, spawn, wait_ready
 
 MIXED = [
@@ -215,15 +215,8 @@ def main() -> None:
         print(json.dumps(asyncio.run(consume(args.batch))))
         return
     with tempfile.TemporaryDirectory(prefix="ticaret-baseline-") as exported:
-        baseline = Path(args.baseline).resolve() if args.baseline else Path(exported)
-        if not args.baseline:
-            archive = subprocess.run(
-                ["git", "-C", str(REPO), "archive", args.baseline_ref, "src"],
-                check=True,
-                capture_output=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
-        trees = {"this tree": REPO / "src", "baseline": baseline / "src"}
+        baseline_src = source_tree(Path(exported), args.baseline, args.baseline_ref)
+        trees = {"this tree": REPO / "src", "baseline": baseline_src}
         with bench_servers("ai-rules") as servers:
             asyncio.run(compare(args, servers.env, trees))
 

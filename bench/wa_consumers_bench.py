@@ -26,7 +26,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench._servers import bench_servers, customer_messages, post_webhooks, sandbox_session
+from bench._servers import (
+    bench_servers,
+    customer_messages,
+    post_webhooks,
+    sandbox_session,
+    source_tree,
+    wait_healthy,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -82,13 +89,7 @@ async def one_run(src: Path, events: int, env: dict[str, str], wait_up_to: float
     worker: subprocess.Popen[bytes] | None = None
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for _ in range(150):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
+            await wait_healthy(client)
             owner = await sandbox_session(client)
             psid, secret = owner.psid, owner.secret
             await post_webhooks(client, psid, secret, customer_messages(psid, events), 32)
@@ -173,16 +174,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ticaret-baseline-") as exported:
-        baseline = Path(args.baseline).resolve() if args.baseline else Path(exported)
-        if not args.baseline:
-            archive = subprocess.run(
-                ["git", "-C", str(REPO), "archive", args.baseline_ref, "src"],
-                check=True,
-                capture_output=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
+        baseline_src = source_tree(Path(exported), args.baseline, args.baseline_ref)
         with bench_servers("consumers") as servers:
-            trees = {"this tree": REPO / "src", "baseline": baseline / "src"}
+            trees = {"this tree": REPO / "src", "baseline": baseline_src}
             asyncio.run(run(args, servers.env, trees))
 
 

@@ -29,7 +29,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench._servers import bench_servers, customer_messages, post_webhooks, sandbox_session
+from bench._servers import (
+    bench_servers,
+    customer_messages,
+    post_webhooks,
+    sandbox_session,
+    source_tree,
+    wait_healthy,
+)
 from bench.wa_consumers_bench import empty_everything, scalar, spawn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,13 +55,7 @@ async def store_messages(events: int, env: dict[str, str]) -> None:
     worker = None
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for _ in range(150):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
+            await wait_healthy(client)
             owner = await sandbox_session(client)
             bodies = customer_messages(owner.psid, events)
             await post_webhooks(client, owner.psid, owner.secret, bodies, 32)
@@ -204,17 +205,10 @@ def main() -> None:
         print(json.dumps(asyncio.run(child_run())))
         return
     with tempfile.TemporaryDirectory(prefix="ticaret-baseline-") as exported:
-        baseline = Path(args.baseline).resolve() if args.baseline else Path(exported)
-        if not args.baseline:
-            archive = subprocess.run(
-                ["git", "-C", str(REPO), "archive", args.baseline_ref, "src"],
-                check=True,
-                capture_output=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
+        baseline_src = source_tree(Path(exported), args.baseline, args.baseline_ref)
         with bench_servers("fanout") as servers:
             asyncio.run(setup(args.events, servers.env))
-            trees = {"this tree": REPO / "src", "baseline": baseline / "src"}
+            trees = {"this tree": REPO / "src", "baseline": baseline_src}
             results: dict[str, list[dict[str, float]]] = {label: [] for label in trees}
             for round_number in range(1, args.rounds + 1):
                 for label, src in trees.items():

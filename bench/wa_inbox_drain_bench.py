@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bench._servers import bench_servers, customer_messages, post_webhooks
+from bench._servers import bench_servers, customer_messages, post_webhooks, source_tree
 from bench.wa_inbound_bench import REPO, spawn, wait_ready
 
 
@@ -207,16 +207,9 @@ def main() -> None:
         if not args.no_per_event:
             paths.append(DrainPath("per-event", REPO / "src", False))
         if not args.no_baseline:
-            baseline = Path(args.baseline).resolve() if args.baseline else Path(exported)
-            if not args.baseline:
-                archive = subprocess.run(
-                    ["git", "-C", str(REPO), "archive", args.baseline_ref, "src"],
-                    check=True,
-                    capture_output=True,
-                ).stdout
-                subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
+            baseline_src = source_tree(Path(exported), args.baseline, args.baseline_ref)
             name = args.baseline or args.baseline_ref
-            paths.append(DrainPath(f"{name} set-based", baseline / "src", True))
+            paths.append(DrainPath(f"{name} set-based", baseline_src, True))
         with bench_servers("drain") as servers:
             asyncio.run(run(args, servers.env, paths))
 

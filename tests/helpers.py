@@ -221,3 +221,15 @@ async def api_process(servers: Servers, **env: str) -> AsyncIterator[str]:
             if process.returncode is None:
                 process.terminate()
                 await process.wait()
+
+
+async def live_channel(*account_ids: str | uuid.UUID) -> Any:
+    """A Redis subscription to the accounts' live event channels, its confirmations read."""
+    from ticaret.core.events import account_channel
+    from ticaret.core.queue import get_redis
+
+    pubsub = get_redis().pubsub()
+    await pubsub.subscribe(*(account_channel(account_id) for account_id in account_ids))
+    for _ in account_ids:
+        await pubsub.get_message(timeout=1)  # the subscription's own confirmation
+    return pubsub

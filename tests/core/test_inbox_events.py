@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import register
+from tests.helpers import live_channel, register
 from ticaret.catalog.events import PRODUCT_DELETED, ProductRef
 from ticaret.core import events
 from ticaret.core.db import get_sessionmaker, unit_of_work
@@ -22,11 +22,9 @@ from ticaret.core.events import (
     Actor,
     Emission,
     EmittedEvent,
-    account_channel,
     emit,
     emit_many,
 )
-from ticaret.core.queue import get_redis
 from ticaret.models import Event
 
 
@@ -44,9 +42,7 @@ async def test_emit_many_keeps_the_order_of_emission_and_relays_after_commit(
 ) -> None:
     owner = await register(client)
     account = uuid.UUID(owner.account_id)
-    pubsub = get_redis().pubsub()
-    await pubsub.subscribe(account_channel(account))
-    await pubsub.get_message(timeout=1)
+    pubsub = await live_channel(account)
     product = str(uuid.uuid4())
 
     def ref(sku: str) -> ProductRef:
@@ -89,9 +85,7 @@ async def test_emit_many_in_a_transaction_that_rolls_back_leaves_nothing(
 ) -> None:
     owner = await register(client)
     account = uuid.UUID(owner.account_id)
-    pubsub = get_redis().pubsub()
-    await pubsub.subscribe(account_channel(account))
-    await pubsub.get_message(timeout=1)
+    pubsub = await live_channel(account)
 
     async def failing_batch() -> None:
         async with unit_of_work() as session:

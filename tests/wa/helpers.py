@@ -87,3 +87,16 @@ async def share_and_accept(
     )
     assert accepted.status_code == 200, accepted.text
     return dict(accepted.json()["data"])
+
+
+async def provider_calls(
+    client: httpx.AsyncClient, session: dict[str, Any], calls: list[dict[str, Any]]
+) -> None:
+    """Gateway webhooks posted to the session's receiver with its secret, one by one."""
+    for call in calls:
+        response = await client.post(
+            f"/wa/provider-events/{session['providerSessionId']}",
+            json=call,
+            headers={"X-Ticaret-Webhook-Secret": session["webhookSecret"]},
+        )
+        assert response.status_code == 200, response.text

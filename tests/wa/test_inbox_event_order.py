@@ -12,15 +12,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tests.helpers import register
-from tests.wa.helpers import create_session
+from tests.helpers import live_channel, register
+from tests.wa.helpers import create_session, provider_calls
 from ticaret.core.db import get_sessionmaker
-from ticaret.core.events import account_channel
-from ticaret.core.queue import get_redis
 from ticaret.models import Event, InboxItem
 from ticaret.wa.gateways.sandbox import SANDBOX_ME_JID, inbound_message_payload
 
-SECRET_HEADER = "X-Ticaret-Webhook-Secret"
 T0 = 1747218000
 ALI = "905551110001@s.whatsapp.net"
 
@@ -44,10 +41,7 @@ async def test_a_batch_of_runs_and_single_calls_emits_in_call_order_to_every_acc
     )
     assert accepted.status_code == 200, accepted.text
 
-    pubsub = get_redis().pubsub()
-    await pubsub.subscribe(account_channel(owner.account_id), account_channel(partner.account_id))
-    for _ in range(2):
-        await pubsub.get_message(timeout=1)  # the subscriptions' own confirmations
+    pubsub = await live_channel(owner.account_id, partner.account_id)
 
     reply = {
         "id": "evt_R1",
@@ -83,13 +77,7 @@ async def test_a_batch_of_runs_and_single_calls_emits_in_call_order_to_every_acc
     )
     answer["payload"]["timestamp"] = T0 + 1
     # A run (the reply), a call applied on its own (the ack), a run (the answer): one batch.
-    for call in (reply, read, answer):
-        response = await client.post(
-            f"/wa/provider-events/{psid}",
-            json=call,
-            headers={SECRET_HEADER: created["webhookSecret"]},
-        )
-        assert response.status_code == 200, response.text
+    await provider_calls(client, created, [reply, read, answer])
     await run_jobs()
 
     expected = [

@@ -15,11 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from tests.helpers import register
-from tests.wa.helpers import create_session
+from tests.helpers import live_channel, register
+from tests.wa.helpers import create_session, provider_calls
 from ticaret.core.db import get_sessionmaker
-from ticaret.core.events import account_channel
-from ticaret.core.queue import get_redis
 from ticaret.models import InboxItem, WaMessage, WaSession
 from ticaret.wa.gateways.sandbox import SANDBOX_ME_JID, inbound_message_payload
 from ticaret.wa.inbox import GATEWAY_EVENTS
@@ -30,7 +28,6 @@ from ticaret.wa.service.views import (
     message_data_record,
 )
 
-SECRET_HEADER = "X-Ticaret-Webhook-Secret"
 T0 = 1747218000
 GROUP = "120363041234567890@g.us"
 ALI = "905551110001@s.whatsapp.net"
@@ -129,16 +126,8 @@ async def _publications(
     owner = await register(client)
     created = await create_session(client, owner)
     psid = created["providerSessionId"]
-    pubsub = get_redis().pubsub()
-    await pubsub.subscribe(account_channel(owner.account_id))
-    await pubsub.get_message(timeout=1)  # the subscription's own confirmation
-    for call in _calls(psid):
-        response = await client.post(
-            f"/wa/provider-events/{psid}",
-            json=call,
-            headers={SECRET_HEADER: created["webhookSecret"]},
-        )
-        assert response.status_code == 200, response.text
+    pubsub = await live_channel(owner.account_id)
+    await provider_calls(client, created, _calls(psid))
     monkeypatch.setattr(
         GATEWAY_EVENTS, "batch_handler", GATEWAY_EVENTS.batch_handler if batched else None
     )
@@ -299,13 +288,7 @@ async def test_a_position_json_cannot_write_fails_its_call_and_the_rest_of_the_b
     calls = _calls(psid)[:2]
     calls[1]["payload"]["location"] = {"latitude": "NaN", "longitude": "29.0"}
     calls.append(_calls(psid)[3])
-    for call in calls:
-        response = await client.post(
-            f"/wa/provider-events/{psid}",
-            json=call,
-            headers={SECRET_HEADER: created["webhookSecret"]},
-        )
-        assert response.status_code == 200, response.text
+    await provider_calls(client, created, calls)
     await run_jobs()
     async with get_sessionmaker()() as session:
         items = (
