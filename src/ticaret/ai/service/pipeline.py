@@ -41,7 +41,7 @@ from ticaret.ai.schemas import AnalysisOut, VisualSearch
 from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor, Emission, emit, emit_many
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import accounts_with_customers
 from ticaret.models import (
@@ -347,13 +347,14 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         ],
     )
     first_runs: list[Dispatch] = []
+    completions: list[Emission] = []
     for key, item in received.items():
         written = made.get(key)
         if written is None or item.automation_off:
             continue  # analysed already, or automatic analysis is off
         if item.rules_at_once:
             if key in completed:
-                _emit_completed(session, item, written, completed[key])
+                completions.append(_completed(item, written, completed[key]))
         elif uses_llm(item.settings_row):
             dispatches = item.values["dispatches"]
             assert isinstance(dispatches, int)
@@ -373,6 +374,7 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
                     has_customers=key[0] in with_customers,
                     earlier=earlier.get(item.message.id, []),
                 )
+    await emit_many(session, completions, actor=AI_ACTOR)
     return first_runs
 
 
@@ -434,12 +436,11 @@ _PUBLISHED_COLUMNS = tuple(
 )
 
 
-def _emit_completed(
-    session: AsyncSession, item: _Received, written: repository.Written, models: dict[str, Any]
-) -> None:
+def _completed(item: _Received, written: repository.Written, models: dict[str, Any]) -> Emission:
     """`ai.analysis.completed` of a row written completed, from the columns it was written
     with and the models they were dumped from: the payload `analysis_out` makes of the row,
-    without validating again what was made of validated parts."""
+    without validating again what was made of validated parts. The batch's completions are
+    written by one `emit_many` (no ORM event objects)."""
     wa, values = item.wa, item.values
     fields: dict[str, Any] = {name: values[name] for name in _PUBLISHED_COLUMNS}
     fields.update(models)
@@ -449,13 +450,11 @@ def _emit_completed(
         updated_at=written.updated_at,
         entity_version=str(_RAN_VERSION),
     )
-    emit(
-        session,
+    return Emission(
         ANALYSIS_COMPLETED,
-        AnalysisOut.model_construct(**fields),
-        account_id=written.account_id,
-        actor=AI_ACTOR,
-        provider_session_id=wa.provider_session_id,
+        AnalysisOut.model_construct(**fields).model_dump(mode="json", by_alias=True),
+        written.account_id,
+        wa.provider_session_id,
     )
 
 

@@ -29,7 +29,7 @@ from ticaret.conversations.schemas.messages import MessageCreated
 from ticaret.conversations.service.conversations import emit_created
 from ticaret.conversations.service.messages import announce
 from ticaret.core import phones
-from ticaret.core.events import Actor, emit
+from ticaret.core.events import Actor, Emission, emit_many
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import (
     IdentityMatch,
@@ -365,28 +365,30 @@ async def mirror_wa_events(session: AsyncSession, event_ids: list[str]) -> list[
     )
     announced: set[uuid.UUID] = set()
     mirrored: set[uuid.UUID] = set()
-    system = Actor.system()
+    # One `emit_many` for the batch's events, in this order (no ORM event objects).
+    emissions: list[Emission] = []
     for item, row in zip(items, rows, strict=True):
         if row["id"] not in stored:
             continue
         conversation = conversations[item.chat]
         if conversation.id in created and conversation.id not in announced:
             announced.add(conversation.id)
-            emit(
-                session,
-                conversation_events.CONVERSATION_CREATED,
-                _conversation_created(conversation),
-                account_id=conversation.account_id,
-                actor=system,
+            emissions.append(
+                Emission(
+                    conversation_events.CONVERSATION_CREATED,
+                    _conversation_created(conversation).model_dump(mode="json", by_alias=True),
+                    conversation.account_id,
+                )
             )
-        emit(
-            session,
-            conversation_events.MESSAGE_CREATED,
-            _message_created(conversation, row),
-            account_id=conversation.account_id,
-            actor=system,
+        emissions.append(
+            Emission(
+                conversation_events.MESSAGE_CREATED,
+                _message_created(conversation, row).model_dump(mode="json", by_alias=True),
+                conversation.account_id,
+            )
         )
         mirrored.add(item.message.id)
+    await emit_many(session, emissions, actor=Actor.system())
     return [found.get(event_id, (None, None))[1] in mirrored for event_id in event_ids]
 
 
