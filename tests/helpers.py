@@ -233,3 +233,19 @@ async def live_channel(*account_ids: str | uuid.UUID) -> Any:
     for _ in account_ids:
         await pubsub.get_message(timeout=1)  # the subscription's own confirmation
     return pubsub
+
+
+async def unrelayed_events(account_id: str | uuid.UUID | None = None) -> set[str]:
+    """The ids of the events still waiting in the outbox (of one account, or all)."""
+    from sqlalchemy import select
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.models import Event, OutboxPending
+
+    query = select(OutboxPending.event_id)
+    if account_id is not None:
+        query = query.join(Event, Event.id == OutboxPending.event_id).where(
+            Event.account_id == uuid.UUID(str(account_id))
+        )
+    async with get_sessionmaker()() as session:
+        return set(await session.scalars(query))

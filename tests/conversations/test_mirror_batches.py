@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from redis.exceptions import ResponseError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 
 from tests.ai.helpers import customer_says, drain_inbox_only, events, open_shop
+from tests.helpers import unrelayed_events
 
 PHONES = ["905551110001", "905551110002", "905551110003"]
 BURST = [
@@ -171,7 +173,7 @@ async def test_a_relay_that_redis_refuses_leaves_its_events_to_the_sweeper(
     from ticaret.core import events as core_events
     from ticaret.core.db import get_sessionmaker, unit_of_work
     from ticaret.core.queue import QUEUE_NAME, get_redis
-    from ticaret.models import ConversationMessage, Event
+    from ticaret.models import ConversationMessage, Event, OutboxPending
 
     shop = await open_shop(client, catalog=False)
     await run_jobs()
@@ -184,7 +186,12 @@ async def test_a_relay_that_redis_refuses_leaves_its_events_to_the_sweeper(
     await redis.flushdb()
     async with unit_of_work() as session:
         await session.execute(
-            update(Event).where(Event.account_id == account).values(relayed_at=None)
+            insert(OutboxPending)
+            .from_select(
+                ["event_id", "created_at"],
+                select(Event.id, Event.created_at).where(Event.account_id == account),
+            )
+            .on_conflict_do_nothing()
         )
     async with get_sessionmaker()() as session:
         received = list(
@@ -201,8 +208,8 @@ async def test_a_relay_that_redis_refuses_leaves_its_events_to_the_sweeper(
         await core_events.relay(received)
     await redis.delete(QUEUE_NAME)
     async with get_sessionmaker()() as session:
-        marks = await session.scalars(select(Event.relayed_at).where(Event.account_id == account))
-        assert set(marks) == {None}
+        stored = set(await session.scalars(select(Event.id).where(Event.account_id == account)))
+    assert await unrelayed_events(account) == stored  # none marked relayed
 
     monkeypatch.setattr(core_events, "SWEEP_GRACE", timedelta(0))
     assert await core_events.sweep_outbox() >= len(received)
@@ -213,7 +220,4 @@ async def test_a_relay_that_redis_refuses_leaves_its_events_to_the_sweeper(
         )
         # (Each event was swept on its own, so their jobs ran side by side.)
         assert sorted(copies) == sorted(text for _, text in BURST[:3])
-        unrelayed = await session.scalars(
-            select(Event.id).where(Event.account_id == account, Event.relayed_at.is_(None))
-        )
-        assert list(unrelayed) == []
+    assert await unrelayed_events(account) == set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -258,5 +259,52 @@ async def test_the_wa_hardening_revision_merges_chats_split_by_jid_spelling(scra
         assert labels == [(chats[0].id,)]
         contacts = await _rows(engine, "SELECT jid, name FROM wa_contacts")
         assert contacts == [(phone, "Ayşe")]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_outbox_revision_keeps_what_waits_for_the_relay(scratch: str) -> None:
+    await _migrate(scratch, "upgrade", "0015")
+    engine = create_async_engine(to_async_url(scratch))
+    insert_event = (
+        "INSERT INTO events (id, account_id, type, actor_type, data, relayed_at) "
+        "VALUES (:id, :a, 'product.deleted', 'system', '{}', :relayed)"
+    )
+    account = uuid.uuid4()
+    async with engine.begin() as conn:
+        for event_id, relayed in (("evt_relayed", "2026-12-01T10:00:00Z"), ("evt_waiting", None)):
+            at = None if relayed is None else datetime.fromisoformat(relayed)
+            await conn.execute(text(insert_event), {"id": event_id, "a": account, "relayed": at})
+    await engine.dispose()
+
+    await _migrate(scratch, "upgrade", "head")
+    engine = create_async_engine(to_async_url(scratch))
+    try:
+        assert await _rows(engine, "SELECT event_id FROM outbox_pending") == [("evt_waiting",)]
+        # Any way of writing an event puts it in the outbox: plain SQL, one row or several.
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO events (id, account_id, type, actor_type, data) "
+                    "VALUES ('evt_new1', :a, 'product.deleted', 'system', '{}'), "
+                    "('evt_new2', :a, 'product.deleted', 'system', '{}')"
+                ),
+                {"a": account},
+            )
+        pending = await _rows(engine, "SELECT event_id FROM outbox_pending ORDER BY 1")
+        assert pending == [("evt_new1",), ("evt_new2",), ("evt_waiting",)]
+    finally:
+        await engine.dispose()
+
+    await _migrate(scratch, "downgrade", "0015")
+    engine = create_async_engine(to_async_url(scratch))
+    try:
+        marks = await _rows(engine, "SELECT id, relayed_at IS NOT NULL FROM events ORDER BY id")
+        assert marks == [
+            ("evt_new1", False),
+            ("evt_new2", False),
+            ("evt_relayed", True),
+            ("evt_waiting", False),
+        ]
     finally:
         await engine.dispose()

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import String, Text, any_, bindparam, select, text, update
+from sqlalchemy import ColumnElement, String, Text, any_, bindparam, delete, exists, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +37,7 @@ from ticaret.core.event_patterns import event_matches, pattern_matches, validate
 from ticaret.core.ids import new_event_id
 from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue_lost
 from ticaret.core.queue import get_redis
-from ticaret.models import Event
+from ticaret.models import Event, OutboxPending
 
 logger = logging.getLogger("ticaret.events")
 
@@ -437,11 +437,18 @@ async def _publish(events: Sequence[Event]) -> None:
         await pipe.execute()
 
 
+# Relayed: the events' rows leave `outbox_pending` (a trigger on `events` put them there).
 _MARK_RELAYED = RawQuery(
-    update(Event)
-    .where(Event.id == any_(bindparam("ids", type_=ARRAY(String))))
-    .values(relayed_at=bindparam("now"))
+    delete(OutboxPending).where(
+        OutboxPending.event_id == any_(bindparam("ids", type_=ARRAY(String)))
+    )
 )
+
+
+def relayed() -> ColumnElement[bool]:
+    """For a query on `Event`: the event has been relayed (its consumers' jobs were queued).
+    The consumers' own sweepers look only at these: a pending event is the outbox's sweeper's."""
+    return ~exists().where(OutboxPending.event_id == Event.id)
 
 
 async def relay(events: Sequence[Event]) -> None:
@@ -452,20 +459,22 @@ async def relay(events: Sequence[Event]) -> None:
     # One statement outside any transaction: the events are committed already, and a mark that
     # never lands only makes the sweeper relay them again (consumers are idempotent).
     async with no_transaction() as conn:
-        await _MARK_RELAYED.execute(conn, ids=[e.id for e in events], now=datetime.now(UTC))
+        await _MARK_RELAYED.execute(conn, ids=[e.id for e in events])
 
 
 @job("relay_event", max_tries=3, timeout=30)
 async def relay_event(ctx: JobContext, event_id: str) -> bool:
     """Relay one event whose post-commit relay was lost; a no-op once it is relayed."""
     async with unit_of_work() as session:
-        event = await session.scalar(
-            update(Event)
-            .where(Event.id == event_id, Event.relayed_at.is_(None))
-            .values(relayed_at=datetime.now(UTC))
-            .returning(Event)
+        claimed = await session.scalar(
+            delete(OutboxPending)
+            .where(OutboxPending.event_id == event_id)
+            .returning(OutboxPending.event_id)
         )
-        if event is None:
+        if claimed is None:
+            return False
+        event = await session.get(Event, event_id)
+        if event is None:  # removed since (its account was deleted): nothing left to relay
             return False
         # Published inside the claim: if Redis fails, the claim rolls back and the sweeper retries.
         await _publish([event])
@@ -474,9 +483,9 @@ async def relay_event(ctx: JobContext, event_id: str) -> bool:
 
 async def _unrelayed(session: AsyncSession) -> list[Lost]:
     ids = await session.scalars(
-        select(Event.id)
-        .where(Event.relayed_at.is_(None), Event.created_at < datetime.now(UTC) - SWEEP_GRACE)
-        .order_by(Event.seq)
+        select(OutboxPending.event_id)
+        .where(OutboxPending.created_at < datetime.now(UTC) - SWEEP_GRACE)
+        .order_by(OutboxPending.event_id)
         .limit(SWEEP_BATCH)
     )
     return [Lost(event_id, f"relay_event:{event_id}") for event_id in ids]

@@ -61,7 +61,14 @@ from ticaret.models.conversations import (
     MessageSender,
     MessageSource,
 )
-from ticaret.models.core import ActorType, Event, IdempotencyKey, InboxItem, InboxStatus
+from ticaret.models.core import (
+    ActorType,
+    Event,
+    IdempotencyKey,
+    InboxItem,
+    InboxStatus,
+    OutboxPending,
+)
 from ticaret.models.crm import (
     OPEN_TASK_STATUSES,
     AssigneeType,
@@ -257,6 +264,7 @@ __all__ = [
     "OrderEvent",
     "OrderItem",
     "OrderStatus",
+    "OutboxPending",
     "OutgoingEmail",
     "PasswordToken",
     "PaymentStatus",

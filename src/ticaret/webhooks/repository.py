@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at, new_id
 from ticaret.models import (
     DeliveryStatus,
@@ -184,7 +185,8 @@ async def events_missing_fan_out(
         .where(
             # Event ids are "evt_" + UUIDv7 hex, time-ordered: a primary-key range scan.
             Event.id >= first_event_id_at(since),
-            Event.relayed_at < relayed_before,
+            Event.created_at < relayed_before,
+            relayed(),
             Event.created_at >= since,
             receivable,
             ~done,

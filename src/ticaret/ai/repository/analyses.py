@@ -14,6 +14,7 @@ from sqlalchemy import Uuid, and_, cast, exists, func, literal_column, select, t
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
 
@@ -369,7 +370,8 @@ async def received_without_analysis(
             Event.id >= first_event_id_at(since),
             Event.created_at >= since,
             Event.type == "wa.message.received",
-            Event.relayed_at < relayed_before,
+            Event.created_at < relayed_before,
+            relayed(),
             Event.data["fromMe"].astext == "false",
             Event.data["type"].astext.in_(ANALYSABLE_TYPES),
             ~done,

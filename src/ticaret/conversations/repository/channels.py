@@ -12,6 +12,7 @@ from sqlalchemy import String, Uuid, any_, bindparam, cast, exists, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import ChatType, ConversationMessage, Event, MessageType, WaMessage, WaSession
 
@@ -98,7 +99,8 @@ async def wa_events_not_mirrored(
             Event.id >= first_event_id_at(since),
             Event.created_at >= since,
             Event.type.in_(list(types)),
-            Event.relayed_at < relayed_before,
+            Event.created_at < relayed_before,
+            relayed(),
             mirrorable,
             ~mirrored,
         )

@@ -10,12 +10,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
-    DateTime,
-    Integer,
     Select,
     Table,
     and_,
-    bindparam,
     func,
     or_,
     select,
@@ -213,18 +210,27 @@ async def ensure_wa_conversations(
     return by_key, inserted
 
 
-_TABLE = cast(Table, Conversation.__table__)
-_BUMP_MANY = (
-    update(_TABLE)
-    .where(_TABLE.c.account_id == bindparam("b_account"), _TABLE.c.id == bindparam("b_id"))
-    .values(
-        message_count=_TABLE.c.message_count + bindparam("b_count", type_=Integer),
-        last_message_at=func.greatest(
-            func.coalesce(_TABLE.c.last_message_at, bindparam("b_at", type_=DateTime(True))),
-            bindparam("b_at", type_=DateTime(True)),
-        ),
-        updated_at=func.now(),
+# One statement for the batch (it was one execution per conversation): the rows are locked in
+# id order first, as the per-row statements were issued, so two batches bumping the same
+# conversations wait for each other instead of deadlocking.
+_BUMP_MANY = text(
+    """
+    WITH batch AS (
+        SELECT * FROM unnest(CAST(:accounts AS uuid[]), CAST(:ids AS uuid[]),
+            CAST(:counts AS integer[]), CAST(:ats AS timestamptz[])) AS b(account_id, id, n, at)
+    ), locked AS MATERIALIZED (
+        SELECT c.id FROM conversations c
+        JOIN batch b ON c.account_id = b.account_id AND c.id = b.id
+        ORDER BY c.id
+        FOR UPDATE OF c
     )
+    UPDATE conversations c
+    SET message_count = c.message_count + b.n,
+        last_message_at = greatest(coalesce(c.last_message_at, b.at), b.at),
+        updated_at = now()
+    FROM batch b, locked l
+    WHERE c.id = l.id AND c.account_id = b.account_id AND c.id = b.id
+    """
 )
 
 
@@ -232,14 +238,16 @@ async def bump_many(
     session: AsyncSession, counts: list[tuple[uuid.UUID, uuid.UUID, int, datetime]]
 ) -> None:
     """`bump` for a batch: (account, conversation, new messages, latest message's time) each,
-    one statement run for every conversation (no cost: channel messages cost nothing)."""
+    one statement for every conversation (no cost: channel messages cost nothing)."""
     if counts:
         await session.execute(
             _BUMP_MANY,
-            [
-                {"b_account": account_id, "b_id": conversation_id, "b_count": n, "b_at": at}
-                for account_id, conversation_id, n, at in sorted(counts, key=lambda c: c[1])
-            ],
+            {
+                "accounts": [account_id for account_id, _, _, _ in counts],
+                "ids": [conversation_id for _, conversation_id, _, _ in counts],
+                "counts": [n for _, _, n, _ in counts],
+                "ats": [at for _, _, _, at in counts],
+            },
         )
 
 
