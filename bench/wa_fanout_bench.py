@@ -88,7 +88,16 @@ async def _reset() -> None:
         await conn.execute(text("DELETE FROM conversation_messages"))
         await conn.execute(text("DELETE FROM conversations"))
         await conn.execute(text("DELETE FROM events WHERE type <> 'wa.message.received'"))
-        await conn.execute(text("UPDATE events SET relayed_at = NULL"))
+        # The outbox as the tree has it: a pending table (0016 on), or a mark on each event.
+        if await conn.scalar(text("SELECT to_regclass('outbox_pending') IS NOT NULL")):
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox_pending (event_id, created_at) "
+                    "SELECT id, created_at FROM events ON CONFLICT DO NOTHING"
+                )
+            )
+        else:
+            await conn.execute(text("UPDATE events SET relayed_at = NULL"))
     await get_redis().flushdb()
 
 
@@ -134,7 +143,10 @@ async def child_run() -> dict[str, float]:
     await stop_cache_listener()
     await worker.close()
     mirrored = await scalar("SELECT count(*) FROM conversation_messages")
-    unrelayed = await scalar("SELECT count(*) FROM events WHERE relayed_at IS NULL")
+    if await scalar("SELECT to_regclass('outbox_pending') IS NOT NULL"):
+        unrelayed = await scalar("SELECT count(*) FROM outbox_pending")
+    else:
+        unrelayed = await scalar("SELECT count(*) FROM events WHERE relayed_at IS NULL")
     return {
         "events": len(loaded),
         "mirrored": mirrored,
