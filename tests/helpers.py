@@ -249,3 +249,25 @@ async def unrelayed_events(account_id: str | uuid.UUID | None = None) -> set[str
         )
     async with get_sessionmaker()() as session:
         return set(await session.scalars(query))
+
+
+async def live_events(pubsub: Any, timeout: float = 1.0) -> list[dict[str, Any]]:
+    """The events the relay woke `pubsub`'s channels for until `timeout` passes quietly, in
+    the order named, each as the console streams it (read from the outbox, as it does)."""
+    import json
+
+    from sqlalchemy import select
+
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.core.events import event_payload
+    from ticaret.models import Event
+
+    named: list[str] = []
+    while (
+        message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+    ) is not None:
+        wake_up = json.loads(message["data"])
+        named.extend(event["id"] for event in wake_up["events"])
+    async with get_sessionmaker()() as session:
+        found = {e.id: e for e in await session.scalars(select(Event).where(Event.id.in_(named)))}
+    return [event_payload(found[event_id]) for event_id in named]

@@ -432,7 +432,7 @@ def test_a_reader_that_falls_behind_is_ended_not_skipped() -> None:
     drained: list[str | None] = []
     while not subscription._queue.empty():
         item = subscription._queue.get_nowait()
-        drained.append(None if item is None else item.id)
+        drained.append(None if item is None else item.raw)
     # What was queued is still delivered, then the end marker; nothing after a gap.
     assert drained[:-1] == [str(n) for n in range(QUEUE_SIZE)] and drained[-1] is None
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import live_channel, register, unrelayed_events
+from tests.helpers import live_channel, live_events, register, unrelayed_events
 from ticaret.catalog.events import PRODUCT_DELETED, ProductRef
 from ticaret.core import events
 from ticaret.core.db import get_sessionmaker, unit_of_work
@@ -22,19 +22,11 @@ from ticaret.core.events import (
     Actor,
     Emission,
     EmittedEvent,
+    account_channel,
     emit,
     emit_many,
 )
 from ticaret.models import Event
-
-
-async def _published(pubsub: Any) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    while (
-        message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-    ) is not None:
-        seen.append(json.loads(message["data"]))
-    return seen
 
 
 async def test_emit_many_keeps_the_order_of_emission_and_relays_after_commit(
@@ -73,7 +65,7 @@ async def test_emit_many_keeps_the_order_of_emission_and_relays_after_commit(
     assert not {e.id for e in mine} & await unrelayed_events(account)
     assert {e.created_at for e in mine[1:3]} == {emitted[0].created_at}
 
-    published = [e for e in await _published(pubsub) if e["type"] == PRODUCT_DELETED.name]
+    published = [e for e in await live_events(pubsub) if e["type"] == PRODUCT_DELETED.name]
     await pubsub.aclose()
     assert [e["data"]["sku"] for e in published] == ["first", "second", "third", "fourth"]
     assert published[1]["id"] == emitted[0].id
@@ -107,7 +99,7 @@ async def test_emit_many_in_a_transaction_that_rolls_back_leaves_nothing(
                 )
             )
         ).all() == []
-    assert [e for e in await _published(pubsub) if e["type"] == PRODUCT_DELETED.name] == []
+    assert [e for e in await live_events(pubsub) if e["type"] == PRODUCT_DELETED.name] == []
     await pubsub.aclose()
 
 
@@ -127,3 +119,41 @@ def test_event_rows_with_an_integer_orjson_cannot_write_go_out_as_json() -> None
     assert row["data"] == {"n": 2**70, "sku": "ü"}
     assert row["account_id"] == str(event.account_id)
     assert datetime.fromisoformat(row["created_at"]) == event.created_at
+
+
+async def test_a_commit_wakes_each_account_once_naming_its_events_in_order(
+    client: httpx.AsyncClient,
+) -> None:
+    first = uuid.UUID((await register(client)).account_id)
+    second = uuid.UUID((await register(client)).account_id)
+    pubsub = await live_channel(first, second)
+
+    async with unit_of_work() as session:
+        emitted = await emit_many(
+            session,
+            [
+                Emission(PRODUCT_DELETED, {"productId": str(uuid.uuid4()), "sku": sku}, account)
+                for sku, account in (("a", first), ("b", second), ("c", first))
+            ],
+            actor=Actor.system(),
+        )
+
+    wake_ups: dict[str, dict[str, Any]] = {}
+    while (
+        message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+    ) is not None:
+        wake_up = json.loads(message["data"])
+        assert message["channel"].decode() == account_channel(wake_up["accountId"])
+        assert wake_up["accountId"] not in wake_ups  # one per account for the commit
+        wake_ups[wake_up["accountId"]] = wake_up
+    await pubsub.aclose()
+    assert wake_ups == {
+        str(first): {
+            "accountId": str(first),
+            "events": [{"id": e.id, "type": e.type} for e in (emitted[0], emitted[2])],
+        },
+        str(second): {
+            "accountId": str(second),
+            "events": [{"id": emitted[1].id, "type": PRODUCT_DELETED.name}],
+        },
+    }

@@ -12,17 +12,24 @@ from sqlalchemy import select
 from tests.helpers import Servers, register, unrelayed_events
 from ticaret.core import events
 from ticaret.core.db import get_sessionmaker
-from ticaret.core.events import account_channel, sweep_outbox
+from ticaret.core.events import account_channel, event_payload, sweep_outbox
 from ticaret.core.queue import get_redis
 from ticaret.models import Event
 
 
 async def _next_message(pubsub: Any, timeout: float = 5.0) -> dict[str, Any]:
+    """The event the next wake-up on the channel names, as the console streams it."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
         if message is not None:
-            return dict(json.loads(message["data"]))
+            wake_up = json.loads(message["data"])
+            (named,) = wake_up["events"]  # one request, one event
+            async with get_sessionmaker()() as session:
+                event = await session.get(Event, named["id"])
+            assert event is not None and event.type == named["type"]
+            assert wake_up["accountId"] == str(event.account_id)
+            return event_payload(event)
     raise AssertionError("no event published")
 
 

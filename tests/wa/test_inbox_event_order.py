@@ -6,13 +6,12 @@ both follow the order of the calls, for every account that sees the session."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from tests.helpers import live_channel, register
+from tests.helpers import live_channel, live_events, register
 from tests.wa.helpers import create_session, provider_calls
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import Event, InboxItem
@@ -108,10 +107,7 @@ async def test_a_batch_of_runs_and_single_calls_emits_in_call_order_to_every_acc
             assert [named(t, d) for t, d in stored.tuples()] == expected
 
     published: dict[str, list[tuple[str, str]]] = {owner.account_id: [], partner.account_id: []}
-    while (
-        message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-    ) is not None:
-        event = json.loads(message["data"])
+    for event in await live_events(pubsub):
         if event["type"].startswith(("wa.message.", "wa.chat.")):
             published[event["accountId"]].append(named(event["type"], event["data"]))
     await pubsub.aclose()

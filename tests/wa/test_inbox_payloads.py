@@ -2,8 +2,8 @@
 rows in, JSON out): what it publishes and stores must be exactly what the per-event path
 (`apply_gateway_event`, models validated and dumped) gives for the same gateway calls. Two
 sandbox sessions get the same WAHA-shaped calls, one drained by the batch handler and one
-item by item, in the real worker; the live-console messages of both (the bytes the relay
-publishes) and their stored rows are compared."""
+item by item, in the real worker; the events of both, as the live console streams them
+(named by the relay's wake-ups, read from the outbox), and their stored rows are compared."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from tests.helpers import live_channel, register
+from tests.helpers import live_channel, live_events, register
 from tests.wa.helpers import create_session, provider_calls
 from ticaret.core.db import get_sessionmaker
 from ticaret.models import InboxItem, WaMessage, WaSession
@@ -132,13 +132,7 @@ async def _publications(
         GATEWAY_EVENTS, "batch_handler", GATEWAY_EVENTS.batch_handler if batched else None
     )
     await run_jobs()
-    published: list[dict[str, Any]] = []
-    while (
-        message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-    ) is not None:
-        raw = message["data"].decode()
-        if '"wa.' in raw:
-            published.append(json.loads(raw))
+    published = [e for e in await live_events(pubsub) if e["type"].startswith("wa.")]
     await pubsub.aclose()
     return psid, owner.account_id, published
 

@@ -30,18 +30,12 @@ SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """One published event, parsed once per process and shared by every stream that gets it."""
+    """One wake-up of an account's channel (`core.events.wake_up`: the ids and types of the
+    events one commit relayed), parsed once per process and shared by every stream that gets
+    it. Streams read the events themselves from the outbox."""
 
     raw: str
     payload: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.payload.get("id", ""))
-
-    @property
-    def type(self) -> str:
-        return str(self.payload.get("type", ""))
 
 
 class Subscription:

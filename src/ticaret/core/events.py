@@ -8,10 +8,11 @@ Every event type is declared once, by the domain it belongs to (`wa/events.py`,
     )
 
 `emit()` takes such a type and a payload of its model, and writes the event row in the
-caller's transaction. After commit the relay publishes it on the account's Redis channel
-(live console) and queues the jobs of the consumers that want its type (webhook fan-out,
-...; `ticaret.wiring` registers them). The `sweep_outbox` cron relays rows that were
-committed but never relayed (Redis down, process killed), so no committed event is lost.
+caller's transaction. After commit the relay wakes the account's Redis channel (the live
+console then reads the events from the outbox) and queues the jobs of the consumers that
+want its type (webhook fan-out, ...; `ticaret.wiring` registers them). The `sweep_outbox`
+cron relays rows that were committed but never relayed (Redis down, process killed), so no
+committed event is lost.
 The catalogue feeds `GET /events/types`, the OpenAPI `webhooks` section and the check that
 webhook subscriptions name real types.
 """
@@ -218,6 +219,12 @@ def account_channel(account_id: uuid.UUID | str) -> str:
     return f"{CHANNEL_PREFIX}{account_id}"
 
 
+def wake_up(account_id: uuid.UUID, named: list[dict[str, str]]) -> dict[str, Any]:
+    """What the relay publishes on an account's live channel for one commit: the events'
+    ids and types, in the order they were emitted."""
+    return {"accountId": str(account_id), "events": named}
+
+
 def event_payload(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
@@ -410,20 +417,23 @@ async def _wanted_by(
 
 
 async def _publish(events: Sequence[Event]) -> None:
-    """Every event on its account's live channel and every consumer's jobs, in one Redis round
+    """A wake-up on each account's live channel and every consumer's jobs, in one Redis round
     trip. If it fails, none of it counts as relayed: the caller does not mark the events, and
     the sweeper relays them again (a job already queued is not queued twice; consumers are
     idempotent)."""
     by_consumer: dict[str, list[Event]] = {}
+    by_account: dict[uuid.UUID, list[dict[str, str]]] = {}
     for event in events:
         for consumer in _consumers_of(event.type):
             by_consumer.setdefault(consumer.job.name, []).append(event)
+        by_account.setdefault(event.account_id, []).append({"id": event.id, "type": event.type})
     redis = get_redis()
     async with redis.pipeline(transaction=False) as pipe:
-        for event in events:
-            # orjson: the live channel only wakes the console's streams (they match the type
-            # and session, then read the events themselves), any JSON does.
-            pipe.publish(account_channel(event.account_id), orjson.dumps(event_payload(event)))
+        for account_id, named in by_account.items():
+            # One wake-up per account, naming its events in order: the console's streams read
+            # the events themselves from the outbox (in the order no publish can give across
+            # processes), so the payloads need not travel through Redis.
+            pipe.publish(account_channel(account_id), orjson.dumps(wake_up(account_id, named)))
         for name, subscribed in by_consumer.items():
             consumer = _consumers[name]
             wanted = await _wanted_by(consumer, subscribed)
