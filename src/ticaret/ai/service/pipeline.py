@@ -18,6 +18,7 @@ route) queues them, so this module never imports the tasks module.
 
 from __future__ import annotations
 
+import enum
 import logging
 import uuid
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from ticaret.ai.schemas import AnalysisOut, VisualSearch
 from ticaret.ai.service import auto_reply, results
 from ticaret.ai.service.views import analysis_out
 from ticaret.core.db import unit_of_work
+from ticaret.core.envelope import format_timestamp
 from ticaret.core.events import Actor, Emission, emit, emit_many
 from ticaret.core.ids import new_id
 from ticaret.crm.service.identities import accounts_with_customers
@@ -318,7 +320,7 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
         ],
         RULES_CONTEXT,
     )
-    completed: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+    completed: set[tuple[uuid.UUID, uuid.UUID]] = set()
     for key, item in received.items():
         if not item.rules_at_once:
             continue
@@ -331,7 +333,7 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
             has_products=key[0] in with_products,
         )
         if models is not None:
-            completed[key] = models
+            completed.add(key)
     made = await repository.insert_analysis_rows(
         session, [item.values for item in received.values()]
     )
@@ -354,7 +356,7 @@ async def consume_received(session: AsyncSession, event_ids: list[str]) -> list[
             continue  # analysed already, or automatic analysis is off
         if item.rules_at_once:
             if key in completed:
-                completions.append(_completed(item, written, completed[key]))
+                completions.append(_completed(item, written))
         elif uses_llm(item.settings_row):
             dispatches = item.values["dispatches"]
             assert isinstance(dispatches, int)
@@ -436,26 +438,39 @@ _PUBLISHED_COLUMNS = tuple(
 )
 
 
-def _completed(item: _Received, written: repository.Written, models: dict[str, Any]) -> Emission:
+# Each published field's name in the row or the run, and its key in the payload.
+_PAYLOAD_KEYS = tuple((name, info.alias or name) for name, info in AnalysisOut.model_fields.items())
+
+
+def _json_value(value: Any) -> Any:
+    """A column's value as `AnalysisOut`'s JSON dump writes it (the model-valued columns are
+    stored as that dump already)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _completed(item: _Received, written: repository.Written) -> Emission:
     """`ai.analysis.completed` of a row written completed, from the columns it was written
-    with and the models they were dumped from: the payload `analysis_out` makes of the row,
-    without validating again what was made of validated parts. The batch's completions are
-    written by one `emit_many` (no ORM event objects)."""
+    with: the payload `analysis_out` makes of the row, built straight as JSON values (the
+    findings' models were dumped once, for their columns; validating and dumping the whole
+    `AnalysisOut` again cost more than the rules themselves). `tests/ai/test_rules_batch.py`
+    holds it to the per-row path's validated model. The batch's completions are written by
+    one `emit_many` (no ORM event objects)."""
     wa, values = item.wa, item.values
     fields: dict[str, Any] = {name: values[name] for name in _PUBLISHED_COLUMNS}
-    fields.update(models)
     fields.update(
         provider_session_id=wa.provider_session_id,
         created_at=written.created_at,
         updated_at=written.updated_at,
         entity_version=str(_RAN_VERSION),
     )
-    return Emission(
-        ANALYSIS_COMPLETED,
-        AnalysisOut.model_construct(**fields).model_dump(mode="json", by_alias=True),
-        written.account_id,
-        wa.provider_session_id,
-    )
+    data = {key: _json_value(fields[name]) for name, key in _PAYLOAD_KEYS}
+    return Emission(ANALYSIS_COMPLETED, data, written.account_id, wa.provider_session_id)
 
 
 # Running ------------------------------------------------------------------------------------

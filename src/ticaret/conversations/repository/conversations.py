@@ -215,12 +215,12 @@ async def ensure_wa_conversations(
 # conversations wait for each other instead of deadlocking.
 _BUMP_MANY = text(
     """
-    WITH batch AS (
+    WITH counts AS (
         SELECT * FROM unnest(CAST(:accounts AS uuid[]), CAST(:ids AS uuid[]),
             CAST(:counts AS integer[]), CAST(:ats AS timestamptz[])) AS b(account_id, id, n, at)
     ), locked AS MATERIALIZED (
         SELECT c.id FROM conversations c
-        JOIN batch b ON c.account_id = b.account_id AND c.id = b.id
+        JOIN counts b ON c.account_id = b.account_id AND c.id = b.id
         ORDER BY c.id
         FOR UPDATE OF c
     )
@@ -228,7 +228,7 @@ _BUMP_MANY = text(
     SET message_count = c.message_count + b.n,
         last_message_at = greatest(coalesce(c.last_message_at, b.at), b.at),
         updated_at = now()
-    FROM batch b, locked l
+    FROM counts b, locked l
     WHERE c.id = l.id AND c.account_id = b.account_id AND c.id = b.id
     """
 )
