@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from enum import StrEnum
 from typing import Annotated, Any
 
 import asyncpg
 import orjson
 from fastapi import Depends
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, SQLColumnExpression, event, literal_column
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -197,6 +198,21 @@ class RowView:
             return self._record[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def written_in(column: SQLColumnExpression[str], *values: StrEnum) -> ColumnElement[bool]:
+    """`column = 'v'`, or `column IN ('v', 'w')`, with the values written into the SQL rather
+    than bound, for a filter that must match a partial index's predicate (`WHERE status =
+    'pending'`). asyncpg prepares every statement, and after five runs PostgreSQL may switch it
+    to a generic plan, made without the bound values: with `status = $1` that plan cannot prove
+    the index's predicate, so it reads the whole table. The values are our enums' (never
+    input); quoted all the same."""
+    written: list[ColumnElement[str]] = [
+        literal_column("'" + value.value.replace("'", "''") + "'") for value in values
+    ]
+    if len(written) == 1:
+        return column == written[0]
+    return column.in_(written)
 
 
 class RawQuery:

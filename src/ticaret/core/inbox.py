@@ -39,12 +39,12 @@ from typing import Any
 
 import orjson
 from arq import Retry
-from sqlalchemy import Table, Text, Uuid, any_, bindparam, cast, literal_column, select, update
+from sqlalchemy import Table, Text, Uuid, any_, bindparam, cast, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work
+from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work, written_in
 from ticaret.core.ids import new_id
 from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue
 from ticaret.core.queue import get_redis
@@ -225,7 +225,7 @@ _inbox_table: Table = InboxItem.__table__  # type: ignore[assignment]
 # (`WHERE status = 'received'`), and a prepared statement's generic plan, which PostgreSQL
 # switches to after five runs, can use them only when the statement says the value itself. With
 # a bound status the claim scanned the whole table (30 ms a batch at 20k stored items).
-_WAITING_STATUS = _inbox_table.c.status == literal_column(f"'{InboxStatus.received.value}'")
+_WAITING_STATUS = written_in(_inbox_table.c.status, InboxStatus.received)
 # Built once; each store runs it with its rows.
 _STORE = (
     insert(_inbox_table)

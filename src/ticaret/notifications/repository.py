@@ -8,7 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import written_in
 from ticaret.models import EmailStatus, OutgoingEmail
+
+# Written into the SQL (not bound): `ix_outgoing_emails_pending` is partial (see `written_in`).
+_PENDING = written_in(OutgoingEmail.status, EmailStatus.pending)
 
 
 async def email_to_send(session: AsyncSession, email_id: uuid.UUID) -> OutgoingEmail | None:
@@ -20,9 +24,7 @@ async def stale_pending_ids(
 ) -> list[uuid.UUID]:
     rows = await session.scalars(
         select(OutgoingEmail.id)
-        .where(
-            OutgoingEmail.status == EmailStatus.pending, OutgoingEmail.updated_at < updated_before
-        )
+        .where(_PENDING, OutgoingEmail.updated_at < updated_before)
         .limit(limit)
     )
     return list(rows)

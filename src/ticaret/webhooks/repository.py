@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import written_in
 from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at, new_id
 from ticaret.models import (
@@ -25,6 +26,10 @@ from ticaret.models import (
 )
 
 OPEN_STATUSES = (DeliveryStatus.pending, DeliveryStatus.held, DeliveryStatus.retrying)
+# Written into the SQL (not bound) where a statement must use the deliveries' partial indexes,
+# `ix_webhook_deliveries_due` and `ix_webhook_deliveries_held`: see `written_in`.
+_DUE = written_in(WebhookDelivery.status, DeliveryStatus.pending, DeliveryStatus.retrying)
+_HELD = written_in(WebhookDelivery.status, DeliveryStatus.held)
 
 
 async def webhooks_page(
@@ -149,7 +154,7 @@ async def held_delivery_ids(
             .where(
                 WebhookDelivery.account_id == account_id,
                 WebhookDelivery.webhook_id == webhook_id,
-                WebhookDelivery.status == DeliveryStatus.held,
+                _HELD,
             )
             .order_by(WebhookDelivery.event_seq)
             .limit(limit)
@@ -287,7 +292,7 @@ async def overdue_deliveries(
     rows = await session.execute(
         select(WebhookDelivery.id, WebhookDelivery.attempt_count)
         .where(
-            WebhookDelivery.status.in_((DeliveryStatus.pending, DeliveryStatus.retrying)),
+            _DUE,
             WebhookDelivery.next_attempt_at < due_before,
         )
         .order_by(WebhookDelivery.next_attempt_at)
@@ -304,7 +309,7 @@ async def webhooks_with_unreleased_holds(
         select(WebhookDelivery.webhook_id)
         .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
         .where(
-            WebhookDelivery.status == DeliveryStatus.held,
+            _HELD,
             WebhookDelivery.updated_at < held_before,
             Webhook.status == WebhookStatus.active,
             Webhook.deleted_at.is_(None),

@@ -12,8 +12,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import written_in
 from ticaret.models import AiAgentRun, AiAgentRunStep
 from ticaret.models.agents import RunStatus
+
+# Written into the SQL (not bound) where a statement must use a partial index on `status`
+# (`uq_ai_agent_runs_one_running`, `ix_ai_agent_runs_unfinished`): see `written_in`.
+_RUNNING = written_in(AiAgentRun.status, RunStatus.running)
+_UNFINISHED = written_in(AiAgentRun.status, RunStatus.pending, RunStatus.running)
 
 
 async def add_run(session: AsyncSession, values: dict[str, object]) -> AiAgentRun | None:
@@ -83,7 +89,7 @@ async def release_stale(session: AsyncSession, conversation_id: uuid.UUID, now: 
         update(AiAgentRun)
         .where(
             AiAgentRun.conversation_id == conversation_id,
-            AiAgentRun.status == RunStatus.running,
+            _RUNNING,
             AiAgentRun.lease_until < now,
         )
         .values(status=RunStatus.pending, lease_until=None)
@@ -167,7 +173,7 @@ async def unfinished_before(
         await session.scalars(
             select(AiAgentRun)
             .where(
-                AiAgentRun.status.in_([RunStatus.pending, RunStatus.running]),
+                _UNFINISHED,
                 AiAgentRun.created_at < moment,
                 (AiAgentRun.status == RunStatus.pending) | (AiAgentRun.lease_until < moment),
             )

@@ -14,12 +14,17 @@ from sqlalchemy import Uuid, and_, cast, exists, func, literal_column, select, t
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import written_in
 from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
 
 # The message types an analysis reads: text, and images (with their caption).
 ANALYSABLE_TYPES = (MessageType.text.value, MessageType.image.value)
+# Written into the SQL (not bound) where a statement must use the partial indexes on `status`
+# (`ix_ai_analyses_pending`, `_held`, `_processing`): see `written_in`.
+_PENDING = written_in(AiAnalysis.status, AnalysisStatus.pending)
+_PROCESSING = written_in(AiAnalysis.status, AnalysisStatus.processing)
 
 
 @dataclass(frozen=True)
@@ -288,7 +293,7 @@ async def processing_count(session: AsyncSession, account_id: uuid.UUID) -> int:
     count = await session.scalar(
         select(func.count())
         .select_from(AiAnalysis)
-        .where(AiAnalysis.account_id == account_id, AiAnalysis.status == AnalysisStatus.processing)
+        .where(AiAnalysis.account_id == account_id, _PROCESSING)
     )
     return int(count or 0)
 
@@ -303,7 +308,7 @@ async def take_held(session: AsyncSession, account_id: uuid.UUID, limit: int) ->
             select(AiAnalysis)
             .where(
                 AiAnalysis.account_id == account_id,
-                AiAnalysis.status == AnalysisStatus.pending,
+                _PENDING,
                 AiAnalysis.held_at.is_not(None),
             )
             .order_by(AiAnalysis.held_at, AiAnalysis.id)
@@ -324,7 +329,7 @@ async def stale_pending(
     rows = await session.execute(
         select(AiAnalysis.id, AiAnalysis.dispatches)
         .where(
-            AiAnalysis.status == AnalysisStatus.pending,
+            _PENDING,
             AiAnalysis.next_attempt_at < due_before,
             AiAnalysis.updated_at < idle_before,
         )
@@ -342,7 +347,7 @@ async def expired_processing(
         await session.scalars(
             select(AiAnalysis)
             .where(
-                AiAnalysis.status == AnalysisStatus.processing,
+                _PROCESSING,
                 AiAnalysis.started_at < started_before,
             )
             .order_by(AiAnalysis.started_at)

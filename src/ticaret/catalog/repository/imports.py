@@ -19,9 +19,12 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.catalog.importing.reader import RECORD_FIELDS
+from ticaret.core.db import written_in
 from ticaret.models import CatalogImport, CatalogImportFile, ImportStatus
 
 STAGING = "catalog_import_staging"
+# Written into the SQL (not bound): `ix_catalog_imports_open` is partial (see `written_in`).
+_OPEN = written_in(CatalogImport.status, ImportStatus.queued, ImportStatus.running)
 
 # Every SQL text here is built from this module's constants (never from input).
 # Lives as long as the connection; ON COMMIT DELETE ROWS empties it after every transaction.
@@ -245,7 +248,7 @@ async def open_imports_idle_since(
         await session.scalars(
             select(CatalogImport.id)
             .where(
-                CatalogImport.status.in_((ImportStatus.queued, ImportStatus.running)),
+                _OPEN,
                 CatalogImport.updated_at < before,
             )
             .order_by(CatalogImport.updated_at)

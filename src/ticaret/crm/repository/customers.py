@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Exists, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import written_in
 from ticaret.crm.repository import fold, plan_for_these_values, search_distance, search_matches
 from ticaret.models import (
     OPEN_TASK_STATUSES,
@@ -34,11 +35,15 @@ class CustomerFilter:
     has_open_tasks: bool | None = None
 
 
+# Written into the SQL (not bound): `ix_crm_tasks_open` is partial (see `written_in`).
+_OPEN_TASK = written_in(CrmTask.status, *OPEN_TASK_STATUSES)
+
+
 def _open_tasks_of(customer_id: Any) -> Exists:
     return exists().where(
         CrmTask.customer_id == customer_id,
         CrmTask.deleted_at.is_(None),
-        CrmTask.status.in_(OPEN_TASK_STATUSES),
+        _OPEN_TASK,
     )
 
 
@@ -144,7 +149,7 @@ async def open_task_counts(
             CrmTask.account_id == account_id,
             CrmTask.customer_id.in_(list(customer_ids)),
             CrmTask.deleted_at.is_(None),
-            CrmTask.status.in_(OPEN_TASK_STATUSES),
+            _OPEN_TASK,
         )
         .group_by(CrmTask.customer_id)
     )

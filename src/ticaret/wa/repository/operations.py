@@ -8,7 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import written_in
 from ticaret.models import OperationStatus, WaMessageOperation
+
+# Written into the SQL (not bound) for the sweeps: `ix_wa_message_operations_pending` is
+# partial (see `written_in`).
+_QUEUED = written_in(WaMessageOperation.status, OperationStatus.queued)
+_SENDING = written_in(WaMessageOperation.status, OperationStatus.sending)
 
 
 async def operation(
@@ -49,7 +55,7 @@ async def requeue_lost(
     rows = await session.execute(
         select(WaMessageOperation.id, WaMessageOperation.attempts)
         .where(
-            WaMessageOperation.status == OperationStatus.queued,
+            _QUEUED,
             func.coalesce(WaMessageOperation.next_attempt_at, WaMessageOperation.updated_at)
             < now - queued_for,
         )
@@ -65,7 +71,7 @@ async def stuck_sending(
     rows = await session.scalars(
         select(WaMessageOperation.id)
         .where(
-            WaMessageOperation.status == OperationStatus.sending,
+            _SENDING,
             WaMessageOperation.updated_at < now - sending_for,
         )
         .limit(limit)
