@@ -168,6 +168,13 @@ async def run(args: argparse.Namespace, servers: BenchServers) -> None:
             f"{label:<24} {done / finished:8.0f} events/s  ({done:,} processed in {finished:.2f}s)"
         )
         print(f"chats created            {len(messages)}")
+        if args.statements:
+            print("PostgreSQL's time per event, by statement (pg_stat_statements):")
+            for query, calls, total_ms in await top_statements():
+                print(
+                    f"  {total_ms / args.events * 1000:6.0f} µs  {calls / args.events:5.2f} "
+                    f"calls/event  {' '.join(query.split())[:110]}"
+                )
     finally:
         children = [child for child in (api, worker) if child is not None]
         for child in children:
@@ -477,7 +484,7 @@ def main() -> None:
     parser.add_argument(
         "--statements",
         action="store_true",
-        help="with --e2e: load pg_stat_statements and print PostgreSQL's time per statement",
+        help="load pg_stat_statements and print PostgreSQL's time per statement",
     )
     args = parser.parse_args()
     with bench_servers("inbound", statements=args.statements) as servers:

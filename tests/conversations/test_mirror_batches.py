@@ -5,6 +5,7 @@ trip, leaves the events to the outbox sweeper."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -221,3 +222,43 @@ async def test_a_relay_that_redis_refuses_leaves_its_events_to_the_sweeper(
         # (Each event was swept on its own, so their jobs ran side by side.)
         assert sorted(copies) == sorted(text for _, text in BURST[:3])
     assert await unrelayed_events(account) == set()
+
+
+async def test_a_batch_bumps_a_conversation_whose_copies_another_batch_is_inserting(
+    client: httpx.AsyncClient, run_jobs: Any
+) -> None:
+    """Two mirror batches meeting on one conversation: the one inserting copies holds the
+    KEY SHARE lock their foreign key takes on it; the other's count bump must not wait for
+    that (the lock an UPDATE of the count takes does not), or each would wait for the other's
+    copies and deadlock. Here the bump runs at once with a short lock timeout."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from ticaret.conversations.repository import conversations as conversation_repository
+    from ticaret.core.db import get_sessionmaker
+    from ticaret.models import Conversation
+
+    shop = await open_shop(client, catalog=False)
+    await customer_says(client, shop, BURST[0][1], phone=BURST[0][0])
+    await run_jobs()
+    account = shop.owner.account_id
+    async with get_sessionmaker()() as inserting, get_sessionmaker()() as bumping:
+        conversation = (
+            await inserting.execute(
+                select(Conversation.id, Conversation.message_count)
+                .where(Conversation.account_id == account)
+                .with_for_update(key_share=True, read=True)
+            )
+        ).one()
+        await bumping.execute(text("SET LOCAL lock_timeout = '2s'"))
+        await conversation_repository.bump_many(
+            bumping, [(uuid.UUID(account), conversation.id, 2, datetime.now(UTC))]
+        )
+        await bumping.commit()
+        await inserting.rollback()
+    async with get_sessionmaker()() as session:
+        count = await session.scalar(
+            select(Conversation.message_count).where(Conversation.id == conversation.id)
+        )
+    assert count == conversation.message_count + 2

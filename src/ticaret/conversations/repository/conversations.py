@@ -212,7 +212,10 @@ async def ensure_wa_conversations(
 
 # One statement for the batch (it was one execution per conversation): the rows are locked in
 # id order first, as the per-row statements were issued, so two batches bumping the same
-# conversations wait for each other instead of deadlocking.
+# conversations wait for each other instead of deadlocking. The lock is the one an UPDATE of
+# non-key columns takes (NO KEY UPDATE): a plain FOR UPDATE would also wait on the KEY SHARE
+# locks that another batch's inserted copies hold on their conversation (the foreign key),
+# and two batches would deadlock on each other's copies.
 _BUMP_MANY = text(
     """
     WITH counts AS (
@@ -222,7 +225,7 @@ _BUMP_MANY = text(
         SELECT c.id FROM conversations c
         JOIN counts b ON c.account_id = b.account_id AND c.id = b.id
         ORDER BY c.id
-        FOR UPDATE OF c
+        FOR NO KEY UPDATE OF c
     )
     UPDATE conversations c
     SET message_count = c.message_count + b.n,
