@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from asyncpg import Connection, Record
@@ -385,8 +386,9 @@ _CHAT_RAW = RawQuery(
 )
 
 
-def _page_with_overlay(after: bool) -> RawQuery:
-    """The first page (or the page `after` a cursor) of a session's chats, latest activity
+@cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
+def _page_with_overlay(after: bool, rows: int) -> RawQuery:
+    """The first `rows` (or those `after` a cursor) of a session's chats, latest activity
     first, in one statement with everything the list shows beside a chat's own columns: the
     session named by `provider_session_id` if the account sees it (no rows otherwise), each
     chat's `labels` (JSON, NULL for none), the account's assignment of it (`assignee_type`,
@@ -403,7 +405,11 @@ def _page_with_overlay(after: bool) -> RawQuery:
         )
     page = (
         chats.order_by(_LAST_ACTIVITY.desc(), WaChat.id.desc())
-        .limit(bindparam("limit"))
+        # Written into the statement, not bound: for a bound LIMIT the generic plan guesses a
+        # tenth of the session's chats, each paying the overlay's subqueries, so PostgreSQL
+        # kept re-planning this prepared statement on every execution (~0.8 ms, more than
+        # running it). One statement per page size, each planned once per connection.
+        .limit(literal_column(str(int(rows))))
         .subquery("page")
     )
     joined, assignment = crm_overlay.chat_assignment_joined(page, account_id)
@@ -417,10 +423,6 @@ def _page_with_overlay(after: bool) -> RawQuery:
         .select_from(joined)
         .order_by(page.c.last_activity.desc(), page.c.id.desc())
     )
-
-
-_CHATS_FIRST_RAW = _page_with_overlay(after=False)
-_CHATS_AFTER_RAW = _page_with_overlay(after=True)
 
 
 async def chat_raw(conn: Connection, session_id: uuid.UUID, remote_jid: str) -> Record | None:
@@ -437,14 +439,13 @@ async def chats_page_raw(
     """`chats_page` without filters, with each chat's labels and CRM overlay columns (see
     `_page_with_overlay`): `limit + 1` rows, none when the account does not see the session."""
     if after is None:
-        return await _CHATS_FIRST_RAW.fetch(
-            conn, account_id=account_id, provider_session_id=provider_session_id, limit=limit + 1
+        return await _page_with_overlay(False, limit + 1).fetch(
+            conn, account_id=account_id, provider_session_id=provider_session_id
         )
-    return await _CHATS_AFTER_RAW.fetch(
+    return await _page_with_overlay(True, limit + 1).fetch(
         conn,
         account_id=account_id,
         provider_session_id=provider_session_id,
-        limit=limit + 1,
         after_time=after[0],
         after_id=after[1],
     )
