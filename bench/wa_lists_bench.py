@@ -5,7 +5,8 @@ Starts embedded Postgres and Redis, one `ticaret serve` (uvloop, httptools) and 
 session of `--total` messages with one chat of `--big` (INSERT ... SELECT generate_series),
 checks both servers answer every case with the same bytes, then loads each with wrk (32
 connections), interleaved round by round: requests per second, p99 and the server's CPU time per
-request (the steady figure on a shared machine), and the ratio to the baseline. Then one client
+request (the steady figure on a shared machine), and the ratio to the baseline; PostgreSQL's CPU
+time per request beside it (both servers share the database, loaded one after the other). Then one client
 at a time against the API alone: p50/p99 per case (the 1M-message latency target).
 
 `--baseline-ref main` also runs that commit's API (exported with `git archive`) on the same
@@ -34,7 +35,7 @@ from sqlalchemy import text
 
 from bench._servers import source_tree
 from bench.accounts_bench import Side, same_bytes
-from bench.stack import Stack, free_port, stop, wait_for_port, wrk
+from bench.stack import Stack, free_port, server_cpu_seconds, stop, wait_for_port, wrk
 from bench.wa_messages_bench import BIG_CHAT, load
 
 
@@ -62,6 +63,14 @@ async def _load(database_url: str, session_id: str, total: int, big: int) -> tup
 
 
 CASES = ["messages", "cursor", "chats"]
+
+
+def _postmaster(database_url: str) -> int:
+    """The embedded PostgreSQL's postmaster (its backends are its children), from the socket
+    folder in the URL: PostgreSQL's CPU per request goes beside each server's own, since
+    folding statements together moves work from the API into the database."""
+    folder = urllib.parse.parse_qs(urllib.parse.urlsplit(database_url).query)["host"][0]
+    return int((Path(folder) / "postmaster.pid").read_text().split()[0])
 
 
 def _serve_ref(
@@ -144,6 +153,7 @@ def main() -> None:
         ]
         raw_base = f"http://127.0.0.1:{port}"
         servers = [("ours", stack.pid, base)]
+        postgres = _postmaster(stack.env["TICARET_DATABASE_URL"])
         try:
             if args.baseline_ref:
                 servers.append(_serve_ref(args.baseline_ref, Path(exported), stack.env, processes))
@@ -157,23 +167,30 @@ def main() -> None:
             )
             print(
                 f"{'case':<34} {'server':<12} {'req/s':>7} {'CPU/req':>9} {'p99':>8} | "
-                f"{'raw req/s':>9} {'CPU/req':>9} {'p99':>8} | {'ratio':>5} {'CPU ratio':>9}"
+                f"{'raw req/s':>9} {'CPU/req':>9} {'p99':>8} | {'ratio':>5} {'CPU ratio':>9} | "
+                f"{'PG/req':>8} {'raw':>8}"
             )
             for label, path in cases:
                 sides = [Side(name, pid, url) for name, pid, url in servers]
                 raw = Side("raw", processes[0].pid, raw_base)
+                pg_us: dict[str, list[float]] = {side.label: [] for side in [*sides, raw]}
                 for _ in range(args.rounds):
                     for side in [*sides, raw]:
+                        before = server_cpu_seconds(postgres)
                         side.load(path, headers, args.seconds)
+                        used = server_cpu_seconds(postgres) - before
+                        pg_us[side.label].append(used / (side.rps[-1] * args.seconds) * 1e6)
                         time.sleep(0.5)
                 r_rps, r_cpu = statistics.median(raw.rps), statistics.median(raw.cpu_us)
+                r_pg = statistics.median(pg_us["raw"])
                 for side in sides:
                     o_rps, o_cpu = statistics.median(side.rps), statistics.median(side.cpu_us)
                     print(
                         f"{label:<34} {side.label:<12} {o_rps:>7.0f} {o_cpu / 1000:>7.2f}ms "
                         f"{statistics.median(side.p99):>6.1f}ms | {r_rps:>9.0f} "
                         f"{r_cpu / 1000:>7.2f}ms {statistics.median(raw.p99):>6.1f}ms | "
-                        f"{o_rps / r_rps:>5.2f} {r_cpu / o_cpu:>9.2f}",
+                        f"{o_rps / r_rps:>5.2f} {r_cpu / o_cpu:>9.2f} | "
+                        f"{statistics.median(pg_us[side.label]) / 1000:>6.2f}ms {r_pg / 1000:>6.2f}ms",
                         flush=True,
                     )
         finally:
