@@ -165,31 +165,32 @@ async def chats_with_jids(
     )
 
 
-def _linked_by_identity(account_id: uuid.UUID) -> ColumnElement[bool]:
+def _linked_by_identity(account_id: Any, chat: Any) -> ColumnElement[bool]:
     return exists().where(
         CrmIdentity.account_id == account_id,
         CrmIdentity.channel == IdentityChannel.whatsapp,
         CrmIdentity.scope == "",
-        CrmIdentity.value.in_([canonical_jid(WaChat.remote_jid), canonical_jid(WaChat.alt_jid)]),
+        CrmIdentity.value.in_([canonical_jid(chat.remote_jid), canonical_jid(chat.alt_jid)]),
         exists().where(CrmCustomer.id == CrmIdentity.customer_id, CrmCustomer.deleted_at.is_(None)),
     )
 
 
-def _linked_by_inbox(account_id: uuid.UUID) -> ColumnElement[bool]:
+def _linked_by_inbox(account_id: Any, chat: Any) -> ColumnElement[bool]:
     return exists().where(
         CrmInboxLink.account_id == account_id,
         CrmInboxLink.channel == InboxChannel.whatsapp,
-        CrmInboxLink.session_id == WaChat.session_id,
+        CrmInboxLink.session_id == chat.session_id,
         exists().where(
             CrmCustomer.id == CrmInboxLink.customer_id, CrmCustomer.deleted_at.is_(None)
         ),
     )
 
 
-def chat_is_linked(account_id: uuid.UUID) -> ColumnElement[bool]:
-    """The chat (a `wa_chats` row in the enclosing query) belongs to one of the account's
-    customers: one of its JIDs is mapped, or its whole session is."""
-    return or_(_linked_by_identity(account_id), _linked_by_inbox(account_id))
+def chat_is_linked(account_id: Any, chat: Any = WaChat) -> ColumnElement[bool]:
+    """The chat (a `wa_chats` row in the enclosing query, or `chat`: the columns of a
+    subquery of them) belongs to one of the account's customers: one of its JIDs is mapped,
+    or its whole session is. `account_id` is a value or a bound parameter."""
+    return or_(_linked_by_identity(account_id, chat), _linked_by_inbox(account_id, chat))
 
 
 async def unmatched_page(

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, not_, or_
+from sqlalchemy import ColumnElement, Join, Subquery, and_, exists, false, not_, or_
 
 from ticaret.crm.repository import canonical_jid
 from ticaret.crm.repository.chats import chat_is_linked
@@ -117,8 +117,24 @@ def chat_linked_to(
     return or_(by_identity, by_inbox)
 
 
-def chat_linked(account_id: uuid.UUID) -> ColumnElement[bool]:
-    return chat_is_linked(account_id)
+def chat_linked(account_id: Any, chat: Any = WaChat) -> ColumnElement[bool]:
+    return chat_is_linked(account_id, chat)
+
+
+def chat_assignment_joined(page: Subquery, account_id: Any) -> tuple[Join, list[Any]]:
+    """A page of chats (a subquery with their `id`) outer-joined to the account's assignment
+    of each (at most one: unique by account and chat), and the columns `current_target`
+    reads, all NULL for a chat without one."""
+    joined = page.outerjoin(
+        CrmChatAssignment,
+        and_(CrmChatAssignment.account_id == account_id, CrmChatAssignment.chat_id == page.c.id),
+    )
+    return joined, [
+        CrmChatAssignment.assignee_type,
+        CrmChatAssignment.user_id,
+        CrmChatAssignment.group_id,
+        CrmChatAssignment.assigned_at,
+    ]
 
 
 def sender_linked(

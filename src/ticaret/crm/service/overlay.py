@@ -13,6 +13,7 @@ from asyncpg import Connection
 from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core import phones
 from ticaret.core.auth import AccountContext
 from ticaret.core.db import RowView
 from ticaret.core.envelope import format_timestamp
@@ -307,20 +308,35 @@ async def messages_json_raw(
     return briefs
 
 
-async def chats_json_raw(
+def _respelled(chats: Sequence[Any]) -> list[str]:
+    """The chats' JIDs as identities store them (`normalize_jid`) where that is not how the
+    page statement spelled them (`canonical_jid`: as stored, `@c.us` as `@s.whatsapp.net`):
+    a device suffix or capitals. Normally none."""
+    found = []
+    for chat in chats:
+        for jid in (chat["remote_jid"], chat["alt_jid"]):
+            if jid and (normal := phones.normalize_jid(jid)) != jid.replace(
+                "@c.us", "@s.whatsapp.net"
+            ):
+                found.append(normal)
+    return found
+
+
+async def chat_page_json_raw(
     conn: Connection, account_id: uuid.UUID, chats: Sequence[Any]
-) -> dict[uuid.UUID, dict[str, Any] | None] | None:
-    """`for_chats`' assignments as JSON by chat id, or None when a customer link is involved."""
-    jids = [jid for chat in chats for jid in chat_jids(chat)]
-    if await _linked(conn, account_id, jids, [chat.session_id for chat in chats]):
+) -> dict[uuid.UUID, dict[str, Any]] | None:
+    """`for_chats`' assignments as JSON by chat id (chats without one left out), for rows read
+    with their overlay columns (`wa.repository.chats.chats_page_raw`), or None when a customer
+    link may be involved (then `for_chats` must build the page): a row says `linked`, or a JID
+    the statement could not spell as identities do is mapped."""
+    if any(chat["linked"] for chat in chats):
         return None
-    rows = {
-        key: RowView(row)
-        for key, row in (
-            await assignments_repo.chat_assignments_raw(conn, account_id, [c.id for c in chats])
-        ).items()
-    }
-    if not rows:
-        return {chat.id: None for chat in chats}
-    names = await _names_raw(conn, account_id, list(rows.values()))
-    return {chat.id: _brief_json(rows.get(chat.id), "chat", names) for chat in chats}
+    respelled = _respelled(chats)
+    if respelled and await identities_repo.any_whatsapp_identity_raw(conn, account_id, respelled):
+        return None
+    assigned = [RowView(chat) for chat in chats if chat["assignee_type"] is not None]
+    if not assigned:
+        return {}
+    names = await _names_raw(conn, account_id, assigned)
+    briefs = {chat.id: _brief_json(chat, "chat", names) for chat in assigned}
+    return {key: brief for key, brief in briefs.items() if brief is not None}

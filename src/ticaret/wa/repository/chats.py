@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from asyncpg import Connection, Record
@@ -30,9 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
+from ticaret.crm.repository import overlay as crm_overlay
 from ticaret.models import ChatType, MessageType, WaChat, WaChatLabel, WaContact, WaMessage
 from ticaret.wa.repository import contains_pattern, rows_json
-from ticaret.wa.repository.labels import labelled
+from ticaret.wa.repository.labels import chat_labels_json, labelled
+from ticaret.wa.repository.sessions import visible_session_id
 from ticaret.wa.schemas import LabelFilter
 
 
@@ -381,19 +384,45 @@ _CHAT_RAW = RawQuery(
     .order_by((WaChat.remote_jid == bindparam("remote_jid")).desc())
     .limit(1)
 )
-_CHATS_PAGE = (
-    select(*_CHAT_COLUMNS)
-    .where(WaChat.session_id == bindparam("session_id"))
-    .order_by(_LAST_ACTIVITY.desc(), WaChat.id.desc())
-    .limit(bindparam("limit"))
-)
-_CHATS_FIRST_RAW = RawQuery(_CHATS_PAGE)
-_CHATS_AFTER_RAW = RawQuery(
-    _CHATS_PAGE.where(
-        tuple_(_LAST_ACTIVITY, WaChat.id)
-        < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
+
+
+@cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
+def _page_with_overlay(after: bool, rows: int) -> RawQuery:
+    """The first `rows` (or those `after` a cursor) of a session's chats, latest activity
+    first, in one statement with everything the list shows beside a chat's own columns: the
+    session named by `provider_session_id` if the account sees it (no rows otherwise), each
+    chat's `labels` (JSON, NULL for none), the account's assignment of it (`assignee_type`,
+    `user_id`, `group_id`, `assigned_at`) and `linked`: whether a customer of the account may
+    own it (by a JID as stored, or its session's inbox link; `list_chats` builds those)."""
+    account_id = bindparam("account_id", type_=Uuid())
+    chats = select(*_CHAT_COLUMNS, _LAST_ACTIVITY.label("last_activity")).where(
+        WaChat.session_id == visible_session_id(bindparam("provider_session_id"), account_id)
     )
-)
+    if after:
+        chats = chats.where(
+            tuple_(_LAST_ACTIVITY, WaChat.id)
+            < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
+        )
+    page = (
+        chats.order_by(_LAST_ACTIVITY.desc(), WaChat.id.desc())
+        # Written into the statement, not bound: for a bound LIMIT the generic plan guesses a
+        # tenth of the session's chats, each paying the overlay's subqueries, so PostgreSQL
+        # kept re-planning this prepared statement on every execution (~0.8 ms, more than
+        # running it). One statement per page size, each planned once per connection.
+        .limit(literal_column(str(int(rows))))
+        .subquery("page")
+    )
+    joined, assignment = crm_overlay.chat_assignment_joined(page, account_id)
+    return RawQuery(
+        select(
+            *(column for column in page.c if column.key != "last_activity"),
+            chat_labels_json(account_id, page.c.id).label("labels"),
+            *assignment,
+            crm_overlay.chat_linked(account_id, page.c).label("linked"),
+        )
+        .select_from(joined)
+        .order_by(page.c.last_activity.desc(), page.c.id.desc())
+    )
 
 
 async def chat_raw(conn: Connection, session_id: uuid.UUID, remote_jid: str) -> Record | None:
@@ -401,11 +430,22 @@ async def chat_raw(conn: Connection, session_id: uuid.UUID, remote_jid: str) -> 
 
 
 async def chats_page_raw(
-    conn: Connection, session_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+    conn: Connection,
+    account_id: uuid.UUID,
+    provider_session_id: str,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
 ) -> list[Record]:
-    """`chats_page` without filters: latest activity first, `limit + 1` rows."""
+    """`chats_page` without filters, with each chat's labels and CRM overlay columns (see
+    `_page_with_overlay`): `limit + 1` rows, none when the account does not see the session."""
     if after is None:
-        return await _CHATS_FIRST_RAW.fetch(conn, session_id=session_id, limit=limit + 1)
-    return await _CHATS_AFTER_RAW.fetch(
-        conn, session_id=session_id, limit=limit + 1, after_time=after[0], after_id=after[1]
+        return await _page_with_overlay(False, limit + 1).fetch(
+            conn, account_id=account_id, provider_session_id=provider_session_id
+        )
+    return await _page_with_overlay(True, limit + 1).fetch(
+        conn,
+        account_id=account_id,
+        provider_session_id=provider_session_id,
+        after_time=after[0],
+        after_id=after[1],
     )

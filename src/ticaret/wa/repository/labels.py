@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from asyncpg import Connection, Record
-from sqlalchemy import Uuid, any_, bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import ScalarSelect, Uuid, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
@@ -209,7 +209,6 @@ def _labels_raw(table: LinkTable) -> RawQuery:
     )
 
 
-_CHAT_LABELS_RAW = _labels_raw(WaChatLabel)
 _MESSAGE_LABELS_RAW = _labels_raw(WaMessageLabel)
 
 
@@ -223,11 +222,18 @@ async def _labels_of_raw(
     return found
 
 
-async def labels_of_chats_raw(
-    conn: Connection, account_id: uuid.UUID, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Record]]:
-    """`labels_of_chats`: (owner_id, id, name, color) rows by chat, by name."""
-    return await _labels_of_raw(conn, _CHAT_LABELS_RAW, account_id, chat_ids)
+def chat_labels_json(account_id: Any, chat_id: Any) -> ScalarSelect[Any]:
+    """A chat's labels (`chat_id`: a column of the enclosing query) as one JSON array of
+    {id, name, color} by name, NULL for none: the chat page reads them in its own statement.
+    JSON keeps every value's text as is (ids as PostgreSQL spells a uuid, as `str` does)."""
+    label = func.json_build_object("id", WaLabel.id, "name", WaLabel.name, "color", WaLabel.color)
+    return (
+        select(func.json_agg(aggregate_order_by(label, WaLabel.name)))
+        .select_from(WaChatLabel)
+        .join(WaLabel, WaLabel.id == WaChatLabel.label_id)
+        .where(WaChatLabel.account_id == account_id, WaChatLabel.chat_id == chat_id)
+        .scalar_subquery()
+    )
 
 
 async def labels_of_messages_raw(

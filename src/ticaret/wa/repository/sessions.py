@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from asyncpg import Connection, Record
-from sqlalchemy import BindParameter, bindparam, delete, exists, func, or_, select
+from sqlalchemy import BindParameter, ScalarSelect, bindparam, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -245,6 +245,22 @@ _VISIBLE_RAW = RawQuery(
         _visible_to(bindparam("account_id")),
     )
 )
+
+
+def visible_session_id(provider_session_id: Any, account_id: Any) -> ScalarSelect[Any]:
+    """`_VISIBLE_RAW` as a subquery of another statement: the session's id, NULL when it is
+    not visible to the account (provider session ids are unique)."""
+    return (
+        select(WaSession.id)
+        .where(
+            WaSession.provider_session_id == provider_session_id,
+            WaSession.deleted_at.is_(None),
+            _visible_to(account_id),
+        )
+        .scalar_subquery()
+    )
+
+
 _FIRST_VISIBLE_RAW = RawQuery(
     select(WaSession.id, WaSession.provider_session_id)
     .where(WaSession.deleted_at.is_(None), _visible_to(bindparam("account_id")))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.auth import AccountContext
-from ticaret.core.db import RowView, reading
+from ticaret.core.db import reading
 from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
@@ -96,23 +96,31 @@ async def list_chats(
 async def list_chats_fast(
     ctx: AccountContext, provider_session_id: str | None, page: PageParams
 ) -> dict[str, Any] | None:
-    """`list_chats` without filters, read outside a transaction with statements compiled once,
-    rows to JSON directly. None when a chat shows a customer link: `list_chats` builds that."""
+    """`list_chats` without filters, read outside a transaction by one statement compiled once
+    (the page with its labels and CRM overlay columns), rows to JSON directly. None when a
+    chat may show a customer link: `list_chats` builds that."""
     after = page.after_time_and_id()
     async with reading() as conn:
-        wa = await access.visible_session_raw(conn, ctx, provider_session_id)
-        fetched = await repository.chats_page_raw(conn, wa["id"], after, page.limit)
+        if provider_session_id is None:
+            wa = await access.visible_session_raw(conn, ctx, None)
+            provider_session_id = wa["provider_session_id"]
+        fetched = await repository.chats_page_raw(
+            conn, ctx.account_id, provider_session_id, after, page.limit
+        )
+        if not fetched:
+            # No chats, or no such session for this account (404): ask which.
+            await access.visible_session_raw(conn, ctx, provider_session_id)
         kept, cursor, more = build_page(
             fetched, page.limit, lambda c: [c["last_message_at"] or EPOCH, c["id"]]
         )
-        ids = [c["id"] for c in kept]
-        labels = await label_repository.labels_of_chats_raw(conn, ctx.account_id, ids)
-        assignments = await overlay.chats_json_raw(conn, ctx.account_id, [RowView(c) for c in kept])
+        assignments = await overlay.chat_page_json_raw(conn, ctx.account_id, kept)
     if assignments is None:
         return None
-    psid = wa["provider_session_id"]
     return page_json(
-        [chat_json_raw(c, psid, labels.get(c["id"], []), assignments[c["id"]]) for c in kept],
+        [
+            chat_json_raw(c, provider_session_id, c["labels"] or (), assignments.get(c["id"]))
+            for c in kept
+        ],
         cursor,
         more,
     )
