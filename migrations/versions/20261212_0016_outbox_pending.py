@@ -5,7 +5,9 @@ event row (its JSON payload included) and, as a non-HOT update, an entry in each
 indexes, about a tenth of PostgreSQL's time per inbound message. Now a statement-level trigger
 adds each inserted event's id to `outbox_pending` in the inserting statement, the relay deletes
 those rows, and the sweeper reads what is left. Events that were waiting at upgrade time move
-over as they are; `relayed_at` and its partial index go.
+over as they are; `relayed_at` and its partial index go. So does `ix_events_account_seq`, which
+no query has read since the console replays by (account, xid, seq) (0006): one index fewer to
+write for each of the three or four events of an inbound message.
 
 Revision ID: 0016
 Revises: 0015
@@ -58,9 +60,11 @@ def upgrade() -> None:
         "ix_events_unrelayed", table_name="events", postgresql_where=sa.text("relayed_at IS NULL")
     )
     op.drop_column("events", "relayed_at")
+    op.drop_index("ix_events_account_seq", table_name="events")
 
 
 def downgrade() -> None:
+    op.create_index("ix_events_account_seq", "events", ["account_id", "seq"], unique=False)
     op.add_column("events", sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(
         "UPDATE events SET relayed_at = now() "

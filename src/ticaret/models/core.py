@@ -40,7 +40,6 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_account_seq", "account_id", "seq"),
         # The console's replay order (see `console.stream`).
         Index("ix_events_account_xid_seq", "account_id", "xid", "seq"),
         one_of("actor_type", ActorType),
