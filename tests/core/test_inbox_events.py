@@ -157,3 +157,24 @@ async def test_a_commit_wakes_each_account_once_naming_its_events_in_order(
             "events": [{"id": emitted[1].id, "type": PRODUCT_DELETED.name}],
         },
     }
+
+
+async def test_json_columns_read_back_as_the_standard_library_reads_them(
+    client: httpx.AsyncClient,
+) -> None:
+    # The engines read JSON with orjson where it gives what `json.loads` gives: an integer
+    # past 64 bits (orjson would make it a float), a plain value and a deep one come back as
+    # `json.loads` reads them.
+    from sqlalchemy import text
+
+    texts = [
+        '{"sku": "büyük", "n": 1180591620717411303424, "price": 1.5}',
+        '{"sku": "küçük", "nested": {"list": [1, {"none": null}]}, "ok": true}',
+        "[" * 70 + "1" + "]" * 70,
+    ]
+    async with get_sessionmaker()() as session:
+        for value in texts:
+            read = await session.scalar(text("SELECT CAST(:value AS jsonb)"), {"value": value})
+            assert read == json.loads(value)
+            # An int stays an int (a float of it would equal it, but print apart).
+            assert json.dumps(read, sort_keys=True) == json.dumps(json.loads(value), sort_keys=True)

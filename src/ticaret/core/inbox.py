@@ -44,6 +44,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core import jsontext
 from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work, written_in
 from ticaret.core.ids import new_id
 from ticaret.core.jobs import Job, JobContext, Lost, cron_job, job, requeue
@@ -53,7 +54,7 @@ from ticaret.models import InboxItem, InboxStatus
 logger = logging.getLogger("ticaret.inbox")
 
 # Deeper JSON is kept as text: serializing it back (JSONB, the handler) would recurse too far.
-MAX_JSON_DEPTH = 64
+MAX_JSON_DEPTH = jsontext.MAX_JSON_DEPTH
 # A `received` row this old has lost its job (Redis outage, crashed worker).
 STUCK_AFTER = timedelta(seconds=60)
 SWEEP_BATCH = 500
@@ -111,38 +112,15 @@ def _unstorable(value: Any, limit: int) -> str | None:
     return None
 
 
-# Every ASCII digit to "0", every other byte to " ": a run of 19 digits shows as 19 zeros.
-_DIGIT_RUNS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_NUMBER = b"0" * 19
-_NOT_PLAIN = object()
-
-
-def _read_plain(raw_body: bytes) -> Any:
-    """The common body, read by orjson; `_NOT_PLAIN` for anything `json.loads` could read
-    differently. orjson refuses what the general path below has to diagnose (lone
-    surrogates, NaN and infinite numbers, a byte-order mark, deep nesting); it reads an
-    integer past 64 bits as a float where `json` keeps the integer, so a body with a run of 19
-    digits anywhere goes the general way, as does one with more brackets than
-    `MAX_JSON_DEPTH` (it could nest too deep)."""
-    if raw_body.count(b"[") + raw_body.count(b"{") > MAX_JSON_DEPTH:
-        return _NOT_PLAIN
-    if _LONG_NUMBER in raw_body.translate(_DIGIT_RUNS):
-        return _NOT_PLAIN
-    try:
-        return orjson.loads(raw_body)
-    except ValueError:
-        return _NOT_PLAIN
-
-
 def decode_json(raw_body: bytes) -> Decoded:
     def as_text() -> str:
         return raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
-    plain = _read_plain(raw_body)
-    if plain is not _NOT_PLAIN:
+    plain = jsontext.read_plain(raw_body)
+    if plain is not jsontext.NOT_PLAIN:
         if b"\\u0000" in raw_body:
             return Decoded(None, as_text(), "body contains NUL characters")
-        # Nothing `_unstorable` looks for can be in it (see `_read_plain`).
+        # Nothing `_unstorable` looks for can be in it (see `jsontext.read_plain`).
         return Decoded(plain)
     try:
         payload = json.loads(raw_body)
@@ -282,12 +260,8 @@ _CLAIM_BATCH = (
 
 
 def _stored_payload(stored: str | None) -> Any:
-    """A stored payload's JSONB text as `json.loads` reads it (what the ORM column gives):
-    orjson when it reads the same (`_read_plain`), else `json`."""
-    if stored is None:
-        return None
-    plain = _read_plain(stored.encode())
-    return json.loads(stored) if plain is _NOT_PLAIN else plain
+    """A stored payload's JSONB text as `json.loads` reads it (what the ORM column gives)."""
+    return None if stored is None else jsontext.loads(stored)
 
 
 # Whether a scope has an item waiting (a drain's last look), and which scopes have items
