@@ -169,12 +169,7 @@ async def run(args: argparse.Namespace, servers: BenchServers) -> None:
         )
         print(f"chats created            {len(messages)}")
         if args.statements:
-            print("PostgreSQL's time per event, by statement (pg_stat_statements):")
-            for query, calls, total_ms in await top_statements():
-                print(
-                    f"  {total_ms / args.events * 1000:6.0f} µs  {calls / args.events:5.2f} "
-                    f"calls/event  {' '.join(query.split())[:110]}"
-                )
+            await print_statements(args.events, "")
     finally:
         children = [child for child in (api, worker) if child is not None]
         for child in children:
@@ -184,6 +179,16 @@ async def run(args: argparse.Namespace, servers: BenchServers) -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+async def print_statements(events: int, indent: str) -> None:
+    """PostgreSQL's time per event by statement, from `pg_stat_statements`."""
+    print(f"{indent}PostgreSQL's time per event, by statement (pg_stat_statements):")
+    for query, calls, total_ms in await top_statements():
+        print(
+            f"{indent}  {total_ms / events * 1000:6.0f} µs  {calls / events:5.2f} calls/event"
+            f"  {' '.join(query.split())[:110]}"
+        )
 
 
 def wrk_script(psid: str, sender: str, lua: str) -> str:
@@ -376,12 +381,7 @@ async def _e2e_phase(
         + ", ".join(f"{name} {spent / total * 1e6:.0f} µs" for name, spent in cpu.items())
     )
     if args.statements:
-        print("  PostgreSQL's time per event, by statement (pg_stat_statements):")
-        for query, calls, total_ms in await top_statements():
-            print(
-                f"    {total_ms / total * 1000:6.0f} µs  {calls / total:5.2f} calls/event"
-                f"  {' '.join(query.split())[:110]}"
-            )
+        await print_statements(total, "  ")
         await reset_statements()
     return rate
 
