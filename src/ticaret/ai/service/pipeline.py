@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -442,16 +442,35 @@ _PUBLISHED_COLUMNS = tuple(
 _PAYLOAD_KEYS = tuple((name, info.alias or name) for name, info in AnalysisOut.model_fields.items())
 
 
+# How a column's value is written in the JSON dump, by its exact type (a dict lookup: this
+# runs for each of the forty fields of every analysis of a batch). Types not listed are JSON
+# already (str, numbers, None, the model-valued columns' stored dumps); an enum type is added
+# the first time one is met.
+_TO_JSON: dict[type, Callable[[Any], Any]] = {uuid.UUID: str, datetime: format_timestamp}
+_AS_IS: set[type] = {str, int, float, bool, type(None), dict, list}
+
+
 def _json_value(value: Any) -> Any:
     """A column's value as `AnalysisOut`'s JSON dump writes it (the model-valued columns are
     stored as that dump already)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return format_timestamp(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    convert = _TO_JSON.get(kind)
+    if convert is None:
+        if isinstance(value, enum.Enum):
+            convert = _TO_JSON[kind] = _enum_value
+        elif isinstance(value, datetime):
+            convert = format_timestamp
+        elif isinstance(value, uuid.UUID):
+            convert = str
+        else:
+            return value
+    return convert(value)
+
+
+def _enum_value(value: enum.Enum) -> Any:
+    return value.value
 
 
 def _completed(item: _Received, written: repository.Written) -> Emission:
