@@ -49,8 +49,10 @@ async def say(client: httpx.AsyncClient, shop: Any, burst: list[tuple[str, str |
 
 
 async def rows_of(account_id: str) -> list[dict[str, Any]]:
-    """The account's analyses, every column, in message order (clock columns as set or not)."""
-    from sqlalchemy import select
+    """The account's analyses, every column, in message order (clock columns as set or not),
+    with the JSON type of each JSONB column (a JSON null and an SQL NULL read alike)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.dialects.postgresql import JSONB
 
     from ticaret.core.db import get_sessionmaker
     from ticaret.models import AiAnalysis, WaMessage
@@ -58,7 +60,14 @@ async def rows_of(account_id: str) -> list[dict[str, Any]]:
     table = AiAnalysis.__table__
     async with get_sessionmaker()() as session:
         found = await session.execute(
-            select(table)
+            select(
+                table,
+                *(
+                    func.jsonb_typeof(column).label(f"{column.key}:type")
+                    for column in table.columns
+                    if isinstance(column.type, JSONB)
+                ),
+            )
             .join(WaMessage, WaMessage.id == table.c.message_pk)
             .where(table.c.account_id == account_id)
             .order_by(WaMessage.source_timestamp, WaMessage.id)

@@ -8,7 +8,10 @@ text (lone surrogates, NaN, a byte-order mark, nesting past its limit); those go
 
 from __future__ import annotations
 
+import enum
 import json
+import uuid
+from datetime import datetime
 from typing import Any, Final
 
 import orjson
@@ -44,3 +47,24 @@ def loads(text: str) -> Any:
     deserializer (every JSON and JSONB column read)."""
     plain = read_plain(text.encode())
     return json.loads(text) if plain is NOT_PLAIN else plain
+
+
+def dumps(value: Any) -> str:
+    """`value` as JSON text for a statement that reads its rows from one JSON parameter:
+    orjson, or `json` for an integer past 64 bits (valid JSON that JSONB keeps; orjson cannot
+    write it). UUIDs and times as their standard strings, enums as their values."""
+    try:
+        return orjson.dumps(value, default=_fallback).decode()
+    except TypeError:
+        return json.dumps(value, default=_fallback)
+
+
+def _fallback(value: Any) -> Any:
+    # json's missing types, and asyncpg's UUID subclass (orjson writes only `uuid.UUID`).
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
