@@ -39,6 +39,10 @@ return score
 """
 
 
+# Allocations between the cyclic collector's young-generation passes (Python's default: 700).
+WORKER_GC_THRESHOLD = 50_000
+
+
 class TicaretWorker(Worker):
     """arq's worker with a cheaper poll. Every poll (every 50 ms) hands `start_jobs` the ids
     at the head of the queue, including those this worker is running (a job leaves the queue
@@ -138,6 +142,10 @@ async def run_worker() -> None:
     # What is loaded now lives as long as the process: out of the collector's full passes.
     gc.collect()
     gc.freeze()
+    # A batch job allocates tens of thousands of short-lived containers (rows, payloads);
+    # Python's cyclic collector would run every 700 of them. Every 50,000 it costs a few per
+    # cent less CPU per event in the end-to-end bench (the memory that holds is megabytes).
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     logger.info("worker started with %d job(s)", len(registered_jobs()))
     try:
         await worker.async_run()
