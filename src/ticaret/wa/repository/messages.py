@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from asyncpg import Connection, Record
@@ -24,6 +25,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -504,22 +506,29 @@ async def unclaimed_echo(
 # Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
 
 _MESSAGE_COLUMNS = tuple(column for column in WaMessage.__table__.columns if column.key != "search")
-_MESSAGES_PAGE = (
-    select(*_MESSAGE_COLUMNS)
-    .where(
+
+
+@cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
+def _messages_page(after: bool, rows: int) -> RawQuery:
+    """The first `rows` of a chat's messages (or those `after` a cursor), newest first.
+
+    The page size is written into the statement, not bound: with a bound LIMIT PostgreSQL
+    planned this prepared statement again on every execution (custom plans only), as it did
+    the chat list's. One statement per page size, each planned once per connection."""
+    page = select(*_MESSAGE_COLUMNS).where(
         WaMessage.session_id == bindparam("session_id"),
         WaMessage.remote_jid == bindparam("remote_jid"),
     )
-    .order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
-    .limit(bindparam("limit"))
-)
-_MESSAGES_FIRST_RAW = RawQuery(_MESSAGES_PAGE)
-_MESSAGES_AFTER_RAW = RawQuery(
-    _MESSAGES_PAGE.where(
-        tuple_(WaMessage.source_timestamp, WaMessage.id)
-        < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
+    if after:
+        page = page.where(
+            tuple_(WaMessage.source_timestamp, WaMessage.id)
+            < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
+        )
+    return RawQuery(
+        page.order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc()).limit(
+            literal_column(str(int(rows)))
+        )
     )
-)
 
 
 async def messages_page_raw(
@@ -530,11 +539,10 @@ async def messages_page_raw(
     limit: int,
 ) -> list[Record]:
     """`messages_page` without filters: newest first, `limit + 1` rows of every column."""
-    params: dict[str, Any] = {
-        "session_id": session_id,
-        "remote_jid": remote_jid,
-        "limit": limit + 1,
-    }
     if after is None:
-        return await _MESSAGES_FIRST_RAW.fetch(conn, **params)
-    return await _MESSAGES_AFTER_RAW.fetch(conn, **params, after_time=after[0], after_id=after[1])
+        return await _messages_page(False, limit + 1).fetch(
+            conn, session_id=session_id, remote_jid=remote_jid
+        )
+    return await _messages_page(True, limit + 1).fetch(
+        conn, session_id=session_id, remote_jid=remote_jid, after_time=after[0], after_id=after[1]
+    )
