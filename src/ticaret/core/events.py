@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, String, Text, any_, bindparam, delete, exi
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core import jsontext
 from ticaret.core.db import RawQuery, after_commit, no_transaction, unit_of_work
 from ticaret.core.envelope import ApiModel, format_timestamp
 from ticaret.core.event_patterns import event_matches, pattern_matches, validate_subscription
@@ -359,21 +360,12 @@ async def emit_many(
 def _rows_json(events: list[EmittedEvent]) -> str:
     """The rows of `_INSERT_EVENTS`: orjson writes a dataclass as an object of its fields."""
     try:
-        return orjson.dumps(events, default=_json_fallback).decode()
+        return orjson.dumps(events, default=jsontext.default).decode()
     except TypeError:
         # An integer past 64 bits in a payload: valid JSON that JSONB keeps, orjson cannot
         # write it.
         rows = [{name: getattr(event, name) for name in _EVENT_FIELDS} for event in events]
-        return json.dumps(rows, default=_json_fallback)
-
-
-def _json_fallback(value: Any) -> str:
-    # json's missing types, and asyncpg's UUID subclass (orjson writes only `uuid.UUID`).
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+        return json.dumps(rows, default=jsontext.default)
 
 
 async def events_by_id(session: AsyncSession, event_ids: Sequence[str]) -> list[Event]:

@@ -54,13 +54,14 @@ def dumps(value: Any) -> str:
     orjson, or `json` for an integer past 64 bits (valid JSON that JSONB keeps; orjson cannot
     write it). UUIDs and times as their standard strings, enums as their values."""
     try:
-        return orjson.dumps(value, default=_fallback).decode()
+        return orjson.dumps(value, default=default).decode()
     except TypeError:
-        return json.dumps(value, default=_fallback)
+        return json.dumps(value, default=default)
 
 
-def _fallback(value: Any) -> Any:
-    # json's missing types, and asyncpg's UUID subclass (orjson writes only `uuid.UUID`).
+def default(value: Any) -> Any:
+    """The `default` of `orjson.dumps` and `json.dumps`: the types one or the other lacks
+    (asyncpg's UUID subclass: orjson writes only `uuid.UUID`)."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
