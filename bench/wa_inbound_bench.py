@@ -101,6 +101,19 @@ async def any_waiting() -> bool:
     return found is not None
 
 
+async def waiting_count() -> int:
+    """Items stored and not processed yet (the backlog), from the partial index of waiting
+    items: read once, when the load ends."""
+    from ticaret.core.db import get_engine
+
+    async with get_engine().connect() as conn:
+        return int(
+            await conn.scalar(
+                text("SELECT count(*) FROM inbox_items WHERE source = 'wa' AND status = 'received'")
+            )
+        )
+
+
 async def run(args: argparse.Namespace, servers: BenchServers) -> None:
     from ticaret.core.db import init_engine
     from ticaret.core.embedded import free_port
@@ -320,7 +333,12 @@ async def _e2e_phase(
     None when it did not finish. The raw drain queues no jobs: only the worker's are waited for."""
     from bench.stack import cpu_seconds, server_cpu_seconds, wrk
 
-    script = wrk_script(psid, "CUSTOMER", seeded(E2E_SCRIPT))
+    lua = seeded(E2E_SCRIPT)
+    if args.rate:
+        lua += PACED_SCRIPT.replace("RATE", str(args.rate)).replace(
+            "CONNECTIONS", str(E2E_CONNECTIONS)
+        )
+    script = wrk_script(psid, "CUSTOMER", lua)
     headers = {"X-Ticaret-Webhook-Secret": secret, "content-type": "application/json"}
     with_jobs = drainer == "worker"
 
@@ -336,8 +354,16 @@ async def _e2e_phase(
     cpu_before = cpu_now()
     started = time.perf_counter()
     seconds = seconds or args.e2e
-    result = await asyncio.to_thread(wrk, f"{base}{url}", headers, seconds=seconds, script=script)
+    result = await asyncio.to_thread(
+        wrk,
+        f"{base}{url}",
+        headers,
+        seconds=seconds,
+        connections=E2E_CONNECTIONS,
+        script=script,
+    )
     posted = time.perf_counter() - started
+    backlog = await waiting_count()
     total = await stored() - stored_before
     processed_at = done_at = None
     deadline = time.monotonic() + args.timeout
@@ -350,7 +376,11 @@ async def _e2e_phase(
             break
         await asyncio.sleep(0.2)  # each look walks the index past processed items
     cpu = {name: spent - cpu_before[name] for name, spent in cpu_now().items()}
-    print(f"end to end under wrk, {drainer} (32 connections, {seconds} s of load, 200 customers)")
+    paced = f", paced at {args.rate:,} req/s" if args.rate else ""
+    print(
+        f"end to end under wrk, {drainer} ({E2E_CONNECTIONS} connections{paced},"
+        f" {seconds} s of load, 200 customers)"
+    )
     print(
         f"  receiver                {result.requests_per_second:8.0f} req/s while the {drainer} ran"
         f"  (p99 {result.p99_ms:.1f} ms, non-2xx {result.non_2xx}, {total:,} events stored)"
@@ -371,6 +401,13 @@ async def _e2e_phase(
         f"  inbox processed          {rate:8.0f} events/s"
         f"  (all {total:,} in {processed_at - started:.2f} s; load lasted {posted:.2f} s)"
     )
+    # Whether the worker kept up: what was still waiting when the load stopped, in seconds of
+    # the offered load, and how long it took to clear.
+    print(
+        f"  backlog when load ended  {backlog:8,} events"
+        f"  ({backlog / result.requests_per_second:.2f} s of load; cleared"
+        f" {processed_at - started - posted:.2f} s later)"
+    )
     if with_jobs:
         print(
             f"  every job done          {total / (done_at - started):8.0f} events/s"
@@ -385,6 +422,29 @@ async def _e2e_phase(
         await reset_statements()
     return rate
 
+
+E2E_CONNECTIONS = 32
+
+# `--rate`: each connection waits `pause` ms after each response. Lua in wrk has only a
+# one-second clock (`os.time`), so once a second the pause is corrected from the last whole
+# second's count: a connection's cycle is the pause plus the response time, so the pause that
+# gives RATE is CONNECTIONS/RATE less the response time the count shows.
+PACED_SCRIPT = """
+local pause = 1000 * CONNECTIONS / RATE
+local second, sent, whole = os.time(), 0, false
+delay = function()
+  local now = os.time()
+  if now ~= second then
+    if whole and sent > 0 then
+      local cycle = 1000 * CONNECTIONS / sent
+      pause = math.max(0, 1000 * CONNECTIONS / RATE - (cycle - pause))
+    end
+    second, sent, whole = now, 0, true
+  end
+  sent = sent + 1
+  return pause
+end
+"""
 
 WRK_SCRIPT = """
 counter = 0
@@ -473,6 +533,13 @@ def main() -> None:
         help="seconds per wrk run: the receiver alone against the raw receiver (no worker)",
     )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=0,
+        help="with --e2e: pace wrk at about this many requests per second (a sustained load"
+        " below the receiver's limit) instead of as fast as the receiver answers",
+    )
     parser.add_argument(
         "--e2e", type=int, default=0, help="seconds of wrk load, end to end with the worker"
     )
