@@ -17,7 +17,7 @@ from sqlalchemy import select
 from tests.helpers import live_channel, live_events, register, unrelayed_events
 from ticaret.catalog.events import PRODUCT_DELETED, ProductRef
 from ticaret.core import events
-from ticaret.core.db import get_sessionmaker, unit_of_work
+from ticaret.core.db import get_sessionmaker, no_transaction, unit_of_work
 from ticaret.core.events import (
     Actor,
     Emission,
@@ -178,3 +178,10 @@ async def test_json_columns_read_back_as_the_standard_library_reads_them(
             assert read == json.loads(value)
             # An int stays an int (a float of it would equal it, but print apart).
             assert json.dumps(read, sort_keys=True) == json.dumps(json.loads(value), sort_keys=True)
+    # The hot reads' connections (outside the engine) read and write JSON the same way.
+    async with no_transaction() as conn:
+        for value in texts:
+            read = await conn.fetchval("SELECT CAST($1 AS text)::jsonb", value)
+            assert json.dumps(read, sort_keys=True) == json.dumps(json.loads(value), sort_keys=True)
+            written = await conn.fetchval("SELECT CAST($1::jsonb AS text)", json.loads(value))
+            assert json.loads(written) == json.loads(value)

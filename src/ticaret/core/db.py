@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import asyncpg
-import orjson
 from fastapi import Depends
 from sqlalchemy import ColumnElement, SQLColumnExpression, event, literal_column
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
@@ -135,15 +134,17 @@ async def unit_of_work() -> AsyncIterator[AsyncSession]:
 
 
 async def _prepare_connection(conn: asyncpg.Connection) -> None:
-    # JSON columns as Python values, as the SQLAlchemy engine gives them.
+    # JSON columns as Python values, exactly as the SQLAlchemy engine gives them: orjson alone
+    # would read an integer past 64 bits as a float, so a hot read (a message list) would show
+    # a value the ORM path shows otherwise, and could not write such an integer at all.
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
-            name, schema="pg_catalog", encoder=_json_text, decoder=orjson.loads, format="text"
+            name,
+            schema="pg_catalog",
+            encoder=jsontext.dumps,
+            decoder=jsontext.loads,
+            format="text",
         )
-
-
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 async def _keep_as_is(conn: asyncpg.Connection) -> None:
