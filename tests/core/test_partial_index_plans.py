@@ -67,9 +67,11 @@ def _sweeps() -> dict[str, Sweep]:
 
     return {
         # The inbox's, fixed first (`_WAITING_STATUS`): kept here so they stay fixed.
+        # Both partial indexes of waiting items serve; which one a tiny table's plan takes
+        # depends on whether autovacuum has analysed it yet (a real inbox's takes the first).
         "inbox.claim_batch": Sweep(
             lambda s: s.execute(inbox._CLAIM_BATCH, {"source": "wa", "scope": "x", "limit": 100}),
-            "ix_inbox_items_waiting",
+            "ix_inbox_items_waiting|ix_inbox_items_received",
             "inbox_items",
         ),
         "inbox.stranded_scopes": Sweep(

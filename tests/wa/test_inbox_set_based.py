@@ -179,18 +179,36 @@ async def _items(psid: str) -> list[InboxItem]:
 
 @contextmanager
 def _statements() -> Iterator[list[str]]:
-    """Every SQL statement the process sends meanwhile (executemany counts once)."""
+    """Every SQL statement the process sends on the engine's connections meanwhile (executemany
+    counts once): through SQLAlchemy, or straight on the asyncpg connection under a session
+    (`RawQuery` in a unit of work, which SQLAlchemy's events do not see)."""
     seen: list[str] = []
+    recording = True
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(" ".join(statement.split()))
 
+    def record_raw(logged: Any) -> None:
+        if recording:
+            seen.append(" ".join(logged.query.split()))
+
+    def attach(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(record_raw)
+
+    def detach(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.remove_query_logger(record_raw)
+
     engine = get_engine().sync_engine
     sa_event.listen(engine, "before_cursor_execute", record)
+    sa_event.listen(engine.pool, "checkout", attach)
+    sa_event.listen(engine.pool, "checkin", detach)
     try:
         yield seen
     finally:
+        recording = False
         sa_event.remove(engine, "before_cursor_execute", record)
+        sa_event.remove(engine.pool, "checkout", attach)
+        sa_event.remove(engine.pool, "checkin", detach)
 
 
 async def test_a_batch_from_several_customers_lands_as_their_messages_chats_people_and_events(

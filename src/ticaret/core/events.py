@@ -308,8 +308,9 @@ class Emission:
 # Every row of one `emit_many` in one statement: the rows go as one JSON array (one orjson
 # call for all of them, no per-row parameter processing), inserted in the order given (`seq`,
 # the delivery order, is taken in that order).
-_INSERT_EVENTS = text(
-    """
+_INSERT_EVENTS = RawQuery(
+    text(
+        """
     INSERT INTO events (id, account_id, type, actor_type, actor_id, provider_session_id, data,
       created_at)
     SELECT e.id, e.account_id, e.type, e.actor_type, e.actor_id, e.provider_session_id, e.data,
@@ -320,7 +321,8 @@ _INSERT_EVENTS = text(
       AS e(id, account_id, type, actor_type, actor_id, provider_session_id, data, created_at, n)
     ORDER BY e.n
     """
-).bindparams(bindparam("rows", type_=Text))
+    ).bindparams(bindparam("rows", type_=Text))
+)
 
 
 async def emit_many(
@@ -352,7 +354,7 @@ async def emit_many(
         )
         for emission in emissions
     ]
-    await session.execute(_INSERT_EVENTS, {"rows": _rows_json(emitted)})
+    await _INSERT_EVENTS.execute(session, rows=_rows_json(emitted))
     _relay_after_commit(session, emitted)
     return emitted
 

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core import jsontext
-from ticaret.core.db import written_in
+from ticaret.core.db import RawQuery, written_in
 from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import AiAnalysis, AnalysisStatus, Event, MessageType, WaMessage, WaSession
@@ -89,21 +89,23 @@ _INSERTED = [c for c in _ANALYSES.columns if c.key not in ("created_at", "update
 # One statement text for every batch: the rows go in as one JSON array (one orjson call, no
 # per-row parameter processing, nor a VALUES list compiled and prepared anew for each batch
 # size), in the order given (the lock order). Built from the model's own column names.
-_INSERT_ROWS = text(
-    f"""
-    INSERT INTO ai_analyses ({", ".join(c.key for c in _INSERTED)})
-    SELECT {", ".join(_from_json(c) for c in _INSERTED)}
-    FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS r(e, n)
-    ORDER BY r.n
-    ON CONFLICT ON CONSTRAINT uq_ai_analyses_account_message DO NOTHING
-    RETURNING id, account_id, message_pk, created_at, updated_at
-    """  # noqa: S608
-).columns(
-    _ANALYSES.c.id,
-    _ANALYSES.c.account_id,
-    _ANALYSES.c.message_pk,
-    _ANALYSES.c.created_at,
-    _ANALYSES.c.updated_at,
+_INSERT_ROWS = RawQuery(
+    text(
+        f"""
+        INSERT INTO ai_analyses ({", ".join(c.key for c in _INSERTED)})
+        SELECT {", ".join(_from_json(c) for c in _INSERTED)}
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS r(e, n)
+        ORDER BY r.n
+        ON CONFLICT ON CONSTRAINT uq_ai_analyses_account_message DO NOTHING
+        RETURNING id, account_id, message_pk, created_at, updated_at
+        """  # noqa: S608
+    ).columns(
+        _ANALYSES.c.id,
+        _ANALYSES.c.account_id,
+        _ANALYSES.c.message_pk,
+        _ANALYSES.c.created_at,
+        _ANALYSES.c.updated_at,
+    )
 )
 
 
@@ -118,10 +120,10 @@ async def insert_analysis_rows(
         return {}
     # One lock order for every batch (two meeting on the same messages wait, not deadlock).
     ordered = sorted(rows, key=lambda row: (row["account_id"], row["message_pk"]))
-    result = await session.execute(_INSERT_ROWS, {"rows": jsontext.dumps(ordered)})
+    result = await _INSERT_ROWS.fetch(session, rows=jsontext.dumps(ordered))
     return {
         (account_id, message_pk): Written(row_id, account_id, created_at, updated_at)
-        for row_id, account_id, message_pk, created_at, updated_at in result.tuples()
+        for row_id, account_id, message_pk, created_at, updated_at in result
     }
 
 
@@ -195,24 +197,26 @@ class EarlierLine(NamedTuple):
 # Each batch message's chat's messages before it, newest first (the order and cursor of the
 # chat's timeline). The batch goes in as arrays: one statement text for every batch, prepared
 # once, where a VALUES list of the batch's rows would be compiled again for each.
-_EARLIER = text(
-    """
-    SELECT batch.pk, before.text, before.from_me, before.deleted_for_everyone
-    FROM unnest(
-        CAST(:pks AS uuid[]), CAST(:session_ids AS uuid[]),
-        CAST(:remote_jids AS varchar[]), CAST(:ats AS timestamptz[])
-    ) AS batch(pk, session_id, remote_jid, at)
-    CROSS JOIN LATERAL (
-        SELECT m.source_timestamp, m.id, m.text, m.from_me, m.deleted_for_everyone
-        FROM wa_messages AS m
-        WHERE m.session_id = batch.session_id
-          AND m.remote_jid = batch.remote_jid
-          AND (m.source_timestamp, m.id) < (batch.at, batch.pk)
-        ORDER BY m.source_timestamp DESC, m.id DESC
-        LIMIT :count
-    ) AS before
-    ORDER BY batch.pk, before.source_timestamp DESC, before.id DESC
-    """
+_EARLIER = RawQuery(
+    text(
+        """
+        SELECT batch.pk, before.text, before.from_me, before.deleted_for_everyone
+        FROM unnest(
+            CAST(:pks AS uuid[]), CAST(:session_ids AS uuid[]),
+            CAST(:remote_jids AS varchar[]), CAST(:ats AS timestamptz[])
+        ) AS batch(pk, session_id, remote_jid, at)
+        CROSS JOIN LATERAL (
+            SELECT m.source_timestamp, m.id, m.text, m.from_me, m.deleted_for_everyone
+            FROM wa_messages AS m
+            WHERE m.session_id = batch.session_id
+              AND m.remote_jid = batch.remote_jid
+              AND (m.source_timestamp, m.id) < (batch.at, batch.pk)
+            ORDER BY m.source_timestamp DESC, m.id DESC
+            LIMIT :count
+        ) AS before
+        ORDER BY batch.pk, before.source_timestamp DESC, before.id DESC
+        """
+    )
 )
 
 
@@ -224,18 +228,16 @@ async def earlier_lines(
     load than the rules take to read it."""
     if not messages or count <= 0:
         return {}
-    rows = await session.execute(
-        _EARLIER,
-        {
-            "pks": [m.id for m in messages],
-            "session_ids": [m.session_id for m in messages],
-            "remote_jids": [m.remote_jid for m in messages],
-            "ats": [m.source_timestamp for m in messages],
-            "count": count,
-        },
+    rows = await _EARLIER.fetch(
+        session,
+        pks=[m.id for m in messages],
+        session_ids=[m.session_id for m in messages],
+        remote_jids=[m.remote_jid for m in messages],
+        ats=[m.source_timestamp for m in messages],
+        count=count,
     )
     found: dict[uuid.UUID, list[EarlierLine]] = {m.id: [] for m in messages}
-    for message_pk, message_text, from_me, deleted in rows.tuples():
+    for message_pk, message_text, from_me, deleted in rows:
         found[message_pk].append(EarlierLine(message_text, from_me, deleted))
     return found
 

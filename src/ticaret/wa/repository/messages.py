@@ -33,7 +33,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
@@ -216,19 +215,21 @@ def _selected(name: str) -> str:
 
 # The batch's rows as one JSON array, inserted in the order given; a key known already
 # inserts nothing and returns nothing.
-_INSERT_MESSAGES = text(
-    f"""
-    INSERT INTO wa_messages ({", ".join(_NEW_MESSAGE_COLUMNS)}, edited, deleted_for_me,
-      deleted_for_everyone)
-    SELECT {", ".join(_selected(name) for name in _NEW_MESSAGE_COLUMNS)}, false, false, false
-    FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS (
-      {recordset_columns(WaMessage.__table__, _NEW_MESSAGE_COLUMNS)})) WITH ORDINALITY
-      AS m({", ".join(_NEW_MESSAGE_COLUMNS)}, n)
-    ORDER BY m.n
-    ON CONFLICT ON CONSTRAINT uq_wa_messages_session_chat_message DO NOTHING
-    RETURNING {", ".join(_NEW_MESSAGE_RETURNING)}
-    """  # noqa: S608 (column names from the model, not input)
-).bindparams(bindparam("rows", type_=Text))
+_INSERT_MESSAGES = RawQuery(
+    text(
+        f"""
+        INSERT INTO wa_messages ({", ".join(_NEW_MESSAGE_COLUMNS)}, edited, deleted_for_me,
+          deleted_for_everyone)
+        SELECT {", ".join(_selected(name) for name in _NEW_MESSAGE_COLUMNS)}, false, false, false
+        FROM ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS (
+          {recordset_columns(WaMessage.__table__, _NEW_MESSAGE_COLUMNS)})) WITH ORDINALITY
+          AS m({", ".join(_NEW_MESSAGE_COLUMNS)}, n)
+        ORDER BY m.n
+        ON CONFLICT ON CONSTRAINT uq_wa_messages_session_chat_message DO NOTHING
+        RETURNING {", ".join(_NEW_MESSAGE_RETURNING)}
+        """  # noqa: S608 (column names from the model, not input)
+    ).bindparams(bindparam("rows", type_=Text))
+)
 
 
 async def insert_messages(
@@ -240,16 +241,16 @@ async def insert_messages(
     `ingest.message_values`, hold no key twice and all share one session."""
     if not rows:
         return {}
-    inserted = await session.execute(_INSERT_MESSAGES, {"rows": rows_json(rows)})
+    inserted = await _INSERT_MESSAGES.fetch(session, rows=rows_json(rows))
     sent = {(row["remote_jid"], row["message_id"]): row for row in rows}
     return {
         key: _new_row(sent[key], stored)
-        for stored in inserted.mappings()
+        for stored in inserted
         if (key := (stored["remote_jid"], stored["message_id"])) in sent
     }
 
 
-def _new_row(sent: dict[str, Any], stored: RowMapping) -> dict[str, Any]:
+def _new_row(sent: dict[str, Any], stored: Record) -> dict[str, Any]:
     """A new message's whole row, as reading it back would give it: the values sent (enums as
     their stored values), the column defaults, what the database returned."""
     row = {**sent, **_NEW_MESSAGE_DEFAULTS, **stored}
