@@ -222,18 +222,27 @@ async def _labels_of_raw(
     return found
 
 
+def _labels_json(table: LinkTable, account_id: Any, owner_id: Any) -> ScalarSelect[Any]:
+    label = func.json_build_object("id", WaLabel.id, "name", WaLabel.name, "color", WaLabel.color)
+    return (
+        select(func.json_agg(aggregate_order_by(label, WaLabel.name)))
+        .select_from(table)
+        .join(WaLabel, WaLabel.id == table.label_id)
+        .where(table.account_id == account_id, _owner_column(table) == owner_id)
+        .scalar_subquery()
+    )
+
+
 def chat_labels_json(account_id: Any, chat_id: Any) -> ScalarSelect[Any]:
     """A chat's labels (`chat_id`: a column of the enclosing query) as one JSON array of
     {id, name, color} by name, NULL for none: the chat page reads them in its own statement.
     JSON keeps every value's text as is (ids as PostgreSQL spells a uuid, as `str` does)."""
-    label = func.json_build_object("id", WaLabel.id, "name", WaLabel.name, "color", WaLabel.color)
-    return (
-        select(func.json_agg(aggregate_order_by(label, WaLabel.name)))
-        .select_from(WaChatLabel)
-        .join(WaLabel, WaLabel.id == WaChatLabel.label_id)
-        .where(WaChatLabel.account_id == account_id, WaChatLabel.chat_id == chat_id)
-        .scalar_subquery()
-    )
+    return _labels_json(WaChatLabel, account_id, chat_id)
+
+
+def message_labels_json(account_id: Any, message_id: Any) -> ScalarSelect[Any]:
+    """`chat_labels_json` of a message (`message_id`: a column of the enclosing query)."""
+    return _labels_json(WaMessageLabel, account_id, message_id)
 
 
 async def labels_of_messages_raw(
