@@ -20,7 +20,6 @@ from ticaret.core.envelope import format_timestamp
 from ticaret.crm.repository import assignments as assignments_repo
 from ticaret.crm.repository import groups as groups_repo
 from ticaret.crm.repository import identities as identities_repo
-from ticaret.crm.repository import inbox_links as inbox_links_repo
 from ticaret.crm.repository import members as members_repo
 from ticaret.crm.repository import overlay as repository
 from ticaret.crm.schemas.assignments import Assignee, AssignmentBrief
@@ -28,7 +27,7 @@ from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.schemas.identities import ChatLink
 from ticaret.crm.service import autolink
 from ticaret.crm.service.assignments import Target, current_target, names_of
-from ticaret.crm.service.identities import chat_jids, links_for_chats, links_for_messages
+from ticaret.crm.service.identities import links_for_chats, links_for_messages
 from ticaret.models import (
     AssigneeType,
     ChatType,
@@ -257,55 +256,6 @@ def _brief_json(row: Any, scope: str, names: dict[uuid.UUID, str]) -> dict[str, 
         "assignee": {"type": target.type.value, "id": target.id, "name": names.get(target.id)},
         "assignedAt": None if row.assigned_at is None else format_timestamp(row.assigned_at),
     }
-
-
-def _sender_jids(chat: Any, messages: Sequence[Any]) -> list[str]:
-    if chat.type != ChatType.group:
-        return []
-    return [
-        jid
-        for m in messages
-        if not m.from_me
-        for jid in autolink.person_jids([m.sender_jid_resolved, m.sender_jid, m.participant])
-    ]
-
-
-async def _linked(
-    conn: Connection, account_id: uuid.UUID, jids: Sequence[str], session_ids: Sequence[uuid.UUID]
-) -> bool:
-    return await identities_repo.any_whatsapp_identity_raw(
-        conn, account_id, jids
-    ) or await inbox_links_repo.any_session_link_raw(conn, account_id, session_ids)
-
-
-async def messages_json_raw(
-    conn: Connection, account_id: uuid.UUID, chat: Any, messages: Sequence[Any]
-) -> dict[uuid.UUID, dict[str, Any] | None] | None:
-    """`for_messages`' assignments as JSON by message id, or None when a customer link is
-    involved (then `for_messages` must build the page)."""
-    jids = [*chat_jids(chat), *_sender_jids(chat, messages)]
-    if await _linked(conn, account_id, jids, [chat.session_id]):
-        return None
-    own = {
-        key: RowView(row)
-        for key, row in (
-            await assignments_repo.message_assignments_raw(
-                conn, account_id, [m.id for m in messages]
-            )
-        ).items()
-    }
-    found = (await assignments_repo.chat_assignments_raw(conn, account_id, [chat.id])).get(chat.id)
-    chat_row = None if found is None else RowView(found)
-    names = await _names_raw(conn, account_id, [*own.values(), chat_row])
-    briefs: dict[uuid.UUID, dict[str, Any] | None] = {}
-    for message in messages:
-        mine = own.get(message.id)
-        briefs[message.id] = (
-            _brief_json(mine, "message", names)
-            if current_target(mine)  # type: ignore[arg-type]
-            else _brief_json(chat_row, "chat", names)
-        )
-    return briefs
 
 
 def _as_stored(jid: str) -> str:

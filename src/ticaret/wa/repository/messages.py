@@ -524,46 +524,6 @@ _MESSAGE_COLUMNS = tuple(column for column in WaMessage.__table__.columns if col
 
 
 @cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
-def _messages_page(after: bool, rows: int) -> RawQuery:
-    """The first `rows` of a chat's messages (or those `after` a cursor), newest first.
-
-    The page size is written into the statement, not bound: with a bound LIMIT PostgreSQL
-    planned this prepared statement again on every execution (custom plans only), as it did
-    the chat list's. One statement per page size, each planned once per connection."""
-    page = select(*_MESSAGE_COLUMNS).where(
-        WaMessage.session_id == bindparam("session_id"),
-        WaMessage.remote_jid == bindparam("remote_jid"),
-    )
-    if after:
-        page = page.where(
-            tuple_(WaMessage.source_timestamp, WaMessage.id)
-            < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
-        )
-    return RawQuery(
-        page.order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc()).limit(
-            literal_column(str(int(rows)))
-        )
-    )
-
-
-async def messages_page_raw(
-    conn: Connection,
-    session_id: uuid.UUID,
-    remote_jid: str,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[Record]:
-    """`messages_page` without filters: newest first, `limit + 1` rows of every column."""
-    if after is None:
-        return await _messages_page(False, limit + 1).fetch(
-            conn, session_id=session_id, remote_jid=remote_jid
-        )
-    return await _messages_page(True, limit + 1).fetch(
-        conn, session_id=session_id, remote_jid=remote_jid, after_time=after[0], after_id=after[1]
-    )
-
-
-@cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
 def _page_with_overlay(after: bool, rows: int) -> RawQuery:
     """`_messages_page` of the chat named `remote_jid` (by its JID, or by its `@lid`
     alternative, as `chats.chat_raw`) in the session named `provider_session_id` if the account
@@ -619,7 +579,9 @@ def _page_with_overlay(after: bool, rows: int) -> RawQuery:
         )
     page = (
         messages.order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
-        # Written into the statement, not bound: see `_messages_page`.
+        # Written into the statement, not bound: with a bound LIMIT PostgreSQL planned this
+        # prepared statement again on every execution (custom plans only), as it did the chat
+        # list's. One statement per page size, each planned once per connection.
         .limit(literal_column(str(int(rows))))
         .lateral("page")
     )
