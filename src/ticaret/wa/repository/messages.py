@@ -525,17 +525,18 @@ _MESSAGE_COLUMNS = tuple(column for column in WaMessage.__table__.columns if col
 
 @cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
 def _page_with_overlay(after: bool, rows: int) -> RawQuery:
-    """`_messages_page` of the chat named `remote_jid` (by its JID, or by its `@lid`
-    alternative, as `chats.chat_raw`) in the session named `provider_session_id` if the account
-    sees it, in one statement with everything the list shows beside a message's own columns
-    (no rows when the session is not visible, the chat unknown or the page empty): each
-    message's `labels` (JSON, NULL for none), the account's own assignment of it (`own_*`) and
-    of its chat (`chat_*`), and whether a customer of the account may own the page: the chat
-    (`chat_linked`: by a JID as stored, or its session's inbox link) or, in a group, the
-    sender of a message (`sender_linked`). `list_messages` builds the page when one may.
+    """`messages_page` without filters (newest first, every column but `search`) of the chat
+    named `remote_jid` (by its JID, or by its `@lid` alternative, as `chats.chat_raw`) in the
+    session named `provider_session_id` if the account sees it, in one statement with
+    everything the list shows beside a message's own columns (no rows when the session is not
+    visible, the chat unknown or the page empty): each message's `labels` (JSON, NULL for
+    none), the account's own assignment of it (`own_*`) and of its chat (`chat_*`), and
+    whether a customer of the account may own the page: the chat (`chat_linked`: by a JID as
+    stored, or its session's inbox link) or, in a group, the sender of a message
+    (`sender_linked`). `list_messages` builds the page when one may.
 
-    Before, the API read the session, the chat, the page, its labels, the links and both
-    assignments one round trip each; the raw baseline still does."""
+    One round trip where there were eight (the session, the chat, the page, its labels, the
+    identities and inbox links, both assignments), as the raw baseline still makes them."""
     account_id = bindparam("account_id", type_=Uuid())
     remote_jid = bindparam("remote_jid", type_=String())
     chat = (
@@ -619,8 +620,8 @@ async def messages_page_with_overlay_raw(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Record]:
-    """`messages_page_raw` with each message's labels and CRM overlay columns (see
-    `_page_with_overlay`): `limit + 1` rows, none when the account does not see the session,
+    """`messages_page` without filters, with each message's labels and CRM overlay columns
+    (see `_page_with_overlay`): `limit + 1` rows, none when the account does not see the session,
     the session has no such chat, or the page is empty."""
     if after is None:
         return await _page_with_overlay(False, limit + 1).fetch(
