@@ -12,6 +12,8 @@ at a time against the API alone: p50/p99 per case (the 1M-message latency target
 `--baseline-ref main` also runs that commit's API (exported with `git archive`) on the same
 data, loaded in the same rounds: before and after side by side, each with its ratio to the
 raw baseline. `--cases chats` (or `messages`, `cursor`) measures only those cases.
+`--statements` first counts each server's statements per request: every read runs outside a
+transaction, so each statement is one PostgreSQL transaction (`pg_stat_database`).
 
     PYTHONPATH=src:. python -m bench.wa_lists_bench [--total 1000000] [--big 100000]
     PYTHONPATH=src:. python -m bench.wa_lists_bench --baseline-ref main --cases chats
@@ -29,6 +31,7 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -63,6 +66,46 @@ async def _load(database_url: str, session_id: str, total: int, big: int) -> tup
 
 
 CASES = ["messages", "cursor", "chats"]
+STATEMENT_REQUESTS = 200
+
+
+async def _transactions(conn: Any) -> int:
+    # Backends report their counts when a second has passed, or after 10 s idle. The
+    # transaction ends at once: inside one, PostgreSQL shows the same snapshot of counts.
+    counted = (
+        await conn.execute(
+            text(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                " WHERE datname = current_database()"
+            )
+        )
+    ).scalar_one()
+    await conn.rollback()
+    return int(counted)
+
+
+async def _statements_per_request(
+    database_url: str, servers: list[tuple[str, str]], path: str, headers: dict[str, str]
+) -> dict[str, float]:
+    """Each server's statements per request on `path`: one client, one server at a time, the
+    database's transactions counted before and 11 s after (every read of these servers is
+    one autocommit statement; the count read is one more, left in as noise)."""
+    from ticaret.core.db import dispose_engine, get_engine, init_engine
+
+    init_engine(database_url)
+    found: dict[str, float] = {}
+    try:
+        async with get_engine().connect() as conn, httpx.AsyncClient() as client:
+            for label, url in servers:
+                await asyncio.sleep(11)
+                before = await _transactions(conn)
+                for _ in range(STATEMENT_REQUESTS):
+                    (await client.get(f"{url}{path}", headers=headers)).raise_for_status()
+                await asyncio.sleep(11)
+                found[label] = (await _transactions(conn) - before) / STATEMENT_REQUESTS
+    finally:
+        await dispose_engine()
+    return found
 
 
 def _postmaster(database_url: str) -> int:
@@ -108,6 +151,9 @@ def main() -> None:
     parser.add_argument("--baseline-ref", help="also this commit's API, exported (before/after)")
     parser.add_argument(
         "--cases", nargs="+", choices=["messages", "cursor", "chats"], default=CASES
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="first count statements per request"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ticaret-lists-") as exported, Stack() as stack:
@@ -161,6 +207,22 @@ def main() -> None:
             for _, path in cases:
                 for _, _, server in servers:
                     same_bytes(server, raw_base, path, headers)
+            if args.statements:
+                print(
+                    "statements per request (PostgreSQL transactions, one client, "
+                    f"{STATEMENT_REQUESTS} requests):"
+                )
+                for label, path in cases:
+                    counted = asyncio.run(
+                        _statements_per_request(
+                            stack.env["TICARET_DATABASE_URL"],
+                            [*((name, url) for name, _, url in servers), ("raw", raw_base)],
+                            path,
+                            headers,
+                        )
+                    )
+                    shown = "  ".join(f"{name} {count:.2f}" for name, count in counted.items())
+                    print(f"  {label:<34} {shown}", flush=True)
             print(
                 f"machine: {os.cpu_count()} cores; one process each; wrk 32 connections, "
                 f"{args.seconds} s per run, {args.rounds} interleaved rounds; bodies identical"

@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from asyncpg import Connection, Record
-from sqlalchemy import Uuid, any_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import (
     CrmAssignmentChange,
@@ -195,51 +193,3 @@ async def history_page(
         conditions.append(CrmAssignmentChange.id < after)
     stmt = stmt.where(*conditions).order_by(CrmAssignmentChange.id.desc()).limit(limit + 1)
     return list(await session.scalars(stmt))
-
-
-# Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
-
-_IDS = bindparam("ids", type_=ARRAY(Uuid()))
-_CHAT_ASSIGNMENTS_RAW = RawQuery(
-    select(
-        CrmChatAssignment.chat_id.label("owner_id"),
-        CrmChatAssignment.assignee_type,
-        CrmChatAssignment.user_id,
-        CrmChatAssignment.group_id,
-        CrmChatAssignment.assigned_at,
-    ).where(
-        CrmChatAssignment.account_id == bindparam("account_id"),
-        CrmChatAssignment.chat_id == any_(_IDS),
-    )
-)
-_MESSAGE_ASSIGNMENTS_RAW = RawQuery(
-    select(
-        CrmMessageAssignment.message_pk.label("owner_id"),
-        CrmMessageAssignment.assignee_type,
-        CrmMessageAssignment.user_id,
-        CrmMessageAssignment.group_id,
-        CrmMessageAssignment.assigned_at,
-    ).where(
-        CrmMessageAssignment.account_id == bindparam("account_id"),
-        CrmMessageAssignment.message_pk == any_(_IDS),
-    )
-)
-
-
-async def chat_assignments_raw(
-    conn: Connection, account_id: uuid.UUID, chat_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Record]:
-    """`chat_assignments`: (owner_id, assignee_type, user_id, group_id, assigned_at) rows."""
-    if not chat_ids:
-        return {}
-    rows = await _CHAT_ASSIGNMENTS_RAW.fetch(conn, account_id=account_id, ids=list(chat_ids))
-    return {row["owner_id"]: row for row in rows}
-
-
-async def message_assignments_raw(
-    conn: Connection, account_id: uuid.UUID, message_pks: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Record]:
-    if not message_pks:
-        return {}
-    rows = await _MESSAGE_ASSIGNMENTS_RAW.fetch(conn, account_id=account_id, ids=list(message_pks))
-    return {row["owner_id"]: row for row in rows}

@@ -5,12 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from asyncpg import Connection
-from sqlalchemy import Uuid, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import RawQuery
 from ticaret.models import CrmCustomer, CrmInboxLink
 
 
@@ -110,23 +107,3 @@ async def links_page_of_customer(
 
 def add(session: AsyncSession, row: CrmInboxLink) -> None:
     session.add(row)
-
-
-_ANY_LINK_RAW = RawQuery(
-    select(CrmInboxLink.id)
-    .where(
-        CrmInboxLink.account_id == bindparam("account_id"),
-        CrmInboxLink.session_id == any_(bindparam("ids", type_=ARRAY(Uuid()))),
-        _live_customer(),  # type: ignore[arg-type]
-    )
-    .limit(1)
-)
-
-
-async def any_session_link_raw(
-    conn: Connection, account_id: uuid.UUID, session_ids: Sequence[uuid.UUID]
-) -> bool:
-    """Whether `links_of_sessions` would find anything, outside a transaction."""
-    if not session_ids:
-        return False
-    return bool(await _ANY_LINK_RAW.fetch(conn, account_id=account_id, ids=list(set(session_ids))))

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Join, Subquery, and_, exists, false, not_, or_
+from sqlalchemy import ColumnElement, FromClause, Join, Subquery, and_, exists, false, not_, or_
 
 from ticaret.crm.repository import canonical_jid
 from ticaret.crm.repository.chats import chat_is_linked
@@ -77,7 +77,7 @@ def own_assignment_follows(
 
 
 def _identity_of(
-    account_id: uuid.UUID, values: Sequence[Any], *extra: ColumnElement[bool]
+    account_id: Any, values: Sequence[Any], *extra: ColumnElement[bool]
 ) -> ColumnElement[bool]:
     return exists().where(
         CrmIdentity.account_id == account_id,
@@ -137,18 +137,44 @@ def chat_assignment_joined(page: Subquery, account_id: Any) -> tuple[Join, list[
     ]
 
 
+def message_assignment_joined(
+    left: Any, page: FromClause, account_id: Any
+) -> tuple[Join, list[Any]]:
+    """`chat_assignment_joined` for a page of messages (a subquery with their `id`) joined to
+    `left`: the account's own assignment of each message, its columns labelled `own_*` (all
+    NULL for a message without one), beside the chat's."""
+    joined = left.outerjoin(
+        CrmMessageAssignment,
+        and_(
+            CrmMessageAssignment.account_id == account_id,
+            CrmMessageAssignment.message_pk == page.c.id,
+        ),
+    )
+    return joined, [
+        CrmMessageAssignment.assignee_type.label("own_assignee_type"),
+        CrmMessageAssignment.user_id.label("own_user_id"),
+        CrmMessageAssignment.group_id.label("own_group_id"),
+        CrmMessageAssignment.assigned_at.label("own_assigned_at"),
+    ]
+
+
 def sender_linked(
-    account_id: uuid.UUID, customer_id: uuid.UUID | None = None, contact_id: uuid.UUID | None = None
+    account_id: Any,
+    customer_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
+    *,
+    message: Any = WaMessage,
 ) -> ColumnElement[bool]:
-    """A group message's sender is mapped (to this customer/contact when given)."""
+    """A group message's sender is mapped (to this customer/contact when given). `message`:
+    the `wa_messages` row of the enclosing query, or the columns of a subquery of them."""
     values = [
-        canonical_jid(WaMessage.sender_jid_resolved),
-        canonical_jid(WaMessage.sender_jid),
-        canonical_jid(WaMessage.participant),
+        canonical_jid(message.sender_jid_resolved),
+        canonical_jid(message.sender_jid),
+        canonical_jid(message.participant),
     ]
     extra: list[ColumnElement[bool]] = []
     if customer_id is not None:
         extra.append(CrmIdentity.customer_id == customer_id)
     if contact_id is not None:
         extra.append(CrmIdentity.contact_id == contact_id)
-    return and_(WaMessage.from_me.is_(False), _identity_of(account_id, values, *extra))
+    return and_(message.from_me.is_(False), _identity_of(account_id, values, *extra))

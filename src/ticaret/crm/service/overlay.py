@@ -20,7 +20,6 @@ from ticaret.core.envelope import format_timestamp
 from ticaret.crm.repository import assignments as assignments_repo
 from ticaret.crm.repository import groups as groups_repo
 from ticaret.crm.repository import identities as identities_repo
-from ticaret.crm.repository import inbox_links as inbox_links_repo
 from ticaret.crm.repository import members as members_repo
 from ticaret.crm.repository import overlay as repository
 from ticaret.crm.schemas.assignments import Assignee, AssignmentBrief
@@ -28,7 +27,7 @@ from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.schemas.identities import ChatLink
 from ticaret.crm.service import autolink
 from ticaret.crm.service.assignments import Target, current_target, names_of
-from ticaret.crm.service.identities import chat_jids, links_for_chats, links_for_messages
+from ticaret.crm.service.identities import links_for_chats, links_for_messages
 from ticaret.models import (
     AssigneeType,
     ChatType,
@@ -259,53 +258,9 @@ def _brief_json(row: Any, scope: str, names: dict[uuid.UUID, str]) -> dict[str, 
     }
 
 
-def _sender_jids(chat: Any, messages: Sequence[Any]) -> list[str]:
-    if chat.type != ChatType.group:
-        return []
-    return [
-        jid
-        for m in messages
-        if not m.from_me
-        for jid in autolink.person_jids([m.sender_jid_resolved, m.sender_jid, m.participant])
-    ]
-
-
-async def _linked(
-    conn: Connection, account_id: uuid.UUID, jids: Sequence[str], session_ids: Sequence[uuid.UUID]
-) -> bool:
-    return await identities_repo.any_whatsapp_identity_raw(
-        conn, account_id, jids
-    ) or await inbox_links_repo.any_session_link_raw(conn, account_id, session_ids)
-
-
-async def messages_json_raw(
-    conn: Connection, account_id: uuid.UUID, chat: Any, messages: Sequence[Any]
-) -> dict[uuid.UUID, dict[str, Any] | None] | None:
-    """`for_messages`' assignments as JSON by message id, or None when a customer link is
-    involved (then `for_messages` must build the page)."""
-    jids = [*chat_jids(chat), *_sender_jids(chat, messages)]
-    if await _linked(conn, account_id, jids, [chat.session_id]):
-        return None
-    own = {
-        key: RowView(row)
-        for key, row in (
-            await assignments_repo.message_assignments_raw(
-                conn, account_id, [m.id for m in messages]
-            )
-        ).items()
-    }
-    found = (await assignments_repo.chat_assignments_raw(conn, account_id, [chat.id])).get(chat.id)
-    chat_row = None if found is None else RowView(found)
-    names = await _names_raw(conn, account_id, [*own.values(), chat_row])
-    briefs: dict[uuid.UUID, dict[str, Any] | None] = {}
-    for message in messages:
-        mine = own.get(message.id)
-        briefs[message.id] = (
-            _brief_json(mine, "message", names)
-            if current_target(mine)  # type: ignore[arg-type]
-            else _brief_json(chat_row, "chat", names)
-        )
-    return briefs
+def _as_stored(jid: str) -> str:
+    """A JID as a page statement looks it up among identities (`crm.repository.canonical_jid`)."""
+    return jid.replace("@c.us", "@s.whatsapp.net")
 
 
 def _respelled(chats: Sequence[Any]) -> list[str]:
@@ -315,10 +270,21 @@ def _respelled(chats: Sequence[Any]) -> list[str]:
     found = []
     for chat in chats:
         for jid in (chat["remote_jid"], chat["alt_jid"]):
-            if jid and (normal := phones.normalize_jid(jid)) != jid.replace(
-                "@c.us", "@s.whatsapp.net"
-            ):
+            if jid and (normal := phones.normalize_jid(jid)) != _as_stored(jid):
                 found.append(normal)
+    return found
+
+
+def _respelled_senders(messages: Sequence[Any]) -> list[str]:
+    """`_respelled` of a group page's senders: `_sender_jids` the page statement did not look
+    up as spelled."""
+    found: list[str] = []
+    for m in messages:
+        if m["from_me"]:
+            continue
+        values = (m["sender_jid_resolved"], m["sender_jid"], m["participant"])
+        looked_up = {_as_stored(value) for value in values if value}
+        found.extend(jid for jid in autolink.person_jids(values) if jid not in looked_up)
     return found
 
 
@@ -340,3 +306,64 @@ async def chat_page_json_raw(
     names = await _names_raw(conn, account_id, assigned)
     briefs = {chat.id: _brief_json(chat, "chat", names) for chat in assigned}
     return {key: brief for key, brief in briefs.items() if brief is not None}
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    """An assignment's columns read off a page row (what `current_target` and `_brief_json`
+    read), for the chat's (`chat_*`) or the message's own (`own_*`)."""
+
+    assignee_type: str
+    user_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    assigned_at: Any
+
+    @classmethod
+    def of(cls, row: Any, prefix: str) -> _Assigned | None:
+        if row[f"{prefix}assignee_type"] is None:
+            return None
+        return cls(
+            row[f"{prefix}assignee_type"],
+            row[f"{prefix}user_id"],
+            row[f"{prefix}group_id"],
+            row[f"{prefix}assigned_at"],
+        )
+
+
+async def message_page_json_raw(
+    conn: Connection, account_id: uuid.UUID, messages: Sequence[Any]
+) -> dict[uuid.UUID, dict[str, Any]] | None:
+    """`for_messages`' assignments as JSON by message id (messages without one left out), for
+    one chat's rows read with their overlay columns
+    (`wa.repository.messages.messages_page_with_overlay_raw`), or None when a customer link
+    may be involved (then `for_messages` must build the page): the chat or a group sender is
+    `linked`, or a JID the statement could not spell as identities do is mapped."""
+    if not messages:
+        return {}
+    first = messages[0]
+    if first["chat_linked"] or any(m["sender_linked"] for m in messages):
+        return None
+    respelled = _respelled(
+        [{"remote_jid": first["chat_remote_jid"], "alt_jid": first["chat_alt_jid"]}]
+    )
+    if first["chat_is_group"]:
+        respelled.extend(_respelled_senders(messages))
+    if respelled and await identities_repo.any_whatsapp_identity_raw(conn, account_id, respelled):
+        return None
+    chat = _Assigned.of(first, "chat_")
+    own = {m["id"]: mine for m in messages if (mine := _Assigned.of(m, "own_")) is not None}
+    if chat is None and not own:
+        return {}
+    names = await _names_raw(conn, account_id, [*own.values(), chat])
+    briefs: dict[uuid.UUID, dict[str, Any]] = {}
+    for message in messages:
+        mine = own.get(message["id"])
+        # The message's own assignment, else its chat's (as `for_messages`).
+        brief = (
+            _brief_json(mine, "message", names)
+            if current_target(mine)  # type: ignore[arg-type]
+            else _brief_json(chat, "chat", names)
+        )
+        if brief is not None:
+            briefs[message["id"]] = brief
+    return briefs

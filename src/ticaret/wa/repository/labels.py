@@ -7,12 +7,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from asyncpg import Connection, Record
-from sqlalchemy import ScalarSelect, Uuid, any_, bindparam, delete, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
+from sqlalchemy import ScalarSelect, delete, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import LabelStatus, WaChatLabel, WaLabel, WaLabelHistory, WaMessageLabel
 from ticaret.wa.schemas import LabelFilter
@@ -193,50 +191,27 @@ async def labels_of_messages(
     return await _labels_of(session, account_id, WaMessageLabel, message_ids)
 
 
-# Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------
+# Labels as JSON inside the hot lists' one-statement pages. -----------------------------------
 
 
-def _labels_raw(table: LinkTable) -> RawQuery:
-    owner = _owner_column(table)
-    return RawQuery(
-        select(owner.label("owner_id"), WaLabel.id, WaLabel.name, WaLabel.color)
+def _labels_json(table: LinkTable, account_id: Any, owner_id: Any) -> ScalarSelect[Any]:
+    label = func.json_build_object("id", WaLabel.id, "name", WaLabel.name, "color", WaLabel.color)
+    return (
+        select(func.json_agg(aggregate_order_by(label, WaLabel.name)))
+        .select_from(table)
         .join(WaLabel, WaLabel.id == table.label_id)
-        .where(
-            table.account_id == bindparam("account_id"),
-            owner == any_(bindparam("owner_ids", type_=ARRAY(Uuid()))),
-        )
-        .order_by(WaLabel.name)
+        .where(table.account_id == account_id, _owner_column(table) == owner_id)
+        .scalar_subquery()
     )
-
-
-_MESSAGE_LABELS_RAW = _labels_raw(WaMessageLabel)
-
-
-async def _labels_of_raw(
-    conn: Connection, query: RawQuery, account_id: uuid.UUID, owner_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Record]]:
-    found: dict[uuid.UUID, list[Record]] = defaultdict(list)
-    if owner_ids:
-        for row in await query.fetch(conn, account_id=account_id, owner_ids=list(owner_ids)):
-            found[row["owner_id"]].append(row)
-    return found
 
 
 def chat_labels_json(account_id: Any, chat_id: Any) -> ScalarSelect[Any]:
     """A chat's labels (`chat_id`: a column of the enclosing query) as one JSON array of
     {id, name, color} by name, NULL for none: the chat page reads them in its own statement.
     JSON keeps every value's text as is (ids as PostgreSQL spells a uuid, as `str` does)."""
-    label = func.json_build_object("id", WaLabel.id, "name", WaLabel.name, "color", WaLabel.color)
-    return (
-        select(func.json_agg(aggregate_order_by(label, WaLabel.name)))
-        .select_from(WaChatLabel)
-        .join(WaLabel, WaLabel.id == WaChatLabel.label_id)
-        .where(WaChatLabel.account_id == account_id, WaChatLabel.chat_id == chat_id)
-        .scalar_subquery()
-    )
+    return _labels_json(WaChatLabel, account_id, chat_id)
 
 
-async def labels_of_messages_raw(
-    conn: Connection, account_id: uuid.UUID, message_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Record]]:
-    return await _labels_of_raw(conn, _MESSAGE_LABELS_RAW, account_id, message_ids)
+def message_labels_json(account_id: Any, message_id: Any) -> ScalarSelect[Any]:
+    """`chat_labels_json` of a message (`message_id`: a column of the enclosing query)."""
+    return _labels_json(WaMessageLabel, account_id, message_id)

@@ -19,16 +19,20 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Uuid,
+    and_,
     any_,
     bindparam,
     case,
     delete,
+    false,
     func,
     literal,
     literal_column,
     or_,
     select,
     text,
+    true,
     tuple_,
     update,
 )
@@ -37,9 +41,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
-from ticaret.models import Ack, MessageType, WaEarlyAck, WaMessage, WaMessageLabel
+from ticaret.crm.repository import overlay as crm_overlay
+from ticaret.models import (
+    Ack,
+    ChatType,
+    CrmChatAssignment,
+    MessageType,
+    WaChat,
+    WaEarlyAck,
+    WaMessage,
+    WaMessageLabel,
+)
 from ticaret.wa.repository import recordset_columns, rows_json
-from ticaret.wa.repository.labels import labelled
+from ticaret.wa.repository.labels import labelled, message_labels_json
+from ticaret.wa.repository.sessions import visible_session_id
 from ticaret.wa.schemas import LabelFilter
 
 RECEIPT_FIELDS = {
@@ -510,40 +525,117 @@ _MESSAGE_COLUMNS = tuple(column for column in WaMessage.__table__.columns if col
 
 
 @cache  # one per page size and kind: 2 * (MAX_LIMIT + 1) at most
-def _messages_page(after: bool, rows: int) -> RawQuery:
-    """The first `rows` of a chat's messages (or those `after` a cursor), newest first.
+def _page_with_overlay(after: bool, rows: int) -> RawQuery:
+    """`messages_page` without filters (newest first, every column but `search`) of the chat
+    named `remote_jid` (by its JID, or by its `@lid` alternative, as `chats.chat_raw`) in the
+    session named `provider_session_id` if the account sees it, in one statement with
+    everything the list shows beside a message's own columns (no rows when the session is not
+    visible, the chat unknown or the page empty): each message's `labels` (JSON, NULL for
+    none), the account's own assignment of it (`own_*`) and of its chat (`chat_*`), and
+    whether a customer of the account may own the page: the chat (`chat_linked`: by a JID as
+    stored, or its session's inbox link) or, in a group, the sender of a message
+    (`sender_linked`). `list_messages` builds the page when one may.
 
-    The page size is written into the statement, not bound: with a bound LIMIT PostgreSQL
-    planned this prepared statement again on every execution (custom plans only), as it did
-    the chat list's. One statement per page size, each planned once per connection."""
-    page = select(*_MESSAGE_COLUMNS).where(
-        WaMessage.session_id == bindparam("session_id"),
-        WaMessage.remote_jid == bindparam("remote_jid"),
+    One round trip where there were eight (the session, the chat, the page, its labels, the
+    identities and inbox links, both assignments), as the raw baseline still makes them."""
+    account_id = bindparam("account_id", type_=Uuid())
+    remote_jid = bindparam("remote_jid", type_=String())
+    chat = (
+        select(
+            WaChat.id,
+            WaChat.session_id,
+            WaChat.remote_jid,
+            WaChat.alt_jid,
+            WaChat.type,
+            crm_overlay.chat_linked(account_id).label("linked"),
+            CrmChatAssignment.assignee_type,
+            CrmChatAssignment.user_id,
+            CrmChatAssignment.group_id,
+            CrmChatAssignment.assigned_at,
+        )
+        .select_from(
+            WaChat.__table__.outerjoin(
+                CrmChatAssignment,
+                and_(
+                    CrmChatAssignment.account_id == account_id,
+                    CrmChatAssignment.chat_id == WaChat.id,
+                ),
+            )
+        )
+        .where(
+            WaChat.session_id == visible_session_id(bindparam("provider_session_id"), account_id),
+            or_(WaChat.remote_jid == remote_jid, WaChat.alt_jid == remote_jid),
+        )
+        .order_by((WaChat.remote_jid == remote_jid).desc())
+        .limit(literal_column("1"))
+        .subquery("chat")
+    )
+    # LATERAL, so the page is an index scan of the chat's timeline that stops at the limit.
+    messages = select(*_MESSAGE_COLUMNS).where(
+        WaMessage.session_id == chat.c.session_id, WaMessage.remote_jid == chat.c.remote_jid
     )
     if after:
-        page = page.where(
+        messages = messages.where(
             tuple_(WaMessage.source_timestamp, WaMessage.id)
             < tuple_(bindparam("after_time", type_=DateTime(timezone=True)), bindparam("after_id"))
         )
+    page = (
+        messages.order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc())
+        # Written into the statement, not bound: with a bound LIMIT PostgreSQL planned this
+        # prepared statement again on every execution (custom plans only), as it did the chat
+        # list's. One statement per page size, each planned once per connection.
+        .limit(literal_column(str(int(rows))))
+        .lateral("page")
+    )
+    joined, own = crm_overlay.message_assignment_joined(chat.join(page, true()), page, account_id)
+    in_group = chat.c.type == literal_column(f"'{ChatType.group.value}'")
     return RawQuery(
-        page.order_by(WaMessage.source_timestamp.desc(), WaMessage.id.desc()).limit(
-            literal_column(str(int(rows)))
+        select(
+            *page.c,
+            message_labels_json(account_id, page.c.id).label("labels"),
+            *own,
+            chat.c.remote_jid.label("chat_remote_jid"),
+            chat.c.alt_jid.label("chat_alt_jid"),
+            in_group.label("chat_is_group"),
+            chat.c.linked.label("chat_linked"),
+            chat.c.assignee_type.label("chat_assignee_type"),
+            chat.c.user_id.label("chat_user_id"),
+            chat.c.group_id.label("chat_group_id"),
+            chat.c.assigned_at.label("chat_assigned_at"),
+            # CASE: only a group's messages pay the identity probe.
+            case(
+                (in_group, crm_overlay.sender_linked(account_id, message=page.c)),
+                else_=false(),
+            ).label("sender_linked"),
         )
+        .select_from(joined)
+        .order_by(page.c.source_timestamp.desc(), page.c.id.desc())
     )
 
 
-async def messages_page_raw(
+async def messages_page_with_overlay_raw(
     conn: Connection,
-    session_id: uuid.UUID,
+    account_id: uuid.UUID,
+    provider_session_id: str,
     remote_jid: str,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Record]:
-    """`messages_page` without filters: newest first, `limit + 1` rows of every column."""
+    """`messages_page` without filters, with each message's labels and CRM overlay columns
+    (see `_page_with_overlay`): `limit + 1` rows, none when the account does not see the session,
+    the session has no such chat, or the page is empty."""
     if after is None:
-        return await _messages_page(False, limit + 1).fetch(
-            conn, session_id=session_id, remote_jid=remote_jid
+        return await _page_with_overlay(False, limit + 1).fetch(
+            conn,
+            account_id=account_id,
+            provider_session_id=provider_session_id,
+            remote_jid=remote_jid,
         )
-    return await _messages_page(True, limit + 1).fetch(
-        conn, session_id=session_id, remote_jid=remote_jid, after_time=after[0], after_id=after[1]
+    return await _page_with_overlay(True, limit + 1).fetch(
+        conn,
+        account_id=account_id,
+        provider_session_id=provider_session_id,
+        remote_jid=remote_jid,
+        after_time=after[0],
+        after_id=after[1],
     )

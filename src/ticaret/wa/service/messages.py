@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.auth import AccountContext
-from ticaret.core.db import RowView, reading
+from ticaret.core.db import reading
 from ticaret.core.envelope import PageParams, build_page, page_json
 from ticaret.crm.schemas.filters import CrmListFilter
 from ticaret.crm.service import overlay
@@ -85,32 +85,35 @@ async def list_messages(
 async def list_messages_fast(
     ctx: AccountContext, provider_session_id: str | None, remote_jid: str, page: PageParams
 ) -> dict[str, Any] | None:
-    """`list_messages` without filters, read outside a transaction with statements compiled
-    once, rows to JSON directly. None when the page shows a customer link: `list_messages`
-    builds that one."""
+    """`list_messages` without filters, read outside a transaction by one statement compiled
+    once (the session, the chat and the page with its labels and CRM overlay columns), rows to
+    JSON directly. None when the page shows a customer link: `list_messages` builds that one."""
     after = page.after_time_and_id()
+    # `chat_row`: by its JID, or by its `@lid` alternative.
+    jid = canonical_jid(remote_jid)
     async with reading() as conn:
-        wa = await access.visible_session_raw(conn, ctx, provider_session_id)
-        # `chat_row`: by its JID, or by its `@lid` alternative.
-        found = await chats_repository.chat_raw(conn, wa["id"], canonical_jid(remote_jid))
-        if found is None:
-            raise ChatNotFound()
-        chat = RowView(found)
-        fetched = await repository.messages_page_raw(
-            conn, wa["id"], found["remote_jid"], after, page.limit
+        if provider_session_id is None:
+            wa = await access.visible_session_raw(conn, ctx, None)
+            provider_session_id = wa["provider_session_id"]
+        fetched = await repository.messages_page_with_overlay_raw(
+            conn, ctx.account_id, provider_session_id, jid, after, page.limit
         )
+        if not fetched:
+            # An empty page, or no such session for this account or chat in it (404): ask which.
+            wa = await access.visible_session_raw(conn, ctx, provider_session_id)
+            if await chats_repository.chat_raw(conn, wa["id"], jid) is None:
+                raise ChatNotFound()
         kept, cursor, more = build_page(
             fetched, page.limit, lambda m: [m["source_timestamp"], m["id"]]
         )
-        views = [RowView(m) for m in kept]
-        ids = [m["id"] for m in kept]
-        labels = await label_repository.labels_of_messages_raw(conn, ctx.account_id, ids)
-        assignments = await overlay.messages_json_raw(conn, ctx.account_id, chat, views)
+        assignments = await overlay.message_page_json_raw(conn, ctx.account_id, kept)
     if assignments is None:
         return None
-    psid = wa["provider_session_id"]
     return page_json(
-        [message_json_raw(m, psid, labels.get(m["id"], []), assignments[m["id"]]) for m in kept],
+        [
+            message_json_raw(m, provider_session_id, m["labels"] or (), assignments.get(m["id"]))
+            for m in kept
+        ],
         cursor,
         more,
     )
