@@ -16,15 +16,18 @@ from sqlalchemy import (
     Table,
     Uuid,
     and_,
+    any_,
+    bindparam,
     cast,
     exists,
     func,
+    literal,
     literal_column,
     select,
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core import jsontext
@@ -145,6 +148,18 @@ class ReceivedMessage(NamedTuple):
     message_id: str | None
 
 
+# Built once, the ids as one array: an `IN` list would be a new statement for every batch size.
+_RECEIVED = RawQuery(
+    select(Event.id, Event.account_id, Event.data["id"].astext).where(
+        Event.id == any_(bindparam("event_ids", type_=ARRAY(String))),
+        Event.type == "wa.message.received",
+        func.jsonb_typeof(Event.data) == "object",
+        Event.data["fromMe"] == cast(literal_column("'false'"), JSONB),
+        Event.data["type"].astext == any_(literal(list(ANALYSABLE_TYPES), ARRAY(String))),
+    )
+)
+
+
 async def received_messages(
     session: AsyncSession, event_ids: Sequence[str]
 ) -> list[ReceivedMessage]:
@@ -153,16 +168,7 @@ async def received_messages(
     the data by the database (the whole message each event carries is never decoded)."""
     if not event_ids:
         return []
-    data = Event.data
-    rows = await session.execute(
-        select(Event.id, Event.account_id, data["id"].astext).where(
-            Event.id.in_(list(event_ids)),
-            Event.type == "wa.message.received",
-            func.jsonb_typeof(data) == "object",
-            data["fromMe"] == cast(literal_column("'false'"), JSONB),
-            data["type"].astext.in_(ANALYSABLE_TYPES),
-        )
-    )
+    rows = await _RECEIVED.fetch(session, event_ids=list(event_ids))
     found = {event_id: ReceivedMessage(account_id, pk) for event_id, account_id, pk in rows}
     return [found[event_id] for event_id in dict.fromkeys(event_ids) if event_id in found]
 

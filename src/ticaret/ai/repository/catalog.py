@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import Product
 
 
@@ -49,14 +50,17 @@ async def accounts_with_live_products(
     unique = list(dict.fromkeys(account_ids))
     if not unique:
         return set()
-    found = (
-        await session.execute(
-            select(
-                *(
-                    exists().where(Product.account_id == account_id, Product.deleted_at.is_(None))
-                    for account_id in unique
-                )
-            )
-        )
-    ).one()
-    return {account_id for account_id, present in zip(unique, found, strict=True) if present}
+    rows = await _ACCOUNTS_WITH_LIVE_PRODUCTS.fetch(session, account_ids=unique)
+    return {row[0] for row in rows}
+
+
+# One EXISTS per account (its first live product settles it), one statement text for any
+# number of accounts: built once, not a SELECT of N EXISTS built for each batch.
+_ACCOUNTS_WITH_LIVE_PRODUCTS = RawQuery(
+    text(
+        """
+        SELECT a.id FROM unnest(CAST(:account_ids AS uuid[])) AS a(id)
+        WHERE EXISTS (SELECT 1 FROM products p WHERE p.account_id = a.id AND p.deleted_at IS NULL)
+        """
+    )
+)

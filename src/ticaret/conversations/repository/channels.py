@@ -12,16 +12,19 @@ from sqlalchemy import String, Uuid, any_, bindparam, cast, exists, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery, RowView
 from ticaret.core.events import relayed
 from ticaret.core.ids import first_event_id_at
 from ticaret.models import ChatType, ConversationMessage, Event, MessageType, WaMessage, WaSession
 
 # A batch's events and messages by `= ANY(array)`: one statement text whatever the batch's size,
 # so it is compiled and prepared once (an `IN` list is a new statement for every length).
-_EVENT_MESSAGES = select(Event.id, Event.account_id, Event.data["id"].astext).where(
-    Event.id == any_(bindparam("event_ids", type_=ARRAY(String)))
+_EVENT_MESSAGES = RawQuery(
+    select(Event.id, Event.account_id, Event.data["id"].astext).where(
+        Event.id == any_(bindparam("event_ids", type_=ARRAY(String)))
+    )
 )
-_MIRRORABLE = (
+_MIRRORABLE = RawQuery(
     select(
         WaMessage.id,
         WaMessage.session_id,
@@ -49,7 +52,7 @@ async def event_messages(
     """(event id, account, its `data.id` as text) of each event found."""
     if not event_ids:
         return []
-    rows = await session.execute(_EVENT_MESSAGES, {"event_ids": list(event_ids)})
+    rows = await _EVENT_MESSAGES.fetch(session, event_ids=list(event_ids))
     return [(row[0], row[1], row[2]) for row in rows]
 
 
@@ -61,8 +64,8 @@ async def mirrorable_messages(
     columns their copies take."""
     if not message_pks:
         return {}
-    rows = await session.execute(_MIRRORABLE, {"message_pks": list(message_pks)})
-    return {row.id: row for row in rows}
+    rows = await _MIRRORABLE.fetch(session, message_pks=list(message_pks))
+    return {row["id"]: RowView(row) for row in rows}
 
 
 async def wa_events_not_mirrored(

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import Conversation, CrmCustomer, MetaThread, WaSession
 
 
@@ -100,8 +101,9 @@ _C = cast(Table, Conversation.__table__).c
 # One statement text for every batch (arrays, not a VALUES list per row count): compiled and
 # prepared once. Rows go in key order, as every batch inserts them: two batches meeting on the
 # same chats wait for each other instead of deadlocking.
-_ENSURE_WA_CHATS = text(
-    """
+_ENSURE_WA_CHATS = RawQuery(
+    text(
+        """
     INSERT INTO conversations (id, account_id, wa_session_id, remote_jid, customer_id,
         contact_id, type, status, ai_enabled, message_count, total_cost, created_by_type)
     SELECT w.id, w.account_id, w.wa_session_id, w.remote_jid, w.customer_id, w.contact_id,
@@ -114,9 +116,11 @@ _ENSURE_WA_CHATS = text(
     DO NOTHING
     RETURNING id
     """
-).columns(_C.id)
-_WA_CHATS = text(
-    """
+    ).columns(_C.id)
+)
+_WA_CHATS = RawQuery(
+    text(
+        """
     SELECT c.id, c.account_id, c.wa_session_id, c.remote_jid, c.type, c.status, c.ai_enabled,
         c.agent_id, c.customer_id, c.assignee_user_id, c.assignee_group_id, c.message_count,
         c.total_cost, c.language
@@ -125,21 +129,22 @@ _WA_CHATS = text(
     JOIN conversations c ON c.account_id = k.account_id AND c.wa_session_id = k.wa_session_id
         AND c.remote_jid = k.remote_jid AND c.wa_session_id IS NOT NULL
     """
-).columns(
-    _C.id,
-    _C.account_id,
-    _C.wa_session_id,
-    _C.remote_jid,
-    _C.type,
-    _C.status,
-    _C.ai_enabled,
-    _C.agent_id,
-    _C.customer_id,
-    _C.assignee_user_id,
-    _C.assignee_group_id,
-    _C.message_count,
-    _C.total_cost,
-    _C.language,
+    ).columns(
+        _C.id,
+        _C.account_id,
+        _C.wa_session_id,
+        _C.remote_jid,
+        _C.type,
+        _C.status,
+        _C.ai_enabled,
+        _C.agent_id,
+        _C.customer_id,
+        _C.assignee_user_id,
+        _C.assignee_group_id,
+        _C.message_count,
+        _C.total_cost,
+        _C.language,
+    )
 )
 
 
@@ -171,41 +176,38 @@ async def ensure_wa_conversations(
     accounts = [chat.key[0] for chat in chats]
     sessions = [chat.key[1] for chat in chats]
     jids = [chat.key[2] for chat in chats]
-    inserted = set(
-        await session.scalars(
-            _ENSURE_WA_CHATS,
-            {
-                "ids": [chat.id for chat in chats],
-                "accounts": accounts,
-                "sessions": sessions,
-                "jids": jids,
-                "customers": [chat.customer_id for chat in chats],
-                "contacts": [chat.contact_id for chat in chats],
-                "type": conversation_type,
-                "status": status,
-                "ai_enabled": ai_enabled,
-                "created_by_type": created_by_type,
-            },
+    inserted = {
+        row[0]
+        for row in await _ENSURE_WA_CHATS.fetch(
+            session,
+            ids=[chat.id for chat in chats],
+            accounts=accounts,
+            sessions=sessions,
+            jids=jids,
+            customers=[chat.customer_id for chat in chats],
+            contacts=[chat.contact_id for chat in chats],
+            type=conversation_type,
+            status=status,
+            ai_enabled=ai_enabled,
+            created_by_type=created_by_type,
         )
-    )
-    rows = await session.execute(
-        _WA_CHATS, {"accounts": accounts, "sessions": sessions, "jids": jids}
-    )
+    }
+    rows = await _WA_CHATS.fetch(session, accounts=accounts, sessions=sessions, jids=jids)
     by_key: dict[WaChatKey, ChatConversation] = {}
     for row in rows:
-        by_key[(row.account_id, row.wa_session_id, row.remote_jid)] = ChatConversation(
-            id=row.id,
-            account_id=row.account_id,
-            type=row.type,
-            status=row.status,
-            ai_enabled=row.ai_enabled,
-            agent_id=row.agent_id,
-            customer_id=row.customer_id,
-            assignee_user_id=row.assignee_user_id,
-            assignee_group_id=row.assignee_group_id,
-            message_count=row.message_count,
-            total_cost=row.total_cost,
-            language=row.language,
+        by_key[(row["account_id"], row["wa_session_id"], row["remote_jid"])] = ChatConversation(
+            id=row["id"],
+            account_id=row["account_id"],
+            type=row["type"],
+            status=row["status"],
+            ai_enabled=row["ai_enabled"],
+            agent_id=row["agent_id"],
+            customer_id=row["customer_id"],
+            assignee_user_id=row["assignee_user_id"],
+            assignee_group_id=row["assignee_group_id"],
+            message_count=row["message_count"],
+            total_cost=row["total_cost"],
+            language=row["language"],
         )
     return by_key, inserted
 
@@ -216,8 +218,9 @@ async def ensure_wa_conversations(
 # non-key columns takes (NO KEY UPDATE): a plain FOR UPDATE would also wait on the KEY SHARE
 # locks that another batch's inserted copies hold on their conversation (the foreign key),
 # and two batches would deadlock on each other's copies.
-_BUMP_MANY = text(
-    """
+_BUMP_MANY = RawQuery(
+    text(
+        """
     WITH counts AS (
         SELECT * FROM unnest(CAST(:accounts AS uuid[]), CAST(:ids AS uuid[]),
             CAST(:counts AS integer[]), CAST(:ats AS timestamptz[])) AS b(account_id, id, n, at)
@@ -234,6 +237,7 @@ _BUMP_MANY = text(
     FROM counts b, locked l
     WHERE c.id = l.id AND c.account_id = b.account_id AND c.id = b.id
     """
+    )
 )
 
 
@@ -243,14 +247,12 @@ async def bump_many(
     """`bump` for a batch: (account, conversation, new messages, latest message's time) each,
     one statement for every conversation (no cost: channel messages cost nothing)."""
     if counts:
-        await session.execute(
-            _BUMP_MANY,
-            {
-                "accounts": [account_id for account_id, _, _, _ in counts],
-                "ids": [conversation_id for _, conversation_id, _, _ in counts],
-                "counts": [n for _, _, n, _ in counts],
-                "ats": [at for _, _, _, at in counts],
-            },
+        await _BUMP_MANY.execute(
+            session,
+            accounts=[account_id for account_id, _, _, _ in counts],
+            ids=[conversation_id for _, conversation_id, _, _ in counts],
+            counts=[n for _, _, n, _ in counts],
+            ats=[at for _, _, _, at in counts],
         )
 
 

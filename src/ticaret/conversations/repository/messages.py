@@ -10,6 +10,7 @@ from sqlalchemy import Table, and_, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.models import ConversationMessage
 
 
@@ -46,8 +47,9 @@ async def add_mirrored(session: AsyncSession, **fields: Any) -> uuid.UUID | None
 # not a VALUES list per row count), compiled and prepared once. A mirrored copy has no
 # attachments or flags, and its content is its one language's text. Rows go in id order: one
 # lock order for every batch.
-_ADD_MIRRORED_MANY = text(
-    """
+_ADD_MIRRORED_MANY = RawQuery(
+    text(
+        """
     INSERT INTO conversation_messages (id, account_id, conversation_id, role, sender, content,
         language, text, attachment_ids, flags, customer_id, source, source_message_id,
         actor_type, created_at)
@@ -66,7 +68,8 @@ _ADD_MIRRORED_MANY = text(
     DO NOTHING
     RETURNING id
     """
-).columns(cast(Table, ConversationMessage.__table__).c.id)
+    ).columns(cast(Table, ConversationMessage.__table__).c.id)
+)
 
 
 async def add_mirrored_many(session: AsyncSession, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
@@ -79,24 +82,22 @@ async def add_mirrored_many(session: AsyncSession, rows: list[dict[str, Any]]) -
         # What the statement writes for every copy; a row saying otherwise is not a copy.
         assert row["content"] == {row["language"]: row["text"]}
         assert not row["attachment_ids"] and not row["flags"]
-    stored = await session.scalars(
-        _ADD_MIRRORED_MANY,
-        {
-            "ids": [row["id"] for row in rows],
-            "accounts": [row["account_id"] for row in rows],
-            "conversations": [row["conversation_id"] for row in rows],
-            "roles": [str(row["role"]) for row in rows],
-            "senders": [str(row["sender"]) for row in rows],
-            "languages": [row["language"] for row in rows],
-            "texts": [row["text"] for row in rows],
-            "customers": [row["customer_id"] for row in rows],
-            "sources": [str(row["source"]) for row in rows],
-            "source_ids": [row["source_message_id"] for row in rows],
-            "actor_types": [row["actor_type"] for row in rows],
-            "created": [row["created_at"] for row in rows],
-        },
+    stored = await _ADD_MIRRORED_MANY.fetch(
+        session,
+        ids=[row["id"] for row in rows],
+        accounts=[row["account_id"] for row in rows],
+        conversations=[row["conversation_id"] for row in rows],
+        roles=[str(row["role"]) for row in rows],
+        senders=[str(row["sender"]) for row in rows],
+        languages=[row["language"] for row in rows],
+        texts=[row["text"] for row in rows],
+        customers=[row["customer_id"] for row in rows],
+        sources=[str(row["source"]) for row in rows],
+        source_ids=[row["source_message_id"] for row in rows],
+        actor_types=[row["actor_type"] for row in rows],
+        created=[row["created_at"] for row in rows],
     )
-    return set(stored)
+    return {row[0] for row in stored}
 
 
 async def by_source(

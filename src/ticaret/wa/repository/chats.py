@@ -26,7 +26,6 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.db import RawQuery
@@ -299,8 +298,9 @@ async def record_message_in_chat(
 # message, none reset it) and `after_reset` the customer's messages after it; `name` the first
 # name given. The subquery reads the batch row of the conflicting chat: EXCLUDED has only
 # table columns.
-_RECORD_BATCH_IN_CHATS = text(
-    """
+_RECORD_BATCH_IN_CHATS = RawQuery(
+    text(
+        """
     WITH batch AS (
       SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS b(
         id uuid, remote_jid varchar, type varchar, name varchar, last_at timestamptz,
@@ -330,15 +330,16 @@ _RECORD_BATCH_IN_CHATS = text(
       updated_at = now()
     RETURNING c.*
     """
-).bindparams(
-    bindparam("rows", type_=Text),
-    bindparam("session_id", type_=Uuid),
+    ).bindparams(
+        bindparam("rows", type_=Text),
+        bindparam("session_id", type_=Uuid),
+    )
 )
 
 
 async def record_messages_in_chats(
     session: AsyncSession, session_id: uuid.UUID, chats: Sequence[dict[str, Any]]
-) -> list[RowMapping]:
+) -> list[Record]:
     """`record_message_in_chat` for a batch of new messages, one statement for all their
     chats; each dict is one chat's aggregate (the columns of `batch` above, times in ISO
     format). The chats as they are now, as rows (the batch path reads them once, into event
@@ -346,10 +347,7 @@ async def record_messages_in_chats(
     if not chats:
         return []
     rows = [{"id": str(new_id()), **chat} for chat in chats]
-    result = await session.execute(
-        _RECORD_BATCH_IN_CHATS, {"rows": rows_json(rows), "session_id": session_id}
-    )
-    return list(result.mappings())
+    return await _RECORD_BATCH_IN_CHATS.fetch(session, rows=rows_json(rows), session_id=session_id)
 
 
 # Hot lists read outside a transaction: statements compiled once (core.db.RawQuery). ----------

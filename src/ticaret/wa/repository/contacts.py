@@ -10,6 +10,7 @@ from sqlalchemy import Text, Uuid, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticaret.core.db import RawQuery
 from ticaret.core.ids import new_id
 from ticaret.models import WaContact
 from ticaret.wa.repository import contains_pattern, rows_json
@@ -95,8 +96,9 @@ async def record_contact(
 
 _CONTACT_FIELDS = ("lid", "phone", "name", "push_name", "profile_pic_url")
 # `record_contact` for many people at once, compiled once: the rows come as one JSON array.
-_RECORD_CONTACTS = text(
-    """
+_RECORD_CONTACTS = RawQuery(
+    text(
+        """
     INSERT INTO wa_contacts AS t (id, session_id, jid, is_group, lid, phone, name, push_name,
       profile_pic_url)
     SELECT b.id, :session_id, b.jid, b.is_group, b.lid, b.phone, b.name, b.push_name,
@@ -118,7 +120,8 @@ _RECORD_CONTACTS = text(
       OR t.push_name IS DISTINCT FROM COALESCE(EXCLUDED.push_name, t.push_name)
       OR t.profile_pic_url IS DISTINCT FROM COALESCE(EXCLUDED.profile_pic_url, t.profile_pic_url)
     """
-).bindparams(bindparam("rows", type_=Text), bindparam("session_id", type_=Uuid))
+    ).bindparams(bindparam("rows", type_=Text), bindparam("session_id", type_=Uuid))
+)
 
 
 async def record_contacts(
@@ -139,4 +142,4 @@ async def record_contacts(
         }
         for contact in contacts
     ]
-    await session.execute(_RECORD_CONTACTS, {"rows": rows_json(rows), "session_id": session_id})
+    await _RECORD_CONTACTS.execute(session, rows=rows_json(rows), session_id=session_id)

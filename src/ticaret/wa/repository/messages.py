@@ -429,7 +429,7 @@ async def apply_early_acks(
 _EARLY_ACKS: Table = WaEarlyAck.__table__  # type: ignore[assignment]
 # On the table, not the entity: an ORM-enabled DELETE would look for the rows among the
 # session's loaded objects too (none are ever loaded), which costs more than the statement.
-_TAKE_EARLY_ACKS = (
+_TAKE_EARLY_ACKS = RawQuery(
     delete(_EARLY_ACKS)
     .where(
         _EARLY_ACKS.c.session_id == bindparam("session_id"),
@@ -446,11 +446,11 @@ async def take_early_acks(
     at), in ack order. Usually none: an ack rarely beats its message."""
     if not message_ids:
         return {}
-    taken = await session.execute(
-        _TAKE_EARLY_ACKS, {"session_id": session_id, "message_ids": list(message_ids)}
+    taken = await _TAKE_EARLY_ACKS.fetch(
+        session, session_id=session_id, message_ids=list(message_ids)
     )
     acks: dict[str, list[tuple[int, datetime]]] = {}
-    for message_id, ack, received_at in sorted(taken.tuples()):
+    for message_id, ack, received_at in sorted(tuple(row) for row in taken):
         acks.setdefault(message_id, []).append((ack, received_at))
     return acks
 

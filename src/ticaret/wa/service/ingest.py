@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import uuid_utils
-from sqlalchemy.engine import RowMapping
+from asyncpg import Record
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticaret.core.events import Actor, D, Emission, EventType, emit_many
@@ -599,7 +599,7 @@ class MessageRun(Ingest):
         self,
         new: Sequence[tuple[NormalizedMessage, dict[str, Any]]],
         acked: dict[uuid.UUID, WaMessage],
-        chats: Sequence[RowMapping],
+        chats: Sequence[Record],
     ) -> None:
         """The run's events, as `Ingest._emit` would emit them one by one (each to every
         account that sees the session, in that order), in one statement: the payloads are
@@ -664,9 +664,7 @@ class MessageRun(Ingest):
                 seen(row["remote_jid"], push_name=None, phone=None, group=True)
         await contact_repository.record_contacts(self.session, self.wa.id, list(people.values()))
 
-    async def _chats(
-        self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]
-    ) -> list[RowMapping]:
+    async def _chats(self, new: Sequence[tuple[NormalizedMessage, dict[str, Any]]]) -> list[Record]:
         folds: dict[str, _ChatFold] = {}
         for m, row in new:
             jid = row["remote_jid"]
