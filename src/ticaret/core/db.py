@@ -233,7 +233,10 @@ class RawQuery:
 
         _ACCOUNT = RawQuery(select(Account.name).where(Account.id == bindparam("account_id")))
         rows = await _ACCOUNT.fetch(conn, account_id=account_id)
-    """
+
+    `conn` is a connection outside any transaction (`no_transaction`) or a session, whose
+    transaction the statement then joins (`driver`). Pass JSON as text and CAST it in the
+    statement: a session's connection takes JSON parameters as text (SQLAlchemy's codec)."""
 
     def __init__(self, statement: ClauseElement) -> None:
         compiled = statement.compile(dialect=_RAW_DIALECT)
@@ -277,15 +280,26 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     path (for a prebuilt statement that path cost twice the statement's own client time; a
     statement built per call, five times). Autoflush is off, so the session has nothing to
     write first, as with `session.execute`."""
+    # Remembered for the session's transaction (a batch runs a dozen statements in one); a
+    # commit or rollback ends it, and the next statement looks again.
+    transaction = session.sync_session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if known is not None and transaction is not None and known[0] is transaction:
+        raw: asyncpg.Connection = known[1]
+        return raw
     connection = await session.connection()
     fairy = await connection.get_raw_connection()
-    raw: asyncpg.Connection = fairy.driver_connection
+    raw = fairy.driver_connection
     if not raw.is_in_transaction():
         # SQLAlchemy's asyncpg adapter begins the transaction lazily, on its own first
         # statement: a raw statement first would run (and stay) outside it. An autocommit
         # session's adapter begins nothing, as it should.
         await cast(Any, fairy.dbapi_connection)._start_transaction()
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), raw)
     return raw
+
+
+_DRIVER = "ticaret.driver"
 
 
 def _as_sqlalchemy_error(sql: str, error: asyncpg.PostgresError) -> DBAPIError:

