@@ -26,6 +26,7 @@ store, nesting deeper than `MAX_JSON_DEPTH`) is kept as text and marked `failed`
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -71,6 +72,11 @@ DRAIN_BUDGET_SECONDS = 50.0
 # Stores within this long of each other queue the same drain job (arq holds one copy).
 DRAIN_SLOT_SECONDS = 0.1
 DRAIN_LOCK_PREFIX = "ticaret:inbox:drain:"
+# After a part batch (the scope caught up) the drain waits this long before its next claim, so
+# that the items arriving meanwhile go together: chasing each arrival with a batch of a few
+# paid a batch's fixed cost (a transaction, a dozen statements, the relay, two consumer jobs)
+# for every few events. The most an item waits for it; a full batch goes on at once.
+DRAIN_GATHER_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -522,6 +528,8 @@ class InboxSource:
                     if count == 0:
                         break
                     done += count
+                    if count < self.batch_size:
+                        await asyncio.sleep(DRAIN_GATHER_SECONDS)
                 else:
                     await self.batch_job.options(
                         job_id=self.drain_job_id(scope, f"more:{token}")
