@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -95,6 +95,10 @@ class ChatConversation:
     message_count: int
     total_cost: Decimal
     language: str | None
+
+
+# Every field of `ChatConversation` is a column `_WA_CHATS` reads, of the same name.
+_CHAT_CONVERSATION_FIELDS = tuple(field.name for field in fields(ChatConversation))
 
 
 _C = cast(Table, Conversation.__table__).c
@@ -196,18 +200,7 @@ async def ensure_wa_conversations(
     by_key: dict[WaChatKey, ChatConversation] = {}
     for row in rows:
         by_key[(row["account_id"], row["wa_session_id"], row["remote_jid"])] = ChatConversation(
-            id=row["id"],
-            account_id=row["account_id"],
-            type=row["type"],
-            status=row["status"],
-            ai_enabled=row["ai_enabled"],
-            agent_id=row["agent_id"],
-            customer_id=row["customer_id"],
-            assignee_user_id=row["assignee_user_id"],
-            assignee_group_id=row["assignee_group_id"],
-            message_count=row["message_count"],
-            total_cost=row["total_cost"],
-            language=row["language"],
+            **{name: row[name] for name in _CHAT_CONVERSATION_FIELDS}
         )
     return by_key, inserted
 
